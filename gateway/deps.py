@@ -1,0 +1,41 @@
+"""Typed dependencies for routes; everything is built once in ``gateway.main.create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from redis.asyncio import Redis
+from sqlalchemy.engine import Engine
+
+from gateway.messaging import EventPublisher
+from yiwang.config import Settings
+from yiwang.rpc_client import NamekoRpcClient
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    rpc: NamekoRpcClient
+    publisher: EventPublisher
+    redis: Redis
+    engine: Engine
+
+
+def _resources(request: Request) -> Resources:
+    res: Resources = request.app.state.resources
+    return res
+
+
+def _rpc(res: Annotated[Resources, Depends(_resources)]) -> NamekoRpcClient:
+    return res.rpc
+
+
+def _publisher(res: Annotated[Resources, Depends(_resources)]) -> EventPublisher:
+    return res.publisher
+
+
+ResourcesDep = Annotated[Resources, Depends(_resources)]
+RpcDep = Annotated[NamekoRpcClient, Depends(_rpc)]
+PublisherDep = Annotated[EventPublisher, Depends(_publisher)]

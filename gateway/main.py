@@ -1,0 +1,75 @@
+"""The gateway's composition root: ``create_app(settings)`` builds every dependency once.
+
+Run with ``python -m gateway.main`` (uvicorn on YIWANG_GATEWAY_HOST:PORT).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from redis.asyncio import Redis
+
+from gateway import problems
+from gateway.api.routes import command, health, reports
+from gateway.deps import Resources
+from gateway.messaging import EventPublisher
+from gateway.tracing_mw import trace_requests
+from yiwang.config import Settings
+from yiwang.db import make_engine
+from yiwang.logging import setup_logging
+from yiwang.rpc_client import NamekoRpcClient
+from yiwang.tracing import setup_tracing
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rpc = NamekoRpcClient(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
+        publisher = EventPublisher(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
+        await rpc.connect()
+        await publisher.connect(settings.event_retry_delays_ms)
+        redis = Redis.from_url(settings.redis_url)
+        engine = make_engine(settings.database_url, pool_size=5)
+        app.state.resources = Resources(settings, rpc, publisher, redis, engine)
+        try:
+            yield
+        finally:
+            await rpc.close()
+            await publisher.close()
+            await redis.aclose()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Yiwang 一网 API",
+        version="1.0.0",
+        description="One network for city governance: reports, cases, dispatch, escalation.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
+        expose_headers=["traceparent", "Location", "Retry-After"],
+    )
+    app.middleware("http")(trace_requests)
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(reports.router)
+    app.include_router(command.router)
+    return app
+
+
+def main() -> None:
+    settings = Settings()
+    setup_logging("gateway", settings.log_level, settings.log_format)
+    setup_tracing("gateway", settings.otel_exporter, settings.otel_endpoint, settings.var_dir)
+    uvicorn.run(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
+                log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,4 @@
+from services.command.adapters.tables import metadata
+from yiwang.migrate import run_env
+
+run_env(metadata, "command")

@@ -1,0 +1,4 @@
+from services.volunteers.adapters.tables import metadata
+from yiwang.migrate import run_env
+
+run_env(metadata, "volunteers")

@@ -1,0 +1,21 @@
+"""The volunteers nameko service (health RPC; features land with the [Volunteers] issue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from yiwang.contracts.rpc import HealthResponse
+from yiwang.nameko.health import db_health
+from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
+from yiwang.nameko.rpc import contract_rpc
+
+
+class VolunteersService:
+    name = "volunteers"
+
+    uow = UnitOfWorkProvider("volunteers")
+    tracing = Tracing()
+
+    @contract_rpc("volunteers")
+    def health(self, request: Any) -> HealthResponse:
+        return db_health(self.name, self.uow())

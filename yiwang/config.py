@@ -1,0 +1,50 @@
+"""One ``Settings`` object for every process, read from the environment and ``.env``.
+
+Every setting is listed in the README's configuration table. Processes build their
+dependencies from a ``Settings`` instance in their composition root; nothing here is
+read at import time by other modules.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YIWANG_", env_file=".env", extra="ignore")
+
+    amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
+    database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/yiwang"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "yiwang:"
+
+    otel_exporter: Literal["none", "console", "otlp", "memory"] = "none"
+    otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    rpc_timeout_s: float = 5.0
+
+    service_max_workers: int = 10
+    event_prefetch: int = 10
+    event_max_attempts: int = 4
+    event_retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
+    outbox_poll_interval_s: float = 0.2
+    outbox_batch_size: int = 200
+
+    demo_size: Literal["tiny", "small", "city10m"] = "small"
+    demo_seed: int = 20261123
+    var_dir: str = "var"
+
+    secret_key: str = "change-me-in-production-yiwang-demo-secret"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (entrypoints only; pass them down explicitly)."""
+    return Settings()

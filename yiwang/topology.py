@@ -1,0 +1,101 @@
+"""The broker topology: every event subscription, its queue and their arguments.
+
+Queues are quorum queues (durable, replicated where a cluster exists) with a delivery
+limit, so a message that crashes its consumer process again and again is dead-lettered
+by the broker instead of looping forever. Each consumer queue has a dead-letter queue
+(``<queue>.dlq``) and retry queues (``<queue>.retry.<ms>``) whose TTL sends a message back
+to the consumer queue after the delay. The same arguments are used by the nameko
+entrypoint (``yiwang.nameko.events``) and by ``declare_topology`` (runner, gateway), so
+the declarations always agree and a queue exists before its first message is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RPC_EXCHANGE = "nameko-rpc"
+DEAD_LETTER_EXCHANGE = "yiwang.dlx"
+RETRY_EXCHANGE = "yiwang.retry"
+DELIVERY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Subscription:
+    source: str  # the producing service (its exchange is "<source>.events")
+    event_type: str
+    consumer: str  # consuming nameko service
+    method: str
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.source}.events"
+
+    @property
+    def queue(self) -> str:
+        # nameko's SERVICE_POOL queue naming: evt-{source}-{type}--{service}.{method}
+        return f"evt-{self.source}-{self.event_type}--{self.consumer}.{self.method}"
+
+    @property
+    def consumer_id(self) -> str:
+        return f"{self.consumer}.{self.method}"
+
+
+def consumer_queue_arguments(queue: str) -> dict[str, Any]:
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": DELIVERY_LIMIT,
+        "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+        "x-dead-letter-routing-key": queue,
+    }
+
+
+def retry_queue_name(queue: str, delay_ms: int) -> str:
+    return f"{queue}.retry.{delay_ms}"
+
+
+def dlq_name(queue: str) -> str:
+    return f"{queue}.dlq"
+
+
+SUBSCRIPTIONS: list[Subscription] = [
+    Subscription("gateway", "report.submitted", "petitions", "handle_report_submitted"),
+    Subscription("petitions", "case.created", "command", "handle_case_event"),
+]
+
+
+def subscriptions_for(consumer: str) -> list[Subscription]:
+    return [s for s in SUBSCRIPTIONS if s.consumer == consumer]
+
+
+def find_subscription(source: str, event_type: str, consumer: str, method: str) -> Subscription:
+    for s in SUBSCRIPTIONS:
+        if (s.source, s.event_type, s.consumer, s.method) == (source, event_type, consumer, method):
+            return s
+    raise LookupError(f"no subscription {source}/{event_type} -> {consumer}.{method}")
+
+
+def declare_topology(channel: Any, retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)) -> None:
+    """Declare every exchange and queue with a pika ``BlockingChannel`` (idempotent)."""
+    channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
+    channel.exchange_declare(RETRY_EXCHANGE, exchange_type="direct", durable=True)
+    channel.exchange_declare(RPC_EXCHANGE, exchange_type="topic", durable=True)
+    for sub in SUBSCRIPTIONS:
+        channel.exchange_declare(sub.exchange, exchange_type="topic", durable=True)
+        channel.queue_declare(sub.queue, durable=True, arguments=consumer_queue_arguments(sub.queue))
+        channel.queue_bind(sub.queue, sub.exchange, routing_key=sub.event_type)
+        dlq = dlq_name(sub.queue)
+        channel.queue_declare(dlq, durable=True, arguments={"x-queue-type": "quorum"})
+        channel.queue_bind(dlq, DEAD_LETTER_EXCHANGE, routing_key=sub.queue)
+        for delay in retry_delays_ms:
+            rq = retry_queue_name(sub.queue, delay)
+            channel.queue_declare(
+                rq,
+                durable=True,
+                arguments={
+                    "x-message-ttl": delay,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": sub.queue,
+                },
+            )
+            channel.queue_bind(rq, RETRY_EXCHANGE, routing_key=rq)
