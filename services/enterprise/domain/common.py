@@ -202,3 +202,13 @@ def working_seconds_between(
             total += (day_end - cursor).total_seconds()
         cursor = day_end
     return total
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One explained matching rule: which rule, whether it held, and why (en + zh)."""
+
+    rule: str
+    ok: bool
+    message_en: str
+    message_zh: str
