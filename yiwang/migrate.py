@@ -47,8 +47,9 @@ def run_env(target_metadata: sa.MetaData, schema: str) -> None:
     url = config.get_main_option("sqlalchemy.url")
     engine = sa.create_engine(url)
 
-    def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
-                       compare_to: Any) -> bool:
+    def include_object(
+        obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
         if type_ == "table":
             return getattr(obj, "schema", None) == schema
         return True
@@ -62,9 +63,7 @@ def run_env(target_metadata: sa.MetaData, schema: str) -> None:
             version_table_schema=schema,
             include_schemas=True,
             include_object=include_object,
-            include_name=lambda name, type_, parent: (
-                name == schema if type_ == "schema" else True
-            ),
+            include_name=lambda name, type_, parent: name == schema if type_ == "schema" else True,
         )
         with context.begin_transaction():
             context.run_migrations()

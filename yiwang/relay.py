@@ -77,8 +77,9 @@ class OutboxRelay:
         t = self._table
         with self.engine.begin() as conn:
             rows = conn.execute(
-                sa.select(t.c.seq, t.c.exchange, t.c.routing_key, t.c.body, t.c.headers,
-                          t.c.event_id)
+                sa.select(
+                    t.c.seq, t.c.exchange, t.c.routing_key, t.c.body, t.c.headers, t.c.event_id
+                )
                 .where(t.c.published_at.is_(None))
                 .order_by(t.c.seq)
                 .limit(self.batch_size)
@@ -109,9 +110,9 @@ class OutboxRelay:
             if self._after_publish is not None:
                 self._after_publish(seqs)
             conn.execute(
-                t.update().where(t.c.seq.in_(seqs)).values(
-                    published_at=datetime.now(UTC), attempts=t.c.attempts + 1
-                )
+                t.update()
+                .where(t.c.seq.in_(seqs))
+                .values(published_at=datetime.now(UTC), attempts=t.c.attempts + 1)
             )
         self.published_total += len(rows)
         return len(rows)

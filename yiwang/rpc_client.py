@@ -91,8 +91,9 @@ class NamekoRpcClient:
             except ValueError as exc:
                 fut.set_exception(RemoteError("MalformedReply", str(exc)))
 
-    async def call(self, service: str, method: str, timeout_s: float | None = None,
-                   **kwargs: Any) -> dict[str, Any]:
+    async def call(
+        self, service: str, method: str, timeout_s: float | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         contract = get_rpc_contract(service, method)
         try:
             request = contract.request.model_validate(kwargs)
@@ -106,8 +107,9 @@ class NamekoRpcClient:
         reply = await self.call_raw(service, method, request.model_dump(mode="json"), timeout_s)
         return contract.response.model_validate(reply).model_dump(mode="json")
 
-    async def call_raw(self, service: str, method: str, kwargs: dict[str, Any],
-                       timeout_s: float | None = None) -> Any:
+    async def call_raw(
+        self, service: str, method: str, kwargs: dict[str, Any], timeout_s: float | None = None
+    ) -> Any:
         if self._exchange is None:
             raise service_unavailable(service, "broker not connected")
         timeout = timeout_s or self.timeout_s

@@ -69,33 +69,41 @@ def subscriptions_for(consumer: str) -> list[Subscription]:
 
 
 def find_subscription(source: str, event_type: str, consumer: str, method: str) -> Subscription:
+    """The subscription for an entrypoint (listed ones are pre-declared by the runner)."""
     for s in SUBSCRIPTIONS:
         if (s.source, s.event_type, s.consumer, s.method) == (source, event_type, consumer, method):
             return s
-    raise LookupError(f"no subscription {source}/{event_type} -> {consumer}.{method}")
+    return Subscription(source, event_type, consumer, method)
 
 
 def declare_topology(channel: Any, retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)) -> None:
     """Declare every exchange and queue with a pika ``BlockingChannel`` (idempotent)."""
-    channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
-    channel.exchange_declare(RETRY_EXCHANGE, exchange_type="direct", durable=True)
     channel.exchange_declare(RPC_EXCHANGE, exchange_type="topic", durable=True)
     for sub in SUBSCRIPTIONS:
-        channel.exchange_declare(sub.exchange, exchange_type="topic", durable=True)
-        channel.queue_declare(sub.queue, durable=True, arguments=consumer_queue_arguments(sub.queue))
-        channel.queue_bind(sub.queue, sub.exchange, routing_key=sub.event_type)
-        dlq = dlq_name(sub.queue)
-        channel.queue_declare(dlq, durable=True, arguments={"x-queue-type": "quorum"})
-        channel.queue_bind(dlq, DEAD_LETTER_EXCHANGE, routing_key=sub.queue)
-        for delay in retry_delays_ms:
-            rq = retry_queue_name(sub.queue, delay)
-            channel.queue_declare(
-                rq,
-                durable=True,
-                arguments={
-                    "x-message-ttl": delay,
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": sub.queue,
-                },
-            )
-            channel.queue_bind(rq, RETRY_EXCHANGE, routing_key=rq)
+        declare_subscription(channel, sub, retry_delays_ms)
+
+
+def declare_subscription(
+    channel: Any, sub: Subscription, retry_delays_ms: tuple[int, ...] | list[int]
+) -> None:
+    """Declare one subscription's exchange, queue, dead-letter and retry queues."""
+    channel.exchange_declare(DEAD_LETTER_EXCHANGE, exchange_type="direct", durable=True)
+    channel.exchange_declare(RETRY_EXCHANGE, exchange_type="direct", durable=True)
+    channel.exchange_declare(sub.exchange, exchange_type="topic", durable=True)
+    channel.queue_declare(sub.queue, durable=True, arguments=consumer_queue_arguments(sub.queue))
+    channel.queue_bind(sub.queue, sub.exchange, routing_key=sub.event_type)
+    dlq = dlq_name(sub.queue)
+    channel.queue_declare(dlq, durable=True, arguments={"x-queue-type": "quorum"})
+    channel.queue_bind(dlq, DEAD_LETTER_EXCHANGE, routing_key=sub.queue)
+    for delay in retry_delays_ms:
+        rq = retry_queue_name(sub.queue, delay)
+        channel.queue_declare(
+            rq,
+            durable=True,
+            arguments={
+                "x-message-ttl": delay,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": sub.queue,
+            },
+        )
+        channel.queue_bind(rq, RETRY_EXCHANGE, routing_key=rq)

@@ -29,9 +29,7 @@ _RPC: dict[tuple[str, str], RpcContract] = {}
 T = TypeVar("T", bound=type[BaseModel])
 
 
-def rpc_contract(
-    service: str, method: str, response: type[BaseModel]
-) -> Callable[[T], T]:
+def rpc_contract(service: str, method: str, response: type[BaseModel]) -> Callable[[T], T]:
     """Register ``request`` (the decorated class) and ``response`` for service.method."""
 
     def wrap(request: T) -> T:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pika
 
-from yiwang.topology import DEAD_LETTER_EXCHANGE, RETRY_EXCHANGE
+from yiwang.topology import DEAD_LETTER_EXCHANGE, RETRY_EXCHANGE, Subscription, declare_subscription
 
 
 class Republisher:
@@ -28,8 +28,19 @@ class Republisher:
             self._ch.confirm_delivery()
         return self._ch
 
-    def _publish(self, exchange: str, routing_key: str, body: bytes, headers: dict[str, Any],
-                 content_type: str | None) -> None:
+    def declare(self, sub: Subscription, retry_delays_ms: list[int]) -> None:
+        """Declare the subscription's queues (same arguments as the runner's topology)."""
+        with self._lock:
+            declare_subscription(self._channel(), sub, retry_delays_ms)
+
+    def _publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        headers: dict[str, Any],
+        content_type: str | None,
+    ) -> None:
         with self._lock:
             try:
                 self._channel().basic_publish(
@@ -47,15 +58,30 @@ class Republisher:
                 self._ch = None
                 raise
 
-    def dead_letter(self, queue: str, body: bytes, headers: dict[str, Any], reason: str,
-                    error: str, content_type: str | None = None) -> None:
+    def dead_letter(
+        self,
+        queue: str,
+        body: bytes,
+        headers: dict[str, Any],
+        reason: str,
+        error: str,
+        content_type: str | None = None,
+    ) -> None:
         h = dict(headers)
-        h.update({"x-yiwang-reason": reason, "x-yiwang-error": error[:2000],
-                  "x-yiwang-queue": queue})
+        h.update(
+            {"x-yiwang-reason": reason, "x-yiwang-error": error[:2000], "x-yiwang-queue": queue}
+        )
         self._publish(DEAD_LETTER_EXCHANGE, queue, body, h, content_type)
 
-    def retry(self, retry_queue: str, body: bytes, headers: dict[str, Any], attempt: int,
-              error: str, content_type: str | None = None) -> None:
+    def retry(
+        self,
+        retry_queue: str,
+        body: bytes,
+        headers: dict[str, Any],
+        attempt: int,
+        error: str,
+        content_type: str | None = None,
+    ) -> None:
         h = dict(headers)
         h.update({"x-yiwang-attempt": attempt, "x-yiwang-last-error": error[:1000]})
         self._publish(RETRY_EXCHANGE, retry_queue, body, h, content_type)

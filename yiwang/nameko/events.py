@@ -82,6 +82,7 @@ class ReliableEventHandler(EventHandler):
             queue_arguments=consumer_queue_arguments(sub.queue),
         )
         self._republisher = Republisher(cfg["AMQP_URI"])
+        self._republisher.declare(sub, self.retry_delays)
         self.queue_consumer.register_provider(self)
 
     def stop(self) -> None:
@@ -129,17 +130,34 @@ class ReliableEventHandler(EventHandler):
                 delay = self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)]
                 self._republisher.retry(
                     retry_queue_name(self.subscription.queue, delay),
-                    message.body, headers, attempt + 1, error, message.content_type,
-                )
-                log.warning("event_retry_scheduled", queue=self.subscription.queue,
-                            attempt=attempt, delay_ms=delay, error=error[:300])
-            else:
-                self._republisher.dead_letter(
-                    self.subscription.queue, message.body, headers, "handler_failed", error,
+                    message.body,
+                    headers,
+                    attempt + 1,
+                    error,
                     message.content_type,
                 )
-                log.error("event_dead_lettered", queue=self.subscription.queue,
-                          attempts=attempt, error=error[:300])
+                log.warning(
+                    "event_retry_scheduled",
+                    queue=self.subscription.queue,
+                    attempt=attempt,
+                    delay_ms=delay,
+                    error=error[:300],
+                )
+            else:
+                self._republisher.dead_letter(
+                    self.subscription.queue,
+                    message.body,
+                    headers,
+                    "handler_failed",
+                    error,
+                    message.content_type,
+                )
+                log.error(
+                    "event_dead_lettered",
+                    queue=self.subscription.queue,
+                    attempts=attempt,
+                    error=error[:300],
+                )
         except Exception as exc:  # noqa: BLE001 - broker trouble: keep the message
             log.error("event_retry_publish_failed", error=str(exc)[:300])
             self.queue_consumer.requeue_message(message)
@@ -151,15 +169,23 @@ class ReliableEventHandler(EventHandler):
         try:
             body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
             self._republisher.dead_letter(
-                self.subscription.queue, body, dict(message.headers or {}), reason, detail,
+                self.subscription.queue,
+                body,
+                dict(message.headers or {}),
+                reason,
+                detail,
                 message.content_type,
             )
         except Exception as exc:  # noqa: BLE001
             log.error("poison_dead_letter_failed", error=str(exc)[:300], exc_info=sys.exc_info())
             self.queue_consumer.requeue_message(message)
             return
-        log.warning("poison_message_dead_lettered", queue=self.subscription.queue,
-                    reason=reason, detail=detail[:300])
+        log.warning(
+            "poison_message_dead_lettered",
+            queue=self.subscription.queue,
+            reason=reason,
+            detail=detail[:300],
+        )
         self.queue_consumer.ack_message(message)
 
 
