@@ -193,9 +193,9 @@ class Demand:
         self, official: Official, text: str, now: datetime, attachments: Iterable[str] = ()
     ) -> None:
         """A progress reply in the timeline (text + photos/video); starts work if needed."""
-        self._require_handler(official)
         if self.status not in _CLOCK_RUNNING:
             raise illegal_transition("reply", self.status.value, sorted(_CLOCK_RUNNING))
+        self._require_handler(official)
         entry = TimelineEntry(
             require_aware(now),
             official.official_id,
@@ -211,9 +211,9 @@ class Demand:
         self, official: Official, text: str, now: datetime, attachments: Iterable[str] = ()
     ) -> DemandAnswered:
         """The formal answer; stops the SLA clock and waits for the enterprise's rating."""
-        self._require_handler(official)
         if self.status not in _CLOCK_RUNNING:
             raise illegal_transition("answer", self.status.value, sorted(_CLOCK_RUNNING))
+        self._require_handler(official)
         require_aware(now)
         entry = TimelineEntry(
             now,
