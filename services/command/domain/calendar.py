@@ -1,0 +1,233 @@
+"""Working-day calendar for Asia/Shanghai: public holidays, make-up weekends, office hours.
+
+Working time is counted only inside office periods (default 08:30–12:00 and 13:30–17:30,
+7.5 hours a day) on working days. A working day is Monday–Friday that is not a public
+holiday, plus any make-up working weekend (调休). "N working days" therefore means
+N × (length of one office day) of working time: a case opened Monday 10:00 with one
+working day is due Tuesday 10:00; one opened Monday 20:00 is due Tuesday 17:30.
+
+Urgent SLA classes (e.g. 2 hours) do not use this calendar: they run on calendar time,
+24/7 (see ``sla``). Years absent from the data fall back to Monday–Friday;
+``year_status`` says which basis a year uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from services.command.domain.holidays_cn import HOLIDAY_DATA
+from yiwang.clock import SHANGHAI
+from yiwang.errors import ValidationFailed
+
+YearStatus = Literal["published", "provisional", "fallback_weekdays"]
+
+DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = (
+    (time(8, 30), time(12, 0)),
+    (time(13, 30), time(17, 30)),
+)
+
+_MAX_SCAN_DAYS = 3660  # ten years: no real SLA is longer; guards against runaway loops
+
+
+def require_aware(when: datetime, field_name: str = "time") -> datetime:
+    """Refuse naive datetimes."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValidationFailed(
+            "naive_datetime",
+            f"{field_name} must be timezone-aware",
+            f"{field_name}必须带时区",
+            field=field_name,
+        )
+    return when
+
+
+def _parse_year(year: int, entry: Mapping[str, Any]) -> tuple[set[date], set[date], YearStatus]:
+    holidays: set[date] = set()
+    for item in entry.get("holidays", []):
+        start, end = date.fromisoformat(item["from"]), date.fromisoformat(item["to"])
+        if end < start or start.year != year:
+            raise ValidationFailed(
+                "invalid_holiday_range",
+                f"holiday range {item} is invalid for {year}",
+                f"{year}年的节假日区间{item}无效",
+            )
+        day = start
+        while day <= end:
+            holidays.add(day)
+            day += timedelta(days=1)
+    makeup = {date.fromisoformat(d) for d in entry.get("makeup_workdays", [])}
+    if makeup & holidays:
+        raise ValidationFailed(
+            "holiday_makeup_overlap",
+            f"{year}: a day cannot be both holiday and make-up working day",
+            f"{year}年：同一天不能既是节假日又是调休工作日",
+        )
+    status = entry.get("status", "published")
+    if status not in ("published", "provisional"):
+        raise ValidationFailed(
+            "invalid_year_status", f"{year}: unknown status {status}", f"{year}年：未知状态{status}"
+        )
+    return holidays, makeup, status
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """A business calendar. Build with ``WorkingCalendar.from_data``; immutable after that."""
+
+    holidays: frozenset[date]
+    makeup_workdays: frozenset[date]
+    year_statuses: Mapping[int, YearStatus]
+    office_hours: tuple[tuple[time, time], ...] = DEFAULT_OFFICE_HOURS
+    tz: ZoneInfo = SHANGHAI
+    _day_length: timedelta = field(init=False)
+
+    def __post_init__(self) -> None:
+        prev_end: time | None = None
+        total = timedelta()
+        if not self.office_hours:
+            raise ValidationFailed("no_office_hours", "office hours are empty", "办公时间为空")
+        for start, end in self.office_hours:
+            if end <= start or (prev_end is not None and start < prev_end):
+                raise ValidationFailed(
+                    "invalid_office_hours",
+                    "office periods must be increasing and non-overlapping",
+                    "办公时段必须递增且互不重叠",
+                )
+            prev_end = end
+            total += _span(start, end)
+        object.__setattr__(self, "_day_length", total)
+
+    @classmethod
+    def from_data(
+        cls,
+        data: Mapping[int, Mapping[str, Any]] = HOLIDAY_DATA,
+        office_hours: Sequence[tuple[time, time]] = DEFAULT_OFFICE_HOURS,
+        tz: ZoneInfo = SHANGHAI,
+    ) -> WorkingCalendar:
+        holidays: set[date] = set()
+        makeup: set[date] = set()
+        statuses: dict[int, YearStatus] = {}
+        for year, entry in data.items():
+            h, m, s = _parse_year(int(year), entry)
+            holidays |= h
+            makeup |= m
+            statuses[int(year)] = s
+        return cls(frozenset(holidays), frozenset(makeup), statuses, tuple(office_hours), tz)
+
+    # -- days ---------------------------------------------------------------------------
+    @property
+    def day_length(self) -> timedelta:
+        """Working time in one full office day (7h30 by default)."""
+        return self._day_length
+
+    def year_status(self, year: int) -> YearStatus:
+        """``published``/``provisional`` from the data, else ``fallback_weekdays`` (Mon–Fri)."""
+        return self.year_statuses.get(year, "fallback_weekdays")
+
+    def is_working_day(self, day: date | datetime) -> bool:
+        """Is this local date (a datetime is first converted to the calendar's zone) workable?"""
+        if isinstance(day, datetime):
+            day = require_aware(day).astimezone(self.tz).date()
+        if day in self.makeup_workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def is_working_time(self, when: datetime) -> bool:
+        local = require_aware(when).astimezone(self.tz)
+        if not self.is_working_day(local.date()):
+            return False
+        t = local.time().replace(tzinfo=None)
+        return any(start <= t < end for start, end in self.office_hours)
+
+    # -- arithmetic ---------------------------------------------------------------------
+    def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant when ``duration`` of working time has elapsed after ``start``.
+
+        The result is in the calendar's zone. A zero duration from outside office hours
+        returns ``start`` unchanged. Negative durations are refused.
+        """
+        require_aware(start, "start")
+        if duration < timedelta(0):
+            raise ValidationFailed(
+                "negative_duration", "duration must not be negative", "时长不能为负"
+            )
+        local = start.astimezone(self.tz)
+        if duration == timedelta(0):
+            return local
+        remaining = duration
+        day = local.date()
+        cursor = local.replace(tzinfo=None)
+        for _ in range(_MAX_SCAN_DAYS):
+            if self.is_working_day(day):
+                for p_start, p_end in self.office_hours:
+                    seg_start = max(cursor, datetime.combine(day, p_start))
+                    seg_end = datetime.combine(day, p_end)
+                    if seg_end <= seg_start:
+                        continue
+                    avail = seg_end - seg_start
+                    if remaining <= avail:
+                        return (seg_start + remaining).replace(tzinfo=self.tz)
+                    remaining -= avail
+            day += timedelta(days=1)
+            cursor = datetime.combine(day, time(0))
+        raise ValidationFailed(
+            "duration_too_long", "duration exceeds ten years of working time", "时长超过十年"
+        )
+
+    def add_working_days(self, start: datetime, days: float) -> datetime:
+        """``days`` working days after ``start`` (each = one office day of working time)."""
+        return self.add_working_time(start, self.day_length * days)
+
+    def working_time_between(self, a: datetime, b: datetime) -> timedelta:
+        """Working time inside [a, b); negative when ``b`` precedes ``a``."""
+        require_aware(a, "a")
+        require_aware(b, "b")
+        if b < a:
+            return -self.working_time_between(b, a)
+        la = a.astimezone(self.tz).replace(tzinfo=None)
+        lb = b.astimezone(self.tz).replace(tzinfo=None)
+        total = timedelta()
+        day = la.date()
+        while day <= lb.date():
+            if self.is_working_day(day):
+                for p_start, p_end in self.office_hours:
+                    seg_start = max(la, datetime.combine(day, p_start))
+                    seg_end = min(lb, datetime.combine(day, p_end))
+                    if seg_end > seg_start:
+                        total += seg_end - seg_start
+            day += timedelta(days=1)
+        return total
+
+
+def _span(start: time, end: time) -> timedelta:
+    base = date(2000, 1, 1)
+    return datetime.combine(base, end) - datetime.combine(base, start)
+
+
+DEFAULT_CALENDAR = WorkingCalendar.from_data()
+
+
+def is_working_day(day: date | datetime) -> bool:
+    """``DEFAULT_CALENDAR.is_working_day``."""
+    return DEFAULT_CALENDAR.is_working_day(day)
+
+
+def add_working_time(start: datetime, duration: timedelta) -> datetime:
+    """``DEFAULT_CALENDAR.add_working_time``."""
+    return DEFAULT_CALENDAR.add_working_time(start, duration)
+
+
+def working_time_between(a: datetime, b: datetime) -> timedelta:
+    """``DEFAULT_CALENDAR.working_time_between``."""
+    return DEFAULT_CALENDAR.working_time_between(a, b)
+
+
+def year_status(year: int) -> YearStatus:
+    """``DEFAULT_CALENDAR.year_status``."""
+    return DEFAULT_CALENDAR.year_status(year)

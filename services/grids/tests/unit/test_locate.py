@@ -1,0 +1,122 @@
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Polygon, box
+
+from services.grids.domain.locate import (
+    GridIndex,
+    gcj02_to_wgs84,
+    out_of_china,
+    wgs84_to_gcj02,
+)
+from yiwang.errors import ValidationFailed
+
+A, B, C = "329901001001001", "329901001001002", "329901001001003"
+LON0, LAT0 = 118.80, 32.00
+
+
+def index() -> GridIndex:
+    outer = box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01)
+    hole = box(LON0 + 0.004, LAT0 + 0.004, LON0 + 0.006, LAT0 + 0.006)
+    holed = Polygon(outer.exterior.coords, [hole.exterior.coords])
+    return GridIndex(
+        {
+            A: holed,
+            B: box(LON0 + 0.01, LAT0, LON0 + 0.02, LAT0 + 0.01),
+            C: box(LON0, LAT0 + 0.01, LON0 + 0.02, LAT0 + 0.02),
+        }
+    )
+
+
+def test_inside_each_grid() -> None:
+    idx = index()
+    assert idx.locate(LAT0 + 0.001, LON0 + 0.001) == A
+    assert idx.locate(LAT0 + 0.001, LON0 + 0.015) == B
+    assert idx.locate(LAT0 + 0.015, LON0 + 0.005) == C
+
+
+def test_shared_boundary_resolves_to_smallest_code() -> None:
+    idx = index()
+    assert idx.locate(LAT0 + 0.005, LON0 + 0.01) == A  # A|B edge
+    assert idx.locate(LAT0 + 0.01, LON0 + 0.015) == B  # B|C edge
+    assert idx.locate(LAT0 + 0.01, LON0 + 0.01) == A  # corner of A, B, C
+
+
+def test_hole_and_outside_are_none() -> None:
+    idx = index()
+    assert idx.locate(LAT0 + 0.005, LON0 + 0.005) is None  # in A's hole
+    assert idx.locate(LAT0 - 0.5, LON0) is None
+    assert idx.locate(0.0, 0.0) is None
+
+
+def test_locate_many_matches_single() -> None:
+    idx = index()
+    lats = [LAT0 + 0.001, LAT0 + 0.005, LAT0 + 0.005, LAT0 + 0.01, LAT0 - 1, LAT0 + 0.015]
+    lons = [LON0 + 0.001, LON0 + 0.005, LON0 + 0.01, LON0 + 0.01, LON0, LON0 + 0.019]
+    assert idx.locate_many(lats, lons) == [idx.locate(a, b) for a, b in zip(lats, lons)]
+    assert idx.locate_many(lats, lons) == [A, None, A, A, None, C]
+    assert idx.locate_many([], []) == []
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(LAT0 - 0.005, LAT0 + 0.025), st.floats(LON0 - 0.005, LON0 + 0.025)
+        ),
+        max_size=40,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_batched_equals_single_everywhere(points: list[tuple[float, float]]) -> None:
+    idx = INDEX
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    assert idx.locate_many(lats, lons) == [idx.locate(a, b) for a, b in points]
+
+
+INDEX = index()
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"), [(91, 0), (-90.5, 0), (0, 180.1), (0, -181), (math.nan, 0), (0, math.inf)]
+)
+def test_coordinates_out_of_range(lat: float, lon: float) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        INDEX.locate(lat, lon)
+    assert exc.value.code == "coordinates_out_of_range"
+    with pytest.raises(ValidationFailed) as exc2:
+        INDEX.locate_many([LAT0, lat], [LON0, lon])
+    assert exc2.value.details["indices"] == [1]
+
+
+def test_length_mismatch() -> None:
+    with pytest.raises(ValidationFailed):
+        INDEX.locate_many([1.0, 2.0], [1.0])
+
+
+def test_gcj02_known_offset_nanjing() -> None:
+    # Xinjiekou, Nanjing: GCJ-02 shifts WGS-84 by roughly 500 m to the south-east here.
+    glat, glon = wgs84_to_gcj02(32.0416, 118.7784)
+    assert 0.0015 < glat - 32.0416 < 0.0030 or -0.0030 < glat - 32.0416 < -0.0015
+    assert 0.004 < abs(glon - 118.7784) < 0.006
+    assert glat == pytest.approx(32.039448, abs=2e-4)
+    assert glon == pytest.approx(118.783338, abs=2e-4)
+
+
+@given(st.floats(18.0, 53.0), st.floats(74.0, 134.0))
+@settings(max_examples=200, deadline=None)
+def test_gcj02_round_trip(lat: float, lon: float) -> None:
+    glat, glon = wgs84_to_gcj02(lat, lon)
+    wlat, wlon = gcj02_to_wgs84(glat, glon)
+    assert abs(wlat - lat) < 1e-8
+    assert abs(wlon - lon) < 1e-8
+
+
+def test_outside_china_unchanged() -> None:
+    assert out_of_china(51.5, -0.12)
+    assert gcj02_to_wgs84(51.5, -0.12) == (51.5, -0.12)
+    assert wgs84_to_gcj02(-33.9, 151.2) == (-33.9, 151.2)
+    with pytest.raises(ValidationFailed):
+        gcj02_to_wgs84(95, 0)
