@@ -36,7 +36,6 @@ from .lifecycle import (
     INTERNAL_ACTIONS,
     ROLES,
     SOURCES,
-    TARGETS,
     CaseStatus,
     Role,
     Source,
@@ -449,3 +448,448 @@ class Case:
         self.feedback, self.handled_at = feedback, at
         self._record("handle", actor, at, S.HANDLED, ev.CaseHandled, note=feedback,
                      attachments=files, feedback=feedback, files=files)  # fmt: skip
+
+    def verify(self, actor: Actor, at: datetime, expected_version: int, *, note: str = "",
+               attachments: Sequence[str] = ()) -> None:  # fmt: skip
+        """The grid worker or community checks the result on the spot (核查)."""
+        self._check("verify", actor, at, expected_version)
+        note = limit_text(note, "note", max_len=MAX_NOTE)
+        files = _attachments(attachments)
+        self._record("verify", actor, at, S.VERIFIED, ev.CaseVerified, note=note,
+                     attachments=files)  # fmt: skip
+
+    def fail_verification(
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        reason: str,
+        attachments: Sequence[str] = (),
+    ) -> None:
+        """The result is not acceptable: back to ``in_progress`` for rework (返工)."""
+        self._check("fail_verification", actor, at, expected_version)
+        reason = require_text(reason, "reason", max_len=MAX_NOTE)
+        files = _attachments(attachments)
+        self.rework_count += 1
+        self.feedback = self.handled_at = None
+        self._record("fail_verification", actor, at, S.IN_PROGRESS, ev.CaseVerificationFailed,
+                     note=reason, attachments=files, reason=reason,
+                     rework_count=self.rework_count)  # fmt: skip
+
+    # --- closing and evaluation ----------------------------------------------------
+    def close(
+        self, actor: Actor, at: datetime, expected_version: int, *, note: str = ""
+    ) -> list[str]:
+        """结案. Returns the child case ids to close with :func:`close_children`."""
+        self._check("close", actor, at, expected_version)
+        note = limit_text(note, "note", max_len=MAX_NOTE)
+        self.closed_at = self.ended_at = at
+        children = tuple(self.child_ids)
+        self._record("close", actor, at, S.CLOSED, ev.CaseClosed, note=note, child_ids=children)
+        return list(children)
+
+    def close_with_parent(
+        self, actor: Actor, at: datetime, expected_version: int, *, parent_id: str
+    ) -> None:
+        self._check("close_with_parent", actor, at, expected_version)
+        if parent_id != self.parent_id:
+            raise Conflict(
+                "not_a_child",
+                f"case {self.case_id} is not a child of {parent_id}",
+                f"案件{self.case_id}不是{parent_id}的子案件",
+                parent_id=parent_id,
+            )
+        self.info_request = None
+        self.closed_at = self.ended_at = at
+        self._record("close_with_parent", actor, at, S.CLOSED, ev.CaseClosedWithParent,
+                     note="closed with its parent case", parent_id=parent_id)  # fmt: skip
+
+    def rate(
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        score: int,
+        comment: str = "",
+        rework_due_at: datetime | None = None,
+    ) -> CaseStatus:
+        """The reporter's rating (1–5). ≤ 2 reopens for rework once, then community review."""
+        self._check("rate", actor, at, expected_version)
+        self._require_reporter(actor)
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise ValidationFailed(
+                "invalid_score", "a rating is a whole number from 1 to 5", "评分须为1至5的整数",
+                score=str(score),
+            )  # fmt: skip
+        comment = limit_text(comment, "comment", max_len=500)
+        satisfied = score >= 3
+        if satisfied:
+            to = S.EVALUATED
+        elif not self.rating_reopen_used:
+            to = S.DISPATCHED
+            self.rating_reopen_used = True
+            self.rework_count += 1
+            self.closed_at = self.ended_at = self.feedback = self.handled_at = None
+            if rework_due_at is not None:
+                self.due_at = require_aware(rework_due_at, "rework_due_at")
+        else:
+            to = S.COMMUNITY_REVIEW
+        self.ratings.append(Rating(score, comment, at, actor.actor_id))
+        self._record("rate", actor, at, to, ev.CaseRated, note=comment, score=score,
+                     comment=comment, satisfied=satisfied, rework_count=self.rework_count,
+                     data={"score": score})  # fmt: skip
+        return to
+
+    def auto_evaluate(
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        window: timedelta = RATING_WINDOW,
+    ) -> None:
+        """Mark a case nobody rated within ``window`` after closing as evaluated (默认满意)."""
+        self._check("auto_evaluate", actor, at, expected_version)
+        assert self.closed_at is not None
+        if at < self.closed_at + window:
+            raise Conflict(
+                "rating_window_open",
+                "the reporter can still rate this case",
+                "反映人仍可评价该案件",
+                until=(self.closed_at + window).isoformat(),
+            )
+        self.auto_evaluated = True
+        self._record("auto_evaluate", actor, at, S.EVALUATED, ev.CaseAutoEvaluated,
+                     note="not rated in time: evaluated automatically")  # fmt: skip
+
+    def conclude_review(
+        self, actor: Actor, at: datetime, expected_version: int, *, note: str
+    ) -> None:
+        """The community reviewed a twice-unsatisfied case and upholds the handling."""
+        self._check("conclude_review", actor, at, expected_version)
+        note = require_text(note, "note", max_len=MAX_NOTE)
+        self._record("conclude_review", actor, at, S.EVALUATED, ev.CaseReviewUpheld, note=note)
+
+    def review_rework(
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        note: str,
+        rework_due_at: datetime | None = None,
+    ) -> None:
+        """The community finds the complaint justified and orders another rework."""
+        self._check("review_rework", actor, at, expected_version)
+        note = require_text(note, "note", max_len=MAX_NOTE)
+        if rework_due_at is not None:
+            self.due_at = require_aware(rework_due_at, "rework_due_at")
+        self.rework_count += 1
+        self.closed_at = self.ended_at = self.feedback = self.handled_at = None
+        self._record("review_rework", actor, at, S.DISPATCHED, ev.CaseReworkOrdered, note=note,
+                     rework_count=self.rework_count)  # fmt: skip
+
+    # --- asking the reporter -------------------------------------------------------
+    def request_info(
+        self, actor: Actor, at: datetime, expected_version: int, *, question: str,
+        deadline: datetime,
+    ) -> None:  # fmt: skip
+        self._check("request_info", actor, at, expected_version)
+        question = require_text(question, "question", max_len=500)
+        if require_aware(deadline, "deadline") <= at:
+            raise ValidationFailed(
+                "deadline_in_past", "the answer deadline must be in the future",
+                "答复期限必须晚于当前时间", deadline=deadline.isoformat(),
+            )  # fmt: skip
+        self.info_request = InfoRequest(question, deadline, self.status, actor.actor_id, at)
+        self._record("request_info", actor, at, S.AWAITING_INFO, ev.InfoRequested, note=question,
+                     question=question, deadline=deadline,
+                     data={"deadline": deadline.isoformat()})  # fmt: skip
+
+    def provide_info(
+        self, actor: Actor, at: datetime, expected_version: int, *, answer: str,
+        attachments: Sequence[str] = (),
+    ) -> None:  # fmt: skip
+        self._check("provide_info", actor, at, expected_version)
+        self._require_reporter(actor)
+        answer = require_text(answer, "answer", max_len=MAX_NOTE)
+        files = _attachments(attachments)
+        assert self.info_request is not None
+        back, self.info_request = self.info_request.return_to, None
+        self._record("provide_info", actor, at, back, ev.InfoProvided, note=answer,
+                     attachments=files)  # fmt: skip
+
+    def expire_info(self, actor: Actor, at: datetime, expected_version: int) -> None:
+        """No answer by the deadline: the case resumes where it was."""
+        self._check("expire_info", actor, at, expected_version)
+        assert self.info_request is not None
+        if at < self.info_request.deadline:
+            raise Conflict(
+                "info_deadline_not_reached", "the reporter can still answer",
+                "反映人仍可在期限内补充信息",
+                deadline=self.info_request.deadline.isoformat(),
+            )  # fmt: skip
+        back, self.info_request = self.info_request.return_to, None
+        self._record("expire_info", actor, at, back, ev.InfoRequestExpired,
+                     note="no answer from the reporter by the deadline")  # fmt: skip
+
+    # --- split, merge, supporters --------------------------------------------------
+    def split(
+        self, actor: Actor, at: datetime, expected_version: int, *, parts: Sequence[ChildSpec],
+        note: str = "",
+    ) -> list[Case]:  # fmt: skip
+        """Split into child cases for several departments; returns the new (accepted) children."""
+        self._check("split", actor, at, expected_version)
+        note = limit_text(note, "note", max_len=MAX_NOTE)
+        ids = [p.case_id for p in parts]
+        if (
+            len(parts) < 2
+            or len(set(ids)) != len(ids)
+            or set(ids) & {self.case_id, *self.child_ids}
+        ):
+            raise ValidationFailed(
+                "invalid_split", "a split needs at least two parts with new, distinct ids",
+                "拆分至少需要两个子案件，且编号互不相同", case_ids=ids,
+            )  # fmt: skip
+        children = [self._child(p, actor, at) for p in parts]
+        self.child_ids.extend(ids)
+        self._record("split", actor, at, self.status, ev.CaseSplit, note=note,
+                     child_ids=tuple(ids), data={"child_ids": ids})  # fmt: skip
+        return children
+
+    def _child(self, part: ChildSpec, actor: Actor, at: datetime) -> Case:
+        require_aware(part.due_at, "due_at")
+        child = Case(
+            case_id=part.case_id, source=self.source, category=part.category.code,
+            title=self.title, description=require_text(part.description, "description"),
+            sla_class=part.category.sla_class, grid_code=self.grid_code,
+            jurisdiction_code=self.jurisdiction_code, reporter=self.reporter, created_at=at,
+            public=self.public and part.category.public, lat=self.lat, lon=self.lon,
+            address=self.address, media=self.media, parent_id=self.case_id,
+            accepted_at=at, due_at=part.due_at,
+        )  # fmt: skip
+        child._record("split_from", actor, at, S.ACCEPTED, ev.CaseSubmitted,
+                      note=f"split from {self.case_id}", source=self.source.value,
+                      parent_id=self.case_id, data={"department": part.department})  # fmt: skip
+        return child
+
+    def merge_into(
+        self, actor: Actor, at: datetime, expected_version: int, *, target_id: str, note: str = ""
+    ) -> list[Supporter]:
+        """End this case as a duplicate of ``target_id``; returns the supporters to move there."""
+        self._check("merge_into", actor, at, expected_version)
+        if target_id == self.case_id:
+            raise ValidationFailed("merge_into_self", "a case cannot be merged into itself",
+                                   "案件不能合并到自身")  # fmt: skip
+        note = limit_text(note, "note", max_len=MAX_NOTE)
+        moving = [
+            Supporter(self.case_id, self.created_at, self.reporter, None),
+            *self.supporters,
+        ]
+        self.merged_into, self.ended_at, self.info_request = target_id, at, None
+        self._record("merge_into", actor, at, S.MERGED, ev.CaseMerged, note=note,
+                     into_case_id=target_id, data={"into": target_id})  # fmt: skip
+        return moving
+
+    def support(
+        self, actor: Actor, at: datetime, expected_version: int, *, supporter: Supporter
+    ) -> None:
+        """A "me too": one more reporter of the same problem."""
+        self._add_supporters("support", actor, at, expected_version, [supporter])
+
+    def absorb(
+        self, actor: Actor, at: datetime, expected_version: int, *, supporters: Sequence[Supporter]
+    ) -> None:
+        """Take over the reporter and supporters of a duplicate merged into this case."""
+        self._add_supporters("absorb", actor, at, expected_version, supporters)
+
+    def _add_supporters(
+        self, action: str, actor: Actor, at: datetime, expected_version: int,
+        supporters: Sequence[Supporter],
+    ) -> None:  # fmt: skip
+        self._check(action, actor, at, expected_version)
+        known = {s.supporter_id for s in self.supporters} | {self.case_id}
+        if self.reporter.account_id:
+            known.add(self.reporter.account_id)
+        new = [s for s in supporters if s.supporter_id not in known]
+        ids = [s.supporter_id for s in new]
+        if not new or len(set(ids)) != len(ids):
+            raise Conflict(
+                "already_supporting", "these reporters are already linked to the case",
+                "这些反映人已关联到该案件",
+                supporter_ids=[s.supporter_id for s in supporters],
+            )  # fmt: skip
+        self.supporters.extend(new)
+        self._record(action, actor, at, self.status, ev.SupportersAdded,
+                     supporter_ids=tuple(ids), supporter_count=len(self.supporters),
+                     data={"supporter_count": len(self.supporters)})  # fmt: skip
+
+    def detach_supporter(
+        self, actor: Actor, at: datetime, expected_version: int, *, supporter_id: str,
+        note: str = "",
+    ) -> Supporter:  # fmt: skip
+        """Undo a wrong duplicate link; the caller opens a case for the returned supporter."""
+        self._check("detach_supporter", actor, at, expected_version)
+        found = next((s for s in self.supporters if s.supporter_id == supporter_id), None)
+        if found is None:
+            raise Conflict(
+                "not_a_supporter", f"{supporter_id} is not linked to this case",
+                f"{supporter_id}未关联到该案件", supporter_id=supporter_id,
+            )  # fmt: skip
+        note = limit_text(note, "note", max_len=MAX_NOTE)
+        self.supporters.remove(found)
+        self._record("detach_supporter", actor, at, self.status, ev.SupporterDetached, note=note,
+                     supporter_id=supporter_id, supporter_count=len(self.supporters))  # fmt: skip
+        return found
+
+    def supervise(self, actor: Actor, at: datetime, expected_version: int, *, note: str) -> None:
+        """One-key supervision (一键督办) by a leader: recorded, status unchanged."""
+        self._check("supervise", actor, at, expected_version)
+        note = require_text(note, "note", max_len=MAX_NOTE)
+        self._record("supervise", actor, at, self.status, ev.CaseSupervised, note=note)
+
+    # --- privacy -------------------------------------------------------------------
+    def erase_contact(
+        self, actor: Actor, at: datetime, expected_version: int, *,
+        retention_days: int = CONTACT_RETENTION_DAYS,
+    ) -> None:  # fmt: skip
+        """Erase reporters' contact data ``retention_days`` after the case finished."""
+        if expected_version != self.version:
+            raise version_conflict(expected_version, self.version)
+        if self.status not in FINISHED or self.ended_at is None:
+            raise illegal_transition("erase_contact", self.status.value, self.allowed_actions())
+        self._check("erase_contact", actor, at, expected_version)
+        if self.contact_erased_at is not None:
+            raise Conflict("contact_already_erased", "contact data were already erased",
+                           "联系方式已删除")  # fmt: skip
+        if at < self.ended_at + timedelta(days=retention_days):
+            raise Conflict(
+                "retention_not_over", "the retention period is not over yet", "保存期限未满",
+                until=(self.ended_at + timedelta(days=retention_days)).isoformat(),
+            )  # fmt: skip
+        self.reporter = self.reporter.erased()
+        self.supporters = [replace(s, reporter=s.reporter.erased()) for s in self.supporters]
+        self.contact_erased_at = at
+        self._record("erase_contact", actor, at, self.status, ev.ContactErased,
+                     note=f"reporter contact data erased after {retention_days} days")  # fmt: skip
+
+    # --- persistence ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready snapshot (for the adapter's JSONB column)."""
+        data: dict[str, Any] = _ADAPTER.dump_python(self, mode="json")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Case:
+        case: Case = _ADAPTER.validate_python(dict(data))
+        case._events = []
+        return case
+
+
+_ADAPTER: TypeAdapter[Case] = TypeAdapter(Case)
+
+
+def open_case(
+    *,
+    case_id: str,
+    source: Source,
+    catalogue: CategoryCatalogue,
+    category: str,
+    description: str,
+    grid_code: str | None,
+    at: datetime,
+    reporter: Reporter,
+    actor: Actor | None = None,
+    title: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    address: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    media: Sequence[str] = (),
+    external_ref: str | None = None,
+) -> Case:
+    """A new case in ``submitted`` (version 1), validated against its category."""
+    source = Source(source)
+    cat = catalogue.reportable(category, by_citizen=source in CITIZEN_SOURCES)
+    require_aware(at, "at")
+    grid = require_grid(grid_code)
+    description = require_text(description, "description", max_len=MAX_NOTE)
+    if (lat is None) != (lon is None):
+        raise ValidationFailed("invalid_coordinates", "give both lat and lon or neither",
+                               "经纬度须同时提供")  # fmt: skip
+    if lat is not None and lon is not None:
+        lat, lon = require_coordinates(lat, lon)
+    if source is Source.HOTLINE and not external_ref:
+        raise ValidationFailed("ticket_no_required", "a hotline case needs its ticket number",
+                               "热线案件必须有工单编号")  # fmt: skip
+    answers = validate_attributes(cat, attributes or {})
+    files = _attachments(media)
+    title = limit_text(title or description.splitlines()[0][:60], "title", max_len=200)
+    case = Case(
+        case_id=case_id, source=source, category=cat.code, title=title, description=description,
+        sla_class=cat.sla_class, grid_code=grid, jurisdiction_code=grid, reporter=reporter,
+        created_at=at, public=cat.public, lat=lat, lon=lon,
+        address=limit_text(address, "address", max_len=200) if address else None,
+        attributes=answers, media=files, external_ref=external_ref,
+    )  # fmt: skip
+    who = actor or Actor(reporter.account_id or source.value, Role.CITIZEN
+                         if source in CITIZEN_SOURCES else Role.SYSTEM)  # fmt: skip
+    case._record("submit", who, at, S.SUBMITTED, ev.CaseSubmitted, attachments=files,
+                 source=source.value)  # fmt: skip
+    return case
+
+
+def close_children(parent: Case, children: Iterable[Case], at: datetime) -> list[Case]:
+    """Close the parent's still-open children (system actor); returns those closed."""
+    closed = []
+    for child in children:
+        if child.parent_id == parent.case_id and "close_with_parent" in child.allowed_actions():
+            child.close_with_parent(SYSTEM, at, child.version, parent_id=parent.case_id)
+            closed.append(child)
+    return closed
+
+
+def auto_evaluate_if_due(case: Case, now: datetime, window: timedelta = RATING_WINDOW) -> bool:
+    """Auto-evaluate ``case`` if it has waited ``window`` for a rating; True if it did."""
+    if case.status is S.CLOSED and case.closed_at is not None and now >= case.closed_at + window:
+        case.auto_evaluate(SYSTEM, now, case.version, window=window)
+        return True
+    return False
+
+
+def expire_info_if_due(case: Case, now: datetime) -> bool:
+    if case.info_request is not None and now >= case.info_request.deadline:
+        case.expire_info(SYSTEM, now, case.version)
+        return True
+    return False
+
+
+def erase_contact_if_due(
+    case: Case, now: datetime, retention_days: int = CONTACT_RETENTION_DAYS
+) -> bool:
+    due = (
+        case.status in FINISHED
+        and case.ended_at is not None
+        and case.contact_erased_at is None
+        and now >= case.ended_at + timedelta(days=retention_days)
+    )
+    if due:
+        case.erase_contact(SYSTEM, now, case.version, retention_days=retention_days)
+    return due
+
+
+def plan_hotline_import(
+    tickets: Iterable[tuple[str, str]], existing_refs: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """Split (hotline, ticket_no) rows into refs to create and duplicates (already known or
+    repeated in the batch), keeping the batch order. Malformed rows raise ValidationFailed."""
+    seen = set(existing_refs)
+    new: list[str] = []
+    dupes: list[str] = []
+    for hotline, ticket in tickets:
+        ref = hotline_ref(hotline, ticket)
+        (dupes if ref in seen else new).append(ref)
+        seen.add(ref)
+    return new, dupes

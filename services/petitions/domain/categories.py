@@ -158,7 +158,10 @@ class CategoryCatalogue:
         found = self.categories.get(code)
         if found is None:
             raise NotFound(
-                "unknown_category", f"unknown category '{code}'", f"未知的类别“{code}”", category=code
+                "unknown_category",
+                f"unknown category '{code}'",
+                f"未知的类别“{code}”",
+                category=code,
             )
         return found
 
@@ -278,7 +281,9 @@ def _coerce(cat: Category, attr: AttributeSpec, raw: Any) -> Any:
         try:
             when = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
         except ValueError:
-            raise _bad_value(cat, attr, "expected an ISO 8601 datetime", "应为ISO 8601时间") from None
+            raise _bad_value(
+                cat, attr, "expected an ISO 8601 datetime", "应为ISO 8601时间"
+            ) from None
         if when.tzinfo is None:
             raise _bad_value(cat, attr, "the datetime needs a UTC offset", "时间必须带时区")
         return when.isoformat()
