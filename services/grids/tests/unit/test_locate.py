@@ -96,13 +96,14 @@ def test_length_mismatch() -> None:
         INDEX.locate_many([1.0, 2.0], [1.0])
 
 
-def test_gcj02_known_offset_nanjing() -> None:
-    # Xinjiekou, Nanjing: GCJ-02 shifts WGS-84 by roughly 500 m to the south-east here.
-    glat, glon = wgs84_to_gcj02(32.0416, 118.7784)
-    assert 0.0015 < glat - 32.0416 < 0.0030 or -0.0030 < glat - 32.0416 < -0.0015
-    assert 0.004 < abs(glon - 118.7784) < 0.006
-    assert glat == pytest.approx(32.039448, abs=2e-4)
-    assert glon == pytest.approx(118.783338, abs=2e-4)
+def test_gcj02_published_vector_shanghai() -> None:
+    # Test vector of the widely used eviltransform library (WGS-84 -> GCJ-02).
+    glat, glon = wgs84_to_gcj02(31.1774276, 121.5272106)
+    assert glat == pytest.approx(31.17530398364597, abs=1e-9)
+    assert glon == pytest.approx(121.531541859215, abs=1e-9)
+    wlat, wlon = gcj02_to_wgs84(31.17530398364597, 121.531541859215)
+    assert wlat == pytest.approx(31.1774276, abs=1e-8)
+    assert wlon == pytest.approx(121.5272106, abs=1e-8)
 
 
 @given(st.floats(18.0, 53.0), st.floats(74.0, 134.0))
