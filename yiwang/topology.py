@@ -58,19 +58,23 @@ def dlq_name(queue: str) -> str:
     return f"{queue}.dlq"
 
 
-SUBSCRIPTIONS: list[Subscription] = [
-    Subscription("gateway", "report.submitted", "petitions", "handle_report_submitted"),
-    Subscription("petitions", "case.created", "command", "handle_case_event"),
-]
+def all_subscriptions() -> list[Subscription]:
+    """Every subscription, collected from each contract module's ``SUBSCRIPTIONS``."""
+    from yiwang.contracts import command, enterprise, gateway, grids, petitions, volunteers
+
+    subs: list[Subscription] = []
+    for module in (gateway, petitions, grids, command, volunteers, enterprise):
+        subs.extend(getattr(module, "SUBSCRIPTIONS", []))
+    return subs
 
 
 def subscriptions_for(consumer: str) -> list[Subscription]:
-    return [s for s in SUBSCRIPTIONS if s.consumer == consumer]
+    return [s for s in all_subscriptions() if s.consumer == consumer]
 
 
 def find_subscription(source: str, event_type: str, consumer: str, method: str) -> Subscription:
     """The subscription for an entrypoint (listed ones are pre-declared by the runner)."""
-    for s in SUBSCRIPTIONS:
+    for s in all_subscriptions():
         if (s.source, s.event_type, s.consumer, s.method) == (source, event_type, consumer, method):
             return s
     return Subscription(source, event_type, consumer, method)
@@ -79,7 +83,7 @@ def find_subscription(source: str, event_type: str, consumer: str, method: str) 
 def declare_topology(channel: Any, retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)) -> None:
     """Declare every exchange and queue with a pika ``BlockingChannel`` (idempotent)."""
     channel.exchange_declare(RPC_EXCHANGE, exchange_type="topic", durable=True)
-    for sub in SUBSCRIPTIONS:
+    for sub in all_subscriptions():
         declare_subscription(channel, sub, retry_delays_ms)
 
 

@@ -7,8 +7,9 @@ from typing import Any
 from services.command.service_layer import view
 from yiwang.clock import SystemClock
 from yiwang.contracts import Envelope
-from yiwang.contracts.events import CaseCreatedV1
-from yiwang.contracts.rpc import HealthResponse, ListCasesRequest
+from yiwang.contracts.command import ListCasesRequest
+from yiwang.contracts.health import HealthResponse
+from yiwang.contracts.petitions import CaseCreatedV1
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from yiwang.contracts.rpc import HealthResponse
+from yiwang.contracts.health import HealthResponse
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
 from yiwang.nameko.rpc import contract_rpc

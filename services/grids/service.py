@@ -7,7 +7,8 @@ from typing import Any
 from nameko.extensions import DependencyProvider
 
 from services.grids.service_layer.boundaries import GridMap
-from yiwang.contracts.rpc import HealthResponse, LocateRequest
+from yiwang.contracts.grids import LocateRequest
+from yiwang.contracts.health import HealthResponse
 from yiwang.db import make_engine
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider

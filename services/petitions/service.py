@@ -7,8 +7,9 @@ from typing import Any
 from services.petitions.service_layer import intake
 from yiwang.clock import SystemClock
 from yiwang.contracts import Envelope
-from yiwang.contracts.events import ReportSubmittedV1
-from yiwang.contracts.rpc import HealthResponse, ReportStatusRequest
+from yiwang.contracts.gateway import ReportSubmittedV1
+from yiwang.contracts.health import HealthResponse
+from yiwang.contracts.petitions import ReportStatusRequest
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider

@@ -1,10 +1,19 @@
 """Message contracts: one versioned pydantic schema per event and per RPC.
 
-Importing this package registers every contract (see ``events`` and ``rpc``).
+One module per producing service (``gateway``, ``petitions``, ``grids``, ``command``,
+``volunteers``, ``enterprise``) holds its events, its RPC request/response models and the
+subscriptions of its consumers (``SUBSCRIPTIONS``). Importing this package registers all.
 """
 
-from yiwang.contracts import events as events  # noqa: F401  (registers event schemas)
-from yiwang.contracts import rpc as rpc  # noqa: F401  (registers RPC schemas)
+from yiwang.contracts import (  # noqa: F401  (each import registers its contracts)
+    command,
+    enterprise,
+    gateway,
+    grids,
+    health,
+    petitions,
+    volunteers,
+)
 from yiwang.contracts.envelope import (
     ContractViolation,
     Envelope,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from yiwang.contracts.rpc import HealthResponse
+from yiwang.contracts.health import HealthResponse
 from yiwang.uow import UnitOfWork
 
 

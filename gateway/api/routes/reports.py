@@ -10,7 +10,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import PublisherDep, RpcDep
-from yiwang.contracts.events import Contact, ReportSubmittedV1
+from yiwang.contracts.base import Contact
+from yiwang.contracts.gateway import ReportSubmittedV1
 from yiwang.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])

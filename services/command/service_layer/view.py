@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.command.adapters.tables import case_view
 from yiwang.contracts import Envelope
-from yiwang.contracts.events import CaseCreatedV1
-from yiwang.contracts.rpc import ListCasesRequest
+from yiwang.contracts.command import ListCasesRequest
+from yiwang.contracts.petitions import CaseCreatedV1
 from yiwang.uow import UnitOfWork
 
 CONSUMER = "command.handle_case_event"

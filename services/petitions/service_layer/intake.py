@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from services.petitions.adapters.tables import cases
 from yiwang.contracts import Envelope
-from yiwang.contracts.events import CaseCreatedV1, ReportSubmittedV1
+from yiwang.contracts.gateway import ReportSubmittedV1
+from yiwang.contracts.petitions import CaseCreatedV1
 from yiwang.uow import UnitOfWork
 
 CONSUMER = "petitions.handle_report_submitted"

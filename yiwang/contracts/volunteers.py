@@ -1,0 +1,7 @@
+"""Contracts of the volunteers service."""
+
+from __future__ import annotations
+
+from yiwang.topology import Subscription
+
+SUBSCRIPTIONS: list[Subscription] = []
