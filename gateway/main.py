@@ -5,6 +5,8 @@ Run with ``python -m gateway.main`` (uvicorn on YIWANG_GATEWAY_HOST:PORT).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +16,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
 from gateway import problems
-from gateway.api.routes import command, health, reports
+from gateway.api import routes as routes_pkg
 from gateway.deps import Resources
 from gateway.messaging import EventPublisher
 from gateway.tracing_mw import trace_requests
@@ -57,9 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.middleware("http")(trace_requests)
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(reports.router)
-    app.include_router(command.router)
+    for info in sorted(pkgutil.iter_modules(routes_pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{routes_pkg.__name__}.{info.name}")
+        if hasattr(module, "router"):
+            app.include_router(module.router)
     return app
 
 
