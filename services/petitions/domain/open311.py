@@ -1,0 +1,465 @@
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): documents and form parsing.
+
+JSON payloads are plain dicts/lists; :func:`to_xml` renders the same payloads in the
+spec's XML shapes (``<services><service>``, ``<service_requests><request>``,
+``<service_definition><attributes><attribute><values><value>``,
+``<errors><error><code/><description/></error></errors>``, ``<discovery>``).
+Datetimes are ISO 8601 with the Asia/Shanghai offset. Errors carry the HTTP status as
+their Open311 code (400, 403, 404).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from yiwang.clock import SHANGHAI
+from yiwang.errors import DomainError, Forbidden, ValidationFailed
+
+from .case import Case
+from .categories import Category, CategoryCatalogue, validate_attributes
+from .common import require_aware, require_coordinates
+from .lifecycle import FINISHED, CaseStatus
+from .sla import sla_class
+
+SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
+MAX_DESCRIPTION = 2000  # the platform's limit (the spec allows up to 4,000)
+MAX_RESULTS = 1000
+DEFAULT_RANGE = timedelta(days=90)
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,18}$")
+_ATTR_KEY = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
+_PLURALS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint",
+            "formats": "format"}  # fmt: skip
+
+
+def iso(when: datetime | None) -> str | None:
+    """ISO 8601 with offset, in Asia/Shanghai, whole seconds."""
+    return None if when is None else when.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def _bad(code: str, en: str, zh: str, **details: Any) -> ValidationFailed:
+    return ValidationFailed(code, en, zh, status=400, **details)
+
+
+# --- discovery and services -------------------------------------------------------------
+
+
+def discovery(
+    *, base_url: str, contact: str, key_service: str, changeset: datetime
+) -> dict[str, Any]:
+    return {
+        "changeset": iso(changeset),
+        "contact": contact,
+        "key_service": key_service,
+        "endpoints": [
+            {
+                "specification": SPEC_URL,
+                "url": base_url.rstrip("/"),
+                "changeset": iso(changeset),
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def listed_services(catalogue: CategoryCatalogue) -> list[Category]:
+    """Categories offered through Open311: active, citizen-selectable leaves."""
+    return [c for c in catalogue.leaves() if c.citizen_selectable]
+
+
+def service_list(catalogue: CategoryCatalogue, lang: str = "zh") -> list[dict[str, Any]]:
+    out = []
+    for cat in listed_services(catalogue):
+        group = catalogue.group_of(cat.code)
+        out.append(
+            {
+                "service_code": cat.code,
+                "service_name": cat.name(lang),
+                "description": (cat.description_zh if lang.startswith("zh") else cat.description_en)
+                or cat.name(lang),
+                "metadata": any(a.variable for a in cat.attributes),
+                "type": "realtime",
+                "keywords": ", ".join(cat.keywords),
+                "group": group.name(lang) if group else "",
+            }
+        )
+    return out
+
+
+def service_definition(category: Category, lang: str = "zh") -> dict[str, Any]:
+    zh = lang.startswith("zh")
+    return {
+        "service_code": category.code,
+        "attributes": [
+            {
+                "variable": a.variable,
+                "code": a.code,
+                "datatype": a.datatype.value,
+                "required": a.required,
+                "datatype_description": None,
+                "order": a.order or i + 1,
+                "description": a.description_zh if zh else a.description_en,
+                "values": [
+                    {"key": v.key, "name": v.name_zh if zh else v.name_en} for v in a.values
+                ],
+            }
+            for i, a in enumerate(category.attributes)
+        ],
+    }
+
+
+# --- service requests -------------------------------------------------------------------
+
+_NOTES: dict[CaseStatus, tuple[str, str]] = {
+    CaseStatus.SUBMITTED: ("已收到，等待受理", "Received, awaiting acceptance"),
+    CaseStatus.ACCEPTED: ("已受理立案", "Accepted"),
+    CaseStatus.DISPATCHED: ("已派遣至处置单位", "Dispatched to the responsible unit"),
+    CaseStatus.IN_PROGRESS: ("正在处置", "Work in progress"),
+    CaseStatus.HANDLED: ("已处置，等待核查", "Handled, awaiting verification"),
+    CaseStatus.VERIFIED: ("已核查，即将结案", "Verified, about to close"),
+    CaseStatus.AWAITING_INFO: ("等待反映人补充信息", "Waiting for more information"),
+    CaseStatus.COMMUNITY_REVIEW: ("社区复核中", "Under community review"),
+    CaseStatus.CLOSED: ("已办结", "Closed"),
+    CaseStatus.EVALUATED: ("已办结并评价", "Closed and evaluated"),
+    CaseStatus.REJECTED: ("不予受理", "Not accepted"),
+    CaseStatus.FORWARDED: ("已转交", "Forwarded to"),
+    CaseStatus.MERGED: ("重复诉求，已合并至", "Duplicate of"),
+}
+
+
+def open311_status(status: CaseStatus) -> str:
+    return "closed" if status in FINISHED else "open"
+
+
+def status_notes(case: Case, lang: str = "zh") -> str:
+    zh, en = _NOTES[case.status]
+    base = zh if lang.startswith("zh") else en
+    sep = "：" if lang.startswith("zh") else ": "
+    detail = {
+        CaseStatus.REJECTED: case.reject_reason,
+        CaseStatus.FORWARDED: case.forwarded_to,
+        CaseStatus.MERGED: case.merged_into,
+        CaseStatus.CLOSED: case.feedback,
+        CaseStatus.EVALUATED: case.feedback,
+    }.get(case.status)
+    if case.status in (CaseStatus.FORWARDED, CaseStatus.MERGED):
+        return f"{base}{'' if lang.startswith('zh') else ' '}{detail}"
+    return f"{base}{sep}{detail}" if detail else base
+
+
+def service_request(
+    case: Case,
+    category: Category,
+    *,
+    lang: str = "zh",
+    agencies: Mapping[str, str] | None = None,
+    media_url: Callable[[str], str] | None = None,
+    coordinate_decimals: int | None = None,
+) -> dict[str, Any]:
+    """A case as an Open311 service request. No personal data (contact is never exposed)."""
+    dept = case.department or category.department
+    lat, lon = case.lat, case.lon
+    if coordinate_decimals is not None and lat is not None and lon is not None:
+        lat, lon = round(lat, coordinate_decimals), round(lon, coordinate_decimals)
+    sla = sla_class(case.sla_class)
+    return {
+        "service_request_id": case.case_id,
+        "status": open311_status(case.status),
+        "status_notes": status_notes(case, lang),
+        "service_name": category.name(lang),
+        "service_code": case.category,
+        "description": case.description,
+        "agency_responsible": (agencies or {}).get(dept, dept),
+        "service_notice": sla.name_zh if lang.startswith("zh") else sla.name_en,
+        "requested_datetime": iso(case.created_at),
+        "updated_datetime": iso(case.timeline[-1].at if case.timeline else case.created_at),
+        "expected_datetime": iso(case.due_at),
+        "address": case.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": lat,
+        "long": lon,
+        "media_url": media_url(case.media[0]) if media_url and case.media else None,
+    }
+
+
+def post_response(
+    *,
+    service_request_id: str | None = None,
+    token: str | None = None,
+    service_notice: str | None = None,
+    account_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """The answer to POST requests: the id when the case exists already, else a token."""
+    item: dict[str, Any] = (
+        {"service_request_id": service_request_id} if service_request_id else {"token": token}
+    )
+    item.update({"service_notice": service_notice, "account_id": account_id})
+    return [item]
+
+
+def token_response(token: str, service_request_id: str | None) -> list[dict[str, Any]]:
+    return [{"service_request_id": service_request_id, "token": token}]
+
+
+def errors_payload(error: DomainError | Iterable[DomainError]) -> list[dict[str, Any]]:
+    """Errors in the spec's shape; the code is the HTTP status (422 is reported as 400)."""
+    errs = [error] if isinstance(error, DomainError) else list(error)
+    return [
+        {"code": 400 if e.status == 422 else e.status, "description": e.message_en} for e in errs
+    ]
+
+
+def http_status(error: DomainError) -> int:
+    return 400 if error.status == 422 else error.status
+
+
+def check_api_key(api_key: str | None, valid_keys: Iterable[str]) -> None:
+    if not api_key or api_key not in set(valid_keys):
+        raise Forbidden("invalid_api_key", "Invalid api_key", "无效的api_key")
+
+
+# --- XML --------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fill(parent: ET.Element, data: Mapping[str, Any]) -> None:
+    for key, value in data.items():
+        el = ET.SubElement(parent, key)
+        if isinstance(value, list):
+            child_tag = _PLURALS.get(key, key.rstrip("s"))
+            for item in value:
+                child = ET.SubElement(el, child_tag)
+                if isinstance(item, Mapping):
+                    _fill(child, item)
+                else:
+                    child.text = _text(item)
+        elif isinstance(value, Mapping):
+            _fill(el, value)
+        else:
+            el.text = _text(value)
+
+
+_ROOTS = {"services": "service", "service_requests": "request", "errors": "error"}
+
+
+def to_xml(root: str, payload: Any) -> str:
+    """Render a payload as the spec's XML. ``root`` is one of services, service_requests,
+    errors (payload: list of dicts), service_definition or discovery (payload: dict)."""
+    top = ET.Element(root)
+    if root in _ROOTS:
+        for item in payload:
+            _fill(ET.SubElement(top, _ROOTS[root]), item)
+    elif root in ("service_definition", "discovery"):
+        _fill(top, payload)
+    else:
+        raise ValueError(f"unknown Open311 document {root}")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode")
+
+
+# --- POST requests form -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Open311Submission:
+    """A validated POST requests form, ready to become a citizen report."""
+
+    service_code: str
+    lat: float | None
+    lon: float | None
+    address_string: str | None
+    address_id: str | None
+    description: str
+    attributes: dict[str, Any]
+    media_url: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+    jurisdiction_id: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return not (self.email or self.phone or self.first_name or self.last_name)
+
+    @property
+    def contact_name(self) -> str | None:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or None
+
+
+def _pairs(form: Mapping[str, Any] | Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    if isinstance(form, Mapping):
+        out: list[tuple[str, str]] = []
+        for k, v in form.items():
+            for item in v if isinstance(v, list | tuple) else [v]:
+                out.append((k, "" if item is None else str(item)))
+        return out
+    return [(k, "" if v is None else str(v)) for k, v in form]
+
+
+def _opt(fields: Mapping[str, str], name: str, max_len: int) -> str | None:
+    value = fields.get(name, "").strip()
+    if len(value) > max_len:
+        raise _bad(f"{name}_too_long", f"{name} is longer than {max_len} characters",
+                   f"{name}超过{max_len}个字符", field=name)  # fmt: skip
+    return value or None
+
+
+def parse_post_form(
+    form: Mapping[str, Any] | Iterable[tuple[str, str]],
+    catalogue: CategoryCatalogue,
+    *,
+    jurisdiction_id: str | None = None,
+) -> Open311Submission:
+    """Validate a POST requests form (form-encoded pairs). Refusals are 400/404 errors."""
+    fields: dict[str, str] = {}
+    raw_attrs: dict[str, list[str]] = {}
+    multi: set[str] = set()
+    for key, value in _pairs(form):
+        m = _ATTR_KEY.match(key)
+        if m:
+            raw_attrs.setdefault(m.group(1), []).append(value)
+            if m.group(2):
+                multi.add(m.group(1))
+        else:
+            fields[key] = value
+    jid = _opt(fields, "jurisdiction_id", 64)
+    if jid and jurisdiction_id and jid != jurisdiction_id:
+        raise _bad("invalid_jurisdiction_id", f"jurisdiction_id '{jid}' is not served here",
+                   f"本平台不服务于jurisdiction_id“{jid}”", jurisdiction_id=jid)  # fmt: skip
+    code = _opt(fields, "service_code", 64)
+    if not code:
+        raise _bad("service_code_required", "service_code is required", "缺少service_code")
+    if code not in {c.code for c in listed_services(catalogue)}:
+        raise _bad("invalid_service_code", f"service_code '{code}' not found",
+                   f"未找到service_code“{code}”", service_code=code)  # fmt: skip
+    category = catalogue.get(code)
+    lat_s, lon_s = fields.get("lat", "").strip(), fields.get("long", "").strip()
+    lat = lon = None
+    if lat_s or lon_s:
+        try:
+            lat, lon = require_coordinates(float(lat_s), float(lon_s))
+        except (ValueError, ValidationFailed):
+            raise _bad("invalid_lat_long", "lat and long must both be valid decimal degrees",
+                       "lat和long须同时为有效的十进制经纬度") from None  # fmt: skip
+    address = _opt(fields, "address_string", 200)
+    address_id = _opt(fields, "address_id", 64)
+    if lat is None and not address and not address_id:
+        raise _bad("location_required", "lat/long, address_string or address_id is required",
+                   "须提供lat/long、address_string或address_id之一")  # fmt: skip
+    email = _opt(fields, "email", 120)
+    if email and not _EMAIL.match(email):
+        raise _bad("invalid_email", "email is not a valid e-mail address", "email格式无效")
+    phone = _opt(fields, "phone", 20)
+    if phone and not _PHONE.match(phone):
+        raise _bad("invalid_phone", "phone is not a valid phone number", "phone格式无效")
+    media = _opt(fields, "media_url", 500)
+    if media and not re.match(r"^https?://[^\s]+$", media):
+        raise _bad(
+            "invalid_media_url", "media_url must be an http(s) URL", "media_url须为http(s)地址"
+        )
+    description = _opt(fields, "description", MAX_DESCRIPTION) or category.name("zh")
+    attrs: dict[str, Any] = {k: (v if k in multi else v[-1]) for k, v in raw_attrs.items()}
+    try:
+        answers = validate_attributes(category, attrs)
+    except ValidationFailed as e:
+        raise ValidationFailed(e.code, e.message_en, e.message_zh, status=400, **e.details) from e
+    return Open311Submission(
+        service_code=code, lat=lat, lon=lon, address_string=address, address_id=address_id,
+        description=description, attributes=answers, media_url=media, email=email, phone=phone,
+        first_name=_opt(fields, "first_name", 25), last_name=_opt(fields, "last_name", 25),
+        device_id=_opt(fields, "device_id", 100), account_id=_opt(fields, "account_id", 100),
+        jurisdiction_id=jid,
+    )  # fmt: skip
+
+
+# --- GET requests query -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    service_request_ids: tuple[str, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    limit: int = MAX_RESULTS
+
+    def matches(self, case: Case) -> bool:
+        if self.service_request_ids:
+            return case.case_id in self.service_request_ids
+        if self.service_codes and case.category not in self.service_codes:
+            return False
+        if self.statuses and open311_status(case.status) not in self.statuses:
+            return False
+        if self.start and case.created_at < self.start:
+            return False
+        return not (self.end and case.created_at > self.end)
+
+
+def _parse_date(name: str, raw: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(f"invalid_{name}", f"{name} must be a W3C datetime",
+                   f"{name}须为W3C格式时间") from None  # fmt: skip
+    return when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
+
+
+def _csv(raw: str | None) -> tuple[str, ...]:
+    return tuple(p.strip() for p in (raw or "").split(",") if p.strip())
+
+
+def parse_request_query(
+    params: Mapping[str, str], now: datetime, *, jurisdiction_id: str | None = None
+) -> RequestQuery:
+    """GET requests filters. With service_request_id the other filters are ignored; without
+    dates the last 90 days are searched; a range may not exceed 90 days."""
+    require_aware(now, "now")
+    jid = (params.get("jurisdiction_id") or "").strip()
+    if jid and jurisdiction_id and jid != jurisdiction_id:
+        raise _bad("invalid_jurisdiction_id", f"jurisdiction_id '{jid}' is not served here",
+                   f"本平台不服务于jurisdiction_id“{jid}”")  # fmt: skip
+    ids = _csv(params.get("service_request_id"))
+    if ids:
+        return RequestQuery(service_request_ids=ids)
+    statuses = _csv(params.get("status"))
+    if any(s not in ("open", "closed") for s in statuses):
+        raise _bad("invalid_status", "status must be open and/or closed",
+                   "status须为open或closed")  # fmt: skip
+    start = _parse_date("start_date", params["start_date"]) if params.get("start_date") else None
+    end = _parse_date("end_date", params["end_date"]) if params.get("end_date") else None
+    if start is None and end is None:
+        end, start = now, now - DEFAULT_RANGE
+    elif start is None:
+        assert end is not None
+        start = end - DEFAULT_RANGE
+    elif end is None:
+        end = min(now, start + DEFAULT_RANGE) if start < now else start + DEFAULT_RANGE
+    if end < start or end - start > DEFAULT_RANGE:
+        raise _bad("invalid_date_range", "end_date must follow start_date by at most 90 days",
+                   "end_date须晚于start_date且相差不超过90天")  # fmt: skip
+    return RequestQuery(service_codes=_csv(params.get("service_code")),
+                        statuses=statuses, start=start, end=end)  # fmt: skip
+
+
+def filter_requests(cases: Sequence[Case], query: RequestQuery) -> list[Case]:
+    """In-memory filtering (newest first, at most ``query.limit``), for small deployments and tests."""
+    hits = [c for c in cases if query.matches(c)]
+    return sorted(hits, key=lambda c: (c.created_at, c.case_id), reverse=True)[: query.limit]
