@@ -55,16 +55,16 @@ def test_locate_many_matches_single() -> None:
     idx = index()
     lats = [LAT0 + 0.001, LAT0 + 0.005, LAT0 + 0.005, LAT0 + 0.01, LAT0 - 1, LAT0 + 0.015]
     lons = [LON0 + 0.001, LON0 + 0.005, LON0 + 0.01, LON0 + 0.01, LON0, LON0 + 0.019]
-    assert idx.locate_many(lats, lons) == [idx.locate(a, b) for a, b in zip(lats, lons)]
+    assert idx.locate_many(lats, lons) == [
+        idx.locate(a, b) for a, b in zip(lats, lons, strict=True)
+    ]
     assert idx.locate_many(lats, lons) == [A, None, A, A, None, C]
     assert idx.locate_many([], []) == []
 
 
 @given(
     st.lists(
-        st.tuples(
-            st.floats(LAT0 - 0.005, LAT0 + 0.025), st.floats(LON0 - 0.005, LON0 + 0.025)
-        ),
+        st.tuples(st.floats(LAT0 - 0.005, LAT0 + 0.025), st.floats(LON0 - 0.005, LON0 + 0.025)),
         max_size=40,
     )
 )
