@@ -1,5 +1,5 @@
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 
 import pytest
 import shapely
@@ -70,7 +70,7 @@ def test_small_has_1410_grids_that_tile_their_parents(small: DemoCity) -> None:
     report_boundaries = import_feature_collection(small.feature_collection())
     assert len(report_boundaries) == len(small.geometries)
     # children areas (planar, degrees²) sum to the parent's area, level by level
-    by_parent: dict[str, float] = Counter()
+    by_parent: dict[str, float] = defaultdict(float)
     for code, geom in small.geometries.items():
         par = parent_code(code)
         if par is not None:
