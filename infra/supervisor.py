@@ -32,6 +32,7 @@ class Managed:
     next_start: float = 0.0
     log: IO[bytes] | None = None
     history: list[str] = field(default_factory=list)
+    held: bool = False
 
 
 class Supervisor:
@@ -74,6 +75,8 @@ class Supervisor:
             with self._lock:
                 for m in self.procs.values():
                     if m.proc is None:
+                        if m.held:
+                            continue
                         if m.next_start and now >= m.next_start:
                             m.next_start = 0.0
                             m.restarts += 1
@@ -101,6 +104,29 @@ class Supervisor:
             if p is not None and p.poll() is None:
                 os.killpg(p.pid, sig)
                 self._note(event="killed", process=name, signal=sig)
+
+    def hold(self, name: str, timeout: float = 10.0) -> None:
+        """Stop a process (SIGTERM) and keep it down until ``release``."""
+        with self._lock:
+            m = self.procs[name]
+            m.held = True
+            p = m.proc
+            if p is not None and p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait(5)
+            m.proc = None
+            self._note(event="held", process=name)
+
+    def release(self, name: str) -> None:
+        with self._lock:
+            m = self.procs[name]
+            m.held = False
+            m.next_start = 0.0
+            self._spawn(m)
 
     def restarts(self, name: str) -> int:
         return self.procs[name].restarts

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "yiwang:"
 
-    otel_exporter: Literal["none", "console", "otlp", "memory"] = "none"
+    otel_exporter: Literal["none", "console", "otlp", "memory", "file"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"

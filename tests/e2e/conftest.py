@@ -1,0 +1,69 @@
+"""The whole system, started as the runner starts it, on isolated test resources."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from infra.processes import ALL
+from infra.supervisor import Supervisor
+from tests.support.resources import TestResources, free_port
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass
+class System:
+    base_url: str
+    supervisor: Supervisor
+    resources: TestResources
+    var_dir: str
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=15)
+
+
+def wait_ready(base_url: str, seconds: float) -> dict:
+    deadline = time.monotonic() + seconds
+    last: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(f"{base_url}/ready", timeout=5)
+            last = r.json()
+            if r.status_code == 200:
+                return last
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"system not ready after {seconds} s: {last}")
+
+
+@pytest.fixture(scope="session")
+def system(resources: TestResources, var_dir: str) -> Iterator[System]:
+    port = free_port()
+    env = resources.env(
+        PYTHONPATH=ROOT,
+        YIWANG_GATEWAY_PORT=str(port),
+        YIWANG_OTEL_EXPORTER="file",
+        YIWANG_VAR_DIR=var_dir,
+        YIWANG_DEMO_SIZE="small",
+        YIWANG_LOG_LEVEL="INFO",
+    )
+    subprocess.run([sys.executable, "-m", "services.grids.cli", "load-demo", "--if-empty",
+                    "--size", "small"], env={**os.environ, **env}, cwd=ROOT, check=True,
+                   )
+    sup = Supervisor(ALL, env=env, log_dir=os.path.join(var_dir, "log"), cwd=ROOT)
+    sup.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, 90)
+        yield System(base, sup, resources, var_dir)
+    finally:
+        sup.stop()

@@ -1,0 +1,131 @@
+"""The thin slice end to end: a citizen report → a case in the command view, once, in
+one trace, surviving the petitions service being down when it was posted."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import time
+
+import pytest
+
+from tests.e2e.conftest import System, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+REPORT = {"category": "appearance.litter", "description": "小区门口垃圾堆积三天",
+          "lat": 32.0, "lon": 118.8}
+
+
+def _wait_case(system: System, report_id: str, seconds: float = 20) -> dict:
+    deadline = time.monotonic() + seconds
+    with system.client() as c:
+        while time.monotonic() < deadline:
+            status = c.get(f"/api/v1/reports/{report_id}").json()
+            if status.get("state") == "case_created":
+                return status
+            time.sleep(0.2)
+    raise TimeoutError(f"report {report_id} never became a case")
+
+
+def _in_command_view(system: System, case_id: str, grid_code: str, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    with system.client() as c:
+        while time.monotonic() < deadline:
+            page = c.get("/api/v1/command/cases",
+                          params={"jurisdiction": grid_code, "page_size": 200}).json()
+            if any(item["case_id"] == case_id for item in page["items"]):
+                return True
+            time.sleep(0.2)
+    return False
+
+
+def test_ready_reports_every_dependency(system: System) -> None:
+    body = wait_ready(system.base_url, 10)
+    assert set(body["checks"]) >= {"database", "redis", "broker", "service:petitions",
+                                   "service:grids", "service:command"}
+
+
+def test_report_becomes_a_case_in_the_command_view_in_one_trace(system: System) -> None:
+    with system.client() as c:
+        r = c.post("/api/v1/reports", json=REPORT)
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert r.headers["Location"] == body["status_url"]
+    trace_id = r.headers["traceparent"].split("-")[1]
+    status = _wait_case(system, body["report_id"])
+    assert _in_command_view(system, status["case_id"], body["grid_code"])
+    # one trace across gateway → petitions → command (file exporter, one file per process)
+    time.sleep(0.5)
+    services: set[str] = set()
+    for path in glob.glob(os.path.join(system.var_dir, "log", "spans-*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                span = json.loads(line)
+                if span["trace_id"] == trace_id:
+                    services.add(span["service"])
+    assert {"gateway", "petitions", "command"} <= services, services
+
+
+def test_report_posted_while_petitions_is_down_becomes_a_case_when_it_returns(system: System) -> None:
+    system.supervisor.hold("petitions")
+    try:
+        with system.client() as c:
+            r = c.post("/api/v1/reports", json={**REPORT, "description": "路灯不亮，晚上很黑"})
+        assert r.status_code == 202, r.text
+    finally:
+        system.supervisor.release("petitions")
+    status = _wait_case(system, r.json()["report_id"], 60)
+    assert _in_command_view(system, status["case_id"], r.json()["grid_code"])
+
+
+def test_outside_the_city_is_refused_and_nothing_is_recorded(system: System) -> None:
+    with system.client() as c:
+        before = c.get("/api/v1/command/cases", params={"page_size": 1}).json()["total"]
+        r = c.post("/api/v1/reports", json={**REPORT, "lat": 10.0})
+        assert r.status_code == 422
+        assert r.json()["code"] == "outside_jurisdiction"
+        assert r.headers["content-type"].startswith("application/problem+json")
+        time.sleep(0.5)
+        assert c.get("/api/v1/command/cases", params={"page_size": 1}).json()["total"] == before
+
+
+@pytest.mark.parametrize("bad", [
+    {},
+    {**REPORT, "lat": 123},
+    {**REPORT, "description": ""},
+    {**REPORT, "category": "DROP TABLE"},
+    {**REPORT, "extra": 1},
+])
+def test_bad_reports_get_a_problem_with_code_and_both_languages(system: System, bad: dict) -> None:
+    with system.client() as c:
+        r = c.post("/api/v1/reports", json=bad)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "validation_failed" and body["detail"] and body["detail_zh"]
+
+
+def test_a_service_that_is_down_answers_503_within_the_timeout(system: System) -> None:
+    system.supervisor.hold("command")
+    try:
+        t0 = time.monotonic()
+        with system.client() as c:
+            r = c.get("/api/v1/command/cases")
+        assert r.status_code == 503
+        assert r.json()["code"] == "service_unavailable"
+        assert "Retry-After" in r.headers
+        assert time.monotonic() - t0 < 8
+    finally:
+        system.supervisor.release("command")
+    wait_ready(system.base_url, 60)
+
+
+def test_killed_service_is_restarted_by_the_supervisor(system: System) -> None:
+    before = system.supervisor.restarts("grids")
+    system.supervisor.kill("grids")
+    deadline = time.monotonic() + 30
+    while system.supervisor.restarts("grids") == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert system.supervisor.restarts("grids") == before + 1
+    wait_ready(system.base_url, 60)
