@@ -27,5 +27,4 @@ class LocateRequest(Payload):
     crs: Literal["wgs84", "gcj02"] = "wgs84"
 
 
-
 SUBSCRIPTIONS: list[Subscription] = []

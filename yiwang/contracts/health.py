@@ -23,6 +23,3 @@ for _svc in ("petitions", "grids", "volunteers", "enterprise", "command"):
     @rpc_contract(_svc, "health", HealthResponse)
     class HealthRequest(Payload):
         pass
-
-
-

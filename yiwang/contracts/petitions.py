@@ -31,6 +31,37 @@ class CaseCreatedV1(Payload):
     lat: float | None = None
     lon: float | None = None
     created_at: datetime
+    sla_class: str | None = Field(default=None, description="category's SLA class")
+    department: str | None = Field(default=None, description="category's default department")
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    parent_case_id: uuid.UUID | None = None
+
+
+@event_contract("case.transitioned", 1)
+class CaseTransitionedV1(Payload):
+    """One step of a case's lifecycle (accept, dispatch, handle, verify, close, rate, …).
+
+    ``seq`` is the case's version after the step: consumers fold steps per case in ``seq``
+    order and ignore anything at or below what they have already applied.
+    """
+
+    case_id: uuid.UUID
+    seq: int = Field(ge=2)
+    action: str = Field(max_length=40)
+    status: str = Field(max_length=32)
+    previous_status: str = Field(max_length=32)
+    actor_id: str = Field(max_length=64)
+    actor_role: str = Field(max_length=32)
+    at: datetime
+    jurisdiction_code: str = Field(pattern=r"^[0-9]{4,18}$")
+    category: str
+    source: Source
+    department: str | None = None
+    handler: str | None = None
+    note: str = Field(default="", max_length=2000)
+    rating: int | None = Field(default=None, ge=1, le=5)
+    rework: bool = False
+    auto: bool = Field(default=False, description="taken by the system (e.g. auto-evaluated)")
 
 
 # --- petitions ---------------------------------------------------------------------------
@@ -48,7 +79,9 @@ class ReportStatusRequest(Payload):
     report_id: uuid.UUID
 
 
-
 SUBSCRIPTIONS = [
     Subscription("gateway", "report.submitted", "petitions", "handle_report_submitted"),
+    # from the command centre: routing decisions and escalations become case steps
+    Subscription("command", "case.routed", "petitions", "handle_case_routed"),
+    Subscription("command", "case.escalated", "petitions", "handle_case_escalated"),
 ]
