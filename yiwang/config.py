@@ -43,6 +43,23 @@ class Settings(BaseSettings):
 
     secret_key: str = "change-me-in-production-yiwang-demo-secret"
 
+    # Gateway security (gateway/security): tokens, one-time codes, abuse limits.
+    auth_access_ttl_s: int = 900
+    auth_refresh_ttl_s: int = 30 * 24 * 3600
+    auth_login_max_failures: int = 10
+    auth_login_lockout_s: int = 900
+    otp_ttl_s: int = 300
+    otp_max_attempts: int = 5
+    otp_resend_s: int = 60
+    otp_log_codes: bool = True
+    otp_auto_register: bool = True
+    rate_limit_window_s: int = 60
+    rate_limit_per_ip: int = 600
+    rate_limit_per_account: int = 300
+    body_limit_bytes: int = 1024 * 1024
+    body_limit_prefixes: dict[str, int] = {"/api/v1/media": 20 * 1024 * 1024}
+    idempotency_ttl_s: int = 24 * 3600
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
