@@ -25,6 +25,15 @@ from yiwang.errors import Conflict, DomainError, Forbidden
 S = CaseStatus
 ACTIONS = [*LIFECYCLE_ACTIONS, "erase_contact"]
 SEEN: set[CaseStatus] = set()
+HAPPY = {
+    S.SUBMITTED: "accept",
+    S.ACCEPTED: "dispatch",
+    S.DISPATCHED: "start",
+    S.IN_PROGRESS: "handle",
+    S.HANDLED: "verify",
+    S.VERIFIED: "close",
+    S.CLOSED: "rate",
+}
 SINKS = {"close_with_parent", "merge_into", "forward", "reject"}
 CLOSED_LIKE = {S.CLOSED, S.EVALUATED, S.COMMUNITY_REVIEW}
 
@@ -79,11 +88,19 @@ class CaseMachine(RuleBasedStateMachine):
         allowed = self.case.allowed_actions()
         if self.case.status in FINISHED:
             allowed.append("erase_contact")
-        if data.draw(st.integers(0, 9)) > 0:  # mostly avoid the terminal shortcuts
+        if data.draw(st.integers(0, 3)) > 0:  # mostly avoid the terminal shortcuts
             allowed = [a for a in allowed if a not in SINKS] or allowed
         if allowed:
             action = data.draw(st.sampled_from(allowed))
             self.act(action=action, role_pick=None, stale=1, jump_h=jump_h, score=score)
+            self.seen.add(self.case.status)
+
+    @rule(score=st.integers(1, 5))
+    def advance(self, score: int) -> None:
+        """The main road (accept → … → rate), so the late statuses are visited often."""
+        action = HAPPY.get(self.case.status)
+        if action:
+            self.act(action=action, role_pick=None, stale=1, jump_h=1, score=score)
             self.seen.add(self.case.status)
 
     def teardown(self) -> None:
@@ -113,8 +130,9 @@ class CaseMachine(RuleBasedStateMachine):
 
 
 CaseMachineTest = CaseMachine.TestCase  # run below, once, with a coverage check
+CaseMachineTest.__test__ = False  # type: ignore[attr-defined]
 CaseMachineTest.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None,
+    max_examples=150, stateful_step_count=40, deadline=None, derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )  # fmt: skip
 
