@@ -794,7 +794,7 @@ _ADAPTER: TypeAdapter[Case] = TypeAdapter(Case)
 def open_case(
     *,
     case_id: str,
-    source: Source,
+    source: Source | str,
     catalogue: CategoryCatalogue,
     category: str,
     description: str,

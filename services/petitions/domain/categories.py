@@ -222,7 +222,7 @@ class CategoryCatalogue:
         self.categories[cat.code] = cat
         return cat
 
-    def update(self, code: str, **changes: Any) -> Category:
+    def update(self, code: str, /, **changes: Any) -> Category:
         if "code" in changes and changes["code"] != code:
             raise _invalid(
                 "category_code_immutable",

@@ -60,7 +60,7 @@ class CaseMachine(RuleBasedStateMachine):
         before = case.to_dict()
         status = case.status
         actor = actor_for(action, case) if role_pick is None else Actor(
-            REPORTER.account_id if role_pick is Role.CITIZEN else "x", role_pick)  # fmt: skip
+            (REPORTER.account_id or "") if role_pick is Role.CITIZEN else "x", role_pick)  # fmt: skip
         version = case.version - 1 if stale == 0 else case.version
         at = case.timeline[-1].at + timedelta(hours=jump_h)
         if action == "expire_info" and case.info_request and jump_h > 24:
