@@ -879,18 +879,6 @@ def save_booking_status(session: Session, bk: Booking) -> None:
     )
 
 
-def bump_venue(session: Session, v: Venue, old_version: int) -> None:
-    _update(
-        session,
-        venues,
-        venues.c.id == v.venue_id,
-        old_version,
-        dict(version=v.version),
-        "venue",
-        v.venue_id,
-    )
-
-
 def venue_view(v: Venue) -> dict[str, Any]:
     return dict(
         venue_id=v.venue_id,
