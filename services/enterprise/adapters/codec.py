@@ -52,15 +52,15 @@ def decode(tp: Any, data: Any) -> Any:
     if data is None:
         return None
     if origin is not None:
-        args = typing.get_args(tp)
+        targs = typing.get_args(tp)
         if origin in (frozenset, set):
-            return origin(decode(args[0], v) for v in data)
+            return origin(decode(targs[0], v) for v in data)
         if origin is tuple:
-            return tuple(decode(args[0], v) for v in data)
+            return tuple(decode(targs[0], v) for v in data)
         if origin is list:
-            return [decode(args[0], v) for v in data]
+            return [decode(targs[0], v) for v in data]
         if origin is dict:
-            return {k: decode(args[1], v) for k, v in data.items()}
+            return {k: decode(targs[1], v) for k, v in data.items()}
         return data
     if tp is Any:
         return data

@@ -7,6 +7,8 @@ optimistic concurrency (``UPDATE ... WHERE version = :v``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -15,7 +17,7 @@ from yiwang.db import service_metadata
 metadata = service_metadata("enterprise")
 
 
-def _common(*extra: sa.SchemaItem) -> list[sa.SchemaItem]:
+def _common(*extra: Any) -> list[Any]:
     return [
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("state", JSONB, nullable=False),
