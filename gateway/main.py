@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from gateway import problems
+from gateway import middleware, problems, security
 from gateway.api import routes as routes_pkg
 from gateway.deps import Resources
 from gateway.messaging import EventPublisher
@@ -53,9 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="One network for city governance: reports, cases, dispatch, escalation.",
         lifespan=lifespan,
     )
+    middleware.install(app, settings)  # body size, rate limits, idempotency, audit (inside CORS)
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
-        expose_headers=["traceparent", "Location", "Retry-After"],
+        expose_headers=["traceparent", "Location", "Retry-After", "Idempotent-Replayed"],
     )
     app.middleware("http")(trace_requests)
     problems.install(app)
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         module = importlib.import_module(f"{routes_pkg.__name__}.{info.name}")
         if hasattr(module, "router"):
             app.include_router(module.router)
+    security.install(app)  # merge POLICY tables; unknown actions fail here
     return app
 
 

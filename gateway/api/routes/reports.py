@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import PublisherDep, RpcDep
+from gateway.security import Principal, optional_principal
 from yiwang.contracts.base import Contact
 from yiwang.contracts.gateway import ReportSubmittedV1
 from yiwang.errors import ValidationFailed
@@ -64,8 +65,10 @@ def outside_jurisdiction(lat: float, lon: float) -> ValidationFailed:
 
 @router.post("", status_code=202, response_model=ReportAccepted,
              summary="File a citizen report (accepted durably, becomes a case)")
-async def submit_report(body: ReportIn, rpc: RpcDep, publisher: PublisherDep,
-                        response: Response) -> ReportAccepted:
+async def submit_report(
+    body: ReportIn, rpc: RpcDep, publisher: PublisherDep, response: Response,
+    who: Annotated[Principal | None, Depends(optional_principal)] = None,
+) -> ReportAccepted:
     located = await rpc.call("grids", "locate", lat=body.lat, lon=body.lon, crs=body.crs)
     if not located["inside"]:
         raise outside_jurisdiction(body.lat, body.lon)
@@ -83,6 +86,7 @@ async def submit_report(body: ReportIn, rpc: RpcDep, publisher: PublisherDep,
         media=body.media,
         contact=body.contact,
         anonymous=body.anonymous,
+        account_id=who.account_id if who is not None else None,
         submitted_at=datetime.now(UTC),
     )
     await publisher.publish(payload, jurisdiction_code=located["grid_code"])

@@ -1,0 +1,287 @@
+"""Authentication flows on storage + Redis: password and one-time-code login, refresh
+rotation with reuse detection, logout (denylist), bearer and API-key authentication."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.engine import Engine
+
+from gateway.security import credentials as cred
+from gateway.security import store
+from gateway.security.principal import Principal, Unauthenticated
+from yiwang.clock import Clock, SystemClock
+from yiwang.config import Settings
+from yiwang.errors import DomainError
+from yiwang.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+def bad_credentials() -> Unauthenticated:
+    return Unauthenticated(
+        "invalid_credentials", "Wrong username or password.", "用户名或密码错误。"
+    )
+
+
+def keys(settings: Settings) -> _Keys:
+    return _Keys(settings.redis_prefix + "gw:")
+
+
+@dataclass(frozen=True)
+class _Keys:
+    base: str
+
+    def deny_jti(self, jti: str) -> str:
+        return f"{self.base}deny:jti:{jti}"
+
+    def deny_family(self, fam: str) -> str:
+        return f"{self.base}deny:fam:{fam}"
+
+    def otp(self, phone: str) -> str:
+        return f"{self.base}otp:{phone}"
+
+    def otp_cooldown(self, phone: str) -> str:
+        return f"{self.base}otp:cool:{phone}"
+
+    def login_failures(self, username: str) -> str:
+        return f"{self.base}login:fail:{username}"
+
+
+@dataclass
+class TokenPair:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    principal: Principal
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "refresh_token": self.refresh_token,
+            "refresh_expires_in": self.refresh_expires_in,
+            "account": self.principal.as_dict(),
+        }
+
+
+class Authenticator:
+    def __init__(
+        self, settings: Settings, engine: Engine, redis: Redis, clock: Clock | None = None
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.redis = redis
+        self.clock = clock or SystemClock()
+        self.keys = keys(settings)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # -- issuing -------------------------------------------------------------------------
+
+    async def _issue(self, principal: Principal, family_id: uuid.UUID) -> TokenPair:
+        s = self.settings
+        now = self.now()
+        access = cred.issue_access_token(
+            s.secret_key, principal, str(family_id), now, s.auth_access_ttl_s
+        )
+        refresh = cred.new_refresh_token()
+        await asyncio.to_thread(
+            store.store_refresh_token,
+            self.engine,
+            token_hash=cred.sha256_hex(refresh),
+            account_id=uuid.UUID(principal.account_id),
+            family_id=family_id,
+            now=now,
+            ttl_s=s.auth_refresh_ttl_s,
+        )
+        return TokenPair(
+            access.token, s.auth_access_ttl_s, refresh, s.auth_refresh_ttl_s, principal
+        )
+
+    async def issue_for(self, account_row: Any) -> TokenPair:
+        return await self._issue(store.principal_from_account(account_row), uuid.uuid4())
+
+    # -- password login ----------------------------------------------------------------------
+
+    async def login(self, username: str, password: str) -> TokenPair:
+        s = self.settings
+        fail_key = self.keys.login_failures(username.lower())
+        failures = int(await self.redis.get(fail_key) or 0)
+        if failures >= s.auth_login_max_failures:
+            ttl = await self.redis.ttl(fail_key)
+            raise TooManyAttempts(
+                "too_many_attempts",
+                "Too many failed logins; try later.",
+                "登录失败次数过多，请稍后再试。",
+                retry_after=max(int(ttl), 1),
+            )
+        row = await asyncio.to_thread(store.find_account, self.engine, username=username)
+        ok = await asyncio.to_thread(
+            cred.verify_password, row.password_hash if row is not None else None, password
+        )
+        if not ok or row is None or not row.active:
+            pipe = self.redis.pipeline()
+            pipe.incr(fail_key)
+            pipe.expire(fail_key, s.auth_login_lockout_s)
+            await pipe.execute()
+            raise bad_credentials()
+        await self.redis.delete(fail_key)
+        if cred.needs_rehash(row.password_hash):
+            await asyncio.to_thread(
+                store.set_password_hash, self.engine, row.id, cred.hash_password(password)
+            )
+        return await self.issue_for(row)
+
+    # -- one-time code login -------------------------------------------------------------
+
+    async def request_otp(self, phone: str) -> dict[str, int]:
+        """Send (in the demo: log) a 6-digit code. Answers the same for unknown phones."""
+        s = self.settings
+        cool = self.keys.otp_cooldown(phone)
+        if not await self.redis.set(cool, "1", ex=s.otp_resend_s, nx=True):
+            ttl = max(int(await self.redis.ttl(cool)), 1)
+            raise TooManyAttempts(
+                "otp_too_soon",
+                "A code was sent recently; wait to resend.",
+                "验证码已发送，请稍后再试。",
+                retry_after=ttl,
+            )
+        code = cred.new_otp_code()
+        key = self.keys.otp(phone)
+        pipe = self.redis.pipeline()
+        pipe.delete(key)
+        pipe.hset(key, mapping={"h": cred.keyed_hash(s.secret_key, "otp", phone, code), "n": 0})
+        pipe.expire(key, s.otp_ttl_s)
+        await pipe.execute()
+        if s.otp_log_codes:
+            log.warning(
+                "otp_code_demo",
+                phone=phone,
+                code=code,
+                note="demo only: a real deployment sends an SMS",
+            )
+        return {"expires_in": s.otp_ttl_s, "resend_in": s.otp_resend_s}
+
+    async def verify_otp(self, phone: str, code: str) -> TokenPair:
+        s = self.settings
+        key = self.keys.otp(phone)
+        attempts = await self.redis.hincrby(key, "n", 1)
+        stored = await self.redis.hget(key, "h")
+        if stored is None:
+            await self.redis.delete(key)
+            raise Unauthenticated(
+                "otp_invalid", "The code is wrong or has expired.", "验证码错误或已过期。"
+            )
+        if attempts > s.otp_max_attempts:
+            await self.redis.delete(key)
+            raise TooManyAttempts(
+                "otp_attempts_exceeded",
+                "Too many wrong codes; request a new one.",
+                "验证码错误次数过多，请重新获取。",
+                retry_after=1,
+            )
+        expected = stored.decode() if isinstance(stored, bytes) else str(stored)
+        if not hmac.compare_digest(expected, cred.keyed_hash(s.secret_key, "otp", phone, code)):
+            raise Unauthenticated(
+                "otp_invalid", "The code is wrong or has expired.", "验证码错误或已过期。"
+            )
+        await self.redis.delete(key)
+        row = await asyncio.to_thread(store.find_account, self.engine, phone=phone)
+        if row is None:
+            if not s.otp_auto_register:
+                raise Unauthenticated(
+                    "otp_invalid", "The code is wrong or has expired.", "验证码错误或已过期。"
+                )
+            row = await asyncio.to_thread(
+                store.create_account,
+                self.engine,
+                phone=phone,
+                role="citizen",
+                display_name=f"市民{phone[-4:]}",
+                jurisdiction_code="",
+            )
+        if not row.active:
+            raise bad_credentials()
+        return await self.issue_for(row)
+
+    # -- refresh and logout ------------------------------------------------------------------
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        now = self.now()
+        outcome = await asyncio.to_thread(
+            store.use_refresh_token, self.engine, cred.sha256_hex(refresh_token), now
+        )
+        if outcome.status == "reused" and outcome.family_id is not None:
+            await self._deny_family(str(outcome.family_id))
+            log.warning(
+                "refresh_token_reuse",
+                account_id=str(outcome.account_id),
+                family_id=str(outcome.family_id),
+            )
+        if outcome.status != "ok" or outcome.account_id is None or outcome.family_id is None:
+            raise Unauthenticated(
+                "invalid_refresh_token",
+                "The refresh token is invalid.",
+                "刷新凭证无效，请重新登录。",
+            )
+        row = await asyncio.to_thread(
+            store.find_account, self.engine, account_id=str(outcome.account_id)
+        )
+        if row is None or not row.active:
+            raise Unauthenticated(
+                "invalid_refresh_token",
+                "The refresh token is invalid.",
+                "刷新凭证无效，请重新登录。",
+            )
+        return await self._issue(store.principal_from_account(row), outcome.family_id)
+
+    async def _deny_family(self, family_id: str) -> None:
+        await self.redis.set(
+            self.keys.deny_family(family_id), "1", ex=self.settings.auth_access_ttl_s + 60
+        )
+
+    async def logout(self, principal: Principal) -> None:
+        """Revoke the access token (jti denylist) and its whole refresh family."""
+        if principal.token_id:
+            await self.redis.set(
+                self.keys.deny_jti(principal.token_id), "1", ex=self.settings.auth_access_ttl_s + 60
+            )
+        if principal.family_id:
+            await self._deny_family(principal.family_id)
+            try:
+                fam = uuid.UUID(principal.family_id)
+            except ValueError:
+                return
+            await asyncio.to_thread(store.revoke_family, self.engine, fam, self.now())
+
+    # -- per-request authentication ------------------------------------------------------
+
+    async def from_bearer(self, token: str) -> Principal:
+        principal = cred.decode_access_token(self.settings.secret_key, token, self.now())
+        check = [self.keys.deny_jti(principal.token_id or "")]
+        if principal.family_id:
+            check.append(self.keys.deny_family(principal.family_id))
+        if await self.redis.exists(*check):
+            raise cred.invalid_token("token_revoked")
+        return principal
+
+    async def from_api_key(self, api_key: str) -> Principal:
+        row = await asyncio.to_thread(store.find_api_key, self.engine, cred.sha256_hex(api_key))
+        if row is None:
+            raise Unauthenticated("invalid_api_key", "The API key is invalid.", "API 密钥无效。")
+        return store.principal_from_api_key(row)

@@ -1,0 +1,118 @@
+"""Gateway test fixtures: the session's isolated real servers, and apps built on them with
+the services replaced by recording fakes (the security layer is what is under test)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.security import Principal
+from gateway.security import credentials as cred
+from tests.conftest import resources  # noqa: F401 - the session fixture, re-exported
+from tests.support.resources import TestResources
+from yiwang.config import Settings
+
+GRID = "329901001001001"  # the demo city's first grid; every demo unit is its ancestor
+OUTSIDE_GRID = "330001001001001"  # a grid in another city
+
+
+class FakeRpc:
+    """Records calls; answers like the services would for the routes under test."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def call(self, service: str, method: str, **kwargs: Any) -> Any:
+        self.calls.append((service, method, kwargs))
+        if (service, method) == ("grids", "locate"):
+            return {"inside": True, "grid_code": GRID}
+        if method == "list_cases":
+            return {
+                "items": [],
+                "total": 0,
+                "page": kwargs.get("page", 1),
+                "page_size": kwargs.get("page_size", 20),
+            }
+        if method == "get_report_status":
+            return {"report_id": kwargs["report_id"], "status": "pending"}
+        return {"status": "ok"}
+
+    async def close(self) -> None:
+        return None
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.published: list[Any] = []
+
+    async def publish(self, payload: Any, jurisdiction_code: str = "") -> None:
+        self.published.append(payload)
+
+    async def close(self) -> None:
+        return None
+
+
+def settings_for(res: TestResources, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "database_url": res.database_url,
+        "amqp_uri": res.amqp_uri,
+        "redis_url": res.redis_url,
+        "redis_prefix": f"{res.redis_prefix}{uuid.uuid4().hex[:6]}:",
+        "rpc_timeout_s": 2.0,
+        "rate_limit_per_ip": 100_000,
+        "rate_limit_per_account": 100_000,
+        "otp_log_codes": False,
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+@contextmanager
+def gateway_client(res: TestResources, **overrides: Any) -> Iterator[TestClient]:
+    from gateway.main import create_app
+
+    settings = settings_for(res, **overrides)
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        real = app.state.resources
+        rpc, publisher = FakeRpc(), FakePublisher()
+        app.state.real_rpc = real.rpc
+        real.rpc, real.publisher = rpc, publisher  # the lifespan closes its own copies
+        client.fake_rpc = rpc  # type: ignore[attr-defined]
+        client.fake_publisher = publisher  # type: ignore[attr-defined]
+        client.settings = settings  # type: ignore[attr-defined]
+        try:
+            yield client
+        finally:
+            real.rpc = app.state.real_rpc
+
+
+@pytest.fixture(scope="module")
+def client(resources: TestResources) -> Iterator[TestClient]:  # noqa: F811
+    with gateway_client(resources) as c:
+        yield c
+
+
+def token_for(
+    settings: Settings, principal: Principal, ttl_s: int = 900, family: str | None = None
+) -> str:
+    from datetime import UTC, datetime
+
+    return cred.issue_access_token(
+        settings.secret_key, principal, family or str(uuid.uuid4()), datetime.now(UTC), ttl_s
+    ).token
+
+
+@pytest.fixture(scope="module")
+def bearer(client: TestClient) -> Callable[[Principal], dict[str, str]]:
+    def make(principal: Principal) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(client.settings, principal)}"}  # type: ignore[attr-defined]
+
+    return make
