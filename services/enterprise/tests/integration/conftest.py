@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 
 from services.enterprise.domain.uscc import uscc_generator
 from services.enterprise.service_layer import accounts, demands
-from tests.conftest import resources  # noqa: F401  (the session's isolated database)
 from tests.support.resources import TestResources
 from yiwang.clock import SHANGHAI, FakeClock
 from yiwang.contracts.enterprise import (
@@ -61,8 +60,23 @@ def owner(user_id: str = "owner-1") -> Actor:
 
 
 @pytest.fixture(scope="session")
-def engine(resources: TestResources) -> Iterator[Engine]:  # noqa: F811
-    eng = make_engine(resources.database_url, pool_size=4)
+def enterprise_resources() -> Iterator[TestResources]:
+    """Like ``tests/conftest.py``'s ``resources`` (isolated database + vhost, removed after),
+    migrated for the enterprise schema only, so other services' migrations in progress
+    cannot break these tests."""
+    from yiwang.migrate import upgrade
+
+    res = TestResources.create("enterprise")
+    try:
+        upgrade(res.database_url, ["enterprise"])
+        yield res
+    finally:
+        res.destroy()
+
+
+@pytest.fixture(scope="session")
+def engine(enterprise_resources: TestResources) -> Iterator[Engine]:
+    eng = make_engine(enterprise_resources.database_url, pool_size=4)
     yield eng
     eng.dispose()
 
