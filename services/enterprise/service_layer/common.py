@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from services.enterprise.adapters.repository import ENTERPRISES, INSTITUTIONS
+from services.enterprise.domain.accounts import Enterprise, Institution, UserRole
 from services.enterprise.domain.common import Official, Reason
 from yiwang.contracts.enterprise import Actor
 from yiwang.errors import Conflict, Forbidden
+from yiwang.uow import UnitOfWork
 
 GOVERNMENT_ROLES = frozenset(
     {"district_staff", "city_staff", "street_staff", "leader", "department_handler", "admin"}
@@ -52,3 +55,19 @@ def reasons(items: tuple[Reason, ...]) -> list[dict[str, Any]]:
         {"rule": r.rule, "ok": r.ok, "message_en": r.message_en, "message_zh": r.message_zh}
         for r in items
     ]
+
+
+def load_enterprise(uow: UnitOfWork, enterprise_id: str, actor: Actor) -> Enterprise:
+    """The enterprise, with a gateway account bound to it (``Principal.enterprise_id``)
+    acting as a member for this command (not stored)."""
+    ent, _ = ENTERPRISES.get(uow.session, enterprise_id)
+    if actor.enterprise_id == ent.enterprise_id and actor.id not in ent.users:
+        ent.users[actor.id] = UserRole.MEMBER
+    return ent
+
+
+def load_institution(uow: UnitOfWork, institution_id: str, actor: Actor) -> Institution:
+    inst, _ = INSTITUTIONS.get(uow.session, institution_id)
+    if actor.institution_id == inst.institution_id and actor.id not in inst.users:
+        inst.users[actor.id] = UserRole.MEMBER
+    return inst

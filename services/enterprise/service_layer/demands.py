@@ -12,10 +12,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.enterprise.adapters import tables as t
 from services.enterprise.adapters.codec import encode, load
-from services.enterprise.adapters.repository import DEMANDS, ENTERPRISES
+from services.enterprise.adapters.repository import DEMANDS
 from services.enterprise.domain import demands as dom
 from services.enterprise.domain import events as dev
-from services.enterprise.service_layer.common import check_version, new_id, official
+from services.enterprise.service_layer.common import (
+    check_version,
+    load_enterprise,
+    new_id,
+    official,
+)
 from yiwang.contracts.enterprise import (
     AddDemandNoteRequest,
     AnswerDemandRequest,
@@ -121,7 +126,7 @@ def _title(cmd: FileDemandRequest) -> str:
 
 def file_demand(uow: UnitOfWork, cmd: FileDemandRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        ent, _ = ENTERPRISES.get(uow.session, cmd.enterprise_id)
+        ent = load_enterprise(uow, cmd.enterprise_id, cmd.actor)
         demand, filed = dom.file_demand(
             demand_id=cmd.demand_id or new_id("DEM"),
             enterprise=ent,
@@ -199,7 +204,7 @@ def answer_demand(uow: UnitOfWork, cmd: AnswerDemandRequest, now: datetime) -> d
 
 def add_demand_note(uow: UnitOfWork, cmd: AddDemandNoteRequest, now: datetime) -> dict[str, Any]:
     def apply(d: dom.Demand) -> list[dev.Event]:
-        ent, _ = ENTERPRISES.get(uow.session, d.enterprise_id)
+        ent = load_enterprise(uow, d.enterprise_id, cmd.actor)
         d.add_note(ent, cmd.actor.id, cmd.text, now, cmd.attachments)
         return []
 
@@ -208,7 +213,7 @@ def add_demand_note(uow: UnitOfWork, cmd: AddDemandNoteRequest, now: datetime) -
 
 def rate_demand(uow: UnitOfWork, cmd: RateDemandRequest, now: datetime) -> dict[str, Any]:
     def apply(d: dom.Demand) -> list[dev.Event]:
-        ent, _ = ENTERPRISES.get(uow.session, d.enterprise_id)
+        ent = load_enterprise(uow, d.enterprise_id, cmd.actor)
         return d.rate(ent, cmd.actor.id, cmd.score, now, cmd.comment)
 
     return _change(uow, cmd.demand_id, cmd.expected_version, now, apply)

@@ -7,9 +7,14 @@ from typing import Any
 
 from services.enterprise.adapters import tables as t
 from services.enterprise.adapters.codec import encode
-from services.enterprise.adapters.repository import ENTERPRISES, INSTITUTIONS, NEEDS, PRODUCTS
+from services.enterprise.adapters.repository import NEEDS, PRODUCTS
 from services.enterprise.domain import financing as dom
-from services.enterprise.service_layer.common import new_id, reasons
+from services.enterprise.service_layer.common import (
+    load_enterprise,
+    load_institution,
+    new_id,
+    reasons,
+)
 from yiwang.contracts.enterprise import (
     FinancingGrantedV1,
     ListFinancingNeedsRequest,
@@ -56,7 +61,7 @@ def _catalogue(uow: UnitOfWork, *, active_only: bool = False) -> dict[str, dom.F
 
 def publish_product(uow: UnitOfWork, cmd: PublishProductRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        inst, _ = INSTITUTIONS.get(uow.session, cmd.institution_id)
+        inst = load_institution(uow, cmd.institution_id, cmd.actor)
         inst.require_user(cmd.actor.id)
         product = dom.FinancingProduct.create(
             product_id=cmd.product_id or new_id("FP"),
@@ -78,7 +83,7 @@ def withdraw_product(uow: UnitOfWork, cmd: WithdrawProductRequest, now: datetime
     import dataclasses
 
     with uow:
-        inst, _ = INSTITUTIONS.get(uow.session, cmd.institution_id)
+        inst = load_institution(uow, cmd.institution_id, cmd.actor)
         inst.require_user(cmd.actor.id)
         product, version = PRODUCTS.get(uow.session, cmd.product_id, for_update=True)
         if product.institution_id != inst.institution_id:
@@ -107,7 +112,7 @@ def list_products(uow: UnitOfWork, req: ListProductsRequest) -> dict[str, Any]:
 
 def post_need(uow: UnitOfWork, cmd: PostFinancingNeedRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        ent, _ = ENTERPRISES.get(uow.session, cmd.enterprise_id)
+        ent = load_enterprise(uow, cmd.enterprise_id, cmd.actor)
         need = dom.post_need(
             need_id=cmd.need_id or new_id("FN"),
             enterprise=ent,
@@ -166,7 +171,7 @@ def list_needs(uow: UnitOfWork, req: ListFinancingNeedsRequest) -> dict[str, Any
 
 def respond(uow: UnitOfWork, cmd: RespondFinancingRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        inst, _ = INSTITUTIONS.get(uow.session, cmd.institution_id)
+        inst = load_institution(uow, cmd.institution_id, cmd.actor)
         need, version = NEEDS.get(uow.session, cmd.need_id, for_update=True)
         need.respond(
             catalogue=_catalogue(uow),
@@ -188,7 +193,7 @@ def record_outcome(
     uow: UnitOfWork, cmd: RecordFinancingOutcomeRequest, now: datetime
 ) -> dict[str, Any]:
     with uow:
-        ent, _ = ENTERPRISES.get(uow.session, cmd.enterprise_id)
+        ent = load_enterprise(uow, cmd.enterprise_id, cmd.actor)
         ent.require_user(cmd.actor.id)
         need, version = NEEDS.get(uow.session, cmd.need_id, for_update=True)
         if need.enterprise_id != ent.enterprise_id:

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from services.enterprise.adapters import tables as t
 from services.enterprise.adapters.codec import encode
-from services.enterprise.adapters.repository import ENTERPRISES, JOBS
+from services.enterprise.adapters.repository import JOBS
 from services.enterprise.domain import talent as dom
-from services.enterprise.service_layer.common import new_id
+from services.enterprise.service_layer.common import load_enterprise, new_id
 from yiwang.contracts.enterprise import (
     ApplyJobRequest,
     CandidateHiredV1,
@@ -33,7 +33,7 @@ def job_view(j: dom.JobPosting, version: int, with_applications: bool = True) ->
 
 def post_job(uow: UnitOfWork, cmd: PostJobRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        ent, _ = ENTERPRISES.get(uow.session, cmd.enterprise_id)
+        ent = load_enterprise(uow, cmd.enterprise_id, cmd.actor)
         job = dom.post_job(
             posting_id=cmd.posting_id or new_id("JOB"),
             enterprise=ent,
@@ -79,7 +79,7 @@ def apply_job(uow: UnitOfWork, cmd: ApplyJobRequest, now: datetime) -> dict[str,
 
 def decide(uow: UnitOfWork, cmd: DecideApplicationRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        ent, _ = ENTERPRISES.get(uow.session, cmd.enterprise_id)
+        ent = load_enterprise(uow, cmd.enterprise_id, cmd.actor)
         job, version = JOBS.get(uow.session, cmd.posting_id, for_update=True)
         if cmd.decision == "shortlist":
             job.shortlist(ent, cmd.actor.id, cmd.application_id, now)

@@ -9,12 +9,10 @@ from services.enterprise.adapters import tables as t
 from services.enterprise.adapters.codec import encode
 from services.enterprise.adapters.repository import (
     CAPABILITIES,
-    ENTERPRISES,
-    INSTITUTIONS,
     TECH_NEEDS,
 )
 from services.enterprise.domain import techsupport as dom
-from services.enterprise.service_layer.common import new_id
+from services.enterprise.service_layer.common import load_enterprise, load_institution, new_id
 from yiwang.contracts.enterprise import (
     EngageTechNeedRequest,
     ListCapabilitiesRequest,
@@ -42,7 +40,7 @@ def publish_capability(
     uow: UnitOfWork, cmd: PublishCapabilityRequest, now: datetime
 ) -> dict[str, Any]:
     with uow:
-        inst, _ = INSTITUTIONS.get(uow.session, cmd.institution_id)
+        inst = load_institution(uow, cmd.institution_id, cmd.actor)
         inst.require_user(cmd.actor.id)
         cap = dom.Capability.create(
             capability_id=cmd.capability_id or new_id("CAP"),
@@ -63,7 +61,7 @@ def list_capabilities(uow: UnitOfWork, req: ListCapabilitiesRequest) -> dict[str
 
 def post_need(uow: UnitOfWork, cmd: PostTechNeedRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        ent, _ = ENTERPRISES.get(uow.session, cmd.enterprise_id)
+        ent = load_enterprise(uow, cmd.enterprise_id, cmd.actor)
         need = dom.post_tech_need(
             need_id=cmd.need_id or new_id("TN"),
             enterprise=ent,
@@ -100,7 +98,7 @@ def list_needs(uow: UnitOfWork, req: ListTechNeedsRequest) -> dict[str, Any]:
 
 def engage(uow: UnitOfWork, cmd: EngageTechNeedRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        inst, _ = INSTITUTIONS.get(uow.session, cmd.institution_id)
+        inst = load_institution(uow, cmd.institution_id, cmd.actor)
         need, version = TECH_NEEDS.get(uow.session, cmd.need_id, for_update=True)
         need.engage(inst, cmd.actor.id)
         version = TECH_NEEDS.save(uow.session, need.need_id, need, version, now)
@@ -110,7 +108,7 @@ def engage(uow: UnitOfWork, cmd: EngageTechNeedRequest, now: datetime) -> dict[s
 
 def resolve(uow: UnitOfWork, cmd: ResolveTechNeedRequest, now: datetime) -> dict[str, Any]:
     with uow:
-        ent, _ = ENTERPRISES.get(uow.session, cmd.enterprise_id)
+        ent = load_enterprise(uow, cmd.enterprise_id, cmd.actor)
         need, version = TECH_NEEDS.get(uow.session, cmd.need_id, for_update=True)
         need.resolve(ent, cmd.actor.id)
         version = TECH_NEEDS.save(uow.session, need.need_id, need, version, now)
