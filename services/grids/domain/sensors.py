@@ -190,6 +190,22 @@ class WaterMonitor:
             self._prune(st)
         return stored
 
+    def restore(
+        self, meter_id: str, last_use: datetime | None, alerted_for: datetime | None
+    ) -> None:
+        """Seed a meter with state carried from an earlier evaluation (a store keeps only
+        recent readings in memory): when use was last seen, and the open episode if any."""
+        if meter_id not in self.meters:
+            raise NotFound("meter_unknown", f"unknown meter {meter_id}", "未登记的水表")
+        st = self._state.setdefault(meter_id, _MeterState())
+        st.carried_last_use = last_use
+        st.alerted_for = alerted_for
+
+    def open_episode(self, meter_id: str) -> datetime | None:
+        """The last-use time of the meter's open alert episode (None: no open episode)."""
+        st = self._state.get(meter_id)
+        return st.alerted_for if st else None
+
     def last_use(self, meter_id: str) -> datetime | None:
         st = self._state.get(meter_id)
         return self._last_use(st) if st else None
