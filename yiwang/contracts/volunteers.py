@@ -22,7 +22,7 @@ from yiwang.contracts.rpc import rpc_contract
 from yiwang.topology import Subscription
 
 COMMUNITY = r"^[0-9]{12}$"
-CODE = r"^[0-9]{4,18}$"
+CODE = r"^([0-9]{4,18})?$"
 Id = str
 ClaimantKind = Literal["volunteer", "unit"]
 HolderKind = Literal["person", "unit"]
@@ -136,7 +136,7 @@ class StaffRef(Payload):
     """The staff account acting and the unit code it is bound to (from the gateway)."""
 
     staff_id: str = Field(min_length=1, max_length=64)
-    jurisdiction_code: str = Field(pattern=CODE)
+    jurisdiction_code: str = Field(pattern=CODE, description='"" = everywhere (admin)')
 
 
 class AvailabilitySlot(Payload):

@@ -34,8 +34,11 @@ DEFAULT_POLICY = OrderPolicy(
 )
 
 
-def staff_of(ref: StaffRef) -> Staff:
-    return Staff(ref.staff_id, ref.jurisdiction_code)
+def staff_of(ref: StaffRef, target_code: str) -> Staff:
+    """The acting staff member. An account bound to no unit (``""``: administrators) acts
+    with the authority of the target's street, which covers the target community."""
+    code = ref.jurisdiction_code or target_code[:9]
+    return Staff(ref.staff_id, code)
 
 
 def new_id(prefix: str) -> str:

@@ -44,7 +44,7 @@ def move_list_item(uow: UnitOfWork, req: c.MoveListItemRequest, now: datetime) -
     with uow:
         item = repo.get_item(uow.session, req.item_id)
         loaded = item.version
-        getattr(item, req.action)(staff_of(req.staff), now)
+        getattr(item, req.action)(staff_of(req.staff, item.community_code), now)
         repo.save_item(uow.session, item, loaded)
         uow.commit()
     return repo.item_view(item)
@@ -86,8 +86,8 @@ def _wish_command(uow: UnitOfWork, wish_id: str, now: datetime, fn: Any) -> dict
                     c.WishFulfilledV1(
                         wish_id=ev.wish_id,
                         community_code=ev.community_code,
-                        claimer_kind=ev.claimer_kind,
-                        claimer_id=ev.claimer_id,  # type: ignore[arg-type]
+                        claimer_kind=ev.claimer_kind,  # type: ignore[arg-type]
+                        claimer_id=ev.claimer_id,
                         occurred_at=ev.occurred_at,
                     ),
                     jurisdiction_code=ev.community_code,
@@ -113,9 +113,8 @@ def post_wish(uow: UnitOfWork, req: c.PostWishRequest, now: datetime) -> dict[st
 
 
 def review_wish(uow: UnitOfWork, req: c.ReviewWishRequest, now: datetime) -> dict[str, Any]:
-    staff = staff_of(req.staff)
-
     def apply(w: Any) -> None:
+        staff = staff_of(req.staff, w.community_code)
         if req.action == "reject":
             w.reject(staff, req.reason, now)
         else:
@@ -169,7 +168,7 @@ def wish_tree(uow: UnitOfWork, req: c.WishTreeRequest) -> dict[str, Any]:
 
 
 def create_team(uow: UnitOfWork, req: c.CreateTeamRequest, now: datetime) -> dict[str, Any]:
-    staff_of(req.staff).require_covers(req.community_code)
+    staff_of(req.staff, req.community_code).require_covers(req.community_code)
     team = td.Team(
         team_id=new_id("team"),
         community_code=req.community_code,
@@ -191,7 +190,7 @@ def change_team(uow: UnitOfWork, req: c.ChangeTeamRequest, now: datetime) -> dic
                 raise ValidationFailed(
                     "staff_required", "community staff appoint leaders", "队长由社区工作人员任免"
                 )
-            getattr(team, req.action)(staff_of(req.staff), req.person_id)
+            getattr(team, req.action)(staff_of(req.staff, team.community_code), req.person_id)
         else:
             getattr(team, req.action)(req.by or "", req.person_id)
         repo.save_team(uow.session, team, loaded, now)

@@ -142,7 +142,10 @@ def place_order(
 
 def publish_order(uow: UnitOfWork, req: c.PublishOrderRequest, now: datetime) -> dict[str, Any]:
     return _command(
-        uow, req.order_id, now, lambda o: o.publish(staff_of(req.staff), now, req.expected_version)
+        uow,
+        req.order_id,
+        now,
+        lambda o: o.publish(staff_of(req.staff, o.community_code), now, req.expected_version),
     )
 
 
@@ -151,7 +154,9 @@ def reject_order(uow: UnitOfWork, req: c.RejectOrderRequest, now: datetime) -> d
         uow,
         req.order_id,
         now,
-        lambda o: o.reject(staff_of(req.staff), req.reason, now, req.expected_version),
+        lambda o: o.reject(
+            staff_of(req.staff, o.community_code), req.reason, now, req.expected_version
+        ),
     )
 
 
@@ -167,7 +172,9 @@ def dispatch_order(uow: UnitOfWork, req: c.DispatchOrderRequest, now: datetime) 
         claimant, active = _claimant(uow, req.claimant_kind, req.claimant_id)
         order = repo.get_order(uow.session, req.order_id)
         loaded = order.version
-        order.dispatch(staff_of(req.staff), claimant, active, now, req.expected_version)
+        order.dispatch(
+            staff_of(req.staff, order.community_code), claimant, active, now, req.expected_version
+        )
         repo.save_order(uow.session, order, loaded, now)
         emit_order_events(uow, order, now)
         uow.commit()
@@ -204,7 +211,7 @@ def issue_qr(
     with uow:
         order = repo.get_order(uow.session, req.order_id)
     if req.staff is not None:
-        staff_of(req.staff).require_covers(order.community_code)
+        staff_of(req.staff, order.community_code).require_covers(order.community_code)
     elif req.resident_id != order.resident_id:
         raise Forbidden(
             "not_the_resident",

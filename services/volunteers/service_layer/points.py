@@ -150,7 +150,7 @@ def adjust(uow: UnitOfWork, req: AdjustPointsRequest, now: datetime) -> dict[str
         entry = ledger.adjust(
             req.amount,
             reason=req.reason,
-            staff=staff_of(req.staff),
+            staff=staff_of(req.staff, req.community_code),
             community_code=req.community_code,
             now=now,
         )

@@ -72,10 +72,10 @@ def register_unit(uow: UnitOfWork, req: c.RegisterUnitRequest, now: datetime) ->
 
 
 def decide(uow: UnitOfWork, req: c.DecideRegistrationRequest, now: datetime) -> dict[str, Any]:
-    staff = staff_of(req.staff)
     with uow:
         reg = repo.get_registration(uow.session, req.kind, req.registration_id)
         loaded = reg.version
+        staff = staff_of(req.staff, reg.community_code)
         if req.action in ("approve", "reinstate", "resubmit"):
             getattr(reg, req.action)(staff, now)
         else:

@@ -20,7 +20,7 @@ from yiwang.uow import UnitOfWork
 
 
 def create_venue(uow: UnitOfWork, req: c.CreateVenueRequest, now: datetime) -> dict[str, Any]:
-    staff_of(req.staff).require_covers(req.community_code)
+    staff_of(req.staff, req.community_code).require_covers(req.community_code)
     venue = Venue(
         venue_id=new_id("venue"),
         community_code=req.community_code,
@@ -68,7 +68,10 @@ def cancel_booking(uow: UnitOfWork, req: c.CancelBookingRequest, now: datetime) 
             uow.session, req.venue_id, for_update=True, booking_id=req.booking_id
         )
         venue.cancel(
-            req.booking_id, req.by, now, staff_of(req.staff) if req.staff is not None else None
+            req.booking_id,
+            req.by,
+            now,
+            staff_of(req.staff, venue.community_code) if req.staff is not None else None,
         )
         booking = venue.bookings[req.booking_id]
         repo.save_booking_status(uow.session, booking)
