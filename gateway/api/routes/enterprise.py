@@ -1,0 +1,1002 @@
+"""Enterprise platforms (一企一网) in three editions, all through the enterprise service.
+
+- enterprise edition (``enterprise_user``): register, file and rate demands, matching
+  policies and financing products, financing/tech needs, job postings;
+- government edition (district staff, leaders, department handlers): verify accounts,
+  route and answer demands, policies and their reach, key-project approvals and progress;
+- institution edition (``institution_user``): products, responses to financing needs,
+  research capabilities and tech needs.
+
+Accounts act for the enterprise/institution the gateway binds them to
+(``Principal.enterprise_id`` / ``institution_id``), else the one they registered.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.deps import RpcDep
+from gateway.security import STAFF_ROLES, Principal, require
+from yiwang.errors import Forbidden
+
+router = APIRouter(prefix="/api/v1/enterprise", tags=["enterprise"])
+
+GOV = {"district_staff", "city_staff", "street_staff", "leader", "department_handler", "admin"}
+EVERYONE = {
+    *STAFF_ROLES,
+    "citizen",
+    "department_handler",
+    "leader",
+    "volunteer",
+    "enterprise_user",
+    "institution_user",
+    "admin",
+}
+
+POLICY = {
+    # enterprise edition
+    "enterprise.register": {"enterprise_user"},
+    "enterprise.own.read": {"enterprise_user"},
+    "enterprise.own.manage": {"enterprise_user"},
+    "enterprise.demand.file": {"enterprise_user"},
+    "enterprise.demand.rate": {"enterprise_user"},
+    "enterprise.demand.read": {"enterprise_user", *GOV},
+    "enterprise.policy.match": {"enterprise_user"},
+    "enterprise.financing.request": {"enterprise_user"},
+    "enterprise.financing.read": {"enterprise_user", "institution_user", *GOV},
+    "enterprise.jobs.post": {"enterprise_user"},
+    "enterprise.jobs.read": EVERYONE,
+    "enterprise.jobs.apply": {"citizen", "volunteer", "enterprise_user"},
+    "enterprise.tech.request": {"enterprise_user"},
+    "enterprise.tech.read": {"enterprise_user", "institution_user", *GOV},
+    "enterprise.catalogue.read": {"enterprise_user", "institution_user", *GOV},
+    # government edition
+    "enterprise.accounts.read": GOV,
+    "enterprise.accounts.verify": {"district_staff", "admin"},
+    "enterprise.routing.manage": {"district_staff", "leader", "admin"},
+    "enterprise.demand.list": GOV,
+    "enterprise.demand.assign": {"district_staff", "leader", "admin"},
+    "enterprise.demand.handle": {"leader", "department_handler", "district_staff"},
+    "enterprise.policy.publish": {"district_staff", "city_staff", "leader", "admin"},
+    "enterprise.policy.reach": GOV,
+    "enterprise.policy.read": EVERYONE,
+    "enterprise.project.manage": {"district_staff", "leader", "admin"},
+    "enterprise.project.approve": {"department_handler"},
+    "enterprise.project.read": GOV,
+    "enterprise.stats.read": GOV,
+    "enterprise.sweeps.run": {"admin"},
+    # institution edition
+    "enterprise.institution.register": {"institution_user"},
+    "enterprise.institution.read": {"institution_user"},
+    "enterprise.products.manage": {"institution_user"},
+    "enterprise.capabilities.manage": {"institution_user"},
+}
+
+SVC = "enterprise"
+Code = Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)]
+Id = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def actor(who: Principal) -> dict[str, Any]:
+    return {
+        "id": who.account_id,
+        "role": who.role,
+        "name": who.display_name[:100],
+        "jurisdiction_code": who.jurisdiction_code,
+        "department": who.department,
+        "enterprise_id": who.enterprise_id,
+        "institution_id": who.institution_id,
+    }
+
+
+async def my_enterprise(who: Principal, rpc: Any) -> str:
+    if who.enterprise_id:
+        return who.enterprise_id
+    mine = await rpc.call(SVC, "accounts_of_user", user_id=who.account_id)
+    if not mine["enterprise_ids"]:
+        raise Forbidden(
+            "no_enterprise", "your account acts for no enterprise yet", "您的账号尚未关联企业"
+        )
+    return str(mine["enterprise_ids"][0])
+
+
+async def my_institution(who: Principal, rpc: Any) -> str:
+    if who.institution_id:
+        return who.institution_id
+    mine = await rpc.call(SVC, "accounts_of_user", user_id=who.account_id)
+    if not mine["institution_ids"]:
+        raise Forbidden(
+            "no_institution", "your account acts for no institution yet", "您的账号尚未关联机构"
+        )
+    return str(mine["institution_ids"][0])
+
+
+def created(response: Response, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    response.status_code = 201
+    response.headers["Location"] = url
+    return body
+
+
+# === enterprise edition ================================================================
+
+
+class EnterpriseIn(In):
+    uscc: str = Field(min_length=1, max_length=40, examples=["91329901MA0ABCDE6Q"])
+    name: str = Field(min_length=1, max_length=200)
+    industry: str = Field(min_length=1, max_length=64)
+    address: str = Field(min_length=1, max_length=300)
+    grid_code: str = Field(pattern=r"^[0-9]{15}$")
+    size: Literal["micro", "small", "medium", "large"]
+    established_on: date | None = None
+    tags: list[str] = Field(default_factory=list, max_length=30)
+
+
+@router.post("/enterprises", summary="Register an enterprise (USCC checked), pending review")
+async def register_enterprise(
+    body: EnterpriseIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.register"))],
+) -> dict[str, Any]:
+    ent = await rpc.call(SVC, "register_enterprise", actor=actor(who), **body.model_dump())
+    return created(response, f"/api/v1/enterprise/enterprises/{ent['enterprise_id']}", ent)
+
+
+@router.get("/me", summary="The enterprise this account acts for")
+async def my_enterprise_view(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("enterprise.own.read"))]
+) -> dict[str, Any]:
+    return await rpc.call(SVC, "get_enterprise", enterprise_id=await my_enterprise(who, rpc))
+
+
+class UserIn(In):
+    user_id: str = Field(min_length=1, max_length=64)
+    role: Literal["admin", "member"] = "member"
+
+
+@router.post("/me/users", summary="Add a user to my enterprise (admins)")
+async def add_user(
+    body: UserIn, rpc: RpcDep, who: Annotated[Principal, Depends(require("enterprise.own.manage"))]
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "add_enterprise_user",
+        actor=actor(who),
+        enterprise_id=await my_enterprise(who, rpc),
+        **body.model_dump(),
+    )
+
+
+class DemandIn(In):
+    category: str = Field(min_length=1, max_length=64, examples=["power_supply"])
+    title: str | None = Field(default=None, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+    urgency: Literal["urgent", "normal", "complex"] = "normal"
+    attachments: list[str] = Field(default_factory=list, max_length=9)
+
+
+@router.post("/demands", summary="File a problem demand to the district's leaders")
+async def file_demand(
+    body: DemandIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.demand.file"))],
+) -> dict[str, Any]:
+    d = await rpc.call(
+        SVC,
+        "file_demand",
+        actor=actor(who),
+        enterprise_id=await my_enterprise(who, rpc),
+        **body.model_dump(),
+    )
+    return created(response, f"/api/v1/enterprise/demands/{d['demand_id']}", d)
+
+
+@router.get("/demands/mine", summary="My enterprise's demands")
+async def my_demands(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.file"))],
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "list_demands",
+        enterprise_id=await my_enterprise(who, rpc),
+        status=status,
+        page=page,
+        page_size=page_size,
+    )
+
+
+class NoteIn(In):
+    text: str = Field(min_length=1, max_length=2000)
+    attachments: list[str] = Field(default_factory=list, max_length=9)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+@router.post("/demands/{demand_id}/notes", summary="Add information to my demand")
+async def add_note(
+    demand_id: Id,
+    body: NoteIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.file"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "add_demand_note", actor=actor(who), demand_id=demand_id, **body.model_dump()
+    )
+
+
+class RatingIn(In):
+    score: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=500)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+@router.post(
+    "/demands/{demand_id}/rating",
+    summary="Rate the answer: 3–5 closes, 1–2 sends it back for rework",
+)
+async def rate_demand(
+    demand_id: Id,
+    body: RatingIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.rate"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "rate_demand", actor=actor(who), demand_id=demand_id, **body.model_dump()
+    )
+
+
+@router.get("/policies/mine", summary="Policies my enterprise is eligible for, with reasons")
+async def my_policies(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.policy.match"))],
+    include_ineligible: bool = False,
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "policies_for_enterprise",
+        enterprise_id=await my_enterprise(who, rpc),
+        include_ineligible=include_ineligible,
+    )
+
+
+class FinancingNeedIn(In):
+    amount: Decimal = Field(gt=0, description="yuan")
+    term_months: int = Field(ge=1, le=360)
+    purpose: str = Field(min_length=1, max_length=1000)
+    industry: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/financing/needs", summary="Publish a financing need; returns matching products")
+async def post_financing_need(
+    body: FinancingNeedIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.financing.request"))],
+) -> dict[str, Any]:
+    n = await rpc.call(
+        SVC,
+        "post_financing_need",
+        actor=actor(who),
+        enterprise_id=await my_enterprise(who, rpc),
+        **body.model_dump(),
+    )
+    return created(response, f"/api/v1/enterprise/financing/needs/{n['need_id']}", n)
+
+
+@router.get(
+    "/financing/needs",
+    summary="Financing needs: my enterprise's, those matching my products, or all (gov)",
+)
+async def list_financing_needs(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.financing.read"))],
+    status: Literal["open", "granted", "withdrawn"] | None = None,
+) -> dict[str, Any]:
+    kw: dict[str, Any] = {"status": status}
+    if who.role == "enterprise_user":
+        kw["enterprise_id"] = await my_enterprise(who, rpc)
+    elif who.role == "institution_user":
+        kw["institution_id"] = await my_institution(who, rpc)
+    return await rpc.call(SVC, "list_financing_needs", **kw)
+
+
+@router.get(
+    "/financing/needs/{need_id}/matches",
+    summary="Products for a need, every rule explained (one product: ?product_id=)",
+)
+async def financing_matches(
+    need_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.financing.read"))],
+    product_id: Annotated[str | None, Query(max_length=64)] = None,
+    only_matched: bool = True,
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "match_financing", need_id=need_id, product_id=product_id, only_matched=only_matched
+    )
+
+
+class OutcomeIn(In):
+    product_id: str = Field(min_length=1, max_length=64)
+    granted_amount: Decimal = Field(gt=0)
+
+
+@router.post("/financing/needs/{need_id}/outcome", summary="Record the loan granted")
+async def financing_outcome(
+    need_id: Id,
+    body: OutcomeIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.financing.request"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "record_financing_outcome",
+        actor=actor(who),
+        enterprise_id=await my_enterprise(who, rpc),
+        need_id=need_id,
+        **body.model_dump(),
+    )
+
+
+@router.get("/financing/products", summary="Financing products on offer")
+async def list_products(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.catalogue.read"))],
+    institution_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    return await rpc.call(SVC, "list_products", institution_id=institution_id)
+
+
+class JobIn(In):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+    headcount: int = Field(ge=1, le=10000)
+
+
+@router.post("/jobs", summary="Post a job")
+async def post_job(
+    body: JobIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.jobs.post"))],
+) -> dict[str, Any]:
+    j = await rpc.call(
+        SVC,
+        "post_job",
+        actor=actor(who),
+        enterprise_id=await my_enterprise(who, rpc),
+        **body.model_dump(),
+    )
+    return created(response, f"/api/v1/enterprise/jobs/{j['posting_id']}", j)
+
+
+@router.get("/jobs", summary="Open job postings (applications only for the posting enterprise)")
+async def list_jobs(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.jobs.read"))],
+    status: Literal["open", "closed"] | None = "open",
+    mine: bool = False,
+) -> dict[str, Any]:
+    if mine:
+        if who.role != "enterprise_user":
+            raise Forbidden("enterprise_only", "only enterprises have postings", "仅企业有岗位")
+        return await rpc.call(
+            SVC,
+            "list_jobs",
+            enterprise_id=await my_enterprise(who, rpc),
+            status=status,
+            include_applications=True,
+        )
+    return await rpc.call(SVC, "list_jobs", status=status)
+
+
+class ApplicationIn(In):
+    candidate_name: str = Field(min_length=1, max_length=100)
+    contact: str = Field(min_length=1, max_length=200)
+
+
+@router.post("/jobs/{posting_id}/applications", summary="Apply for a job")
+async def apply_job(
+    posting_id: Id,
+    body: ApplicationIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.jobs.apply"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "apply_job", actor=actor(who), posting_id=posting_id, **body.model_dump()
+    )
+
+
+class DecisionIn(In):
+    decision: Literal["shortlist", "reject", "hire"]
+
+
+@router.post(
+    "/jobs/{posting_id}/applications/{application_id}/decision",
+    summary="Shortlist, reject or hire an applicant",
+)
+async def decide_application(
+    posting_id: Id,
+    application_id: Id,
+    body: DecisionIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.jobs.post"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "decide_application",
+        actor=actor(who),
+        enterprise_id=await my_enterprise(who, rpc),
+        posting_id=posting_id,
+        application_id=application_id,
+        decision=body.decision,
+    )
+
+
+class TechNeedIn(In):
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=5000)
+    tags: list[str] = Field(default_factory=list, max_length=30)
+
+
+@router.post("/tech-needs", summary="Publish a technical need; returns matching capabilities")
+async def post_tech_need(
+    body: TechNeedIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.tech.request"))],
+) -> dict[str, Any]:
+    n = await rpc.call(
+        SVC,
+        "post_tech_need",
+        actor=actor(who),
+        enterprise_id=await my_enterprise(who, rpc),
+        **body.model_dump(),
+    )
+    return created(response, f"/api/v1/enterprise/tech-needs/{n['need_id']}", n)
+
+
+@router.get(
+    "/tech-needs",
+    summary="Tech needs: my enterprise's, those matching my capabilities, or all (gov)",
+)
+async def list_tech_needs(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.tech.read"))],
+    status: Literal["open", "engaged", "resolved"] | None = None,
+) -> dict[str, Any]:
+    kw: dict[str, Any] = {"status": status}
+    if who.role == "enterprise_user":
+        kw["enterprise_id"] = await my_enterprise(who, rpc)
+    elif who.role == "institution_user":
+        kw["institution_id"] = await my_institution(who, rpc)
+    return await rpc.call(SVC, "list_tech_needs", **kw)
+
+
+@router.post("/tech-needs/{need_id}/resolve", summary="Mark my tech need resolved")
+async def resolve_tech_need(
+    need_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.tech.request"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "resolve_tech_need",
+        actor=actor(who),
+        enterprise_id=await my_enterprise(who, rpc),
+        need_id=need_id,
+    )
+
+
+@router.get("/capabilities", summary="Research institutions' capabilities")
+async def list_capabilities(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.catalogue.read"))],
+    institution_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    return await rpc.call(SVC, "list_capabilities", institution_id=institution_id)
+
+
+@router.get("/policies", summary="Published policies")
+async def list_policies(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("enterprise.policy.read"))]
+) -> dict[str, Any]:
+    return await rpc.call(SVC, "list_policies")
+
+
+# === both: one demand ==================================================================
+
+
+@router.get("/demands/{demand_id}", summary="One demand with its timeline")
+async def get_demand(
+    demand_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.read"))],
+) -> dict[str, Any]:
+    d = await rpc.call(SVC, "get_demand", demand_id=demand_id)
+    if who.role == "enterprise_user":
+        if d["enterprise_id"] != await my_enterprise(who, rpc):
+            raise Forbidden(
+                "not_own_demand", "this demand belongs to another enterprise", "该诉求属于其他企业"
+            )
+    else:
+        who.check_jurisdiction(d["grid_code"])
+    return d
+
+
+# === government edition ================================================================
+
+
+@router.get("/enterprises", summary="Enterprises in my jurisdiction (filter by status)")
+async def list_enterprises(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.accounts.read"))],
+    jurisdiction: Code = "",
+    status: Literal["pending", "verified", "rejected"] | None = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "list_enterprises",
+        jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
+        status=status,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.get("/enterprises/{enterprise_id}", summary="One enterprise")
+async def get_enterprise(
+    enterprise_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.accounts.read"))],
+) -> dict[str, Any]:
+    ent = await rpc.call(SVC, "get_enterprise", enterprise_id=enterprise_id)
+    who.check_jurisdiction(ent["grid_code"])
+    return ent
+
+
+class ReviewIn(In):
+    decision: Literal["verify", "reject"]
+    reason: str = Field(default="", max_length=500)
+
+
+@router.post("/enterprises/{enterprise_id}/review", summary="Verify or reject an enterprise")
+async def review_enterprise(
+    enterprise_id: Id,
+    body: ReviewIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.accounts.verify"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "review_enterprise", actor=actor(who), enterprise_id=enterprise_id, **body.model_dump()
+    )
+
+
+@router.get("/institutions", summary="Institutions (banks, research institutes, recruiters)")
+async def list_institutions(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.accounts.read"))],
+    jurisdiction: Code = "",
+    kind: Literal["bank", "research_institute", "recruiter", "other"] | None = None,
+    status: Literal["pending", "verified", "rejected"] | None = None,
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "list_institutions",
+        jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
+        kind=kind,
+        status=status,
+    )
+
+
+@router.post("/institutions/{institution_id}/review", summary="Verify or reject an institution")
+async def review_institution(
+    institution_id: Id,
+    body: ReviewIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.accounts.verify"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "review_institution",
+        actor=actor(who),
+        institution_id=institution_id,
+        **body.model_dump(),
+    )
+
+
+class ResponsibilityIn(In):
+    district_code: str = Field(pattern=r"^[0-9]{6}$")
+    category: str = Field(min_length=1, max_length=64, description='"*" = any category')
+    leader_id: str = Field(min_length=1, max_length=64)
+    department: str = Field(min_length=1, max_length=64)
+
+
+@router.put("/responsibilities", summary="Who answers a district's demands of a category")
+async def set_responsibility(
+    body: ResponsibilityIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.routing.manage"))],
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.district_code)
+    return await rpc.call(SVC, "set_responsibility", actor=actor(who), **body.model_dump())
+
+
+@router.get("/responsibilities", summary="Demand routing table")
+async def list_responsibilities(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.list"))],
+    jurisdiction: Code = "",
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "list_responsibilities", jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction)
+    )
+
+
+@router.get("/demands", summary="Demands in my jurisdiction (department handlers: theirs)")
+async def list_demands(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.list"))],
+    jurisdiction: Code = "",
+    status: Literal["filed", "assigned", "in_progress", "answered", "closed"] | None = None,
+    overdue: bool | None = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    department = who.department if who.role == "department_handler" else None
+    return await rpc.call(
+        SVC,
+        "list_demands",
+        jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
+        status=status,
+        overdue=overdue,
+        department=department,
+        page=page,
+        page_size=page_size,
+    )
+
+
+class VersionIn(In):
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+@router.post(
+    "/demands/{demand_id}/assignment",
+    summary="Route to the responsible leader and department; starts the SLA",
+)
+async def assign_demand(
+    demand_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.assign"))],
+    body: VersionIn | None = None,
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "assign_demand",
+        actor=actor(who),
+        demand_id=demand_id,
+        expected_version=body.expected_version if body else None,
+    )
+
+
+@router.post("/demands/{demand_id}/replies", summary="A progress reply in the timeline")
+async def reply_demand(
+    demand_id: Id,
+    body: NoteIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.handle"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "reply_demand", actor=actor(who), demand_id=demand_id, **body.model_dump()
+    )
+
+
+@router.post("/demands/{demand_id}/answer", summary="The formal answer (stops the SLA clock)")
+async def answer_demand(
+    demand_id: Id,
+    body: NoteIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.demand.handle"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "answer_demand", actor=actor(who), demand_id=demand_id, **body.model_dump()
+    )
+
+
+class PolicyIn(In):
+    title: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=1, max_length=5000)
+    industries: list[str] = Field(default_factory=list, max_length=50)
+    sizes: list[Literal["micro", "small", "medium", "large"]] = Field(default_factory=list)
+    district_codes: list[str] = Field(default_factory=list, max_length=50)
+    min_years_established: int | None = Field(default=None, ge=0, le=200)
+    required_tags: list[str] = Field(default_factory=list, max_length=30)
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+@router.post("/policies", summary="Publish a policy with eligibility attributes")
+async def publish_policy(
+    body: PolicyIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.policy.publish"))],
+) -> dict[str, Any]:
+    for code in body.district_codes:
+        who.check_jurisdiction(code)
+    p = await rpc.call(SVC, "publish_policy", actor=actor(who), **body.model_dump())
+    return created(response, f"/api/v1/enterprise/policies/{p['policy_id']}", p)
+
+
+@router.get(
+    "/policies/{policy_id}/reach",
+    summary="Which enterprises a policy reaches, and why the others miss it",
+)
+async def policy_reach(
+    policy_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.policy.reach"))],
+    jurisdiction: Code = "",
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "policy_reach",
+        policy_id=policy_id,
+        jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
+    )
+
+
+class StepSpecIn(In):
+    name: str = Field(min_length=1, max_length=200)
+    department: str = Field(min_length=1, max_length=64)
+    working_days: float = Field(gt=0, le=365)
+
+
+class ProjectIn(In):
+    name: str = Field(min_length=1, max_length=200)
+    district_code: str = Field(pattern=r"^[0-9]{6}$")
+    leader_id: str = Field(min_length=1, max_length=64)
+    steps: list[StepSpecIn] | None = Field(default=None, max_length=50)
+    warn_share: float = Field(default=0.8, gt=0, lt=1)
+
+
+@router.post("/projects", summary="A key project with its approval procedure")
+async def create_project(
+    body: ProjectIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.project.manage"))],
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.district_code)
+    p = await rpc.call(SVC, "create_project", actor=actor(who), **body.model_dump())
+    return created(response, f"/api/v1/enterprise/projects/{p['project_id']}", p)
+
+
+@router.post("/projects/{project_id}/start", summary="Start the approval procedure")
+async def start_project(
+    project_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.project.manage"))],
+) -> dict[str, Any]:
+    return await rpc.call(SVC, "start_project", actor=actor(who), project_id=project_id)
+
+
+@router.post(
+    "/projects/{project_id}/steps/{step_index}/approval",
+    summary="The owner department approves the current step (out of order → 409)",
+)
+async def approve_step(
+    project_id: Id,
+    step_index: Annotated[int, Path(ge=0, le=50)],
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.project.approve"))],
+    body: VersionIn | None = None,
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "approve_step",
+        actor=actor(who),
+        project_id=project_id,
+        step_index=step_index,
+        expected_version=body.expected_version if body else None,
+    )
+
+
+@router.get("/projects", summary="Key projects' progress (leaders' view)")
+async def list_projects(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.project.read"))],
+    jurisdiction: Code = "",
+    status: Literal["planned", "in_approval", "approved"] | None = None,
+    late_only: bool = False,
+) -> dict[str, Any]:
+    department = who.department if who.role == "department_handler" else None
+    return await rpc.call(
+        SVC,
+        "list_projects",
+        jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
+        status=status,
+        department=department,
+        late_only=late_only,
+    )
+
+
+@router.get("/projects/{project_id}", summary="One key project with steps and progress")
+async def get_project(
+    project_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.project.read"))],
+) -> dict[str, Any]:
+    p = await rpc.call(SVC, "get_project", project_id=project_id)
+    who.check_jurisdiction(p["district_code"])
+    return p
+
+
+@router.get("/stats/hires", summary="Hires through the talent platform")
+async def hire_counts(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.stats.read"))],
+    jurisdiction: Code = "",
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC, "hire_counts", jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction)
+    )
+
+
+@router.post("/sweeps", summary="Run the overdue and approval-warning sweeps now")
+async def run_sweeps(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("enterprise.sweeps.run"))]
+) -> dict[str, Any]:
+    return await rpc.call(SVC, "run_sweeps")
+
+
+# === institution edition ===============================================================
+
+
+class InstitutionIn(In):
+    kind: Literal["bank", "research_institute", "recruiter", "other"]
+    name: str = Field(min_length=1, max_length=200)
+    uscc: str = Field(min_length=1, max_length=40)
+    district_code: str = Field(pattern=r"^[0-9]{6}$")
+
+
+@router.post("/institutions", summary="Register a bank, research institute or recruiter")
+async def register_institution(
+    body: InstitutionIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.institution.register"))],
+) -> dict[str, Any]:
+    i = await rpc.call(SVC, "register_institution", actor=actor(who), **body.model_dump())
+    return created(response, f"/api/v1/enterprise/institutions/{i['institution_id']}", i)
+
+
+@router.get("/institutions/me", summary="The institution this account acts for")
+async def my_institution_view(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.institution.read"))],
+) -> dict[str, Any]:
+    return await rpc.call(SVC, "get_institution", institution_id=await my_institution(who, rpc))
+
+
+class ProductIn(In):
+    name: str = Field(min_length=1, max_length=200)
+    min_amount: Decimal = Field(gt=0)
+    max_amount: Decimal = Field(gt=0)
+    min_term_months: int = Field(ge=1, le=360)
+    max_term_months: int = Field(ge=1, le=360)
+    sectors: list[str] = Field(default_factory=list, max_length=50)
+    annual_rate_pct: Decimal = Field(ge=0, le=36)
+
+
+@router.post("/financing/products", summary="Publish a financing product (banks)")
+async def publish_product(
+    body: ProductIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.products.manage"))],
+) -> dict[str, Any]:
+    p = await rpc.call(
+        SVC,
+        "publish_product",
+        actor=actor(who),
+        institution_id=await my_institution(who, rpc),
+        **body.model_dump(),
+    )
+    return created(response, f"/api/v1/enterprise/financing/products/{p['product_id']}", p)
+
+
+@router.delete("/financing/products/{product_id}", summary="Withdraw a product")
+async def withdraw_product(
+    product_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.products.manage"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "withdraw_product",
+        actor=actor(who),
+        institution_id=await my_institution(who, rpc),
+        product_id=product_id,
+    )
+
+
+class FinancingResponseIn(In):
+    product_id: str = Field(min_length=1, max_length=64)
+    response: Literal["interested", "declined", "offer"]
+    offer_amount: Decimal | None = Field(default=None, gt=0)
+    offer_rate_pct: Decimal | None = Field(default=None, ge=0, le=36)
+    note: str = Field(default="", max_length=500)
+
+
+@router.post(
+    "/financing/needs/{need_id}/responses",
+    summary="Respond to a financing need with one of my products",
+)
+async def respond_financing(
+    need_id: Id,
+    body: FinancingResponseIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.products.manage"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "respond_financing",
+        actor=actor(who),
+        institution_id=await my_institution(who, rpc),
+        need_id=need_id,
+        **body.model_dump(),
+    )
+
+
+class CapabilityIn(In):
+    name: str = Field(min_length=1, max_length=200)
+    tags: list[str] = Field(min_length=1, max_length=50)
+    description: str = Field(default="", max_length=2000)
+
+
+@router.post("/capabilities", summary="Publish a research capability (research institutes)")
+async def publish_capability(
+    body: CapabilityIn,
+    rpc: RpcDep,
+    response: Response,
+    who: Annotated[Principal, Depends(require("enterprise.capabilities.manage"))],
+) -> dict[str, Any]:
+    c = await rpc.call(
+        SVC,
+        "publish_capability",
+        actor=actor(who),
+        institution_id=await my_institution(who, rpc),
+        **body.model_dump(),
+    )
+    return created(response, f"/api/v1/enterprise/capabilities/{c['capability_id']}", c)
+
+
+@router.post("/tech-needs/{need_id}/engagement", summary="Take a tech need on")
+async def engage_tech_need(
+    need_id: Id,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("enterprise.capabilities.manage"))],
+) -> dict[str, Any]:
+    return await rpc.call(
+        SVC,
+        "engage_tech_need",
+        actor=actor(who),
+        institution_id=await my_institution(who, rpc),
+        need_id=need_id,
+    )
