@@ -140,7 +140,7 @@ def seed(
                 industry=industry,
                 address=f"{name[:2]}经济开发区",
                 grid_code=grid,
-                size=size,
+                size=size,  # type: ignore[arg-type]
                 tags=tags,
                 established_on=date(year, 6, 1),
             ),
@@ -162,7 +162,7 @@ def seed(
             c.RegisterInstitutionRequest(
                 actor=c.Actor(id=f"{inst_id}-admin", role="institution_user"),
                 institution_id=inst_id,
-                kind=kind,
+                kind=kind,  # type: ignore[arg-type]
                 name=name,
                 uscc=uscc,
                 district_code=district,
