@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv up down status test lint bench chaos simulate clean
+.PHONY: venv web up down status test lint bench chaos simulate clean
 
 venv: $(STAMP)
 
@@ -14,8 +14,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-up: venv            ## the whole system with a demo city, at http://127.0.0.1:8000
+up: venv web        ## the whole system with a demo city, at http://127.0.0.1:8000
 	$(PY) -m infra.runner up
+
+WEB := gateway/web
+WEB_STAMP := $(WEB)/node_modules/.installed-$(shell cat $(WEB)/package-lock.json 2>/dev/null | cksum | cut -d' ' -f1)
+
+web: $(WEB_STAMP) $(WEB)/vendor/echarts.min.js  ## web apps' assets from the npm registry (no CDN at run time)
+
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	rm -f $(WEB)/node_modules/.installed-* && touch $@
+
+$(WEB)/vendor/echarts.min.js: $(WEB_STAMP) $(WEB)/scripts/vendor.mjs
+	cd $(WEB) && npm run --silent vendor
 
 down:               ## stop what `make up` started, nothing else
 	@test -x $(PY) && $(PY) -m infra.runner down || echo "nothing running"
@@ -23,7 +35,7 @@ down:               ## stop what `make up` started, nothing else
 status: venv
 	$(PY) -m infra.runner status
 
-test: venv          ## lint, types, unit, integration and end-to-end tests with coverage
+test: venv web      ## lint, types, unit, integration and end-to-end tests with coverage
 	bash infra/test.sh
 
 lint: venv
