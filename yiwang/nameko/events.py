@@ -124,15 +124,18 @@ class ReliableEventHandler(EventHandler):
         headers = dict(message.headers or {})
         attempt = int(headers.get("x-yiwang-attempt", 1))
         error = f"{exc_info[0].__name__}: {exc_info[1]}"
+        transient = is_transient(exc_info[1])
         assert self._republisher is not None
         try:
-            if attempt < self.max_attempts and self.retry_delays:
+            if (transient or attempt < self.max_attempts) and self.retry_delays:
+                # an outage (database, broker, another service) is not the message's fault:
+                # retry at the longest delay for as long as it lasts, never dead-letter
                 delay = self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)]
                 self._republisher.retry(
                     retry_queue_name(self.subscription.queue, delay),
                     message.body,
                     headers,
-                    attempt + 1,
+                    attempt if transient and attempt >= self.max_attempts else attempt + 1,
                     error,
                     message.content_type,
                 )
@@ -187,6 +190,22 @@ class ReliableEventHandler(EventHandler):
             detail=detail[:300],
         )
         self.queue_consumer.ack_message(message)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An infrastructure outage rather than a fault of the message itself."""
+    import sqlalchemy.exc as sa_exc
+
+    from yiwang.errors import Unavailable
+
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, Unavailable | ConnectionError | TimeoutError | OSError):
+        return True
+    name = type(exc).__name__
+    return name in {"AMQPConnectionError", "StreamLostError", "RpcTimeout", "UnknownService"}
 
 
 reliable_event_handler = ReliableEventHandler.decorator
