@@ -1,0 +1,67 @@
+// Live updates: Server-Sent Events read with fetch (so the bearer token travels in a header,
+// which EventSource cannot send), reconnecting with backoff; polling when no stream exists.
+export function live({ api, path, query, onEvent, onState, pollMs = 5000, poll }) {
+  let stopped = false;
+  let ctrl = null;
+  let timer = null;
+  let backoff = 1000;
+
+  async function stream() {
+    ctrl = new AbortController();
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null && v !== "") q.append(k, v);
+    const url = q.toString() ? `${path}?${q}` : path;
+    const res = await fetch(url, {
+      headers: { Accept: "text/event-stream", ...(api.token ? { Authorization: `Bearer ${api.token}` } : {}) },
+      signal: ctrl.signal, cache: "no-store",
+    });
+    if (!res.ok || !res.body) throw new Error(`stream ${res.status}`);
+    onState?.(true);
+    backoff = 1000;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value.replace(/\r\n/g, "\n");
+      let i;
+      while ((i = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        let type = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith(":")) continue;
+          if (line.startsWith("event:")) type = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (!data.length) continue;
+        let parsed = data.join("\n");
+        try { parsed = JSON.parse(parsed); } catch { /* plain text */ }
+        onEvent(type, parsed);
+      }
+    }
+    throw new Error("stream ended");
+  }
+
+  async function loop() {
+    while (!stopped) {
+      try { await stream(); } catch { onState?.(false); }
+      if (stopped) return;
+      await new Promise((r) => { timer = setTimeout(r, backoff); });
+      backoff = Math.min(backoff * 2, 30000);
+    }
+  }
+
+  function polling() {
+    const tick = async () => {
+      if (stopped) return;
+      try { await poll(); onState?.(true); } catch { onState?.(false); }
+      timer = setTimeout(tick, pollMs);
+    };
+    timer = setTimeout(tick, pollMs);
+  }
+
+  if (path) loop(); else if (poll) polling();
+  return () => { stopped = true; ctrl?.abort(); clearTimeout(timer); };
+}
