@@ -1,0 +1,851 @@
+"""The grid map (一网一码): units, boundaries, locate, workers, people and places, patrols,
+sensor readings and one-key emergency calls.
+
+Every route authorises through ``require(action)``; codes are checked against the
+account's unit (``check_jurisdiction`` / ``jurisdiction_prefix``). Personal data comes back
+masked; ``?unmask=true`` needs the account's ``can_unmask`` permission, is written to the
+gateway's unmask log here and to the grids access log by the service (which is told
+``can_unmask`` by this layer and nothing else). A grid worker acts as themselves
+(``person_id`` or account id), never as an id taken from the body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.deps import RpcDep
+from gateway.security import STAFF_ROLES, Principal, require, unmask
+from yiwang.errors import Forbidden, ValidationFailed
+
+router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
+
+READERS = {*STAFF_ROLES, "leader", "department_handler", "admin"}
+PEOPLE_READERS = {*STAFF_ROLES, "admin"}
+PEOPLE_KEEPERS = {"grid_worker", "community_staff", "street_staff", "admin"}
+TREE_KEEPERS = {"district_staff", "city_staff", "admin"}
+ROSTER_KEEPERS = {"community_staff", "street_staff", "district_staff", "admin"}
+
+POLICY = {
+    "grid.unit.read": READERS,
+    "grid.unit.manage": TREE_KEEPERS,
+    "grid.boundary.read": READERS,
+    "grid.boundary.import": TREE_KEEPERS,
+    "grid.locate": {
+        *READERS,
+        "citizen",
+        "volunteer",
+        "enterprise_user",
+        "institution_user",
+        "system",
+    },
+    "grid.locate.batch": {*READERS, "system"},
+    "grid.worker.read": READERS,
+    "grid.worker.manage": ROSTER_KEEPERS,
+    "grid.resident.read": PEOPLE_READERS,
+    "grid.resident.manage": PEOPLE_KEEPERS,
+    "grid.place.read": READERS,
+    "grid.place.manage": PEOPLE_KEEPERS,
+    "grid.access_log.read": {"city_staff", "district_staff", "admin"},
+    "grid.patrol": {"grid_worker"},
+    "grid.patrol.read": READERS,
+    "grid.sensor.ingest": {"admin", "system"},
+    "grid.sensor.manage": {"community_staff", "street_staff", "admin"},
+    "grid.emergency_call": {"admin", "system"},
+}
+
+CODE = r"^[0-9]{4,18}$"
+PREFIX = r"^[0-9]{0,18}$"
+GRID = r"^[0-9]{15}$"
+HOUSEHOLD = r"^[0-9]{18}-[0-9A-Za-z]{1,8}$"
+
+
+def _who(action: str) -> Any:
+    return Depends(require(action))
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _prefix(who: Principal, requested: str, *, min_len: int = 0) -> str:
+    prefix = who.jurisdiction_prefix(requested)
+    if len(prefix) < min_len:
+        raise ValidationFailed(
+            "jurisdiction_required",
+            f"give a jurisdiction code of at least {min_len} digits",
+            f"请指定至少{min_len}位的区划编码",
+        )
+    return prefix
+
+
+def _worker(who: Principal) -> str:
+    return who.person_id or who.account_id
+
+
+async def _reads(
+    request: Request,
+    who: Principal,
+    unmask_: bool,
+    kind: str,
+    subject: str,
+    purpose: str,
+    fields: list[str],
+) -> dict[str, Any]:
+    """The read-access fields for the grids service; unmasking is checked and logged."""
+    if unmask_:
+        await unmask(
+            request,
+            who,
+            subject_type=kind,
+            subject_id=subject,
+            fields=fields,
+            reason=purpose or None,
+        )
+    return {
+        "unmask": unmask_,
+        "can_unmask": who.can_unmask,
+        "actor": who.actor(),
+        "purpose": purpose,
+    }
+
+
+PII_FIELDS = ["id_number", "phone", "family_contact"]
+Unmask = Annotated[bool, Query(description="clear values; needs the unmask permission")]
+Purpose = Annotated[str, Query(max_length=200, description="why (written to the access log)")]
+
+
+# --- units -------------------------------------------------------------------------------
+
+
+@router.get("/units", summary="Search units by Chinese name or pinyin initials (e.g. hpjd)")
+async def search_units(
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.unit.read")],
+    q: Annotated[str, Query(min_length=1, max_length=64)],
+    within: Annotated[str, Query(pattern=PREFIX)] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids", "search_units", query=q, within=_prefix(who, within), limit=limit
+    )
+
+
+@router.get("/units/{code}", summary="One unit")
+async def get_unit(
+    code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.read")]
+) -> dict[str, Any]:
+    return await rpc.call("grids", "get_unit", code=code)
+
+
+@router.get("/units/{code}/children", summary="Direct children of a unit")
+async def unit_children(
+    code: str,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.unit.read")],
+    include_retired: bool = False,
+) -> dict[str, Any]:
+    return await rpc.call("grids", "unit_children", code=code, include_retired=include_retired)
+
+
+@router.get("/units/{code}/chain", summary="Ancestry chain, city first")
+async def unit_chain(
+    code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.read")]
+) -> dict[str, Any]:
+    return await rpc.call("grids", "unit_chain", code=code)
+
+
+class UnitIn(In):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=64)
+    level: str | None = None
+
+
+@router.post("/units", status_code=201, summary="Create a unit under its code-prefix parent")
+async def create_unit(
+    body: UnitIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.manage")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.code)
+    return await rpc.call("grids", "create_unit", actor=_actor(who), **body.model_dump())
+
+
+class RenameIn(In):
+    name: str = Field(min_length=1, max_length=64)
+
+
+@router.patch("/units/{code}", summary="Rename a unit")
+async def rename_unit(
+    code: str, body: RenameIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.manage")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(code)
+    return await rpc.call("grids", "rename_unit", code=code, name=body.name, actor=_actor(who))
+
+
+class MoveIn(In):
+    new_parent: str = Field(pattern=CODE)
+    new_segment: str | None = Field(default=None, pattern=r"^[0-9]{2,3}$")
+
+
+@router.post("/units/{code}/move", summary="Move a unit (its subtree is re-coded)")
+async def move_unit(
+    code: str, body: MoveIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.manage")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(code)
+    who.check_jurisdiction(body.new_parent)
+    return await rpc.call("grids", "move_unit", code=code, actor=_actor(who), **body.model_dump())
+
+
+@router.post("/units/{code}/retire", summary="Retire a unit (no active children)")
+async def retire_unit(
+    code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.manage")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(code)
+    return await rpc.call("grids", "retire_unit", code=code, actor=_actor(who))
+
+
+def _actor(who: Principal) -> dict[str, Any]:
+    a = who.actor()
+    return {"id": str(a["id"])[:64], "role": str(a["role"])[:32], "name": str(a["name"])[:64]}
+
+
+# --- boundaries and locate -----------------------------------------------------------------
+
+
+class FeatureCollectionIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["FeatureCollection"]
+    features: list[dict[str, Any]] = Field(max_length=50_000)
+
+
+@router.post("/boundaries/import", summary="Import boundaries (GeoJSON); all or nothing")
+async def import_boundaries(
+    body: FeatureCollectionIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.boundary.import")]
+) -> dict[str, Any]:
+    for f in body.features:
+        props = f.get("properties") if isinstance(f, dict) else None
+        code = props.get("code") if isinstance(props, dict) else None
+        if isinstance(code, str) and code:
+            who.check_jurisdiction(code)
+    return await rpc.call(
+        "grids", "import_boundaries", feature_collection=body.model_dump(), actor=_actor(who)
+    )
+
+
+@router.get("/boundaries", summary="Boundaries of a jurisdiction (dashboard map)")
+async def export_boundaries(
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.boundary.read")],
+    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    levels: Annotated[
+        list[Literal["city", "district", "street", "community", "grid"]] | None, Query()
+    ] = None,
+    simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0.0,
+    precision: Annotated[int, Query(ge=3, le=8)] = 6,
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids",
+        "export_boundaries",
+        prefix=_prefix(who, jurisdiction),
+        levels=levels,
+        simplify_m=simplify_m,
+        precision=precision,
+    )
+
+
+@router.get("/locate", summary="Grid, chain and grid workers of a point (WGS-84 or GCJ-02)")
+async def locate(
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.locate")],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    crs: Literal["wgs84", "gcj02"] = "wgs84",
+) -> dict[str, Any]:
+    return await rpc.call("grids", "locate", lat=lat, lon=lon, crs=crs)
+
+
+class LocateManyIn(In):
+    lats: list[float] = Field(max_length=100_000)
+    lons: list[float] = Field(max_length=100_000)
+    crs: Literal["wgs84", "gcj02"] = "wgs84"
+    detail: bool = False
+
+
+@router.post("/locate/batch", summary="Locate many points (imports): one grid code per point")
+async def locate_many(
+    body: LocateManyIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.locate.batch")]
+) -> dict[str, Any]:
+    return await rpc.call("grids", "locate_many", **body.model_dump())
+
+
+# --- workers -------------------------------------------------------------------------------
+
+
+@router.get("/workers", summary="Grid workers inside a jurisdiction")
+async def list_workers(
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.worker.read")],
+    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    limit: Annotated[int, Query(ge=1, le=2000)] = 200,
+) -> dict[str, Any]:
+    prefix = _prefix(who, jurisdiction)[:15]
+    return await rpc.call("grids", "list_workers", prefix=prefix, limit=limit)
+
+
+@router.get("/workers/me", summary="The signed-in grid worker, with their grids")
+async def my_worker(rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol")]) -> dict[str, Any]:
+    return await rpc.call("grids", "get_worker", worker_id=_worker(who))
+
+
+@router.get("/workers/{worker_id}", summary="One grid worker")
+async def get_worker(
+    worker_id: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.worker.read")]
+) -> dict[str, Any]:
+    out = await rpc.call("grids", "get_worker", worker_id=worker_id)
+    if who.jurisdiction_code and not any(who.covers(g) for g in out.get("grids", {})):
+        raise Forbidden(
+            "outside_jurisdiction",
+            "This worker is outside your jurisdiction.",
+            "该网格员不在您的管辖范围内。",
+        )
+    return out
+
+
+class WorkerIn(In):
+    worker_id: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(max_length=20)
+    status: Literal["on_duty", "off_duty", "on_leave", "departed"] = "on_duty"
+    account_id: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/workers", status_code=201, summary="Register a grid worker")
+async def add_worker(
+    body: WorkerIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.worker.manage")]
+) -> dict[str, Any]:
+    return await rpc.call("grids", "add_worker", actor=_actor(who), **body.model_dump())
+
+
+class AssignIn(In):
+    grid_code: str = Field(pattern=GRID)
+    role: Literal["leader", "member"] = "member"
+
+
+@router.post("/workers/{worker_id}/assignments", summary="Put a worker on a grid")
+async def assign_worker(
+    worker_id: str,
+    body: AssignIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.worker.manage")],
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.grid_code)
+    return await rpc.call(
+        "grids", "assign_worker", worker_id=worker_id, actor=_actor(who), **body.model_dump()
+    )
+
+
+@router.delete("/workers/{worker_id}/assignments/{grid_code}", summary="Take a worker off a grid")
+async def unassign_worker(
+    worker_id: str,
+    grid_code: str,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.worker.manage")],
+) -> dict[str, Any]:
+    who.check_jurisdiction(grid_code)
+    return await rpc.call(
+        "grids", "unassign_worker", worker_id=worker_id, grid_code=grid_code, actor=_actor(who)
+    )
+
+
+class StatusIn(In):
+    status: Literal["on_duty", "off_duty", "on_leave", "departed"]
+
+
+@router.put("/workers/{worker_id}/status", summary="Working status of a worker")
+async def set_worker_status(
+    worker_id: str,
+    body: StatusIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.worker.manage")],
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids", "set_worker_status", worker_id=worker_id, status=body.status, actor=_actor(who)
+    )
+
+
+# --- residents, households, buildings ------------------------------------------------------
+
+
+def _check_resident(who: Principal, r: dict[str, Any]) -> None:
+    """Staff see residents living in, or registered with, their jurisdiction."""
+    if not (who.covers(r["household_code"]) or who.covers(r["registered_community"])):
+        raise Forbidden(
+            "outside_jurisdiction",
+            "This resident is outside your jurisdiction.",
+            "该居民不在您的管辖范围内。",
+        )
+
+
+@router.get("/residents", summary="Residents living inside a jurisdiction (masked)")
+async def list_residents(
+    request: Request,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.resident.read")],
+    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    tag: Annotated[str | None, Query(max_length=32)] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    unmask: Unmask = False,
+    purpose: Purpose = "",
+) -> dict[str, Any]:
+    prefix = _prefix(who, jurisdiction, min_len=4)
+    reads = await _reads(request, who, unmask, "resident_list", prefix, purpose, PII_FIELDS)
+    return await rpc.call(
+        "grids", "list_residents", prefix=prefix, tag=tag, page=page, page_size=page_size, **reads
+    )
+
+
+@router.get("/residents/lookup", summary="Find residents by ID number or phone (exact)")
+async def find_residents(
+    request: Request,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.resident.read")],
+    id_number: Annotated[str | None, Query(max_length=18)] = None,
+    phone: Annotated[str | None, Query(max_length=20)] = None,
+    unmask: Unmask = False,
+    purpose: Purpose = "",
+) -> dict[str, Any]:
+    found = await rpc.call("grids", "find_residents", id_number=id_number, phone=phone)
+    mine = [
+        r
+        for r in found["residents"]
+        if who.covers(r["household_code"]) or who.covers(r["registered_community"])
+    ]
+    if unmask and mine:
+        reads = await _reads(
+            request, who, True, "resident", mine[0]["resident_id"], purpose, PII_FIELDS
+        )
+        found = await rpc.call("grids", "find_residents", id_number=id_number, phone=phone, **reads)
+        mine = [
+            r
+            for r in found["residents"]
+            if who.covers(r["household_code"]) or who.covers(r["registered_community"])
+        ]
+    return {"total": len(mine), "residents": mine}
+
+
+@router.get("/residents/{resident_id}", summary="One resident (masked unless permitted)")
+async def get_resident(
+    request: Request,
+    resident_id: str,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.resident.read")],
+    unmask: Unmask = False,
+    purpose: Purpose = "",
+) -> dict[str, Any]:
+    masked = await rpc.call("grids", "get_resident", resident_id=resident_id)
+    _check_resident(who, masked)
+    if not unmask:
+        return masked
+    reads = await _reads(request, who, True, "resident", resident_id, purpose, PII_FIELDS)
+    return await rpc.call("grids", "get_resident", resident_id=resident_id, **reads)
+
+
+@router.get("/residents/{resident_id}/house", summary="以人找房: the house of a person")
+async def house_of_resident(
+    request: Request,
+    resident_id: str,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.resident.read")],
+    unmask: Unmask = False,
+    purpose: Purpose = "",
+) -> dict[str, Any]:
+    masked = await rpc.call("grids", "house_of_resident", resident_id=resident_id)
+    who.check_jurisdiction(masked["household"]["code"])
+    if not unmask:
+        return masked
+    reads = await _reads(
+        request, who, True, "household", masked["household"]["code"], purpose, PII_FIELDS
+    )
+    return await rpc.call("grids", "house_of_resident", resident_id=resident_id, **reads)
+
+
+@router.get("/households/{household_code}/people", summary="以房找人: the people of a house")
+async def people_in_household(
+    request: Request,
+    household_code: str,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.resident.read")],
+    unmask: Unmask = False,
+    purpose: Purpose = "",
+) -> dict[str, Any]:
+    who.check_jurisdiction(household_code)
+    reads = await _reads(request, who, unmask, "household", household_code, purpose, PII_FIELDS)
+    return await rpc.call("grids", "people_in_household", household_code=household_code, **reads)
+
+
+@router.get(
+    "/communities/{community_code}/served",
+    summary="Residents registered with a community, wherever they live now",
+)
+async def served_by_community(
+    request: Request,
+    community_code: str,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.resident.read")],
+    relocated_only: bool = False,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    unmask: Unmask = False,
+    purpose: Purpose = "",
+) -> dict[str, Any]:
+    who.check_jurisdiction(community_code)
+    reads = await _reads(request, who, unmask, "resident_list", community_code, purpose, PII_FIELDS)
+    return await rpc.call(
+        "grids",
+        "served_by_community",
+        community_code=community_code,
+        relocated_only=relocated_only,
+        page=page,
+        page_size=page_size,
+        **reads,
+    )
+
+
+class ResidentIn(In):
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(max_length=18)
+    household_code: str = Field(pattern=HOUSEHOLD)
+    phone: str | None = Field(default=None, max_length=20)
+    tags: list[str] = Field(default_factory=list, max_length=10)
+    registered_community: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
+    party_member: bool = False
+    family_contact: str | None = Field(default=None, max_length=20)
+
+
+@router.post("/residents", status_code=201, summary="Register a resident (stored encrypted)")
+async def add_resident(
+    body: ResidentIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.resident.manage")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.household_code)
+    return await rpc.call("grids", "add_resident", **body.model_dump())
+
+
+class TagsIn(In):
+    tags: list[str] = Field(max_length=10)
+
+
+@router.put("/residents/{resident_id}/tags", summary="Key-group tags of a resident")
+async def tag_resident(
+    resident_id: str,
+    body: TagsIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.resident.manage")],
+) -> dict[str, Any]:
+    _check_resident(who, await rpc.call("grids", "get_resident", resident_id=resident_id))
+    return await rpc.call("grids", "tag_resident", resident_id=resident_id, tags=body.tags)
+
+
+class MoveResidentIn(In):
+    household_code: str = Field(pattern=HOUSEHOLD)
+
+
+@router.post("/residents/{resident_id}/move", summary="A resident moves house")
+async def move_resident(
+    resident_id: str,
+    body: MoveResidentIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.resident.manage")],
+) -> dict[str, Any]:
+    _check_resident(who, await rpc.call("grids", "get_resident", resident_id=resident_id))
+    who.check_jurisdiction(body.household_code)
+    return await rpc.call(
+        "grids", "move_resident", resident_id=resident_id, household_code=body.household_code
+    )
+
+
+class BuildingIn(In):
+    code: str = Field(pattern=r"^[0-9]{18}$")
+    address: str = Field(min_length=1, max_length=200)
+    name: str = Field(default="", max_length=64)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+@router.post("/buildings", status_code=201, summary="Register a building")
+async def add_building(
+    body: BuildingIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.resident.manage")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.code)
+    return await rpc.call("grids", "add_building", **body.model_dump())
+
+
+@router.get("/grids/{grid_code}/buildings", summary="Buildings of a grid")
+async def list_buildings(
+    grid_code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.place.read")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(grid_code)
+    return await rpc.call("grids", "list_buildings", grid_code=grid_code)
+
+
+class HouseholdIn(In):
+    code: str = Field(pattern=HOUSEHOLD)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    party_member_household: bool = False
+
+
+@router.post("/households", status_code=201, summary="Register a household")
+async def add_household(
+    body: HouseholdIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.resident.manage")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.code)
+    return await rpc.call("grids", "add_household", **body.model_dump())
+
+
+# --- places and party organisations --------------------------------------------------------
+
+
+@router.get("/key-places", summary="Key places (schools, markets, sites…) in a jurisdiction")
+async def list_key_places(
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.place.read")],
+    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    prefix = _prefix(who, jurisdiction, min_len=4)[:15]
+    return await rpc.call("grids", "list_key_places", prefix=prefix, kind=kind, limit=limit)
+
+
+class KeyPlaceIn(In):
+    place_id: str = Field(min_length=1, max_length=40)
+    kind: str = Field(max_length=32)
+    name: str = Field(min_length=1, max_length=100)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    grid_code: str | None = Field(default=None, pattern=GRID)
+
+
+@router.post("/key-places", status_code=201, summary="Register a key place")
+async def add_key_place(
+    body: KeyPlaceIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.place.manage")]
+) -> dict[str, Any]:
+    grid = body.grid_code
+    if grid is None:
+        located = await rpc.call("grids", "locate", lat=body.lat, lon=body.lon)
+        grid = located.get("grid_code")
+    who.check_jurisdiction(grid)
+    return await rpc.call("grids", "add_key_place", **{**body.model_dump(), "grid_code": grid})
+
+
+@router.get("/party-orgs", summary="Party organisations on the tree")
+async def list_party_orgs(
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.place.read")],
+    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids", "list_party_orgs", prefix=_prefix(who, jurisdiction, min_len=4), limit=limit
+    )
+
+
+@router.get("/access-log", summary="Unmasked reads of personal data (audit)")
+async def access_log(
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.access_log.read")],
+    subject_id: Annotated[str | None, Query(max_length=40)] = None,
+    actor_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids", "access_log", subject_id=subject_id, actor_id=actor_id, limit=limit
+    )
+
+
+# --- patrols (the signed-in grid worker) ----------------------------------------------------
+
+
+class PatrolIn(In):
+    grid_code: str = Field(pattern=GRID)
+    patrol_id: uuid.UUID | None = None
+
+
+@router.post("/patrols", status_code=201, summary="Start a patrol on one of my grids")
+async def start_patrol(
+    body: PatrolIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.grid_code)
+    return await rpc.call(
+        "grids",
+        "start_patrol",
+        worker_id=_worker(who),
+        grid_code=body.grid_code,
+        patrol_id=body.patrol_id,
+    )
+
+
+class PointIn(In):
+    at: datetime
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0)
+
+
+class PointsIn(In):
+    points: list[PointIn] = Field(min_length=1, max_length=5000)
+
+
+@router.post("/patrols/{patrol_id}/points", summary="GPS points, batched, any order")
+async def post_points(
+    patrol_id: uuid.UUID,
+    body: PointsIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.patrol")],
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids",
+        "post_patrol_points",
+        patrol_id=patrol_id,
+        worker_id=_worker(who),
+        points=[p.model_dump(mode="json") for p in body.points],
+    )
+
+
+class CheckInIn(In):
+    place_id: str = Field(max_length=40)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    at: datetime | None = None
+
+
+@router.post("/patrols/{patrol_id}/check-ins", summary="Check in at a key place")
+async def check_in(
+    patrol_id: uuid.UUID,
+    body: CheckInIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.patrol")],
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids",
+        "patrol_check_in",
+        patrol_id=patrol_id,
+        worker_id=_worker(who),
+        **body.model_dump(mode="json"),
+    )
+
+
+class FindingIn(In):
+    finding_id: uuid.UUID | None = None
+    category: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.]+$")
+    description: str = Field(min_length=1, max_length=2000)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    photos: list[str] = Field(default_factory=list, max_length=9)
+    at: datetime | None = None
+
+
+@router.post(
+    "/patrols/{patrol_id}/findings",
+    status_code=201,
+    summary="Report a finding (becomes a case with source patrol)",
+)
+async def report_finding(
+    patrol_id: uuid.UUID,
+    body: FindingIn,
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.patrol")],
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids",
+        "report_finding",
+        patrol_id=patrol_id,
+        worker_id=_worker(who),
+        **body.model_dump(mode="json"),
+    )
+
+
+@router.post("/patrols/{patrol_id}/end", summary="End my patrol")
+async def end_patrol(
+    patrol_id: uuid.UUID, rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol")]
+) -> dict[str, Any]:
+    return await rpc.call("grids", "end_patrol", patrol_id=patrol_id, worker_id=_worker(who))
+
+
+@router.get("/patrols/stats", summary="This week's patrol figures per grid or worker")
+async def patrol_stats(
+    rpc: RpcDep,
+    who: Annotated[Principal, _who("grid.patrol.read")],
+    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    by: Literal["grid", "worker"] = "grid",
+) -> dict[str, Any]:
+    prefix = _prefix(who, jurisdiction, min_len=4)[:15]
+    return await rpc.call("grids", "patrol_stats", prefix=prefix, by=by)
+
+
+@router.get("/patrols/{patrol_id}", summary="One patrol")
+async def get_patrol(
+    patrol_id: uuid.UUID, rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol.read")]
+) -> dict[str, Any]:
+    out = await rpc.call("grids", "get_patrol", patrol_id=patrol_id)
+    who.check_jurisdiction(out["grid_code"])
+    return out
+
+
+# --- sensors -------------------------------------------------------------------------------
+
+
+class ReadingIn(In):
+    meter_id: str = Field(min_length=1, max_length=40)
+    at: datetime
+    value: float = Field(ge=0)
+
+
+class ReadingsIn(In):
+    readings: list[ReadingIn] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/sensors/water-readings", summary="Water-meter readings in batches (system key)")
+async def ingest_readings(
+    body: ReadingsIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.sensor.ingest")]
+) -> dict[str, Any]:
+    return await rpc.call(
+        "grids",
+        "ingest_meter_readings",
+        readings=[r.model_dump(mode="json") for r in body.readings],
+    )
+
+
+class DeviceIn(In):
+    kind: Literal["water_meter", "emergency_device"]
+    device_id: str = Field(min_length=1, max_length=40)
+    household_code: str = Field(pattern=HOUSEHOLD)
+
+
+@router.post("/sensors/devices", summary="Bind a water meter or emergency device to a house")
+async def register_device(
+    body: DeviceIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.sensor.manage")]
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.household_code)
+    return await rpc.call("grids", "register_device", **body.model_dump())
+
+
+class EmergencyIn(In):
+    device_id: str = Field(min_length=1, max_length=40)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    at: datetime | None = None
+
+
+@router.post(
+    "/sensors/emergency-calls",
+    status_code=202,
+    summary="One-key emergency call (device gateway, system key)",
+)
+async def emergency_call(
+    body: EmergencyIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.emergency_call")]
+) -> dict[str, Any]:
+    return await rpc.call("grids", "emergency_call", **body.model_dump(mode="json"))
