@@ -110,6 +110,22 @@ def ensure_dependencies(settings: Settings) -> None:
         raise typer.Exit(1)
 
 
+DEMO_STEPS: list[tuple[str, list[str]]] = [
+    ("demo city (grids, people, places)", ["-m", "services.grids.cli", "load-demo", "--if-empty"]),
+    ("demo accounts (one per role) and the Open311 key", ["-m", "gateway.security.seed"]),
+    ("demo enterprises, institutions and 23 key projects", ["-m", "services.enterprise.demo"]),
+]
+
+
+def load_demo(settings: Settings, env: dict[str, str] | None = None) -> None:
+    """Load the demo city through the same import paths users use (idempotent)."""
+    for label, args in DEMO_STEPS:
+        if args[1] == "services.grids.cli":
+            args = [*args, "--size", settings.demo_size, "--seed", str(settings.demo_seed)]
+        typer.echo(f"loading {label}")
+        subprocess.run([sys.executable, *args], check=True, env={**os.environ, **(env or {})})
+
+
 def supervisor_pid(settings: Settings) -> int | None:
     try:
         pid = int(open(_var(settings, "run", "supervisor.pid")).read().strip())
@@ -149,8 +165,7 @@ def up(wait: float = 120.0) -> None:
         typer.echo(f"created database {make_url(settings.database_url).database}")
     upgrade(settings.database_url)
     typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway")
-    subprocess.run([sys.executable, "-m", "services.grids.cli", "load-demo", "--if-empty",
-                    "--size", settings.demo_size, "--seed", str(settings.demo_seed)], check=True)
+    load_demo(settings)
     if supervisor_pid(settings) is None:
         out = open(_var(settings, "log", "supervisor.out"), "ab")
         subprocess.Popen([sys.executable, "-m", "infra.supervisor"], stdout=out,

@@ -7,6 +7,7 @@ state change and the events it causes are committed together or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable
@@ -37,9 +38,7 @@ class UnitOfWork:
         self.producer = producer
         self.schema = schema
         self._on_commit = on_commit
-        md = sa.MetaData(schema=schema)
-        self._outbox = outbox_table(md)
-        self._inbox = inbox_table(md)
+        self._outbox, self._inbox = _tables(schema)
         self.session: Session
         self.emitted: list[Envelope] = []
         self._committed = False
@@ -108,6 +107,13 @@ class UnitOfWork:
             .returning(self._inbox.c.event_id)
         )
         return self.session.execute(stmt).first() is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _tables(schema: str) -> tuple[sa.Table, sa.Table]:
+    """The schema's outbox and inbox table objects, built once per process."""
+    md = sa.MetaData(schema=schema)
+    return outbox_table(md), inbox_table(md)
 
 
 def uow_factory(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,9 +11,12 @@ import httpx
 import pytest
 
 from infra.processes import ALL
+from infra.runner import load_demo
+from yiwang.config import Settings
 from infra.supervisor import Supervisor
 from tests.support.resources import TestResources, free_port
 
+DEMO_PASSWORD = "yiwang-demo"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -26,8 +27,15 @@ class System:
     resources: TestResources
     var_dir: str
 
-    def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=15)
+    def client(self, username: str | None = None) -> httpx.Client:
+        """An HTTP client, signed in as a demo account when ``username`` is given."""
+        headers = {}
+        if username:
+            r = httpx.post(f"{self.base_url}/api/v1/auth/login",
+                           json={"username": username, "password": DEMO_PASSWORD}, timeout=15)
+            r.raise_for_status()
+            headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        return httpx.Client(base_url=self.base_url, timeout=15, headers=headers)
 
 
 def wait_ready(base_url: str, seconds: float) -> dict:
@@ -56,9 +64,7 @@ def system(resources: TestResources, var_dir: str) -> Iterator[System]:
         YIWANG_DEMO_SIZE="small",
         YIWANG_LOG_LEVEL="INFO",
     )
-    subprocess.run([sys.executable, "-m", "services.grids.cli", "load-demo", "--if-empty",
-                    "--size", "small"], env={**os.environ, **env}, cwd=ROOT, check=True,
-                   )
+    load_demo(Settings(demo_size="small"), env)
     sup = Supervisor(ALL, env=env, log_dir=os.path.join(var_dir, "log"), cwd=ROOT)
     sup.start()
     base = f"http://127.0.0.1:{port}"

@@ -31,7 +31,7 @@ def _wait_case(system: System, report_id: str, seconds: float = 20) -> dict:
 
 def _in_command_view(system: System, case_id: str, grid_code: str, seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
-    with system.client() as c:
+    with system.client("demo_city") as c:
         while time.monotonic() < deadline:
             page = c.get("/api/v1/command/cases",
                           params={"jurisdiction": grid_code, "page_size": 200}).json()
@@ -81,7 +81,7 @@ def test_report_posted_while_petitions_is_down_becomes_a_case_when_it_returns(sy
 
 
 def test_outside_the_city_is_refused_and_nothing_is_recorded(system: System) -> None:
-    with system.client() as c:
+    with system.client("demo_city") as c:
         before = c.get("/api/v1/command/cases", params={"page_size": 1}).json()["total"]
         r = c.post("/api/v1/reports", json={**REPORT, "lat": 10.0})
         assert r.status_code == 422
@@ -89,6 +89,13 @@ def test_outside_the_city_is_refused_and_nothing_is_recorded(system: System) -> 
         assert r.headers["content-type"].startswith("application/problem+json")
         time.sleep(0.5)
         assert c.get("/api/v1/command/cases", params={"page_size": 1}).json()["total"] == before
+
+
+def test_the_command_view_needs_a_staff_account(system: System) -> None:
+    with system.client() as c:
+        assert c.get("/api/v1/command/cases").status_code == 401
+    with system.client("demo_citizen") as c:
+        assert c.get("/api/v1/command/cases").status_code == 403
 
 
 @pytest.mark.parametrize("bad", [
@@ -110,7 +117,7 @@ def test_a_service_that_is_down_answers_503_within_the_timeout(system: System) -
     system.supervisor.hold("command")
     try:
         t0 = time.monotonic()
-        with system.client() as c:
+        with system.client("demo_city") as c:
             r = c.get("/api/v1/command/cases")
         assert r.status_code == 503
         assert r.json()["code"] == "service_unavailable"
