@@ -151,7 +151,7 @@ async function pickOnMap(box, setWhere) {
   box.dataset.ready = "1";
   mount(box, h("p", { class: "muted", text: t("loading") }));
   try {
-    const [echarts, fc] = await Promise.all([loadECharts(), api.get(EP.boundaries, { levels: "street", level: "street", simplify_m: 50, precision: 5 })]);
+    const [echarts, fc] = await Promise.all([loadECharts(), api.get(EP.boundaries, { levels: "street", simplify_m: 50, precision: 5 })]);
     const { geo } = keyedByCode(fc);
     box.replaceChildren();
     echarts.registerMap("yw-citizen", geo);

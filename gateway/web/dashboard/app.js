@@ -210,7 +210,7 @@ async function gridMap(el) {
     h("p", { class: "small muted", text: t("map.hint") }));
   let fc;
   try {
-    fc = await api.get(EP.boundaries, { prefix: state.code, levels: child, level: child, simplify_m: child === "grid" ? 5 : 20, precision: 5 });
+    fc = await api.get(EP.boundaries, { jurisdiction: state.code, levels: child, simplify_m: child === "grid" ? 5 : 20, precision: 5 });
   } catch (e) { mount(box, h("p", { class: "error", text: e.message })); return; }
   const { geo, names } = keyedByCode(fc);
   if (!geo.features.length) { el.hidden = true; return; }
