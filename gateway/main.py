@@ -39,9 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redis = Redis.from_url(settings.redis_url)
         engine = make_engine(settings.database_url, pool_size=5)
         app.state.resources = Resources(settings, rpc, publisher, redis, engine)
+        app.state.live_hub = None
         try:
             yield
         finally:
+            if app.state.live_hub is not None:
+                await app.state.live_hub.close()
             await rpc.close()
             await publisher.close()
             await redis.aclose()

@@ -1,0 +1,46 @@
+"""Server-Sent Events for dashboards: changes of the dispatch view within the viewer's
+jurisdiction (department handlers: cases dispatched to their department).
+
+Browsers read it with ``fetch`` and a stream reader (so the Bearer token stays in a
+header), or any SSE client that can send ``Authorization``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from gateway.live import LiveHub, Subscriber
+from gateway.security import STAFF_ROLES, Principal, require
+
+router = APIRouter(prefix="/api/v1/live", tags=["live"])
+
+POLICY = {"live.cases": set(STAFF_ROLES) | {"leader"}}
+
+
+def hub(request: Request) -> LiveHub:
+    state = request.app.state
+    if getattr(state, "live_hub", None) is None:
+        res = state.resources
+        state.live_hub = LiveHub(res.redis, f"{res.settings.redis_prefix}live")
+    live: LiveHub = state.live_hub
+    return live
+
+
+@router.get("/cases", summary="Live changes of cases in my jurisdiction (text/event-stream)",
+            response_class=StreamingResponse)
+async def live_cases(
+    request: Request,
+    who: Annotated[Principal, Depends(require("live.cases"))],
+    jurisdiction: Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)] = "",
+) -> StreamingResponse:
+    prefix = who.jurisdiction_prefix(jurisdiction)
+    department = who.department if who.role == "department_handler" else None
+    sub = Subscriber(prefix=prefix, department=department)
+    return StreamingResponse(
+        hub(request).stream(sub),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
