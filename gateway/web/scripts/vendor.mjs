@@ -4,7 +4,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(dirname(fileURLToPath(import.meta.url)));
-const files = [["echarts/dist/echarts.min.js", "echarts.min.js"]];
+const files = [
+  ["echarts/dist/echarts.min.js", "echarts.min.js"],
+  ["qrcode-generator/qrcode.js", "qrcode.js"],
+];
 mkdirSync(join(here, "vendor"), { recursive: true });
 for (const [from, to] of files) {
   copyFileSync(join(here, "node_modules", from), join(here, "vendor", to));
