@@ -128,7 +128,7 @@ function listOrders(body, query, extras) {
 function mine(body) {
   listOrders(body, { mine: "ordered" }, (o) => {
     const out = [];
-    if (["claimed", "published", "ordered"].includes(o.status) && o.status === "claimed") out.push(qrButton(o));
+    if (o.status === "claimed") out.push(qrButton(o));
     if (o.status === "completed") out.push(rateForm(o));
     if (o.stars) out.push(h("div", { class: "meta", text: "★".repeat(o.stars) }));
     return out;
