@@ -31,7 +31,7 @@ const CANDIDATES = {
   dispatch: [["POST", "/api/v1/command/cases/{case_id}/dispatch"], ["POST", "/api/v1/command/cases/{case_id}/dispatches"]],
   escalate: [["POST", "/api/v1/command/cases/{case_id}/escalate"], ["POST", "/api/v1/command/cases/{case_id}/escalations"]],
   departments: [["GET", "/api/v1/command/departments"], ["GET", "/api/v1/admin/departments"]],
-  stream: [["GET", "/api/v1/command/stream"], ["GET", "/api/v1/command/events"], ["GET", "/api/v1/stream"],
+  stream: [["GET", "/api/v1/live/cases"], ["GET", "/api/v1/command/stream"], ["GET", "/api/v1/command/events"], ["GET", "/api/v1/stream"],
     ["GET", "/api/v1/events"], ["GET", "/api/v1/command/live"], ["GET", "/api/v1/command/sse"]],
   boundaries: [["GET", "/api/v1/grids/boundaries"], ["GET", "/api/v1/grids/boundaries.geojson"], ["GET", "/api/v1/grids/export"]],
   unit: [["GET", "/api/v1/grids/units/{code}"]],
