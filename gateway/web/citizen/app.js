@@ -137,7 +137,7 @@ async function reportForm(body) {
     try {
       const res = await api.get(EP.categories);
       const list = Array.isArray(res) ? res : res.items || res.categories || [];
-      const leaves = list.filter((c) => c.active !== false && c.leaf !== false && !list.some((o) => o.code?.startsWith(`${c.code}.`)));
+      const leaves = list.filter((c) => c.active !== false && !c.group && c.citizen_selectable !== false && !list.some((o) => o.code?.startsWith(`${c.code}.`)));
       for (const c of leaves) opts.push(h("option", { value: c.code, text: i18n.pick(c.name_zh || c.name, c.name_en) }));
     } catch (x) { toast(x.message, "error"); }
   }

@@ -94,7 +94,9 @@ function caseCard(c, actions) {
       const attachments = [];
       if (EP.media) for (const f of photos.files()) attachments.push(String(await upload(api, EP.media, f)));
       const path = fill(EP.action, { case_id: c.case_id, action });
-      const body = { note: note.value.trim(), attachments };
+      let version = c.version;
+      if (EP.caseDetail) { try { const d = await api.get(fill(EP.caseDetail, { case_id: c.case_id })); version = d.version ?? d.case?.version ?? version; } catch { /* use the list's */ } }
+      const body = { note: note.value.trim(), attachments, expected_version: version };
       if (!EP.action.includes("{action}")) body.action = action;
       await api.post(path, body);
       toast(t("act.done"));
@@ -231,7 +233,7 @@ function findingForm(p) {
   if (EP.categories) {
     api.get(EP.categories).then((res) => {
       const list = Array.isArray(res) ? res : res.items || res.categories || [];
-      for (const c of list.filter((c) => !list.some((o) => o.code?.startsWith(`${c.code}.`)))) cat.append(h("option", { value: c.code, text: i18n.pick(c.name_zh || c.name, c.name_en) }));
+      for (const c of list.filter((c) => !c.group && c.active !== false && !list.some((o) => o.code?.startsWith(`${c.code}.`)))) cat.append(h("option", { value: c.code, text: i18n.pick(c.name_zh || c.name, c.name_en) }));
     }).catch(() => {});
   }
   const form = h("form", { class: "card stack", id: "finding-form", onsubmit: async (e) => {
