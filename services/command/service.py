@@ -2,20 +2,117 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from services.command.service_layer import view
-from yiwang.clock import SystemClock
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
+
+from services.command.service_layer import audit, dispatch, engage, kpis, sla, view
+from yiwang.clock import Clock, SystemClock
 from yiwang.contracts import Envelope
-from yiwang.contracts.command import ListCasesRequest
+from yiwang.contracts.command import (
+    AnswerSupervisionRequest,
+    AuditTrailRequest,
+    BlowWhistleRequest,
+    DeleteFilterRequest,
+    DeleteRuleRequest,
+    DeleteWarningRuleRequest,
+    DispatchCaseRequest,
+    EscalateCaseRequest,
+    EvaluateWarningsRequest,
+    ExportCasesRequest,
+    ExportKpisRequest,
+    GetCaseRequest,
+    GetSupervisionRequest,
+    KpiRequest,
+    KpiSeriesRequest,
+    ListAlertsRequest,
+    ListCasesRequest,
+    ListDepartmentsRequest,
+    ListFiltersRequest,
+    ListRulesRequest,
+    ListWarningRulesRequest,
+    PutDepartmentRequest,
+    PutRuleRequest,
+    PutWarningRuleRequest,
+    RebuildRequest,
+    ReportForDutyRequest,
+    RunSweepRequest,
+    SaveFilterRequest,
+    SuperviseCaseRequest,
+    SuperviseOverdueRequest,
+    TestRulesRequest,
+    VerifyAuditRequest,
+    WhistleTallyRequest,
+)
 from yiwang.contracts.health import HealthResponse
-from yiwang.contracts.petitions import CaseCreatedV1
+from yiwang.contracts.petitions import CaseCreatedV1, CaseTransitionedV1
+from yiwang.logging import get_logger
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
 from yiwang.nameko.rpc import contract_rpc
 
-clock = SystemClock()
+log = get_logger(__name__)
+
+SWEEP_INTERVAL_S = 5
+WARNINGS_EVERY = 60  # sweeps between two early-warning evaluations (~5 min)
+
+
+class ClockProvider(DependencyProvider):
+    """The service's clock: the system clock, unless a test/simulation passes another
+    (``ClockProvider.override = FakeClock(...)`` before the container starts)."""
+
+    override: Clock | None = None
+
+    def setup(self) -> None:
+        self.clock: Clock = self.override or SystemClock()
+
+    def get_dependency(self, worker_ctx: Any) -> Clock:
+        return self.clock
+
+
+class LivePublisher(DependencyProvider):
+    """Publishes view changes to Redis pub/sub ``<REDIS_PREFIX>live`` (for the gateway's SSE)."""
+
+    def setup(self) -> None:
+        cfg = self.container.config
+        self.channel = f"{cfg.get('REDIS_PREFIX', 'yiwang:')}live"
+        self.url = cfg.get("REDIS_URL")
+        self._client: Any = None
+
+    def _redis(self) -> Any:
+        if self._client is None and self.url:
+            import redis
+
+            self._client = redis.Redis.from_url(
+                self.url, socket_timeout=1, socket_connect_timeout=1
+            )
+        return self._client
+
+    def publish(self, messages: list[dict[str, Any]]) -> None:
+        client = self._redis()
+        if client is None:
+            return
+        try:
+            pipe = client.pipeline(transaction=False)
+            for m in messages:
+                pipe.publish(self.channel, json.dumps(m, ensure_ascii=False, default=str))
+            pipe.execute()
+        except Exception as exc:  # noqa: BLE001 - dashboards refresh later anyway
+            log.warning("live_publish_failed", error=str(exc)[:200])
+            self._client = None
+
+    def stop(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.publish
 
 
 class CommandService:
@@ -23,14 +120,171 @@ class CommandService:
 
     uow = UnitOfWorkProvider("command")
     tracing = Tracing()
+    clock = ClockProvider()
+    live = LivePublisher()
+    _sweeps = 0
 
+    # -- events -----------------------------------------------------------------------------
     @reliable_event_handler("petitions", "case.created")
     def handle_case_event(self, envelope: Envelope, payload: CaseCreatedV1) -> None:
-        view.apply_case_created(self.uow(), envelope, payload, clock.now())
+        view.apply_case_created(self.uow(), envelope, payload, self.clock.now(), self.live)
 
+    @reliable_event_handler("petitions", "case.transitioned")
+    def handle_case_transitioned(self, envelope: Envelope, payload: CaseTransitionedV1) -> None:
+        view.apply_case_transitioned(self.uow(), envelope, payload, self.clock.now(), self.live)
+
+    # -- timer: SLA sweep (+ early warnings now and then) -------------------------------------
+    @timer(interval=SWEEP_INTERVAL_S)
+    def sweep_sla(self) -> None:
+        now = self.clock.now()
+        result = sla.sweep(self.uow(), now, notify=self.live)
+        if result["rows"]:
+            log.info("sla_sweep", **result)
+        CommandService._sweeps += 1
+        if CommandService._sweeps % WARNINGS_EVERY == 1:
+            kpis.evaluate_warnings(self.uow(), now)
+
+    # -- the dispatch view ------------------------------------------------------------------
     @contract_rpc("command")
     def list_cases(self, request: ListCasesRequest) -> Any:
         return view.list_cases(self.uow(), request)
+
+    @contract_rpc("command")
+    def get_case(self, request: GetCaseRequest) -> Any:
+        return view.get_case(self.uow(), request.case_id, request.jurisdiction_prefix)
+
+    @contract_rpc("command")
+    def export_cases(self, request: ExportCasesRequest) -> Any:
+        return view.export_cases(self.uow(), request)
+
+    @contract_rpc("command")
+    def rebuild(self, request: RebuildRequest) -> Any:
+        return view.rebuild(self.uow(), self.clock.now(), request.case_id)
+
+    @contract_rpc("command")
+    def save_filter(self, request: SaveFilterRequest) -> Any:
+        return view.save_filter(self.uow(), request.owner, request.name, request.filters,
+                                self.clock.now())  # fmt: skip
+
+    @contract_rpc("command")
+    def list_filters(self, request: ListFiltersRequest) -> Any:
+        return view.list_filters(self.uow(), request.owner)
+
+    @contract_rpc("command")
+    def delete_filter(self, request: DeleteFilterRequest) -> Any:
+        return view.delete_filter(self.uow(), request.owner, request.name)
+
+    # -- dispatch ---------------------------------------------------------------------------
+    @contract_rpc("command")
+    def list_departments(self, request: ListDepartmentsRequest) -> Any:
+        return dispatch.list_departments(self.uow())
+
+    @contract_rpc("command")
+    def put_department(self, request: PutDepartmentRequest) -> Any:
+        return dispatch.put_department(self.uow(), request.model_dump())
+
+    @contract_rpc("command")
+    def list_rules(self, request: ListRulesRequest) -> Any:
+        return dispatch.list_rules(self.uow())
+
+    @contract_rpc("command")
+    def put_rule(self, request: PutRuleRequest) -> Any:
+        body = request.model_dump(mode="json", exclude={"actor"})
+        return dispatch.put_rule(self.uow(), body, request.actor, self.clock.now())
+
+    @contract_rpc("command")
+    def delete_rule(self, request: DeleteRuleRequest) -> Any:
+        return dispatch.delete_rule(self.uow(), request.name, request.actor, self.clock.now())
+
+    @contract_rpc("command")
+    def test_rules(self, request: TestRulesRequest) -> Any:
+        return dispatch.test_rules(self.uow(), request)
+
+    @contract_rpc("command")
+    def dispatch_case(self, request: DispatchCaseRequest) -> Any:
+        return dispatch.dispatch_case(self.uow(), request, self.clock.now())
+
+    # -- escalation, whistle, supervision -------------------------------------------------------
+    @contract_rpc("command")
+    def escalate_case(self, request: EscalateCaseRequest) -> Any:
+        return sla.escalate_case(self.uow(), request.case_id, request.actor, request.note,
+                                 self.clock.now(), self.live)  # fmt: skip
+
+    @contract_rpc("command")
+    def run_sweep(self, request: RunSweepRequest) -> Any:
+        return sla.sweep(self.uow(), self.clock.now(), notify=self.live)
+
+    @contract_rpc("command")
+    def blow_whistle(self, request: BlowWhistleRequest) -> Any:
+        return engage.blow_whistle(self.uow(), request, self.clock.now(), self.live)
+
+    @contract_rpc("command")
+    def report_for_duty(self, request: ReportForDutyRequest) -> Any:
+        return engage.report_for_duty(self.uow(), request, self.clock.now())
+
+    @contract_rpc("command")
+    def whistle_tally(self, request: WhistleTallyRequest) -> Any:
+        return engage.whistle_tally(self.uow(), request.jurisdiction_prefix, self.clock.now())
+
+    @contract_rpc("command")
+    def supervise_case(self, request: SuperviseCaseRequest) -> Any:
+        return engage.supervise_case(self.uow(), request, self.clock.now(), self.live)
+
+    @contract_rpc("command")
+    def supervise_overdue(self, request: SuperviseOverdueRequest) -> Any:
+        return engage.supervise_overdue(self.uow(), request, self.clock.now(), self.live)
+
+    @contract_rpc("command")
+    def answer_supervision(self, request: AnswerSupervisionRequest) -> Any:
+        return engage.answer_supervision(self.uow(), request, self.clock.now())
+
+    @contract_rpc("command")
+    def get_supervision(self, request: GetSupervisionRequest) -> Any:
+        return engage.get_supervision(self.uow(), request.supervision_id, self.clock.now())
+
+    # -- KPIs, warnings, audit --------------------------------------------------------------
+    @contract_rpc("command")
+    def kpis(self, request: KpiRequest) -> Any:
+        return kpis.kpis(self.uow(), request.jurisdiction_code, request.department,
+                         request.day_from, request.day_to)  # fmt: skip
+
+    @contract_rpc("command")
+    def kpi_series(self, request: KpiSeriesRequest) -> Any:
+        return kpis.kpi_series(self.uow(), request.jurisdiction_code, request.department,
+                               request.day_from, request.day_to)  # fmt: skip
+
+    @contract_rpc("command")
+    def export_kpis(self, request: ExportKpisRequest) -> Any:
+        return kpis.export_kpis(self.uow(), request.jurisdiction_code, request.department,
+                                request.day_from, request.day_to, request.format)  # fmt: skip
+
+    @contract_rpc("command")
+    def list_warning_rules(self, request: ListWarningRulesRequest) -> Any:
+        return kpis.list_warning_rules(self.uow())
+
+    @contract_rpc("command")
+    def put_warning_rule(self, request: PutWarningRuleRequest) -> Any:
+        return kpis.put_warning_rule(self.uow(), request.model_dump())
+
+    @contract_rpc("command")
+    def delete_warning_rule(self, request: DeleteWarningRuleRequest) -> Any:
+        return kpis.delete_warning_rule(self.uow(), request.name)
+
+    @contract_rpc("command")
+    def list_alerts(self, request: ListAlertsRequest) -> Any:
+        return kpis.list_alerts(self.uow(), request.since, request.kind, request.limit)
+
+    @contract_rpc("command")
+    def evaluate_warnings(self, request: EvaluateWarningsRequest) -> Any:
+        return kpis.evaluate_warnings(self.uow(), self.clock.now())
+
+    @contract_rpc("command")
+    def audit_trail(self, request: AuditTrailRequest) -> Any:
+        return {"items": audit.trail(self.uow(), str(request.case_id))}
+
+    @contract_rpc("command")
+    def verify_audit(self, request: VerifyAuditRequest) -> Any:
+        return audit.verify(self.uow())
 
     @contract_rpc("command")
     def health(self, request: Any) -> HealthResponse:

@@ -37,6 +37,7 @@ CASE_SUPERVISED = "case.supervised"
 CASE_WHISTLED = "case.whistled"
 CASE_SLA_WARNING = "case.sla_warning"
 CASE_OVERDUE = "case.overdue"
+CASE_STEPPED = "case.stepped"  # any other lifecycle step: only its status (if given) counts
 
 EVENT_TYPES = frozenset(
     {
@@ -52,6 +53,7 @@ EVENT_TYPES = frozenset(
         CASE_WHISTLED,
         CASE_SLA_WARNING,
         CASE_OVERDUE,
+        CASE_STEPPED,
     }
 )
 
@@ -63,7 +65,8 @@ RETURNED = "returned"
 HANDLED = "handled"
 CLOSED = "closed"
 REWORK = "rework"  # an unsatisfied rating reopened it (返工)
-CLOSED_STATUSES = frozenset({CLOSED})
+# Finished: closed, or one of the producer's terminal statuses (no escalation any more).
+CLOSED_STATUSES = frozenset({CLOSED, "evaluated", "rejected", "forwarded", "merged"})
 
 
 @dataclass(frozen=True)
@@ -163,30 +166,39 @@ _CREATED_FIELDS = (
 
 
 def _effects(ev: CaseEvent) -> dict[str, Any]:
-    """Absolute field assignments made by one event."""
+    """Absolute field assignments made by one event.
+
+    ``data["status"]``, when given, is the producer's own status name after the step and
+    replaces the generic default (so the view shows the statuses the case service uses).
+    """
     d = ev.data
+    st = d.get("status")
     if ev.type == CASE_CREATED:
         out = {k: d.get(k) for k in _CREATED_FIELDS}
-        out.update(complete=True, status=REGISTERED, created_at=d.get("created_at", ev.at))
+        out.update(complete=True, status=st or REGISTERED, created_at=d.get("created_at", ev.at))
         return out
     if ev.type == CASE_ACCEPTED:
-        return {"status": ACCEPTED, "accepted_at": ev.at}
+        return {"status": st or ACCEPTED, "accepted_at": ev.at}
     if ev.type == CASE_DISPATCHED:
-        out = {"status": DISPATCHED, "handler": d["handler"], "dispatched_at": ev.at}
+        out = {"status": st or DISPATCHED, "handler": d["handler"], "dispatched_at": ev.at}
         for k in ("due", "warn_at"):
             if k in d:
                 out[k] = d[k]
+        if d.get("due") is not None:
+            out["sla_state"] = "on_time"  # a new deadline restarts the SLA state
         return out
     if ev.type == CASE_RETURNED:
-        return {"status": RETURNED, "handler": None, "return_reason": d["reason"]}
+        return {"status": st or RETURNED, "handler": None, "return_reason": d["reason"]}
     if ev.type == CASE_HANDLED:
-        return {"status": HANDLED, "handled_at": ev.at}
+        return {"status": st or HANDLED, "handled_at": ev.at}
     if ev.type == CASE_CLOSED:
-        return {"status": CLOSED, "closed_at": ev.at}
+        return {"status": st or CLOSED, "closed_at": ev.at}
     if ev.type == CASE_EVALUATED:
         out = {"satisfied": bool(d["satisfied"]), "rating": d.get("rating")}
         if not d["satisfied"]:
-            out["status"] = REWORK
+            out["status"] = st or REWORK
+        elif st:
+            out["status"] = st
         return out
     if ev.type == CASE_ESCALATED:
         return {
@@ -201,6 +213,8 @@ def _effects(ev: CaseEvent) -> dict[str, Any]:
         return {"sla_state": "warning"}
     if ev.type == CASE_OVERDUE:
         return {"sla_state": "overdue"}
+    if ev.type == CASE_STEPPED:
+        return {"status": st} if st else {}
     return {}  # supervised, whistled: keyed-set additions only
 
 

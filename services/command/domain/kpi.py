@@ -91,7 +91,7 @@ def local_day(at: datetime) -> date:
 
 
 @dataclass
-class _CaseMemo:
+class CaseMemo:
     last_seq: int = 0
     grid_code: str = ""
     created_at: datetime | None = None
@@ -107,11 +107,11 @@ class KpiBook:
 
     def __init__(self) -> None:
         self.counters: Counters = defaultdict(dict)
-        self._cases: dict[str, _CaseMemo] = {}
+        self._cases: dict[str, CaseMemo] = {}
 
     def add(self, ev: CaseEvent) -> int:
         """Feed one event; returns how many events were applied (0 if held or duplicate)."""
-        memo = self._cases.setdefault(ev.case_id, _CaseMemo())
+        memo = self._cases.setdefault(ev.case_id, CaseMemo())
         if ev.seq <= memo.last_seq or ev.seq in memo.pending:
             return 0
         memo.pending[ev.seq] = ev
@@ -123,11 +123,18 @@ class KpiBook:
             applied += 1
         return applied
 
+    def seed(self, case_id: str, memo: CaseMemo) -> None:
+        """Resume a case's fold from a persisted memo (adapters keep it beside the case)."""
+        self._cases[case_id] = memo
+
+    def memo(self, case_id: str) -> CaseMemo | None:
+        return self._cases.get(case_id)
+
     def add_all(self, events: Iterable[CaseEvent]) -> None:
         for ev in events:
             self.add(ev)
 
-    def _bump(self, memo: _CaseMemo, at: datetime, metrics: dict[str, int]) -> None:
+    def _bump(self, memo: CaseMemo, at: datetime, metrics: dict[str, int]) -> None:
         if not memo.grid_code:
             return
         day = local_day(at)
@@ -139,7 +146,7 @@ class KpiBook:
                 for metric, inc in metrics.items():
                     bucket[metric] = bucket.get(metric, 0) + inc
 
-    def _apply(self, memo: _CaseMemo, ev: CaseEvent) -> None:
+    def _apply(self, memo: CaseMemo, ev: CaseEvent) -> None:
         d = ev.data
         t = ev.type
         if t == CASE_CREATED:

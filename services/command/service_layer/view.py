@@ -1,59 +1,396 @@
-"""The unified dispatch view: fold case events into ``case_view``; page through it."""
+"""The unified dispatch view: fold case events into ``case_view``; query, export, rebuild."""
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
+import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.command.adapters.tables import case_view
+from services.command.adapters.tables import (
+    audit_log,
+    case_events,
+    case_view,
+    kpi_counters,
+    saved_filters,
+    supervisions,
+    whistles,
+)
+from services.command.domain import casefile as cf
+from services.command.service_layer import audit, dispatch
+from services.command.service_layer.fold import (
+    ACTION_TYPES,
+    SLOT,
+    Change,
+    RawEvent,
+    change_of,
+    deltas_factory,
+    flush_kpis,
+    fold_in_order,
+    ingest,
+    kpi_apply,
+    load_log,
+    lock_case,
+    view_to_row,
+    write_row,
+)
 from yiwang.contracts import Envelope
-from yiwang.contracts.command import ListCasesRequest
-from yiwang.contracts.petitions import CaseCreatedV1
+from yiwang.contracts.command import CaseFilter, ListCasesRequest
+from yiwang.contracts.petitions import CaseCreatedV1, CaseTransitionedV1
+from yiwang.errors import Forbidden, NotFound
 from yiwang.uow import UnitOfWork
 
 CONSUMER = "command.handle_case_event"
+CONSUMER_TRANSITIONED = "command.handle_case_transitioned"
+Notify = Callable[[list[dict[str, Any]]], None]
 
 
-def apply_case_created(uow: UnitOfWork, env: Envelope, ev: CaseCreatedV1, now: datetime) -> bool:
-    """Insert or refresh the case's row; older or repeated events change nothing."""
+def _publish(notify: Notify | None, changes: list[Change]) -> None:
+    if notify is not None and changes:
+        try:
+            notify([c.message() for c in changes])
+        except Exception:  # noqa: BLE001 - live updates are best effort
+            pass
+
+
+def raw_created(ev: CaseCreatedV1, event_id: uuid.UUID | None = None) -> RawEvent:
+    data: dict[str, Any] = {
+        "source": ev.source,
+        "category": ev.category,
+        "title": ev.title,
+        "grid_code": ev.grid_code,
+        "jurisdiction_code": ev.jurisdiction_code,
+        "level": ev.level,
+        "status": ev.status,
+        "sla_class": ev.sla_class,
+        "created_at": ev.created_at,
+        "default_department": ev.department,
+        "lat": ev.lat,
+        "lon": ev.lon,
+        "attributes": dict(ev.attributes),
+    }
+    return RawEvent(ev.case_id, ev.seq * SLOT, cf.CASE_CREATED, ev.created_at, data,
+                    "create", event_id)  # fmt: skip
+
+
+def raw_transitioned(ev: CaseTransitionedV1, event_id: uuid.UUID | None = None) -> RawEvent:
+    type_ = ACTION_TYPES.get(ev.action, cf.CASE_STEPPED)
+    data: dict[str, Any] = {
+        "status": ev.status,
+        "previous_status": ev.previous_status,
+        "actor_id": ev.actor_id,
+        "actor_role": ev.actor_role,
+    }
+    if ev.note:
+        data["note"] = ev.note
+    if type_ == cf.CASE_DISPATCHED:
+        who = ev.department or (f"worker:{ev.handler}" if ev.handler else None)
+        if who:
+            data["handler"] = who
+    elif type_ == cf.CASE_RETURNED:
+        data["reason"] = ev.note or "sent back"
+    elif type_ == cf.CASE_EVALUATED:
+        data["rating"] = ev.rating
+        data["satisfied"] = (ev.rating >= 3) if ev.rating is not None else not ev.rework
+    return RawEvent(ev.case_id, ev.seq * SLOT, type_, ev.at, data, ev.action, event_id)
+
+
+def _created_extra(ev: CaseCreatedV1) -> dict[str, Any]:
+    attrs = ev.attributes
+    desc = attrs.get("description")
+    addr = attrs.get("address")
+    return {
+        "lat": ev.lat,
+        "lon": ev.lon,
+        "description": str(desc)[:4000] if desc is not None else None,
+        "address": str(addr)[:200] if addr is not None else None,
+    }
+
+
+def apply_case_created(
+    uow: UnitOfWork, env: Envelope, ev: CaseCreatedV1, now: datetime, notify: Notify | None = None
+) -> bool:
+    """Fold ``case.created``; a repeated delivery changes nothing."""
     with uow:
         if not uow.claim_event(CONSUMER, env.id, env.type):
             return False
-        values = dict(
-            case_id=ev.case_id, source=ev.source, category=ev.category, title=ev.title,
-            grid_code=ev.grid_code, jurisdiction_code=ev.jurisdiction_code, level=ev.level,
-            status=ev.status, last_seq=ev.seq, created_at=ev.created_at, updated_at=now,
-        )
-        stmt = pg_insert(case_view).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[case_view.c.case_id],
-            set_={k: stmt.excluded[k] for k in values if k != "case_id"},
-            where=case_view.c.last_seq < stmt.excluded.last_seq,
-        )
-        uow.session.execute(stmt)
+        s = uow.session
+        row = lock_case(s, ev.case_id, now)
+        deltas = deltas_factory()
+        view, values = ingest(s, row, [raw_created(ev, env.id)], now, deltas,
+                              extra=_created_extra(ev))  # fmt: skip
+        write_row(s, ev.case_id, values)
+        flush_kpis(s, deltas)
         uow.commit()
-        return True
+    if view is not None and values:
+        _publish(notify, [change_of(view)])
+    return True
+
+
+def apply_case_transitioned(
+    uow: UnitOfWork,
+    env: Envelope,
+    ev: CaseTransitionedV1,
+    now: datetime,
+    notify: Notify | None = None,
+) -> bool:
+    """Fold one lifecycle step; on acceptance, route the case (``case.routed``)."""
+    with uow:
+        if not uow.claim_event(CONSUMER_TRANSITIONED, env.id, env.type):
+            return False
+        s = uow.session
+        row = lock_case(s, ev.case_id, now)
+        before_status = row.get("status")
+        deltas = deltas_factory()
+        raw = raw_transitioned(ev, env.id)
+        view, values = ingest(s, row, [raw], now, deltas)
+        write_row(s, ev.case_id, values)
+        flush_kpis(s, deltas)
+        changes: list[Change] = []
+        if values and view is not None:
+            audit.append(s, [audit.AuditItem(
+                str(ev.case_id), ev.actor_id, ev.actor_role, f"status:{ev.action}", ev.at,
+                {"status": ev.previous_status}, {"status": ev.status, "seq": ev.seq},
+            )])  # fmt: skip
+            changes.append(change_of(view))
+            if ev.action == "accept" and view.complete and before_status != "closed":
+                routed = dispatch.route_accepted(uow, view, ev.at)
+                if routed is not None:
+                    changes.append(change_of(view, "routed", department=routed))
+        uow.commit()
+    _publish(notify, changes)
+    return True
+
+
+# -- queries --------------------------------------------------------------------------------
+ROW_FIELDS = (
+    "case_id", "source", "category", "title", "grid_code", "jurisdiction_code", "level",
+    "status", "handler", "deadline", "escalation_level", "overdue", "supervised", "created_at",
+    "updated_at", "department", "sla_class", "sla_state", "warn_at", "accept_due",
+    "escalation_count", "whistle_count", "supervision_count", "rework_count", "rating",
+    "return_reason", "description",
+)  # fmt: skip
+
+
+def _conditions(req: CaseFilter) -> list[Any]:
+    cv = case_view
+    conds: list[Any] = [cv.c.complete.is_(True)]
+    if req.jurisdiction_prefix:
+        conds.append(cv.c.jurisdiction_code.startswith(req.jurisdiction_prefix, autoescape=True))
+    for name in ("status", "source", "category", "department", "overdue", "supervised"):
+        value = getattr(req, name)
+        if value is not None:
+            conds.append(cv.c[name] == value)
+    if req.created_from is not None:
+        conds.append(cv.c.created_at >= req.created_from)
+    if req.created_to is not None:
+        conds.append(cv.c.created_at < req.created_to)
+    if req.q:
+        pattern = "%" + req.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(sa.or_(cv.c.title.ilike(pattern), cv.c.description.ilike(pattern)))
+    return conds
+
+
+def _row_out(r: Any) -> dict[str, Any]:
+    return {k: r[k] for k in ROW_FIELDS}
 
 
 def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
     cv = case_view
-    conds: list[Any] = []
-    if req.jurisdiction_prefix:
-        conds.append(cv.c.jurisdiction_code.startswith(req.jurisdiction_prefix, autoescape=True))
-    for field in ("status", "source", "category", "overdue", "supervised"):
-        value = getattr(req, field)
-        if value is not None:
-            conds.append(cv.c[field] == value)
-    where = sa.and_(sa.true(), *conds)
+    where = sa.and_(*_conditions(req))
+    cols = [cv.c[k] for k in ROW_FIELDS]
     with uow:
-        total = uow.session.execute(sa.select(sa.func.count()).select_from(cv).where(where)).scalar_one()
-        rows = uow.session.execute(
-            sa.select(cv).where(where)
-            .order_by(cv.c.created_at.desc(), cv.c.case_id)
-            .limit(req.page_size).offset((req.page - 1) * req.page_size)
-        ).mappings().all()
-    items = [{k: v for k, v in r.items() if k != "last_seq"} for r in rows]
+        total = uow.session.execute(
+            sa.select(sa.func.count()).select_from(cv).where(where)
+        ).scalar_one()
+        rows = (
+            uow.session.execute(
+                sa.select(*cols)
+                .where(where)
+                .order_by(cv.c.created_at.desc(), cv.c.case_id)
+                .limit(req.page_size)
+                .offset((req.page - 1) * req.page_size)
+            )
+            .mappings()
+            .all()
+        )
+    items = [_row_out(r) for r in rows]
     return {"items": items, "total": total, "page": req.page, "page_size": req.page_size}
+
+
+def get_case(uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "") -> dict[str, Any]:
+    with uow:
+        s = uow.session
+        row = (
+            s.execute(sa.select(case_view).where(case_view.c.case_id == case_id)).mappings().first()
+        )
+        if row is None or not row["complete"]:
+            raise NotFound("case_not_found", f"case {case_id} not found", "案件不存在",
+                           case_id=str(case_id))  # fmt: skip
+        if (
+            jurisdiction_prefix
+            and not (row["jurisdiction_code"] or "").startswith(jurisdiction_prefix)
+            and not (row["grid_code"] or "").startswith(jurisdiction_prefix)
+        ):
+            raise Forbidden("outside_jurisdiction", "the case is outside your jurisdiction",
+                            "该案件不在您的管辖范围内")  # fmt: skip
+        events = load_log(s, case_id)
+        sups = s.execute(
+            sa.select(supervisions).where(supervisions.c.case_id == case_id)
+            .order_by(supervisions.c.at)
+        ).mappings().all()  # fmt: skip
+        whs = (
+            s.execute(
+                sa.select(whistles)
+                .where(whistles.c.case_id == case_id)
+                .order_by(whistles.c.called_at)
+            )
+            .mappings()
+            .all()
+        )
+        trail = s.execute(
+            sa.select(audit_log).where(audit_log.c.case_id == str(case_id))
+            .order_by(audit_log.c.seq)
+        ).mappings().all()  # fmt: skip
+    state = row["state"] or {}
+    return {
+        "case": _row_out(row),
+        "timeline": [
+            {"seq": e.seq, "type": e.type, "action": e.action, "at": e.at, "data": e.data}
+            for e in events
+        ],
+        "escalations": list(state.get("escalations", [])),
+        "supervisions": [dict(x) for x in sups],
+        "whistles": [dict(x) for x in whs],
+        "audit": [dict(x) for x in trail],
+    }
+
+
+# -- exports --------------------------------------------------------------------------------
+def to_export(name: str, header: list[str], rows: list[list[Any]], fmt: str) -> dict[str, Any]:
+    def cell(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return v.isoformat()
+        if isinstance(v, uuid.UUID):
+            return str(v)
+        return v
+
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(name[:31])
+        ws.append(header)
+        for r in rows:
+            ws.append([cell(v) for v in r])
+        buf = io.BytesIO()
+        wb.save(buf)
+        content = buf.getvalue()
+        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        sio = io.StringIO()
+        w = csv.writer(sio)
+        w.writerow(header)
+        for r in rows:
+            w.writerow([cell(v) for v in r])
+        content = ("\ufeff" + sio.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8
+        ctype = "text/csv; charset=utf-8"
+    return {
+        "filename": f"{name}.{fmt}",
+        "content_type": ctype,
+        "content_b64": base64.b64encode(content).decode("ascii"),
+        "rows": len(rows),
+    }
+
+
+def export_cases(uow: UnitOfWork, req: Any) -> dict[str, Any]:
+    cv = case_view
+    cols = [cv.c[k] for k in ROW_FIELDS]
+    with uow:
+        rows = uow.session.execute(
+            sa.select(*cols).where(sa.and_(*_conditions(req)))
+            .order_by(cv.c.created_at.desc(), cv.c.case_id).limit(req.limit)
+        ).all()  # fmt: skip
+    return to_export("cases", list(ROW_FIELDS), [list(r) for r in rows], req.format)
+
+
+# -- saved filters --------------------------------------------------------------------------
+def save_filter(
+    uow: UnitOfWork, owner: str, name: str, filters: CaseFilter, now: datetime
+) -> dict[str, Any]:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    body = filters.model_dump(mode="json", exclude_none=True)
+    with uow:
+        stmt = pg_insert(saved_filters).values(owner=owner, name=name, filters=body, created_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[saved_filters.c.owner, saved_filters.c.name],
+            set_={"filters": stmt.excluded.filters},
+        )
+        uow.session.execute(stmt)
+        uow.commit()
+    return {"owner": owner, "name": name, "filters": body, "created_at": now}
+
+
+def list_filters(uow: UnitOfWork, owner: str) -> dict[str, Any]:
+    with uow:
+        rows = uow.session.execute(
+            sa.select(saved_filters).where(saved_filters.c.owner == owner)
+            .order_by(saved_filters.c.name)
+        ).mappings().all()  # fmt: skip
+    return {"items": [dict(r) for r in rows]}
+
+
+def delete_filter(uow: UnitOfWork, owner: str, name: str) -> dict[str, Any]:
+    with uow:
+        n = uow.session.execute(
+            saved_filters.delete().where(saved_filters.c.owner == owner,
+                                         saved_filters.c.name == name)
+        ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+        uow.commit()
+    if not n:
+        raise NotFound("filter_not_found", f"no saved filter '{name}'", f"没有名为“{name}”的筛选")
+    return {"ok": True}
+
+
+# -- rebuild --------------------------------------------------------------------------------
+def rebuild(uow: UnitOfWork, now: datetime, case_id: uuid.UUID | None = None) -> dict[str, int]:
+    """Replay ``case_events`` into ``case_view`` (and the KPI counters when rebuilding all)."""
+    ce = case_events
+    n_cases = n_events = 0
+    with uow:
+        s = uow.session
+        if case_id is None:
+            s.execute(kpi_counters.delete())
+            ids = [r[0] for r in s.execute(sa.select(ce.c.case_id).distinct())]
+        else:
+            ids = [case_id]
+        deltas = deltas_factory()
+        for cid in ids:
+            log = load_log(s, cid)
+            if not log:
+                continue
+            row = lock_case(s, cid, now)
+            view = fold_in_order(str(cid), log)
+            assert view is not None
+            stamp = view.stamps.get("status")
+            status_at = next((r.at for r in log if r.seq == stamp), None)
+            values = view_to_row(view, status_at)
+            if case_id is None:
+                memo = kpi_apply({}, str(cid), log, deltas)
+                memo["waiting"] = memo["pos"] < view.last_seq
+                values["kpi"] = memo
+            else:
+                values["kpi"] = row["kpi"]
+            values["updated_at"] = now
+            write_row(s, cid, values)
+            n_cases += 1
+            n_events += len(log)
+        flush_kpis(s, deltas)
+        uow.commit()
+    return {"cases": n_cases, "events": n_events}

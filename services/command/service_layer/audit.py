@@ -1,0 +1,92 @@
+"""The hash-chained audit trail in ``audit_log`` (append-only; the table refuses UPDATE/DELETE).
+
+Appends take a transaction-scoped advisory lock so the chain has one head; entries are
+hashed exactly like ``domain.audit.AuditLog.append`` and verified with ``verify_chain``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.command.adapters.tables import audit_log
+from services.command.domain.audit import GENESIS, AuditEntry, canonical_json, entry_hash
+from yiwang.uow import UnitOfWork
+
+_LOCK_KEY = 7_420_001  # pg_advisory_xact_lock key of the audit chain
+
+
+@dataclass
+class AuditItem:
+    case_id: str
+    actor: str
+    role: str
+    action: str
+    at: datetime
+    before: Mapping[str, Any] = field(default_factory=dict)
+    after: Mapping[str, Any] = field(default_factory=dict)
+
+
+def append(session: Session, items: list[AuditItem]) -> None:
+    if not items:
+        return
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    head = session.execute(
+        sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
+    rows = []
+    for it in items:
+        seq += 1
+        body = {
+            "seq": seq,
+            "case_id": it.case_id,
+            "actor": it.actor or "system",
+            "role": it.role or "system",
+            "action": it.action,
+            "at": it.at,
+            "before": dict(it.before),
+            "after": dict(it.after),
+        }
+        frozen = json.loads(canonical_json(body))
+        digest = entry_hash(prev, body)
+        rows.append({**body, "before": frozen["before"], "after": frozen["after"],
+                     "prev_hash": prev, "hash": digest})  # fmt: skip
+        prev = digest
+    session.execute(audit_log.insert(), rows)
+
+
+def _entry(r: Any) -> AuditEntry:
+    return AuditEntry(
+        seq=r.seq, case_id=r.case_id, actor=r.actor, role=r.role, action=r.action, at=r.at,
+        before=r.before, after=r.after, prev_hash=r.prev_hash, hash=r.hash,
+    )  # fmt: skip
+
+
+def trail(uow: UnitOfWork, case_id: str) -> list[dict[str, Any]]:
+    with uow:
+        rows = uow.session.execute(
+            sa.select(audit_log).where(audit_log.c.case_id == case_id).order_by(audit_log.c.seq)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def verify(uow: UnitOfWork, chunk: int = 20000) -> dict[str, Any]:
+    """Recompute every link; the first bad entry's seq (or None)."""
+    prev, count, last = GENESIS, 0, 0
+    with uow:
+        conn = uow.session.connection().execution_options(stream_results=True, yield_per=chunk)
+        result = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq))
+        for r in result:
+            e = _entry(r)
+            count += 1
+            if e.seq != last + 1 or e.prev_hash != prev or entry_hash(prev, e.body()) != e.hash:
+                return {"intact": False, "entries": count, "first_bad_seq": e.seq, "head": prev}
+            prev, last = e.hash, e.seq
+    return {"intact": True, "entries": count, "first_bad_seq": None, "head": prev}

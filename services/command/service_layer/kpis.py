@@ -1,0 +1,191 @@
+"""KPI queries over ``kpi_counters`` (one indexed range read each), exports, early warnings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.command.adapters.tables import alerts, case_view, kpi_counters, warning_rules
+from services.command.domain import warnings as wdomain
+from services.command.domain.kpi import KpiFigures, local_day
+from services.command.service_layer.view import to_export
+from yiwang.errors import NotFound, ValidationFailed
+from yiwang.uow import UnitOfWork
+
+
+def _check_range(a: date, b: date) -> None:
+    if b < a or (b - a).days > 3660:
+        raise ValidationFailed("invalid_range", "day_to must follow day_from (max 10 years)",
+                               "结束日期须不早于开始日期（最长十年）")  # fmt: skip
+
+
+def figures_out(code: str, dept: str, a: date, b: date, counts: dict[str, int]) -> dict[str, Any]:
+    f = KpiFigures(counts)
+    return {
+        "jurisdiction_code": code, "department": dept, "day_from": a, "day_to": b,
+        "counts": dict(sorted(counts.items())),
+        "on_time_acceptance_rate": f.on_time_acceptance_rate,
+        "on_time_resolution_rate": f.on_time_resolution_rate,
+        "rework_rate": f.rework_rate, "satisfaction_rate": f.satisfaction_rate,
+        "average_handling_seconds": f.average_handling_seconds,
+        "by_source": f.by_prefix("source:"), "by_category": f.by_prefix("category:"),
+        "escalations_by_level": f.by_prefix("escalated:"),
+    }  # fmt: skip
+
+
+def _range(code: str, dept: str, a: date, b: date) -> Any:
+    k = kpi_counters
+    return sa.and_(k.c.code == code, k.c.department == dept, k.c.day >= a, k.c.day <= b)
+
+
+def kpis(uow: UnitOfWork, code: str, dept: str, a: date, b: date) -> dict[str, Any]:
+    _check_range(a, b)
+    k = kpi_counters
+    with uow:
+        rows = uow.session.execute(
+            sa.select(k.c.metric, sa.func.sum(k.c.value)).where(_range(code, dept, a, b))
+            .group_by(k.c.metric)
+        ).all()  # fmt: skip
+    return figures_out(code, dept, a, b, {m: int(v) for m, v in rows})
+
+
+def kpi_series(uow: UnitOfWork, code: str, dept: str, a: date, b: date) -> dict[str, Any]:
+    _check_range(a, b)
+    k = kpi_counters
+    with uow:
+        rows = uow.session.execute(
+            sa.select(k.c.day, k.c.metric, k.c.value).where(_range(code, dept, a, b))
+        ).all()
+    by_day: dict[date, dict[str, int]] = defaultdict(dict)
+    for day, m, v in rows:
+        by_day[day][m] = int(v)
+    days = []
+    d = a
+    while d <= b:
+        days.append(figures_out(code, dept, d, d, by_day.get(d, {})))
+        d += timedelta(days=1)
+    return {"jurisdiction_code": code, "department": dept, "days": days}
+
+
+RATE_COLUMNS = ("on_time_acceptance_rate", "on_time_resolution_rate", "rework_rate",
+                "satisfaction_rate", "average_handling_seconds")  # fmt: skip
+
+
+def export_kpis(
+    uow: UnitOfWork, code: str, dept: str, a: date, b: date, fmt: str
+) -> dict[str, Any]:
+    series = kpi_series(uow, code, dept, a, b)["days"]
+    metrics = sorted({m for d in series for m in d["counts"]})
+    header = ["day", *metrics, *RATE_COLUMNS]
+    rows = [[d["day_from"].isoformat(), *[d["counts"].get(m, 0) for m in metrics],
+             *[d[c] for c in RATE_COLUMNS]] for d in series]  # fmt: skip
+    return to_export(f"kpis_{code}_{dept.replace('*', 'all')}", header, rows, fmt)
+
+
+# -- warning rules and alerts ---------------------------------------------------------------
+def list_warning_rules(uow: UnitOfWork) -> dict[str, Any]:
+    with uow:
+        rows = uow.session.execute(sa.select(warning_rules).order_by(warning_rules.c.name))
+        return {"items": [dict(r._mapping) for r in rows]}
+
+
+def put_warning_rule(uow: UnitOfWork, body: dict[str, Any]) -> dict[str, Any]:
+    wdomain.parse_rules([{"kind": body["kind"], "name": body["name"], **body["params"]}])
+    with uow:
+        stmt = pg_insert(warning_rules).values(**body)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[warning_rules.c.name],
+            set_={k: stmt.excluded[k] for k in ("kind", "params", "enabled")},
+        )
+        uow.session.execute(stmt)
+        uow.commit()
+    return body
+
+
+def delete_warning_rule(uow: UnitOfWork, name: str) -> dict[str, Any]:
+    with uow:
+        n = uow.session.execute(warning_rules.delete().where(warning_rules.c.name == name)).rowcount  # type: ignore[attr-defined]
+        uow.commit()
+    if not n:
+        raise NotFound("rule_not_found", f"no warning rule '{name}'", f"没有名为“{name}”的预警规则")
+    return {"ok": True}
+
+
+def evaluate_warnings(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
+    """Run the enabled rules on today's data; new alerts are stored (one per rule/key/day)."""
+    today = local_day(now)
+    k = kpi_counters
+    with uow:
+        s = uow.session
+        rule_rows = s.execute(sa.select(warning_rules).where(warning_rules.c.enabled.is_(True)))
+        rules = wdomain.parse_rules(
+            [{"kind": r.kind, "name": r.name, **r.params} for r in rule_rows]
+        )
+        if not rules:
+            return {"items": [], "total": 0}
+        base_days = max([r.baseline_days for r in rules if isinstance(r, wdomain.SpikeRule)] or [1])
+        rise_days = max([r.days for r in rules if isinstance(r, wdomain.RisingOverdueRule)] or [1])
+        window = max([r.window_hours for r in rules
+                      if isinstance(r, wdomain.RepeatAddressRule)] or [1])  # fmt: skip
+        daily: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
+        for code, day, metric, value in s.execute(
+            sa.select(k.c.code, k.c.day, k.c.metric, k.c.value).where(
+                sa.func.length(k.c.code) == 15, k.c.department == "*",
+                k.c.day >= today - timedelta(days=base_days), k.c.day <= today,
+                k.c.metric.startswith("category:"),
+            )
+        ):  # fmt: skip
+            daily[(code, metric[len("category:") :])][day] = int(value)
+        overdue: dict[str, dict[date, int]] = defaultdict(dict)
+        for dept, day, value in s.execute(
+            sa.select(k.c.department, k.c.day, sa.func.sum(k.c.value)).where(
+                sa.func.length(k.c.code) == 4, k.c.department != "*", k.c.metric == "overdue",
+                k.c.day >= today - timedelta(days=rise_days), k.c.day <= today,
+            ).group_by(k.c.department, k.c.day)
+        ):  # fmt: skip
+            overdue[dept][day] = int(value)
+        reports = [
+            (addr, str(cid), at)
+            for addr, cid, at in s.execute(
+                sa.select(case_view.c.address, case_view.c.case_id, case_view.c.created_at).where(
+                    case_view.c.address.is_not(None),
+                    case_view.c.created_at >= now - timedelta(hours=window),
+                )
+            )
+        ]
+        found = wdomain.evaluate(rules, wdomain.WarningInputs(today, daily, reports, overdue), now)
+        stored = []
+        for al in found:
+            got = s.execute(
+                pg_insert(alerts).values(
+                    rule=al.rule, kind=al.kind, key="|".join(al.key)[:300], day=today, at=now,
+                    message_en=al.message_en, message_zh=al.message_zh,
+                    details={k2: v for k2, v in al.details.items()},
+                ).on_conflict_do_nothing().returning(alerts)
+            ).mappings().first()  # fmt: skip
+            if got is not None:
+                stored.append(dict(got))
+        uow.commit()
+    return {"items": stored, "total": len(stored)}
+
+
+def list_alerts(
+    uow: UnitOfWork, since: datetime | None, kind: str | None, limit: int
+) -> dict[str, Any]:
+    conds: list[Any] = [sa.true()]
+    if since is not None:
+        conds.append(alerts.c.at >= since)
+    if kind:
+        conds.append(alerts.c.kind == kind)
+    with uow:
+        s = uow.session
+        total = s.execute(sa.select(sa.func.count()).select_from(alerts).where(*conds)).scalar_one()
+        rows = s.execute(
+            sa.select(alerts).where(*conds).order_by(alerts.c.at.desc(), alerts.c.id.desc())
+            .limit(limit)
+        ).mappings().all()  # fmt: skip
+    return {"items": [dict(r) for r in rows], "total": total}
