@@ -1,21 +1,56 @@
-"""The petitions nameko service: a thin adapter around the service layer."""
+"""The petitions nameko service: a thin adapter around the service layer.
+
+RPC methods validate against ``yiwang.contracts.petitions``; events leave through the
+outbox. Timers run the sweeps with the class's ``clock`` (tests replace it:
+``PetitionsService.clock = FakeClock(...)``) and deliver queued status notifications
+through ``sender`` (``LogSender`` by default) and Redis (SSE feed ``<prefix>case:<id>``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from services.petitions.service_layer import intake
-from yiwang.clock import SystemClock
+import redis
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+from nameko.timer import timer
+
+from services.petitions.service_layer import cases, catalogue, intake, sweeps
+from yiwang.clock import Clock, SystemClock
 from yiwang.contracts import Envelope
+from yiwang.contracts import petitions as c
+from yiwang.contracts.command import CaseEscalatedV1, CaseRoutedV1
+from yiwang.contracts.enterprise import DemandOverdueV1
 from yiwang.contracts.gateway import ReportSubmittedV1
+from yiwang.contracts.grids import PatrolFindingReportedV1, SensorAlertRaisedV1
 from yiwang.contracts.health import HealthResponse
-from yiwang.contracts.petitions import ReportStatusRequest
+from yiwang.contracts.volunteers import VolunteerOrderEscalatedV1
+from yiwang.logging import get_logger
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
 from yiwang.nameko.rpc import contract_rpc
 
-clock = SystemClock()
+log = get_logger(__name__)
+SWEEP_INTERVAL_S = 60
+DELIVERY_INTERVAL_S = 1
+
+
+class RedisPublisher(DependencyProvider):
+    """``publish(channel, message)`` on the deployment's Redis (SSE feeds for the gateway)."""
+
+    def setup(self) -> None:
+        cfg = self.container.config
+        self.prefix = str(cfg.get("REDIS_PREFIX", "yiwang:"))
+        url = cfg.get("REDIS_URL")
+        self.client = redis.Redis.from_url(url) if url else None
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self
 
 
 class PetitionsService:
@@ -23,14 +58,121 @@ class PetitionsService:
 
     uow = UnitOfWorkProvider("petitions")
     tracing = Tracing()
+    redis = RedisPublisher()
+    grids = RpcProxy("grids")
+    clock: Clock = SystemClock()
+    sender: sweeps.Sender = sweeps.LogSender()
 
+    # --- intake ---------------------------------------------------------------------------
     @reliable_event_handler("gateway", "report.submitted")
     def handle_report_submitted(self, envelope: Envelope, payload: ReportSubmittedV1) -> None:
-        intake.open_case_from_report(self.uow(), envelope, payload, clock.now())
+        intake.open_case_from_report(self.uow(), envelope, payload, self.clock.now())
+
+    @reliable_event_handler("grids", "patrol.finding_reported")
+    def handle_patrol_finding(self, envelope: Envelope, payload: PatrolFindingReportedV1) -> None:
+        intake.open_case_from_patrol(self.uow(), envelope, payload, self.clock.now())
+
+    @reliable_event_handler("grids", "sensor.alert_raised")
+    def handle_sensor_alert(self, envelope: Envelope, payload: SensorAlertRaisedV1) -> None:
+        intake.open_case_from_sensor(self.uow(), envelope, payload, self.clock.now())
+
+    @reliable_event_handler("volunteers", "volunteer_order.escalated")
+    def handle_volunteer_order_escalated(
+        self, envelope: Envelope, payload: VolunteerOrderEscalatedV1
+    ) -> None:
+        located = self.grids.locate(lat=payload.lat, lon=payload.lon)
+        grid = located.get("grid_code") if located.get("inside") else None
+        intake.open_case_from_volunteer_order(self.uow(), envelope, payload, self.clock.now(), grid)
+
+    @reliable_event_handler("enterprise", "demand.overdue")
+    def handle_demand_overdue(self, envelope: Envelope, payload: DemandOverdueV1) -> None:
+        intake.open_case_from_demand(self.uow(), envelope, payload, self.clock.now())
 
     @contract_rpc("petitions")
-    def get_report_status(self, request: ReportStatusRequest) -> Any:
+    def import_hotline(self, request: c.ImportHotlineRequest) -> Any:
+        return intake.import_hotline(self.uow, request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def get_report_status(self, request: c.ReportStatusRequest) -> Any:
         return intake.report_status(self.uow(), request.report_id)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    @contract_rpc("petitions")
+    def case_action(self, request: c.CaseActionRequest) -> Any:
+        return cases.case_action(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def get_case(self, request: c.GetCaseRequest) -> Any:
+        return cases.get_case(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def list_my_cases(self, request: c.ListMyCasesRequest) -> Any:
+        return cases.list_my_cases(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def public_map(self, request: c.PublicMapRequest) -> Any:
+        return cases.public_map(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def merge_cases(self, request: c.MergeCasesRequest) -> Any:
+        return cases.merge_cases(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def detach_supporter(self, request: c.DetachSupporterRequest) -> Any:
+        return cases.detach_supporter(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def split_case(self, request: c.SplitCaseRequest) -> Any:
+        return cases.split_case(self.uow(), request, self.clock.now())
+
+    @reliable_event_handler("command", "case.routed")
+    def handle_case_routed(self, envelope: Envelope, payload: CaseRoutedV1) -> None:
+        cases.apply_case_routed(self.uow(), envelope, payload, self.clock.now())
+
+    @reliable_event_handler("command", "case.escalated")
+    def handle_case_escalated(self, envelope: Envelope, payload: CaseEscalatedV1) -> None:
+        cases.apply_case_escalated(self.uow(), envelope, payload, self.clock.now())
+
+    # --- categories -----------------------------------------------------------------------
+    @contract_rpc("petitions")
+    def list_categories(self, request: c.ListCategoriesRequest) -> Any:
+        return catalogue.list_categories(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def get_category(self, request: c.GetCategoryRequest) -> Any:
+        return catalogue.get_category(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def put_category(self, request: c.PutCategoryRequest) -> Any:
+        return catalogue.put_category(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def deactivate_category(self, request: c.DeactivateCategoryRequest) -> Any:
+        return catalogue.deactivate_category(self.uow(), request, self.clock.now())
+
+    # --- housekeeping ---------------------------------------------------------------------
+    def _publish(self) -> Any:
+        client = self.redis.client
+        return client.publish if client is not None else None
+
+    @timer(interval=DELIVERY_INTERVAL_S)
+    def deliver_notifications(self) -> int:
+        return sweeps.deliver_notifications(
+            self.uow, self.sender, self._publish(), self.redis.prefix, self.clock.now()
+        )
+
+    @timer(interval=SWEEP_INTERVAL_S)
+    def sweep(self) -> dict[str, int]:
+        done = sweeps.run_all(
+            self.uow, self.clock.now(), self.sender, self._publish(), self.redis.prefix
+        )
+        if any(done.values()):
+            log.info("petitions_sweep", **done)
+        return done
+
+    @contract_rpc("petitions")
+    def run_sweeps(self, request: c.RunSweepsRequest) -> Any:
+        return self.sweep()
 
     @contract_rpc("petitions")
     def health(self, request: Any) -> HealthResponse:

@@ -750,6 +750,31 @@ class Case:
         note = require_text(note, "note", max_len=MAX_NOTE)
         self._record("supervise", actor, at, self.status, ev.CaseSupervised, note=note)
 
+    def escalate(
+        self, actor: Actor, at: datetime, expected_version: int, *, jurisdiction_code: str,
+        to_level: str, from_level: str = "", reason: str = "", note: str = "",
+        deadline: datetime | None = None,
+    ) -> None:  # fmt: skip
+        """The command centre moved the case up the ladder: recorded, status unchanged."""
+        self._check("escalate", actor, at, expected_version)
+        if not self.is_open:
+            raise illegal_transition("escalate", self.status.value, self.allowed_actions())
+        level_of(jurisdiction_code)  # a valid unified code
+        note = limit_text(note, "note", max_len=MAX_NOTE)
+        before = self.jurisdiction_code
+        self.jurisdiction_code = jurisdiction_code
+        data: dict[str, Any] = {
+            "from": before,
+            "to": jurisdiction_code,
+            "to_level": to_level,
+            "from_level": from_level,
+            "reason": reason,
+        }
+        if deadline is not None:
+            data["deadline"] = require_aware(deadline, "deadline").isoformat()
+        self._record("escalate", actor, at, self.status, ev.CaseEscalated, note=note, data=data,
+                     to_level=to_level, reason=reason)  # fmt: skip
+
     # --- privacy -------------------------------------------------------------------
     def erase_contact(
         self, actor: Actor, at: datetime, expected_version: int, *,

@@ -161,3 +161,9 @@ class CaseSupervised(CaseEvent):
 @dataclass(frozen=True, kw_only=True)
 class ContactErased(CaseEvent):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseEscalated(CaseEvent):
+    to_level: str
+    reason: str

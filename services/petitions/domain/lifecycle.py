@@ -143,6 +143,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "detach_supporter": STAFF,
     "supervise": frozenset({R.LEADER, R.DISTRICT_STAFF, R.CITY_STAFF}),
     "erase_contact": frozenset({R.SYSTEM}),
+    "escalate": frozenset({R.SYSTEM}),
 }  # fmt: skip
 
 # Where the status-changing actions lead (actions absent here keep the status, or decide
