@@ -1,0 +1,175 @@
+"""Open-loop load through the gateway at rising rates, until the p99 report→command-view
+latency passes 1 s: the highest sustained rate, as a ratio to the raw broker baseline of
+the same run, CPU and RSS per process, and a profile of the hottest process (py-spy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import httpx
+import psutil
+import sqlalchemy as sa
+
+from bench.baseline import broker_baseline
+from bench.common import pct, summary_ms, write_result
+from bench.ingest import System, sample_points
+
+RATES = [int(x) for x in os.environ.get("LOAD_RATES", "25,50,100,200,400,800").split(",")]
+STEP_S = float(os.environ.get("LOAD_STEP_S", "10"))
+
+
+async def open_loop(base: str, rate: float, seconds: float,
+                    points: list[tuple[float, float]]) -> dict[str, Any]:
+    """Send at a fixed arrival rate regardless of responses (open loop)."""
+    results: dict[str, int] = {}
+    http_lat: list[float] = []
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as client:
+        tasks: list[asyncio.Task[None]] = []
+
+        async def one(i: int) -> None:
+            lat, lon = points[i % len(points)]
+            t0 = time.perf_counter()
+            try:
+                r = await client.post("/api/v1/reports", json={
+                    "category": "appearance.litter", "description": "负载测试", "lat": lat,
+                    "lon": lon})
+                key = str(r.status_code)
+                if r.status_code == 202:
+                    http_lat.append(time.perf_counter() - t0)
+            except httpx.HTTPError as exc:
+                key = type(exc).__name__
+            results[key] = results.get(key, 0) + 1
+
+        start = time.perf_counter()
+        n = int(rate * seconds)
+        for i in range(n):
+            target = start + i / rate
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+    return {"sent": n, "by_status": results, "http": summary_ms(http_lat)}
+
+
+def process_stats(sup: Any) -> dict[str, dict[str, float]]:
+    out = {}
+    for name, m in sup.procs.items():
+        if m.proc is None:
+            continue
+        try:
+            p = psutil.Process(m.proc.pid)
+            t = p.cpu_times()
+            out[name] = {"cpu_s": round(t.user + t.system, 2),
+                         "rss_mb": round(p.memory_info().rss / 2**20, 1)}
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def profile(pid: int, seconds: int, path: str) -> str:
+    if not shutil.which("py-spy") and not os.path.exists(os.path.join(
+            os.path.dirname(sys.executable), "py-spy")):
+        return "py-spy not installed"
+    exe = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
+    res = subprocess.run([exe, "record", "--pid", str(pid), "--duration", str(seconds),
+                          "--format", "raw", "--output", path, "--nonblocking"],
+                         capture_output=True, text=True, timeout=seconds + 30)
+    if res.returncode != 0:
+        return f"py-spy failed: {res.stderr.strip()[:200]}"
+    # raw format: "frame;frame;frame count" — aggregate self time by leaf function
+    leaf: dict[str, int] = {}
+    total = 0
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            stack, _, count = line.rstrip().rpartition(" ")
+            if not count.isdigit():
+                continue
+            frames = stack.split(";")
+            n = int(count)
+            total += n
+            key = frames[-1] if frames else "?"
+            leaf[key] = leaf.get(key, 0) + n
+    top = sorted(leaf.items(), key=lambda kv: -kv[1])[:8]
+    return "; ".join(f"{100 * n / max(total, 1):.0f}% {k[:90]}" for k, n in top)
+
+
+def main() -> int:
+    system = System("load")
+    try:
+        system.start()
+        base = broker_baseline(system.res.amqp_uri, n=3000)
+        engine = sa.create_engine(system.res.database_url)
+        points = sample_points(500)
+        steps = []
+        best: dict[str, Any] | None = None
+        for rate in RATES:
+            with engine.begin() as c:
+                mark = c.execute(sa.text("SELECT now()")).scalar_one()
+            before = process_stats(system.sup)
+            t0 = time.perf_counter()
+            sent = asyncio.run(open_loop(system.base, rate, STEP_S, points))
+            deadline = time.monotonic() + 30
+            accepted = sent["by_status"].get("202", 0)
+            while time.monotonic() < deadline:
+                with engine.connect() as c:
+                    seen = c.execute(sa.text(
+                        "SELECT count(*) FROM command.case_view WHERE created_at >= :m"),
+                        {"m": mark}).scalar_one()
+                if seen >= accepted:
+                    break
+                time.sleep(0.2)
+            elapsed = time.perf_counter() - t0
+            with engine.connect() as c:
+                lat = [float(r[0]) for r in c.execute(sa.text(
+                    "SELECT extract(epoch FROM (updated_at - created_at)) FROM command.case_view "
+                    "WHERE created_at >= :m"), {"m": mark}).all()]
+            after = process_stats(system.sup)
+            cpu = {k: round((after[k]["cpu_s"] - before.get(k, after[k])["cpu_s"]) / elapsed, 2)
+                   for k in after}
+            step = {"offered_per_s": rate, "accepted": accepted, "by_status": sent["by_status"],
+                    "achieved_per_s": round(len(lat) / STEP_S, 1),
+                    "p50_ms": round(pct(lat, 50) * 1000, 1), "p99_ms": round(pct(lat, 99) * 1000, 1),
+                    "http": sent["http"], "cpu_cores": cpu,
+                    "rss_mb": {k: v["rss_mb"] for k, v in after.items()}}
+            steps.append(step)
+            print(f"load: offered {rate}/s → {step['achieved_per_s']}/s into the view, "
+                  f"p50 {step['p50_ms']} ms, p99 {step['p99_ms']} ms, statuses {sent['by_status']}, "
+                  f"CPU cores {cpu}")
+            if step["p99_ms"] > 1000 or step["achieved_per_s"] < 0.9 * rate:
+                break
+            best = step
+        hottest = max(steps[-1]["cpu_cores"].items(), key=lambda kv: kv[1])[0]
+        pid = system.sup.pid(hottest) if system.sup else None
+        prof = "n/a"
+        if pid:  # profile the hottest process while a moderate load runs
+            th = threading.Thread(
+                target=lambda: asyncio.run(open_loop(system.base, RATES[0] * 4, 8, points)))
+            th.start()
+            prof = profile(pid, 6, os.path.join("var", f"profile-{hottest}.txt"))
+            th.join()
+        sustained = best["achieved_per_s"] if best else 0.0
+        rss = steps[-1]["rss_mb"]
+        print(f"load: sustained {sustained} reports/s (p99 ≤ 1 s), ratio "
+              f"{sustained / base['rate_per_s']:.3f} to baseline (raw publish+consume "
+              f"{base['rate_per_s']:,.0f} msg/s); RSS MB {rss}")
+        print(f"load: hottest process {hottest}; profile (self time by function): {prof}")
+        write_result("load", {"baseline": base, "steps": steps, "sustained_per_s": sustained,
+                              "hottest": hottest, "profile": prof})
+        engine.dispose()
+    finally:
+        system.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
