@@ -128,6 +128,7 @@ class Chaos:
             YIWANG_LOG_LEVEL="WARNING",
             YIWANG_VAR_DIR=os.path.join(ROOT, "var"),
             YIWANG_EVENT_RETRY_DELAYS_MS="[300, 1000, 2000]",
+            YIWANG_RATE_LIMIT_PER_IP="100000000",
             YIWANG_AMQP_URI=self.res.amqp_uri.replace(f":{amqp.port}/", f":{ports['rabbitmq']}/"),
             YIWANG_DATABASE_URL=self.res.database_url.replace(f":{pg.port}/",
                                                               f":{ports['postgresql']}/"),

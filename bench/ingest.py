@@ -52,6 +52,9 @@ class System:
         upgrade(self.res.database_url)
         env = self.res.env(PYTHONPATH=ROOT, YIWANG_GATEWAY_PORT=str(self.port),
                            YIWANG_LOG_LEVEL="WARNING", YIWANG_VAR_DIR=os.path.join(ROOT, "var"),
+                           # one load generator on one IP: per-IP limits would cap the run
+                           YIWANG_RATE_LIMIT_PER_IP="100000000",
+                           YIWANG_RATE_LIMIT_PER_ACCOUNT="100000000",
                            **(extra_env or {}))
         subprocess.run([sys.executable, "-m", "services.grids.cli", "load-demo", "--size",
                         "small"], env={**os.environ, **env}, cwd=ROOT, check=True,
