@@ -37,10 +37,8 @@ from yiwang.uow import UnitOfWork
 
 READING_HORIZON = timedelta(days=2)
 EMERGENCY_EPISODE = timedelta(minutes=10)
-CATEGORIES = {
-    "water_zero_use": "elderly_care.water_zero_use",
-    EMERGENCY_CALL: "emergency.one_key_call",
-}
+# The petitions catalogue's categories for sensor cases.
+CATEGORIES = {"water_zero_use": "alerts.elderly_no_water", EMERGENCY_CALL: "alerts.emergency_call"}
 
 
 def _aware(at: datetime) -> datetime:
@@ -149,8 +147,21 @@ def _households(uow: UnitOfWork, codes: list[str]) -> dict[str, _Household]:
     return out
 
 
+def _meter_of(alert: SensorAlertRaised) -> str | None:
+    """The meter id inside a zero-use alert's episode key (``kind:meter:since``)."""
+    if alert.since is None:
+        return None
+    head, tail = f"{alert.kind}:", f":{alert.since.isoformat()}"
+    key = alert.alert_id
+    return key[len(head) : -len(tail)] if key.startswith(head) and key.endswith(tail) else None
+
+
 def _emit_alert(
-    uow: UnitOfWork, alert: SensorAlertRaised, house: _Household, workers: list[str]
+    uow: UnitOfWork,
+    alert: SensorAlertRaised,
+    house: _Household,
+    workers: list[str],
+    meter_id: str | None = None,
 ) -> tuple[uuid.UUID, bool]:
     """Record the alert under its episode key; emit only the first time."""
     alert_id = uuid.uuid5(uuid.NAMESPACE_URL, f"yiwang:grids:alert:{alert.alert_id}")
@@ -194,7 +205,7 @@ def _emit_alert(
             address=(house.address or None) and house.address[:200],
             family_contact_masked=house.contact_masked,
             worker_ids=workers,
-            device_id=alert.device_id,
+            device_id=alert.device_id or meter_id,
             since=alert.since,
             raised_at=alert.raised_at,
         ),
@@ -250,7 +261,9 @@ def evaluate(uow: UnitOfWork, now: datetime) -> dict[str, int]:
         raised = 0
         for alert in monitor.evaluate(now):
             house = houses[alert.household_code]
-            _, new = _emit_alert(uow, alert, house, _workers_of(uow, alert.grid_code))
+            _, new = _emit_alert(
+                uow, alert, house, _workers_of(uow, alert.grid_code), _meter_of(alert)
+            )
             raised += int(new)
         for m in meters:
             if m.meter_id not in bindings:

@@ -65,12 +65,14 @@ def test_water_alert_once_per_episode(
     events = outbox(engine, "sensor.alert_raised")
     assert len(events) == before + 1
     ev = SensorAlertRaisedV1.model_validate(events[-1]["payload"])
-    assert (ev.kind, ev.urgency, ev.household_code, ev.grid_code) == (
+    assert (ev.kind, ev.urgency, ev.household_code, ev.grid_code, ev.device_id) == (
         "water_zero_use",
         "normal",
         binding.household_code,
         binding.grid_code,
+        meter,
     )
+    assert ev.category == "alerts.elderly_no_water"
     assert ev.family_contact_masked and "****" in ev.family_contact_masked
     assert ev.since == DAY + timedelta(hours=1)
     assert ev.worker_ids, "the grid's workers are named"
