@@ -73,7 +73,7 @@ async function main() {
   rmSync(PROFILE, { recursive: true, force: true });
   const openapi = (await http("GET", "/openapi.json")).data.paths;
   const has = (m, p) => !!openapi[p]?.[m.toLowerCase()];
-  const actionPath = ["/api/v1/cases/{case_id}/actions/{action}", "/api/v1/cases/{case_id}/{action}"].find((p) => has("POST", p)) || null;
+  const actionPath = has("POST", "/api/v1/cases/{case_id}/actions") ? "/api/v1/cases/{case_id}/actions" : null;
   result.api = {
     media: has("POST", "/api/v1/media"),
     categories: has("GET", "/api/v1/categories"),
@@ -126,7 +126,12 @@ async function main() {
   await cit.click("button[data-i18n=locate]");
   await cit.waitForFunction(() => /已定位/.test(document.querySelector("#where")?.textContent || ""));
   const options = await cit.$$eval("select[name=category] option", (os) => os.map((o) => o.value).filter(Boolean));
-  if (!options.length) throw new Error("no categories offered to the citizen");
+  if (!options.length && process.env.FLOW_CATEGORY_FALLBACK) {  // manual runs only, never in pytest
+    await cit.$eval("select[name=category]", (s, v) => s.append(new Option(v, v)), process.env.FLOW_CATEGORY_FALLBACK);
+    options.push(process.env.FLOW_CATEGORY_FALLBACK);
+    result.notes.push("categories API missing: used FLOW_CATEGORY_FALLBACK");
+  }
+  if (!options.length) throw new Error("no categories offered to the citizen (GET /api/v1/categories missing?)");
   await cit.selectOption("select[name=category]", options[0]);
   const marker = `浏览器测试 ${Date.now()}`;
   await cit.fill("textarea[name=description]", `<img src=x onerror="window.__xss=1">${marker} 小区门口垃圾堆积三天无人清理`);
@@ -185,8 +190,8 @@ async function main() {
       const tok = await token(who);
       const cur = await http("GET", `/api/v1/cases/${caseId}`, { token: tok });
       const version = cur.data?.version;
-      const path = actionPath.replace("{case_id}", caseId).replace("{action}", action);
-      const r = await http("POST", path, { token: tok, body: { expected_version: version, ...fields } });
+      const path = actionPath.replace("{case_id}", caseId);
+      const r = await http("POST", path, { token: tok, body: { action, expected_version: version, fields } });
       result.notes.push(`${who} ${action}: ${r.status}`);
       return r.status < 300;
     };

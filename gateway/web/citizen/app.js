@@ -227,7 +227,8 @@ function rating(caseId) {
     if (!api.signedIn) { toast(t("rate.sign_in"), "error"); return; }
     if (!score) return;
     try {
-      await api.post(fill(EP.rate, { case_id: caseId }), { score, rating: score, comment: comment.value.trim() });
+      const cur = await api.get(fill(EP.caseDetail, { case_id: caseId }));
+      await api.post(fill(EP.rate, { case_id: caseId }), { score, comment: comment.value.trim(), expected_version: cur.version });
       toast(t("rate.done"));
       render();
     } catch (x) { toast(x.message, "error"); }

@@ -17,7 +17,8 @@ export function topbar(i18n, api, { onLogout } = {}) {
     out.hidden = !a;
   };
   refresh();
-  bar.refresh = refresh;
+  bar.refresh = () => { refresh(); i18n.apply(bar); };
+  i18n.apply(bar);
   return bar;
 }
 

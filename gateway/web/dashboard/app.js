@@ -94,6 +94,9 @@ async function boot() {
   state.code = account.jurisdiction_code || "";
   if (!state.code && EP.boundaries) state.code = ""; // admin: the whole deployment
   state.chain = [state.code];
+  if (EP.unit && state.code) {
+    try { state.names[state.code] = (await api.get(fill(EP.unit, { code: state.code }))).name; } catch { /* code only */ }
+  }
   render();
   startLive();
 }

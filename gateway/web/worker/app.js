@@ -18,8 +18,7 @@ const CANDIDATES = {
   boundaries: [["GET", "/api/v1/grids/boundaries"]],
   cases: [["GET", "/api/v1/command/cases"]],
   caseDetail: [["GET", "/api/v1/cases/{case_id}"], ["GET", "/api/v1/command/cases/{case_id}"]],
-  action: [["POST", "/api/v1/cases/{case_id}/actions/{action}"], ["POST", "/api/v1/cases/{case_id}/{action}"],
-    ["POST", "/api/v1/cases/{case_id}/actions"]],
+  action: [["POST", "/api/v1/cases/{case_id}/actions"]],
   patrolStart: [["POST", "/api/v1/grids/patrols"]],
   patrolPoints: [["POST", "/api/v1/grids/patrols/{patrol_id}/points"]],
   patrolEnd: [["POST", "/api/v1/grids/patrols/{patrol_id}/end"]],
@@ -96,8 +95,9 @@ function caseCard(c, actions) {
       const path = fill(EP.action, { case_id: c.case_id, action });
       let version = c.version;
       if (EP.caseDetail) { try { const d = await api.get(fill(EP.caseDetail, { case_id: c.case_id })); version = d.version ?? d.case?.version ?? version; } catch { /* use the list's */ } }
-      const body = { note: note.value.trim(), attachments, expected_version: version };
-      if (!EP.action.includes("{action}")) body.action = action;
+      const fields = { note: note.value.trim() };
+      if (attachments.length) fields.attachments = attachments;
+      const body = { action, expected_version: version, fields };
       await api.post(path, body);
       toast(t("act.done"));
       render();
