@@ -1,0 +1,251 @@
+"""Cases (petitions): detail, lifecycle actions, my cases, rating, public map, categories,
+hotline import. The petitions service decides what each role may do to a case (409 with the
+allowed actions, 403 for a role that may not act); these routes authenticate, narrow to the
+caller's jurisdiction and pass the actor on."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.deps import RpcDep
+from gateway.security import STAFF_ROLES, Principal, optional_principal, require, unmask
+from yiwang.contracts.petitions import HotlineTicket, SplitPart
+
+router = APIRouter(tags=["cases"])
+
+CASE_WORKERS = {*STAFF_ROLES, "department_handler", "leader"}
+POLICY = {
+    "case.read": {"citizen", *CASE_WORKERS},
+    "case.act": {"citizen", *CASE_WORKERS},
+    "case.mine": {"citizen", "volunteer", "enterprise_user", "institution_user", *CASE_WORKERS},
+    "case.rate": {"citizen"},
+    "case.manage": {"community_staff", "street_staff", "district_staff", "city_staff"},
+    "case.hotline_import": {"street_staff", "district_staff", "city_staff", "admin", "system"},
+    "category.manage": {"city_staff", "admin"},
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ActionIn(_In):
+    action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
+    expected_version: int = Field(ge=1)
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+class RatingIn(_In):
+    score: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=500)
+    expected_version: int = Field(ge=1)
+
+
+class MergeIn(_In):
+    target_case_id: uuid.UUID
+    expected_version: int = Field(ge=1)
+    note: str = Field(default="", max_length=2000)
+
+
+class DetachIn(_In):
+    expected_version: int = Field(ge=1)
+    note: str = Field(default="", max_length=2000)
+
+
+class SplitIn(_In):
+    expected_version: int = Field(ge=1)
+    parts: list[SplitPart] = Field(min_length=2, max_length=10)
+    note: str = Field(default="", max_length=2000)
+
+
+class HotlineIn(_In):
+    tickets: list[HotlineTicket] = Field(min_length=1, max_length=1000)
+
+
+def _actor(who: Principal) -> dict[str, Any]:
+    a = who.actor()
+    return {"id": str(a["id"])[:64], "role": a["role"], "name": str(a.get("name") or "")[:100]}
+
+
+def _prefix(who: Principal) -> str:
+    return "" if who.role == "citizen" else who.jurisdiction_code
+
+
+# --- citizens and staff ------------------------------------------------------------------
+
+
+@router.get("/api/v1/cases/mine", summary="My reports (as reporter or 'me too' supporter)")
+async def my_cases(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("case.mine"))],
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    return await rpc.call("petitions", "list_my_cases", account_id=who.account_id, page=page,
+                          page_size=page_size)  # fmt: skip
+
+
+@router.get("/api/v1/cases/{case_id}", summary="A case with its timeline")
+async def case_detail(
+    case_id: uuid.UUID,
+    request: Request,
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("case.read"))],
+    unmask_contact: Annotated[bool, Query(alias="unmask")] = False,
+) -> dict[str, Any]:
+    if unmask_contact:
+        await unmask(request, who, subject_type="case", subject_id=str(case_id),
+                     fields=["reporter.contact"])  # fmt: skip
+    return await rpc.call(
+        "petitions", "get_case", case_id=str(case_id), unmask=unmask_contact,
+        viewer_id=who.account_id, viewer_role=who.role, jurisdiction_prefix=_prefix(who),
+    )  # fmt: skip
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/actions",
+    summary="Take one lifecycle step (accept, dispatch, handle, verify, close, …)",
+)
+async def case_action(
+    case_id: uuid.UUID, body: ActionIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("case.act"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call(
+        "petitions", "case_action", case_id=str(case_id), action=body.action, actor=_actor(who),
+        expected_version=body.expected_version, fields=body.fields,
+        jurisdiction_prefix=_prefix(who),
+    )  # fmt: skip
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/rating",
+    summary="Rate a closed case 1–5 (≤ 2 reopens it once, then community review)",
+)
+async def rate_case(
+    case_id: uuid.UUID, body: RatingIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("case.rate"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call(
+        "petitions", "case_action", case_id=str(case_id), action="rate", actor=_actor(who),
+        expected_version=body.expected_version,
+        fields={"score": body.score, "comment": body.comment},
+    )  # fmt: skip
+
+
+@router.post("/api/v1/cases/{case_id}/merge", summary="Merge this case into another (duplicate)")
+async def merge_case(
+    case_id: uuid.UUID, body: MergeIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("case.manage"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("petitions", "merge_cases", actor=_actor(who), case_id=str(case_id),
+                          target_case_id=str(body.target_case_id),
+                          expected_version=body.expected_version, note=body.note)  # fmt: skip
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/supporters/{supporter_id}/detach",
+    summary="Undo a wrong 'me too' link: the supporter's report becomes its own case",
+)
+async def detach_supporter(
+    case_id: uuid.UUID, supporter_id: str, body: DetachIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("case.manage"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("petitions", "detach_supporter", actor=_actor(who),
+                          case_id=str(case_id), supporter_id=supporter_id[:80],
+                          expected_version=body.expected_version, note=body.note)  # fmt: skip
+
+
+@router.post("/api/v1/cases/{case_id}/split", summary="Split into child cases per department")
+async def split_case(
+    case_id: uuid.UUID, body: SplitIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("case.manage"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("petitions", "split_case", actor=_actor(who), case_id=str(case_id),
+                          expected_version=body.expected_version,
+                          parts=[p.model_dump() for p in body.parts], note=body.note)  # fmt: skip
+
+
+@router.post(
+    "/api/v1/cases/hotline-import",
+    summary="Import 12345/8890 tickets (idempotent per hotline + ticket number)",
+)
+async def hotline_import(
+    body: HotlineIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("case.hotline_import"))],
+) -> dict[str, Any]:  # fmt: skip
+    tickets = [t.model_dump(mode="json") for t in body.tickets]
+    todo = [i for i, t in enumerate(tickets)
+            if not t.get("grid_code") and t.get("lat") is not None and t.get("lon") is not None]  # fmt: skip
+    if todo:
+        located = await rpc.call("grids", "locate_many", lats=[tickets[i]["lat"] for i in todo],
+                                 lons=[tickets[i]["lon"] for i in todo])  # fmt: skip
+        for i, grid in zip(todo, located["grid_codes"], strict=True):
+            tickets[i]["grid_code"] = grid
+    actor = _actor(who)
+    if who.role == "system":
+        actor["role"] = "system"
+    return await rpc.call("petitions", "import_hotline", actor=actor, tickets=tickets)
+
+
+# --- public ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/api/v1/public/cases.geojson",
+    summary="Public map: public cases of public categories (blurred, no personal data)",
+)
+async def public_map(
+    rpc: RpcDep,
+    who: Annotated[Principal | None, Depends(optional_principal)] = None,
+    prefix: Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)] = "",
+    category: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_.]+$")] = None,
+    include_closed: bool = True,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> dict[str, Any]:
+    return await rpc.call("petitions", "public_map", prefix=prefix, category=category,
+                          include_closed=include_closed, limit=limit)  # fmt: skip
+
+
+# --- categories --------------------------------------------------------------------------
+
+
+@router.get("/api/v1/categories", summary="The categories catalogue (tree by dotted codes)")
+async def list_categories(
+    rpc: RpcDep,
+    who: Annotated[Principal | None, Depends(optional_principal)] = None,
+    include_inactive: bool = False,
+) -> dict[str, Any]:
+    return await rpc.call("petitions", "list_categories", include_inactive=include_inactive)
+
+
+@router.get("/api/v1/categories/{code}", summary="One category with its attributes")
+async def get_category(
+    code: str, rpc: RpcDep,
+    who: Annotated[Principal | None, Depends(optional_principal)] = None,
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("petitions", "get_category", code=code[:130])
+
+
+@router.put("/api/v1/categories/{code}", summary="Create or replace a category")
+async def put_category(
+    code: str, body: dict[str, Any], rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("category.manage"))],
+) -> dict[str, Any]:  # fmt: skip
+    category = {**body, "code": code[:130]}
+    category.pop("group", None)
+    return await rpc.call("petitions", "put_category", actor=_actor(who), category=category)
+
+
+@router.post(
+    "/api/v1/categories/{code}/deactivate",
+    summary="Hide a category (and its subtree) from new reports",
+)
+async def deactivate_category(
+    code: str, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("category.manage"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("petitions", "deactivate_category", actor=_actor(who), code=code[:130])
