@@ -12,9 +12,9 @@ import pytest
 
 from infra.processes import ALL
 from infra.runner import load_demo
-from yiwang.config import Settings
 from infra.supervisor import Supervisor
 from tests.support.resources import TestResources, free_port
+from yiwang.config import Settings
 
 DEMO_PASSWORD = "yiwang-demo"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
