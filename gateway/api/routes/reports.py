@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +44,8 @@ class ReportIn(BaseModel):
     media: list[str] = Field(default_factory=list, max_length=9)
     contact: Contact | None = None
     anonymous: bool = False
+    # the online suggestion box (网上意见箱) files through the same door
+    source: Literal["citizen", "suggestion_box"] = "citizen"
 
 
 class ReportAccepted(BaseModel):
@@ -75,7 +77,7 @@ async def submit_report(
     report_id = uuid.uuid4()
     payload = ReportSubmittedV1(
         report_id=report_id,
-        source="citizen",
+        source=body.source,
         category=body.category,
         description=body.description,
         lat=body.lat,
