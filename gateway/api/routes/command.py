@@ -1,38 +1,462 @@
-"""The command centre's unified dispatch view."""
+"""The command centre: unified dispatch view, dispatch, escalation, whistle, supervision,
+KPIs, early warnings, exports, audit."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import base64
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require
 
 router = APIRouter(prefix="/api/v1/command", tags=["command"])
 
+DISPATCHERS = {"community_staff", "street_staff", "district_staff", "city_staff"}
 POLICY = {
     # Department handlers join once list_cases can filter by department.
     "command.cases.read": {*STAFF_ROLES, "leader"},
+    "command.cases.export": {*STAFF_ROLES, "leader"},
+    "command.filters": {*STAFF_ROLES, "leader", "department_handler"},
+    "command.dispatch": DISPATCHERS,
+    "command.escalate": {*STAFF_ROLES, "department_handler"},
+    "command.whistle": {"community_staff", "street_staff"},
+    "command.whistle.report": {"department_handler"},
+    "command.whistle.read": {*STAFF_ROLES, "leader", "department_handler"},
+    "command.supervise": {"leader", "district_staff", "city_staff"},
+    "command.supervision.answer": {"department_handler", *STAFF_ROLES},
+    "command.supervision.read": {*STAFF_ROLES, "leader", "department_handler"},
+    "command.rules.read": {*DISPATCHERS, "leader", "admin"},
+    "command.rules.write": {"district_staff", "city_staff", "admin"},
+    "command.kpis.read": {*STAFF_ROLES, "leader", "department_handler"},
+    "command.warnings.read": {*STAFF_ROLES, "leader"},
+    "command.warnings.write": {"city_staff", "admin"},
+    "command.audit.read": {"leader", "district_staff", "city_staff", "admin"},
+    "command.admin": {"admin"},
 }
+
+Code = Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)]
+
+
+def _actor(who: Principal) -> dict[str, Any]:
+    return {**who.actor(), "jurisdiction_code": who.jurisdiction_code,
+            "department": who.department}  # fmt: skip
+
+
+def _download(out: dict[str, Any]) -> Response:
+    return Response(
+        content=base64.b64decode(out["content_b64"]),
+        media_type=out["content_type"],
+        headers={"Content-Disposition": f'attachment; filename="{out["filename"]}"',
+                 "X-Rows": str(out["rows"])},
+    )  # fmt: skip
+
+
+# -- the dispatch view ----------------------------------------------------------------------
+def _filters(
+    who: Principal, jurisdiction: str, status: str | None, source: str | None,
+    category: str | None, department: str | None, overdue: bool | None,
+    supervised: bool | None, created_from: datetime | None, created_to: datetime | None,
+    q: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "jurisdiction_prefix": who.jurisdiction_prefix(jurisdiction), "status": status,
+        "source": source, "category": category, "department": department, "overdue": overdue,
+        "supervised": supervised, "created_from": created_from, "created_to": created_to,
+        "q": q,
+    }  # fmt: skip
 
 
 @router.get("/cases", summary="Cases in a jurisdiction (code prefix), filtered and paged")
 async def list_cases(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.cases.read"))],
-    jurisdiction: Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)] = "",
+    jurisdiction: Code = "",
     status: Annotated[str | None, Query(max_length=32)] = None,
     source: Annotated[str | None, Query(max_length=32)] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
+    department: Annotated[str | None, Query(max_length=64)] = None,
     overdue: bool | None = None,
     supervised: bool | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="text search")] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
-    prefix = who.jurisdiction_prefix(jurisdiction)
+    f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
+                 created_from, created_to, q)  # fmt: skip
+    return await rpc.call("command", "list_cases", page=page, page_size=page_size, **f)
+
+
+@router.get("/cases/export", summary="The filtered view as CSV or Excel (xlsx)")
+async def export_cases(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.cases.export"))],
+    format: Literal["csv", "xlsx"] = "csv",
+    jurisdiction: Code = "",
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    source: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    department: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: bool | None = None,
+    supervised: bool | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
+                 created_from, created_to, q)  # fmt: skip
+    return _download(await rpc.call("command", "export_cases", format=format, **f))
+
+
+@router.get("/cases/{case_id}", summary="One case: its row, timeline, escalations, supervision")
+async def get_case(
+    case_id: uuid.UUID, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.cases.read"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "get_case", case_id=str(case_id),
+                          jurisdiction_prefix=who.jurisdiction_code)  # fmt: skip
+
+
+class FilterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    jurisdiction_prefix: str = Field(default="", pattern=r"^[0-9]{0,18}$")
+    status: str | None = Field(default=None, max_length=32)
+    source: str | None = Field(default=None, max_length=32)
+    category: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=64)
+    overdue: bool | None = None
+    supervised: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    q: str | None = Field(default=None, max_length=100)
+
+
+@router.get("/filters", summary="My saved filters")
+async def list_filters(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.filters"))]
+) -> dict[str, Any]:
+    return await rpc.call("command", "list_filters", owner=who.account_id)
+
+
+@router.put("/filters/{name}", summary="Save a filter under a name")
+async def save_filter(
+    name: Annotated[str, Field(min_length=1, max_length=100)], body: FilterIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.filters"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "save_filter", owner=who.account_id, name=name,
+                          filters=body.model_dump(mode="json", exclude_none=True))  # fmt: skip
+
+
+@router.delete("/filters/{name}", summary="Delete a saved filter")
+async def delete_filter(
+    name: str, rpc: RpcDep, who: Annotated[Principal, Depends(require("command.filters"))]
+) -> dict[str, Any]:
+    return await rpc.call("command", "delete_filter", owner=who.account_id, name=name)
+
+
+# -- dispatch -------------------------------------------------------------------------------
+class DispatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    department: str | None = Field(default=None, max_length=64)
+    worker_id: str | None = Field(default=None, max_length=64)
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/cases/{case_id}/dispatch", summary="Manual dispatch or re-dispatch")
+async def dispatch_case(
+    case_id: uuid.UUID, body: DispatchIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.dispatch"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "dispatch_case", case_id=str(case_id), actor=_actor(who),
+                          **body.model_dump())  # fmt: skip
+
+
+@router.get("/departments", summary="Departments cases can be dispatched to")
+async def list_departments(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.rules.read"))]
+) -> dict[str, Any]:
+    return await rpc.call("command", "list_departments")
+
+
+class DepartmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(default="", max_length=100)
+    active: bool = True
+
+
+@router.put("/departments/{code}", summary="Add or edit a department")
+async def put_department(
+    code: str, body: DepartmentIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.rules.write"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "put_department", code=code, **body.model_dump())
+
+
+@router.get("/rules", summary="Routing rules, in evaluation order (first match wins)")
+async def list_rules(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.rules.read"))]
+) -> dict[str, Any]:
+    return await rpc.call("command", "list_rules")
+
+
+@router.put("/rules/{name}", summary="Add or replace a routing rule")
+async def put_rule(
+    name: str, body: dict[str, Any], rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.rules.write"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "put_rule", **{**body, "name": name}, actor=_actor(who))
+
+
+@router.delete("/rules/{name}", summary="Delete a routing rule")
+async def delete_rule(
+    name: str, rpc: RpcDep, who: Annotated[Principal, Depends(require("command.rules.write"))]
+) -> dict[str, Any]:
+    return await rpc.call("command", "delete_rule", name=name, actor=_actor(who))
+
+
+@router.post("/rules/test", summary="Which rule (or the given one) routes these facts")
+async def test_rules(
+    body: dict[str, Any], rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.rules.read"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "test_rules", **body)
+
+
+# -- escalation, whistle, supervision -------------------------------------------------------
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/cases/{case_id}/escalate", summary="Cannot solve at this level: one level up")
+async def escalate_case(
+    case_id: uuid.UUID, body: NoteIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.escalate"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "escalate_case", case_id=str(case_id), note=body.note,
+                          actor=_actor(who))  # fmt: skip
+
+
+class WhistleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    caller_code: str | None = Field(default=None, pattern=r"^[0-9]{9}([0-9]{3})?$")
+    departments: list[str] = Field(min_length=1, max_length=20)
+    deadline_hours: float = Field(default=2, gt=0, le=720)
+    note: str = Field(default="", max_length=2000)
+
+
+@router.post("/cases/{case_id}/whistle", summary="Blow the whistle: summon departments (吹哨)")
+async def blow_whistle(
+    case_id: uuid.UUID, body: WhistleIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.whistle"))],
+) -> dict[str, Any]:  # fmt: skip
+    caller = body.caller_code or who.jurisdiction_code
+    who.check_jurisdiction(caller)
+    return await rpc.call("command", "blow_whistle", case_id=str(case_id), caller_code=caller,
+                          departments=body.departments, deadline_hours=body.deadline_hours,
+                          note=body.note, actor=_actor(who))  # fmt: skip
+
+
+class DutyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    department: str | None = Field(default=None, max_length=64)
+
+
+@router.post("/whistles/{whistle_id}/report", summary="Report for duty (报到)")
+async def report_for_duty(
+    whistle_id: uuid.UUID, body: DutyIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.whistle.report"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "report_for_duty", whistle_id=str(whistle_id),
+                          department=body.department or who.department or "",
+                          actor=_actor(who))  # fmt: skip
+
+
+@router.get("/whistles/tally", summary="Per department: on time, late, missing")
+async def whistle_tally(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.whistle.read"))],
+    jurisdiction: Code = "",
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "whistle_tally",
+                          jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction))  # fmt: skip
+
+
+class SuperviseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    handlers: list[str] = Field(default_factory=list, max_length=20)
+    deadline_hours: float = Field(default=24, gt=0, le=720)
+    note: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/cases/{case_id}/supervise", summary="One-key supervision (一键督办)")
+async def supervise_case(
+    case_id: uuid.UUID, body: SuperviseIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.supervise"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "supervise_case", case_id=str(case_id), actor=_actor(who),
+                          **body.model_dump())  # fmt: skip
+
+
+class SuperviseOverdueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    department: str = Field(max_length=64)
+    deadline_hours: float = Field(default=24, gt=0, le=720)
+    note: str = Field(min_length=1, max_length=1000)
+    limit: int = Field(default=500, ge=1, le=5000)
+
+
+@router.post("/supervisions/overdue", summary="Supervise a department's overdue set at once")
+async def supervise_overdue(
+    body: SuperviseOverdueIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.supervise"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "supervise_overdue", actor=_actor(who), **body.model_dump())
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    handler: str | None = Field(default=None, max_length=64)
+    kind: Literal["text", "photo", "video"]
+    text: str = Field(default="", max_length=2000)
+    media: list[str] = Field(default_factory=list, max_length=9)
+
+
+@router.post("/supervisions/{supervision_id}/answers", summary="Answer with text, photo or video")
+async def answer_supervision(
+    supervision_id: uuid.UUID, body: AnswerIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.supervision.answer"))],
+) -> dict[str, Any]:  # fmt: skip
+    handler = body.handler or who.department or who.jurisdiction_code
+    return await rpc.call("command", "answer_supervision", supervision_id=str(supervision_id),
+                          handler=handler, kind=body.kind, text=body.text, media=body.media,
+                          actor=_actor(who))  # fmt: skip
+
+
+@router.get("/supervisions/{supervision_id}", summary="A supervision: timeline and roster")
+async def get_supervision(
+    supervision_id: uuid.UUID, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.supervision.read"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "get_supervision", supervision_id=str(supervision_id))
+
+
+# -- KPIs, warnings, audit ------------------------------------------------------------------
+def _kpi_args(who: Principal, jurisdiction: str, department: str, day_from: date,
+              day_to: date) -> dict[str, Any]:  # fmt: skip
+    code = who.jurisdiction_prefix(jurisdiction)
+    if who.role == "department_handler" and who.department:
+        department = who.department
+    return {"jurisdiction_code": code, "department": department, "day_from": str(day_from),
+            "day_to": str(day_to)}  # fmt: skip
+
+
+@router.get("/kpis", summary="KPIs of a jurisdiction (and department) over a day range")
+async def kpis(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.kpis.read"))],
+    day_from: date, day_to: date, jurisdiction: Code = "",
+    department: Annotated[str, Query(max_length=64)] = "*",
+) -> dict[str, Any]:  # fmt: skip
     return await rpc.call(
-        "command", "list_cases", jurisdiction_prefix=prefix, status=status, source=source,
-        category=category, overdue=overdue, supervised=supervised, page=page,
-        page_size=page_size,
+        "command", "kpis", **_kpi_args(who, jurisdiction, department, day_from, day_to)
     )
+
+
+@router.get("/kpis/series", summary="KPIs per day")
+async def kpi_series(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.kpis.read"))],
+    day_from: date, day_to: date, jurisdiction: Code = "",
+    department: Annotated[str, Query(max_length=64)] = "*",
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call(
+        "command", "kpi_series", **_kpi_args(who, jurisdiction, department, day_from, day_to)
+    )
+
+
+@router.get("/kpis/export", summary="KPIs per day as CSV or Excel (xlsx)")
+async def export_kpis(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.kpis.read"))],
+    day_from: date, day_to: date, jurisdiction: Code = "",
+    department: Annotated[str, Query(max_length=64)] = "*",
+    format: Literal["csv", "xlsx"] = "csv",
+) -> Response:  # fmt: skip
+    args = _kpi_args(who, jurisdiction, department, day_from, day_to)
+    return _download(await rpc.call("command", "export_kpis", format=format, **args))
+
+
+@router.get("/alerts", summary="Early-warning alerts (隐患预警)")
+async def list_alerts(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.warnings.read"))],
+    since: datetime | None = None, kind: Annotated[str | None, Query(max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "list_alerts", since=since and since.isoformat(),
+                          kind=kind, limit=limit)  # fmt: skip
+
+
+@router.get("/warning-rules", summary="Early-warning rules (data)")
+async def list_warning_rules(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.warnings.read"))]
+) -> dict[str, Any]:
+    return await rpc.call("command", "list_warning_rules")
+
+
+class WarningRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["spike", "repeat_address", "rising_overdue"]
+    params: dict[str, float | int | str] = Field(default_factory=dict)
+    enabled: bool = True
+
+
+@router.put("/warning-rules/{name}", summary="Add or edit an early-warning rule")
+async def put_warning_rule(
+    name: str, body: WarningRuleIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.warnings.write"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "put_warning_rule", name=name, **body.model_dump())
+
+
+@router.delete("/warning-rules/{name}", summary="Delete an early-warning rule")
+async def delete_warning_rule(
+    name: str, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.warnings.write"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "delete_warning_rule", name=name)
+
+
+@router.get("/cases/{case_id}/audit", summary="The audit trail of a case")
+async def audit_trail(
+    case_id: uuid.UUID, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.audit.read"))],
+) -> dict[str, Any]:  # fmt: skip
+    await rpc.call("command", "get_case", case_id=str(case_id),
+                   jurisdiction_prefix=who.jurisdiction_code)  # jurisdiction check  # fmt: skip
+    return await rpc.call("command", "audit_trail", case_id=str(case_id))
+
+
+@router.get("/audit/verify", summary="Verify the audit hash chain")
+async def verify_audit(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.audit.read"))]
+) -> dict[str, Any]:
+    return await rpc.call("command", "verify_audit")
+
+
+@router.post("/rebuild", summary="Rebuild the dispatch view (and KPIs) from the event log")
+async def rebuild(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.admin"))],
+    case_id: uuid.UUID | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("command", "rebuild", case_id=str(case_id) if case_id else None)
+
+
+@router.post("/sweep", summary="Run the SLA sweep now")
+async def run_sweep(
+    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.admin"))]
+) -> dict[str, Any]:
+    return await rpc.call("command", "run_sweep")

@@ -31,8 +31,12 @@ from services.command.domain import casefile as cf
 from services.command.domain.casefile import CaseEvent, CaseView, EscalationEntry
 from services.command.domain.kpi import CaseMemo, KpiBook
 from services.command.domain.sla import SlaPolicy
+from yiwang.contracts import new_envelope
+from yiwang.db import outbox_table
 from yiwang.errors import Conflict
 from yiwang.jurisdiction import Level
+from yiwang.tracing import current_trace_context
+from yiwang.uow import UnitOfWork
 
 SLOT = 1000
 DEFAULT_SLA_CLASS = "standard_3d"
@@ -549,3 +553,21 @@ def change_of(view: CaseView, kind: str = "case", **extra: Any) -> Change:
 
 def deltas_factory() -> KpiDeltas:
     return defaultdict(int)  # type: ignore[return-value]
+
+
+def emit_many(uow: UnitOfWork, items: list[tuple[Any, str, datetime]]) -> None:
+    """``uow.emit`` for many events in one multi-row outbox insert (same rows, same order)."""
+    if not items:
+        return
+    outbox = outbox_table(sa.MetaData(schema=uow.schema))
+    rows = []
+    for payload, code, at in items:
+        env = new_envelope(payload, producer=uow.producer, jurisdiction_code=code,
+                           trace=current_trace_context(), occurred_at=at)  # fmt: skip
+        rows.append({
+            "event_id": env.id, "exchange": f"{uow.producer}.events", "routing_key": env.type,
+            "body": env.model_dump_json(),
+            "headers": {f"nameko.{k}": v for k, v in env.trace.items()},
+        })  # fmt: skip
+        uow.emitted.append(env)
+    uow.session.execute(outbox.insert(), rows)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.command.adapters.tables import case_view
 from services.command.domain import casefile as cf
@@ -33,6 +34,7 @@ from services.command.service_layer.fold import (
     append_log_bulk,
     change_of,
     deltas_factory,
+    emit_many,
     flush_kpis,
     ingest,
     level_of_view,
@@ -68,8 +70,10 @@ def _escalated_raw(view: CaseView, esc: Escalation, seq: int, note: str = "") ->
     return RawEvent(uuid.UUID(view.case_id), seq, cf.CASE_ESCALATED, esc.at, data, "escalate")
 
 
-def _emit_escalated(uow: UnitOfWork, view: CaseView, esc: Escalation, note: str = "") -> None:
-    uow.emit(
+def _escalated_event(
+    view: CaseView, esc: Escalation, note: str = ""
+) -> tuple[CaseEscalatedV1, str, datetime]:
+    return (
         CaseEscalatedV1(
             case_id=uuid.UUID(view.case_id),
             escalation_no=len(view.escalations) + 1,
@@ -81,9 +85,14 @@ def _emit_escalated(uow: UnitOfWork, view: CaseView, esc: Escalation, note: str 
             deadline=esc.deadline.due,
             at=esc.at,
         ),
-        jurisdiction_code=esc.jurisdiction_code,
-        occurred_at=esc.at,
+        esc.jurisdiction_code,
+        esc.at,
     )
+
+
+def _emit_escalated(uow: UnitOfWork, view: CaseView, esc: Escalation, note: str = "") -> None:
+    ev, code, at = _escalated_event(view, esc, note)
+    uow.emit(ev, jurisdiction_code=code, occurred_at=at)
 
 
 def sweep(
@@ -117,6 +126,7 @@ def sweep(
             log: list[RawEvent] = []
             audits: list[audit.AuditItem] = []
             updates: list[dict[str, Any]] = []
+            pending: list[tuple[CaseEscalatedV1, str, datetime]] = []
             for r in rows:
                 row = dict(r)
                 view = row_to_view(row)
@@ -155,7 +165,7 @@ def sweep(
                 values["b_case_id"] = cid
                 updates.append(values)
                 if esc is not None:
-                    _emit_escalated(uow, view, esc)
+                    pending.append(_escalated_event(view, esc))
                     audits.append(audit.AuditItem(
                         view.case_id, "system", "system", "escalate", esc.at,
                         {"level": view.level, "jurisdiction_code": view.jurisdiction_code},
@@ -173,15 +183,16 @@ def sweep(
                     totals["warned"] += 1
             append_log_bulk(s, log)
             if updates:
-                keys = set(updates[0])
-                for u in updates:  # same keys everywhere (view_to_row), for executemany
-                    assert set(u) == keys
-                stmt = (
-                    cv.update()
-                    .where(cv.c.case_id == sa.bindparam("b_case_id"))
-                    .values({k: sa.bindparam(k) for k in keys if k != "b_case_id"})
+                # one multi-row upsert (every row exists: it updates) instead of N UPDATEs
+                rows_in = [{**{k: v for k, v in u.items() if k != "b_case_id"},
+                            "case_id": u["b_case_id"]} for u in updates]  # fmt: skip
+                stmt = pg_insert(cv)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[cv.c.case_id],
+                    set_={k: stmt.excluded[k] for k in rows_in[0] if k != "case_id"},
                 )
-                s.execute(stmt, updates)
+                s.execute(stmt, rows_in)
+            emit_many(uow, pending)
             flush_kpis(s, deltas)
             audit.append(s, audits)
             uow.commit()
