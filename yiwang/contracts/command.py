@@ -61,6 +61,7 @@ class CaseListResponse(Payload):
     total: int
     page: int
     page_size: int
+    total_exact: bool = Field(default=True, description="false: at least ``total`` matches")
 
 
 class CaseFilter(Payload):

@@ -47,6 +47,7 @@ from yiwang.uow import UnitOfWork
 
 CONSUMER = "command.handle_case_event"
 CONSUMER_TRANSITIONED = "command.handle_case_transitioned"
+COUNT_CAP = 10_000
 Notify = Callable[[list[dict[str, Any]]], None]
 
 
@@ -205,8 +206,10 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
     where = sa.and_(*_conditions(req))
     cols = [cv.c[k] for k in ROW_FIELDS]
     with uow:
+        # counting stops at COUNT_CAP: a dashboard shows "10000+", not a scan of a district
+        capped = sa.select(sa.literal(1)).select_from(cv).where(where).limit(COUNT_CAP + 1)
         total = uow.session.execute(
-            sa.select(sa.func.count()).select_from(cv).where(where)
+            sa.select(sa.func.count()).select_from(capped.subquery())
         ).scalar_one()
         rows = (
             uow.session.execute(
@@ -220,7 +223,9 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
             .all()
         )
     items = [_row_out(r) for r in rows]
-    return {"items": items, "total": total, "page": req.page, "page_size": req.page_size}
+    exact = total <= COUNT_CAP
+    return {"items": items, "total": min(total, COUNT_CAP), "page": req.page,
+            "page_size": req.page_size, "total_exact": exact}  # fmt: skip
 
 
 def get_case(uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "") -> dict[str, Any]:
