@@ -84,12 +84,16 @@ class GridIndex:
             return []
         points, tree_idx = self._query(shapely.points(lo, la), "intersects")
         result = np.full(la.size, -1, dtype=np.intp)
-        if points.size:
+        if points.size and not bool(np.all(points[1:] > points[:-1])):
+            # Some point hit several grids (shared edge) or the output is unordered:
+            # keep the smallest grid index per point, as ``locate`` does.
             order = np.lexsort((tree_idx, points))
             points, tree_idx = points[order], tree_idx[order]
             first = np.ones(points.size, dtype=bool)
             first[1:] = points[1:] != points[:-1]
             result[points[first]] = tree_idx[first]
+        elif points.size:
+            result[points] = tree_idx
         out: list[str | None] = self._lookup[result].tolist()
         return out
 
