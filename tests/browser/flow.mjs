@@ -121,17 +121,20 @@ async function main() {
   await cit.click("[data-tab=mine]");
   await cit.click("text=登录后可评价");
   await signIn(cit, "demo_citizen");
+  await cit.waitForFunction(() => document.querySelector(".topbar .who")?.textContent && !document.querySelector("form input[name=password]"));
   await cit.click("[data-tab=report]");
   await cit.waitForSelector("#report-form");
   await cit.click("button[data-i18n=locate]");
   await cit.waitForFunction(() => /已定位/.test(document.querySelector("#where")?.textContent || ""));
+  await cit.waitForFunction(() => document.querySelectorAll("select[name=category] option").length > 1, null, { timeout: 10000 })
+    .catch(async () => result.notes.push(`categories: ${await cit.$eval("#yw-toast", (el) => el.textContent).catch(() => "no toast")}`));
   const options = await cit.$$eval("select[name=category] option", (os) => os.map((o) => o.value).filter(Boolean));
   if (!options.length && process.env.FLOW_CATEGORY_FALLBACK) {  // manual runs only, never in pytest
     await cit.$eval("select[name=category]", (s, v) => s.append(new Option(v, v)), process.env.FLOW_CATEGORY_FALLBACK);
     options.push(process.env.FLOW_CATEGORY_FALLBACK);
     result.notes.push("categories API missing: used FLOW_CATEGORY_FALLBACK");
   }
-  if (!options.length) throw new Error("no categories offered to the citizen (GET /api/v1/categories missing?)");
+  if (!options.length) throw new Error(`no categories offered to the citizen (GET /api/v1/categories): ${result.notes.join("; ")}`);
   await cit.selectOption("select[name=category]", options[0]);
   const marker = `浏览器测试 ${Date.now()}`;
   await cit.fill("textarea[name=description]", `<img src=x onerror="window.__xss=1">${marker} 小区门口垃圾堆积三天无人清理`);
@@ -144,7 +147,10 @@ async function main() {
   }
   await shot(cit, "02-citizen-form");
   await cit.click("#report-form button[type=submit]");
-  await cit.waitForSelector("#my-reports li[data-report-id]");
+  await cit.waitForSelector("#my-reports li[data-report-id]", { timeout: 30000 }).catch(async (e) => {
+    await shot(cit, "02b-citizen-submit-failed");
+    throw new Error(`report not filed: ${await cit.$eval("#yw-toast", (el) => el.textContent).catch(() => e.message)}`);
+  });
   result.steps.citizen_submitted = true;
   const reportId = await cit.$eval("#my-reports li[data-report-id]", (li) => li.dataset.reportId);
   const status = await waitFor(async () => {
@@ -197,7 +203,7 @@ async function main() {
     };
     const cur = async () => (await http("GET", `/api/v1/cases/${caseId}`, { token: await token("demo_community") })).data?.status;
     const plan = [["submitted", "demo_community", "accept"], ["accepted", "demo_community", "dispatch", { department: "urban_management" }],
-      ["dispatched", "demo_dept", "start"], ["in_progress", "demo_dept", "handle", { note: "已清理完毕" }]];
+      ["dispatched", "demo_dept", "start"], ["in_progress", "demo_dept", "handle", { feedback: "已清理完毕" }]];
     for (const [from, who, action, fields] of plan) {
       if ((await cur()) === from) await act(who, action, fields || {});
       await sleep(300);

@@ -95,8 +95,10 @@ function caseCard(c, actions) {
       const path = fill(EP.action, { case_id: c.case_id, action });
       let version = c.version;
       if (EP.caseDetail) { try { const d = await api.get(fill(EP.caseDetail, { case_id: c.case_id })); version = d.version ?? d.case?.version ?? version; } catch { /* use the list's */ } }
-      const fields = { note: note.value.trim() };
-      if (attachments.length) fields.attachments = attachments;
+      // each lifecycle action names its text field (petitions' case_action fields)
+      const textField = { handle: "feedback", fail_verification: "reason" }[action] || "note";
+      const fields = { [textField]: note.value.trim() || t(`act.${action}`) };
+      if (attachments.length && action !== "start") fields.attachments = attachments;
       const body = { action, expected_version: version, fields };
       await api.post(path, body);
       toast(t("act.done"));
