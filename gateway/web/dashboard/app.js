@@ -418,7 +418,7 @@ async function openCase(caseId) {
       h("h2", { text: caseTitle(c) }),
       h("div", {}, statusChip(i18n, c.status), c.overdue ? h("span", { class: "chip bad", text: t("kpi.overdue") }) : null,
         c.supervised ? h("span", { class: "chip", text: t("kpi.supervised") }) : null),
-      c.description && c.description !== c.title ? h("p", { text: c.description }) : null,
+      c.description && c.description !== "null" && c.description !== c.title ? h("p", { text: c.description }) : null,
       h("p", { class: "small muted", text: `${t(`source.${c.source}`)} · ${c.category} · ${t("case.grid")} ${unitName(c.grid_code)}${c.handler || c.department ? ` · ${t("case.handler")} ${c.handler || c.department}` : ""}${c.deadline ? ` · ${t("case.deadline")} ${fmtTime(c.deadline, i18n.lang)}` : ""}` }),
       media.length ? h("div", {}, h("h3", { text: t("case.photos") }), h("div", { class: "photos" }, media.map((u) => h("a", { href: u, target: "_blank", rel: "noopener" }, h("img", { src: u, alt: "", loading: "lazy" }))))) : null,
       actions, actionBox,

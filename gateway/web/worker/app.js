@@ -109,7 +109,7 @@ function caseCard(c, actions) {
     h("div", { class: "title", text: c.title || c.description || c.category }),
     h("div", {}, statusChip(i18n, c.status), c.overdue ? h("span", { class: "chip bad", text: "!" }) : null),
     h("div", { class: "meta", text: `${c.category} · ${gname(c.grid_code)} · ${fmtTime(c.created_at, i18n.lang)}${c.deadline ? ` → ${fmtTime(c.deadline, i18n.lang)}` : ""}` }),
-    c.description && c.description !== c.title ? h("div", { class: "small", text: c.description }) : null);
+    c.description && c.description !== "null" && c.description !== c.title ? h("div", { class: "small", text: c.description }) : null);
   if (EP.action && actions.length) {
     box.append(note, EP.media ? photos.el : null, h("div", { class: "row" }, actions.map(([a, cls]) =>
       h("button", { type: "button", class: cls, "data-i18n": `act.${a}`, dataset: { action: a }, onclick: () => act(a) }))));
