@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--grids", type=int, default=0, help="use only the first N grids (0 = all)")
-    p.add_argument("--rate", type=float, default=0.1, help="cases per grid per day")
+    p.add_argument("--rate", type=float, default=0.03, help="cases per grid per day")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--database-url", default="")
     args = p.parse_args(argv)
