@@ -432,7 +432,10 @@ def stored_kpis(factory: Callable[[], UnitOfWork]) -> dict[Any, dict[str, int]]:
     k = kpi_counters
     out: dict[Any, dict[str, int]] = {}
     with factory() as uow:
-        for code, dept, day, metric, value in uow.session.execute(sa.select(k)):
+        for code, dept, day, metric, value in uow.session.execute(
+            sa.select(k.c.code, k.c.department, k.c.day, k.c.metric, sa.func.sum(k.c.value))
+            .group_by(k.c.code, k.c.department, k.c.day, k.c.metric)
+        ):
             if value:
                 out.setdefault((code, dept, day), {})[metric] = int(value)
     return out

@@ -123,8 +123,12 @@ kpi_counters = sa.Table(
     sa.Column("department", sa.String(64), primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("metric", sa.String(100), primary_key=True),
+    # Hot keys (the city's counters of the day) are split over KPI_SHARDS rows so that
+    # concurrent event transactions do not queue on one row lock; readers sum the shards.
+    sa.Column("shard", sa.SmallInteger, primary_key=True, server_default="0"),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+KPI_SHARDS = 8
 
 departments = sa.Table(
     "departments",

@@ -15,6 +15,7 @@ same transaction.
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from services.command.adapters.tables import case_events, case_view, kpi_counters
+from services.command.adapters.tables import KPI_SHARDS, case_events, case_view, kpi_counters
 from services.command.domain import casefile as cf
 from services.command.domain.casefile import CaseEvent, CaseView, EscalationEntry
 from services.command.domain.kpi import CaseMemo, KpiBook
@@ -440,8 +441,9 @@ def kpi_apply(
 def flush_kpis(session: Session, deltas: KpiDeltas) -> None:
     if not deltas:
         return
+    shard = random.randrange(KPI_SHARDS)  # spread hot keys; sorted keys: no deadlocks
     rows = [
-        {"code": c, "department": d, "day": day, "metric": m, "value": v}
+        {"code": c, "department": d, "day": day, "metric": m, "shard": shard, "value": v}
         for (c, d, day, m), v in sorted(deltas.items())
     ]
     stmt = pg_insert(kpi_counters)
@@ -451,6 +453,7 @@ def flush_kpis(session: Session, deltas: KpiDeltas) -> None:
             kpi_counters.c.department,
             kpi_counters.c.day,
             kpi_counters.c.metric,
+            kpi_counters.c.shard,
         ],
         set_={"value": kpi_counters.c.value + stmt.excluded.value},
     )

@@ -61,8 +61,8 @@ def kpi_series(uow: UnitOfWork, code: str, dept: str, a: date, b: date) -> dict[
             sa.select(k.c.day, k.c.metric, k.c.value).where(_range(code, dept, a, b))
         ).all()
     by_day: dict[date, dict[str, int]] = defaultdict(dict)
-    for day, m, v in rows:
-        by_day[day][m] = int(v)
+    for day, m, v in rows:  # several shards per key: sum them
+        by_day[day][m] = by_day[day].get(m, 0) + int(v)
     days = []
     d = a
     while d <= b:
@@ -139,7 +139,8 @@ def evaluate_warnings(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
                 k.c.metric.startswith("category:"),
             )
         ):  # fmt: skip
-            daily[(code, metric[len("category:") :])][day] = int(value)
+            per_day = daily[(code, metric[len("category:") :])]
+            per_day[day] = per_day.get(day, 0) + int(value)  # sum the shards
         overdue: dict[str, dict[date, int]] = defaultdict(dict)
         for dept, day, value in s.execute(
             sa.select(k.c.department, k.c.day, sa.func.sum(k.c.value)).where(
