@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 from services.petitions.adapters.tables import case_followers, case_reports, cases
 from services.petitions.domain.case import Case
 from services.petitions.domain.common import version_conflict
-from services.petitions.domain.duplicates import INDEX_PRECISION, Candidate, geohash
+from services.petitions.domain.duplicates import (
+    INDEX_PRECISION,
+    Candidate,
+    candidate_cells,
+    geohash,
+)
 from services.petitions.domain.lifecycle import OPEN
 from yiwang.errors import NotFound
 
@@ -120,6 +125,9 @@ def link_report(
     )  # fmt: skip
 
 
+DUPLICATE_LOCK_RADIUS_M = 60.0  # above the 50 m duplicate radius
+
+
 def duplicate_candidates(
     s: Session, category: str, cells: Iterable[str], since: datetime
 ) -> list[Candidate]:
@@ -137,9 +145,15 @@ def duplicate_candidates(
 
 
 def lock_duplicate_bucket(s: Session, category: str, lat: float, lon: float) -> None:
-    """Serialise duplicate checks of one category in one ~5 km cell (transaction lock)."""
-    key = f"petitions:dup:{category}:{geohash(lat, lon, 5)}"
-    s.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+    """Serialise duplicate checks of one category around one spot (transaction locks).
+
+    One lock per ~1.2 km x 0.6 km geohash cell that the duplicate radius touches, taken in
+    sorted order (no deadlocks): two reports that could be duplicates of each other always
+    share a cell, while reports far apart never wait for each other.
+    """
+    for cell in sorted(candidate_cells(lat, lon, DUPLICATE_LOCK_RADIUS_M, precision=6)):
+        key = f"petitions:dup:{category}:{cell}"
+        s.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
 def due_ids(s: Session, column: str, before: datetime, limit: int = 200) -> list[uuid.UUID]:
