@@ -15,7 +15,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from services.petitions.service_layer import cases, catalogue, intake, sweeps
+from services.petitions.service_layer import agency, cases, catalogue, intake, open311, sweeps
 from yiwang.clock import Clock, SystemClock
 from yiwang.contracts import Envelope
 from yiwang.contracts import petitions as c
@@ -149,6 +149,44 @@ class PetitionsService:
     @contract_rpc("petitions")
     def deactivate_category(self, request: c.DeactivateCategoryRequest) -> Any:
         return catalogue.deactivate_category(self.uow(), request, self.clock.now())
+
+    # --- Open311 GeoReport v2 -------------------------------------------------------------
+    @contract_rpc("petitions")
+    def open311_services(self, request: c.Open311ServicesRequest) -> Any:
+        return open311.services(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def open311_service_definition(self, request: c.Open311DefinitionRequest) -> Any:
+        return open311.service_definition(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def parse_open311_form(self, request: c.ParseOpen311FormRequest) -> Any:
+        return open311.parse_form(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def query_open311(self, request: c.QueryOpen311Request) -> Any:
+        return open311.query(self.uow(), request, self.clock.now())
+
+    # --- agency applications (微代办) --------------------------------------------------------
+    @contract_rpc("petitions")
+    def agency_catalogue(self, request: c.AgencyCatalogueRequest) -> Any:
+        return agency.catalogue(request)
+
+    @contract_rpc("petitions")
+    def agency_apply(self, request: c.AgencyApplyRequest) -> Any:
+        return agency.apply(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def agency_action(self, request: c.AgencyActionRequest) -> Any:
+        return agency.act(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def get_agency_application(self, request: c.GetAgencyApplicationRequest) -> Any:
+        return agency.get(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def list_agency_applications(self, request: c.ListAgencyApplicationsRequest) -> Any:
+        return agency.list_applications(self.uow(), request)
 
     # --- housekeeping ---------------------------------------------------------------------
     def _publish(self) -> Any:

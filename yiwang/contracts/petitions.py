@@ -341,6 +341,180 @@ class RunSweepsRequest(Payload):
     """Run the housekeeping sweeps now (the timer runs them every minute)."""
 
 
+# --- Open311 GeoReport v2 (documents rendered by services.petitions.domain.open311) --------
+
+
+class Open311Documents(Payload):
+    """A list of Open311 documents (services, or service requests) as JSON-native dicts."""
+
+    items: list[dict[str, Any]]
+
+
+@rpc_contract("petitions", "open311_services", Open311Documents)
+class Open311ServicesRequest(Payload):
+    lang: str = Field(default="zh", pattern=r"^(zh|en)$")
+
+
+class Open311Definition(Payload):
+    service_code: str
+    attributes: list[dict[str, Any]]
+
+
+@rpc_contract("petitions", "open311_service_definition", Open311Definition)
+class Open311DefinitionRequest(Payload):
+    """404 ``invalid_service_code`` for a code that is not offered through Open311."""
+
+    service_code: str = Field(min_length=1, max_length=130)
+    lang: str = Field(default="zh", pattern=r"^(zh|en)$")
+
+
+class Open311Submission(Payload):
+    """A validated POST requests form (contact fields included: never echoed publicly)."""
+
+    service_code: str
+    lat: float | None = None
+    lon: float | None = None
+    address_string: str | None = None
+    address_id: str | None = None
+    description: str
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    media_url: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+    jurisdiction_id: str | None = None
+
+
+@rpc_contract("petitions", "parse_open311_form", Open311Submission)
+class ParseOpen311FormRequest(Payload):
+    """Validate a form-encoded POST requests body against the catalogue (400 on refusal)."""
+
+    fields: list[tuple[str, str]] = Field(max_length=500)
+    jurisdiction_id: str | None = Field(default=None, max_length=64)
+
+
+@rpc_contract("petitions", "query_open311", Open311Documents)
+class QueryOpen311Request(Payload):
+    """GET requests: ``params`` are the query's filters (service_request_id, service_code,
+    start_date, end_date, status, jurisdiction_id); answers public cases of public
+    categories as service requests, newest first, at most 1000, last 90 days by default."""
+
+    params: dict[str, str] = Field(default_factory=dict)
+    jurisdiction_id: str | None = Field(default=None, max_length=64)
+    lang: str = Field(default="zh", pattern=r"^(zh|en)$")
+    media_base: str = Field(default="", max_length=300)
+
+
+# --- agency applications (微代办) ----------------------------------------------------------
+
+
+class AgencyMaterial(Payload):
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class AgencyItemOut(Payload):
+    code: str
+    name_zh: str
+    name_en: str
+    domain: str
+    level: str
+    department: str
+    sla_class: str
+    time_limit_working_days: int
+    required: list[AgencyMaterial]
+    optional: list[AgencyMaterial] = Field(default_factory=list)
+
+
+class AgencyItemList(Payload):
+    items: list[AgencyItemOut]
+
+
+@rpc_contract("petitions", "agency_catalogue", AgencyItemList)
+class AgencyCatalogueRequest(Payload):
+    """The service items a community worker handles for residents (seed 002: 44 items)."""
+
+    domain: str | None = Field(default=None, max_length=40)
+
+
+class AgencyApplicationView(Payload):
+    application_id: uuid.UUID
+    version: int
+    status: str
+    item: AgencyItemOut
+    community_code: str
+    applicant_id: str
+    materials: dict[str, list[str]] = Field(default_factory=dict)
+    appointment_at: datetime | None = None
+    created_at: datetime
+    accepted_at: datetime | None = None
+    due_at: datetime | None = None
+    result: str | None = None
+    closed_at: datetime | None = None
+    on_time: bool | None = None
+    returned_materials: list[str] = Field(default_factory=list)
+    allowed_actions: list[str] = Field(default_factory=list)
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@rpc_contract("petitions", "agency_apply", AgencyApplicationView)
+class AgencyApplyRequest(Payload):
+    """A resident applies: every required material online, or an appointment (then the
+    materials come along to the community office). Opens a case of source ``agency``."""
+
+    actor: CaseActor
+    item_code: str = Field(min_length=1, max_length=64)
+    community_code: str = Field(pattern=r"^[0-9]{12}$")
+    materials: dict[str, list[str]] = Field(default_factory=dict)
+    appointment_at: datetime | None = None
+    application_id: uuid.UUID | None = Field(
+        default=None, description="client-chosen id: a retried apply answers the same"
+    )
+
+
+@rpc_contract("petitions", "agency_action", AgencyApplicationView)
+class AgencyActionRequest(Payload):
+    """accept, return_materials (fields: materials, note), resubmit (fields: materials),
+    handle (note), feed_back (result, attachments), close, reject (reason), withdraw."""
+
+    application_id: uuid.UUID
+    action: str = Field(min_length=1, max_length=40)
+    actor: CaseActor
+    expected_version: int = Field(ge=1)
+    fields: dict[str, Any] = Field(default_factory=dict)
+    jurisdiction_prefix: str = Field(default="", pattern=r"^[0-9]{0,18}$")
+
+
+@rpc_contract("petitions", "get_agency_application", AgencyApplicationView)
+class GetAgencyApplicationRequest(Payload):
+    application_id: uuid.UUID
+    viewer_id: str = Field(min_length=1, max_length=64)
+    viewer_role: str = Field(max_length=32)
+    jurisdiction_prefix: str = Field(default="", pattern=r"^[0-9]{0,18}$")
+
+
+class AgencyApplicationList(Payload):
+    items: list[AgencyApplicationView]
+    total: int
+    page: int
+    page_size: int
+
+
+@rpc_contract("petitions", "list_agency_applications", AgencyApplicationList)
+class ListAgencyApplicationsRequest(Payload):
+    """A resident's own applications (``account_id``), or a unit's queue (``prefix``)."""
+
+    account_id: str | None = Field(default=None, max_length=64)
+    prefix: str = Field(default="", pattern=r"^[0-9]{0,18}$")
+    status: str | None = Field(default=None, max_length=32)
+    page: int = Field(default=1, ge=1, le=10000)
+    page_size: int = Field(default=20, ge=1, le=100)
+
+
 SUBSCRIPTIONS = [
     Subscription("gateway", "report.submitted", "petitions", "handle_report_submitted"),
     # from the command centre: routing decisions and escalations become case steps

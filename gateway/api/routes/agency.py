@@ -1,0 +1,131 @@
+"""Agency applications (微代办): the catalogue of service items, applying (materials online or
+an appointment), and the community worker's accept → handle → feed back → close. The
+petitions service decides which step each role may take (409 with the allowed steps)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.deps import RpcDep
+from gateway.security import Principal, optional_principal, require
+from yiwang.errors import ValidationFailed
+
+router = APIRouter(prefix="/api/v1/agency", tags=["agency"])
+
+HANDLERS = {"community_staff", "street_staff", "district_staff"}
+POLICY = {
+    "agency.apply": {"citizen"},
+    "agency.mine": {"citizen"},
+    "agency.read": {"citizen", *HANDLERS, "city_staff", "leader"},
+    "agency.queue": {*HANDLERS, "city_staff", "leader", "admin"},
+    "agency.act": {"citizen", *HANDLERS},
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApplyIn(_In):
+    item_code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    community_code: str = Field(pattern=r"^[0-9]{12}$")
+    materials: dict[str, list[str]] = Field(default_factory=dict)
+    appointment_at: datetime | None = None
+    application_id: uuid.UUID | None = None
+
+
+class ActionIn(_In):
+    action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
+    expected_version: int = Field(ge=1)
+    fields: dict[str, Any] = Field(default_factory=dict)
+
+
+def _actor(who: Principal) -> dict[str, Any]:
+    a = who.actor()
+    return {"id": str(a["id"])[:64], "role": a["role"], "name": str(a.get("name") or "")[:100]}
+
+
+def _prefix(who: Principal) -> str:
+    return "" if who.role == "citizen" else who.jurisdiction_code
+
+
+@router.get("/items", summary="The service items handled for residents, with their materials")
+async def items(
+    rpc: RpcDep,
+    who: Annotated[Principal | None, Depends(optional_principal)] = None,
+    domain: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
+) -> dict[str, Any]:
+    return await rpc.call("petitions", "agency_catalogue", domain=domain)
+
+
+@router.post("/applications", status_code=201,
+             summary="Apply: all required materials online, or book an appointment")  # fmt: skip
+async def apply(
+    body: ApplyIn, rpc: RpcDep, who: Annotated[Principal, Depends(require("agency.apply"))]
+) -> dict[str, Any]:
+    who.check_jurisdiction(body.community_code)
+    unit = await rpc.call("grids", "get_unit", code=body.community_code)
+    if unit.get("level") != "community" or unit.get("retired"):
+        raise ValidationFailed("not_a_community", f"{body.community_code} is not a community",
+                               f"{body.community_code}不是社区")  # fmt: skip
+    return await rpc.call(
+        "petitions", "agency_apply", actor=_actor(who), item_code=body.item_code,
+        community_code=body.community_code, materials=body.materials,
+        appointment_at=body.appointment_at.isoformat() if body.appointment_at else None,
+        application_id=str(body.application_id) if body.application_id else None,
+    )  # fmt: skip
+
+
+@router.get("/applications/mine", summary="My agency applications")
+async def mine(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("agency.mine"))],
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    return await rpc.call("petitions", "list_agency_applications", account_id=who.account_id,
+                          page=page, page_size=page_size)  # fmt: skip
+
+
+@router.get("/applications", summary="The applications of a unit (staff queue)")
+async def queue(
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("agency.queue"))],
+    jurisdiction: Annotated[str, Query(pattern=r"^[0-9]{0,18}$")] = "",
+    status: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+    page: Annotated[int, Query(ge=1, le=10000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    prefix = who.jurisdiction_prefix(jurisdiction)
+    return await rpc.call("petitions", "list_agency_applications", prefix=prefix, status=status,
+                          page=page, page_size=page_size)  # fmt: skip
+
+
+@router.get("/applications/{application_id}", summary="One application with its steps")
+async def detail(
+    application_id: uuid.UUID, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("agency.read"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call("petitions", "get_agency_application",
+                          application_id=str(application_id), viewer_id=who.account_id[:64],
+                          viewer_role=who.role, jurisdiction_prefix=_prefix(who))  # fmt: skip
+
+
+@router.post(
+    "/applications/{application_id}/actions",
+    summary="accept, return_materials, resubmit, handle, feed_back, close, reject, withdraw",
+)
+async def act(
+    application_id: uuid.UUID, body: ActionIn, rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("agency.act"))],
+) -> dict[str, Any]:  # fmt: skip
+    return await rpc.call(
+        "petitions", "agency_action", application_id=str(application_id), action=body.action,
+        actor=_actor(who), expected_version=body.expected_version, fields=body.fields,
+        jurisdiction_prefix=_prefix(who),
+    )  # fmt: skip

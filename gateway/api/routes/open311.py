@@ -1,0 +1,274 @@
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) at ``/open311/v2/``.
+
+Every resource comes as ``.json`` or ``.xml``; errors use the spec's shapes (a JSON array of
+``{code, description}`` / ``<errors><error>``) with HTTP 400, 403 (bad ``api_key``) or 404.
+``POST requests`` (form-encoded, ``api_key`` in the form or ``X-API-Key``) goes through the
+same intake as ``POST /api/v1/reports``: located through grids, published durably as
+``report.submitted`` with source ``open311``; it answers a ``token`` (the report id), which
+``tokens/{token}`` turns into the ``service_request_id`` once the case exists.
+
+These routes are public (reading needs no key, as in the spec); the key is checked here
+against the action ``open311.requests.create`` (the demo key grants ``open311.*``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from gateway.deps import PublisherDep, RpcDep
+from gateway.security.authn import Authenticator
+from gateway.security.policy import Policy, authenticator
+from services.petitions.domain import open311 as o311
+from yiwang.contracts.base import Contact
+from yiwang.contracts.gateway import ReportSubmittedV1
+from yiwang.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from yiwang.logging import get_logger
+from yiwang.rpc_client import RemoteError
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+BASE = "/open311/v2"
+CREATE = "open311.requests.create"
+POLICY = {CREATE: {"system"}}  # only service API keys post Open311 requests
+PUBLIC_ROUTES = {
+    f"GET {BASE}/discovery.{{fmt}}",
+    f"GET {BASE}/services.{{fmt}}",
+    f"GET {BASE}/services/{{service_code}}.{{fmt}}",
+    f"GET {BASE}/requests.{{fmt}}",
+    f"POST {BASE}/requests.{{fmt}}",
+    f"GET {BASE}/requests/{{service_request_id}}.{{fmt}}",
+    f"GET {BASE}/tokens/{{token}}.{{fmt}}",
+}
+JURISDICTION_ID = os.environ.get("YIWANG_OPEN311_JURISDICTION_ID", "3299")
+CONTACT = os.environ.get("YIWANG_OPEN311_CONTACT", "12345 市民服务热线 / open311@yiwang.example")
+CHANGESET = datetime(2026, 3, 1, tzinfo=UTC)
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+MAX_MEDIA_URL = 300  # a case attachment reference
+
+
+def _lang(request: Request) -> str:
+    asked = request.query_params.get("locale") or request.headers.get("accept-language", "")
+    return "en" if asked.lower().startswith("en") else "zh"
+
+
+def _fmt(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise NotFound("unknown_format", f"format '{fmt}' is not supported (json, xml)",
+                       f"不支持的格式“{fmt}”（json、xml）")  # fmt: skip
+    return fmt
+
+
+def document(fmt: str, root: str, payload: Any, status: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(o311.to_xml(root, payload), status_code=status, media_type=FORMATS["xml"])
+    return JSONResponse(payload, status_code=status, media_type=FORMATS["json"])
+
+
+def errors(fmt: str, error: DomainError) -> Response:
+    status = o311.http_status(error)
+    fmt = fmt if fmt in FORMATS else "json"
+    return document(fmt, "errors", o311.errors_payload(error), status)
+
+
+async def _answer(fmt: str, build: Callable[[str], Awaitable[Response]]) -> Response:
+    """Run ``build`` for a known format; any refusal becomes the spec's error document."""
+    try:
+        return await build(_fmt(fmt))
+    except DomainError as e:
+        return errors(fmt, e)
+    except RemoteError as e:
+        log.error("open311_remote_error", exc_type=e.exc_type, value=e.value[:300])
+        return errors(fmt, DomainError("upstream_error", "A service failed to answer",
+                                       "后台服务处理失败", status=500))  # fmt: skip
+
+
+def _single(params: Any) -> dict[str, str]:
+    return {k: v for k, v in params.items()}
+
+
+# --- discovery and services -------------------------------------------------------------
+
+
+@router.get("/discovery.{fmt}", summary="Open311 service discovery")
+async def discovery(fmt: str, request: Request) -> Response:
+    async def build(f: str) -> Response:
+        base = str(request.base_url).rstrip("/") + BASE
+        doc = o311.discovery(base_url=base, contact=CONTACT,
+                             key_service=str(request.base_url).rstrip("/") + "/",
+                             changeset=CHANGESET)  # fmt: skip
+        return document(f, "discovery", doc)
+
+    return await _answer(fmt, build)
+
+
+@router.get("/services.{fmt}", summary="Open311 service list (the categories offered)")
+async def services(fmt: str, request: Request, rpc: RpcDep) -> Response:
+    async def build(f: str) -> Response:
+        _check_jurisdiction(request)
+        out = await rpc.call("petitions", "open311_services", lang=_lang(request))
+        return document(f, "services", out["items"])
+
+    return await _answer(fmt, build)
+
+
+@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
+async def service_definition(
+    service_code: str, fmt: str, request: Request, rpc: RpcDep
+) -> Response:
+    async def build(f: str) -> Response:
+        _check_jurisdiction(request)
+        out = await rpc.call("petitions", "open311_service_definition",
+                             service_code=service_code[:130], lang=_lang(request))  # fmt: skip
+        return document(f, "service_definition", out)
+
+    return await _answer(fmt, build)
+
+
+def _check_jurisdiction(request: Request) -> None:
+    jid = request.query_params.get("jurisdiction_id")
+    if jid and jid != JURISDICTION_ID:
+        raise ValidationFailed("invalid_jurisdiction_id", f"jurisdiction_id '{jid[:64]}' is not served here",
+                               f"本平台不服务于jurisdiction_id“{jid[:64]}”", status=400)  # fmt: skip
+
+
+# --- service requests -------------------------------------------------------------------
+
+
+@router.get("/requests.{fmt}", summary="Open311 service requests (filters; 90 days, ≤ 1000)")
+async def list_requests(fmt: str, request: Request, rpc: RpcDep) -> Response:
+    async def build(f: str) -> Response:
+        out = await rpc.call(
+            "petitions", "query_open311", params=_single(request.query_params),
+            jurisdiction_id=JURISDICTION_ID, lang=_lang(request),
+            media_base=str(request.base_url).rstrip("/"),
+        )  # fmt: skip
+        return document(f, "service_requests", out["items"])
+
+    return await _answer(fmt, build)
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="One Open311 service request")
+async def get_request(service_request_id: str, fmt: str, request: Request, rpc: RpcDep) -> Response:
+    async def build(f: str) -> Response:
+        _check_jurisdiction(request)
+        out = await rpc.call(
+            "petitions", "query_open311", params={"service_request_id": service_request_id[:64]},
+            jurisdiction_id=JURISDICTION_ID, lang=_lang(request),
+            media_base=str(request.base_url).rstrip("/"),
+        )  # fmt: skip
+        if not out["items"]:
+            raise NotFound("service_request_not_found",
+                           f"service_request_id '{service_request_id[:64]}' not found",
+                           f"未找到service_request_id“{service_request_id[:64]}”")  # fmt: skip
+        return document(f, "service_requests", out["items"][:1])
+
+    return await _answer(fmt, build)
+
+
+@router.get("/tokens/{token}.{fmt}", summary="The service request id of a token")
+async def get_token(token: str, fmt: str, request: Request, rpc: RpcDep) -> Response:
+    async def build(f: str) -> Response:
+        _check_jurisdiction(request)
+        try:
+            report_id = uuid.UUID(token)
+        except ValueError:
+            raise NotFound("invalid_token", f"token '{token[:64]}' not found",
+                           f"未找到token“{token[:64]}”") from None  # fmt: skip
+        status = await rpc.call("petitions", "get_report_status", report_id=str(report_id))
+        case_id = status.get("case_id")
+        return document(f, "service_requests",
+                        o311.token_response(str(report_id), str(case_id) if case_id else None))  # fmt: skip
+
+    return await _answer(fmt, build)
+
+
+async def _api_key(request: Request, fields: list[tuple[str, str]]) -> None:
+    key = next((v for k, v in fields if k == "api_key"), None)
+    key = key or request.query_params.get("api_key") or request.headers.get("x-api-key")
+    if not key:
+        raise Forbidden("invalid_api_key", "api_key is required", "缺少api_key")
+    auth: Authenticator = authenticator(request)
+    try:
+        principal = await auth.from_api_key(key.strip())
+    except DomainError:
+        raise Forbidden("invalid_api_key", "Invalid api_key", "无效的api_key") from None
+    policy: Policy = request.app.state.policy
+    if not policy.allows(principal, CREATE):
+        raise Forbidden("invalid_api_key", "This api_key may not post service requests",
+                        "此api_key无权提交服务请求")  # fmt: skip
+    request.scope.setdefault("yiwang", {})["principal"] = principal
+
+
+async def _locate(rpc: Any, sub: dict[str, Any]) -> tuple[float, float, str]:
+    """lat/long, else the building of ``address_id`` (its unified 18-digit code)."""
+    lat, lon = sub.get("lat"), sub.get("lon")
+    if lat is None or lon is None:
+        aid = sub.get("address_id") or ""
+        if not (aid.isdigit() and len(aid) == 18):
+            raise ValidationFailed(
+                "address_not_located",
+                "address_string alone cannot be located here: send lat/long or address_id "
+                "(an 18-digit building code)",
+                "仅凭address_string无法定位：请提供lat/long或address_id（18位楼栋编码）", status=400,
+            )  # fmt: skip
+        found = await rpc.call("grids", "list_buildings", grid_code=aid[:15])
+        building = next((b for b in found.get("buildings", []) if b["code"] == aid), None)
+        if building is None or building.get("lat") is None or building.get("lon") is None:
+            raise ValidationFailed("invalid_address_id", f"address_id '{aid}' not found",
+                                   f"未找到address_id“{aid}”", status=400)  # fmt: skip
+        lat, lon = building["lat"], building["lon"]
+        sub["address_string"] = sub.get("address_string") or building.get("address")
+    located = await rpc.call("grids", "locate", lat=lat, lon=lon)
+    if not located["inside"]:
+        raise ValidationFailed("outside_jurisdiction",
+                               f"The location ({lat}, {lon}) is outside every grid of this city.",
+                               f"位置（{lat}, {lon}）不在本市任何网格内。", status=400)  # fmt: skip
+    return float(lat), float(lon), str(located["grid_code"])
+
+
+@router.post("/requests.{fmt}", summary="Create an Open311 service request (answers a token)")
+async def post_request(
+    fmt: str, request: Request, rpc: RpcDep, publisher: PublisherDep
+) -> Response:
+    async def build(f: str) -> Response:
+        form = await request.form()
+        fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        await _api_key(request, fields)
+        sub = await rpc.call("petitions", "parse_open311_form",
+                             fields=[[k, v] for k, v in fields if k != "api_key"],
+                             jurisdiction_id=JURISDICTION_ID)  # fmt: skip
+        media = sub.get("media_url")
+        if media and len(media) > MAX_MEDIA_URL:
+            raise ValidationFailed("media_url_too_long", f"media_url is longer than {MAX_MEDIA_URL} characters",
+                                   f"media_url超过{MAX_MEDIA_URL}个字符", status=400)  # fmt: skip
+        lat, lon, grid = await _locate(rpc, sub)
+        name = " ".join(p for p in (sub.get("first_name"), sub.get("last_name")) if p) or None
+        contact = None
+        if name or sub.get("phone") or sub.get("email"):
+            contact = Contact(name=name[:50] if name else None, phone=sub.get("phone"),
+                              email=sub.get("email"))  # fmt: skip
+        attributes = dict(sub.get("attributes") or {})
+        report_id = uuid.uuid4()
+        payload = ReportSubmittedV1(
+            report_id=report_id, source="open311", category=sub["service_code"],
+            description=sub["description"], lat=lat, lon=lon, grid_code=grid,
+            address=(sub.get("address_string") or None), attributes=attributes,
+            media=[media] if media else [], contact=contact, anonymous=contact is None,
+            account_id=None, submitted_at=datetime.now(UTC),
+        )  # fmt: skip
+        await publisher.publish(payload, jurisdiction_code=grid)
+        notice = "已受理，处理进度可凭token查询" if _lang(request) == "zh" else (
+            "Accepted; follow it with the token")  # fmt: skip
+        return document(f, "service_requests",
+                        o311.post_response(token=str(report_id), service_notice=notice,
+                                           account_id=sub.get("account_id")))  # fmt: skip
+
+    return await _answer(fmt, build)
