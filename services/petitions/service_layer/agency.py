@@ -33,6 +33,7 @@ from services.petitions.domain.sla import expected_datetime, sla_class
 from services.petitions.service_layer.common import level
 from yiwang.contracts.petitions import (
     AgencyActionRequest,
+    AgencyApplicationView,
     AgencyApplyRequest,
     AgencyCatalogueRequest,
     CaseActor,
@@ -136,7 +137,7 @@ def view(app: AgencyApplication) -> dict[str, Any]:
     d.pop("item_code")
     d.update(item=item_out(app.item), on_time=app.on_time(),
              allowed_actions=app.allowed_actions())  # fmt: skip
-    return d
+    return AgencyApplicationView.model_validate(d).model_dump(mode="json")
 
 
 # --- persistence and events ----------------------------------------------------------------
