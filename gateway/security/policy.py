@@ -100,6 +100,17 @@ def collect_policy(modules: Iterable[ModuleType]) -> dict[str, frozenset[str]]:
     return merged
 
 
+def collect_public(modules: Iterable[ModuleType]) -> set[tuple[str, str]]:
+    """Routes a module declares open to anyone: ``PUBLIC_ROUTES = {"GET /api/v1/x/{id}"}``
+    (for routes that neither ``require`` an action nor take ``optional_principal``)."""
+    out: set[tuple[str, str]] = set()
+    for module in modules:
+        for entry in getattr(module, "PUBLIC_ROUTES", ()):
+            method, _, path = entry.partition(" ")
+            out.add((method.upper(), path.strip()))
+    return out
+
+
 def route_modules(package: str = "gateway.api.routes") -> list[ModuleType]:
     pkg = importlib.import_module(package)
     return [
