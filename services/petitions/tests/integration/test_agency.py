@@ -6,13 +6,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from nameko.testing.services import worker_factory
 
+from gateway import problems
+from gateway.api.routes import agency as agency_routes
+from gateway.security import Principal, install
+from services.petitions.service import PetitionsService
 from services.petitions.service_layer import agency
 from services.petitions.tests.integration.conftest import COMMUNITY, STAFF, STREET, World
+from services.petitions.tests.integration.test_gateway_routes import DirectRpc
 from yiwang.clock import SHANGHAI
+from yiwang.config import Settings
 from yiwang.contracts.petitions import (
     AgencyActionRequest,
     AgencyApplyRequest,
@@ -216,3 +226,92 @@ def test_late_close_is_not_on_time(world: World) -> None:
     app = act(world, app, "feed_back", result="已办结")
     app = act(world, app, "close")
     assert app["on_time"] is False
+
+
+# --- the gateway routes over the real service ---------------------------------------------
+
+
+class _Rpc(DirectRpc):
+    """petitions for real; grids answers that COMMUNITY is a community."""
+
+    async def call(self, service: str, method: str, **kwargs: Any) -> Any:
+        if service == "grids":
+            code = kwargs["code"]
+            level = "community" if len(code) == 12 else "grid"
+            return {"code": code, "name": "测试社区", "level": level, "retired": False}
+        return await super().call(service, method, **kwargs)
+
+
+AS = {
+    "resident": Principal(RESIDENT.id, "citizen", "王阿姨", ""),
+    "other": Principal(OTHER.id, "citizen", "路人", ""),
+    "staff": Principal("staff-1", "community_staff", "社区张", COMMUNITY),
+    "far_staff": Principal("staff-2", "community_staff", "邻社区", "320102001002"),
+    "handler": Principal("h-1", "department_handler", "城管李", ""),
+}
+
+
+@pytest.fixture()
+def client(world: World) -> Any:
+    svc = worker_factory(PetitionsService, uow=world.uow,
+                         redis=SimpleNamespace(client=None, prefix="t:"))  # fmt: skip
+    svc.clock = world.clock
+    app = FastAPI()
+    app.include_router(agency_routes.router)
+    problems.install(app)
+    install(app, [agency_routes])
+    app.state.resources = SimpleNamespace(rpc=_Rpc(svc), settings=Settings(), engine=None,
+                                          redis=None)  # fmt: skip
+
+    @app.middleware("http")
+    async def as_principal(request: Request, call_next: Any) -> Any:
+        who = request.headers.get("x-test-as")
+        if who:
+            request.scope.setdefault("yiwang", {})["principal"] = AS[who]
+        return await call_next(request)
+
+    with TestClient(app) as c:
+        yield c
+
+
+def test_http_apply_and_handle_through_the_routes(client: TestClient, world: World) -> None:
+    items = client.get("/api/v1/agency/items").json()["items"]
+    assert len(items) == 44
+    body = {"item_code": "senior_card", "community_code": COMMUNITY, "materials": SENIOR_CARD}
+    r = client.post("/api/v1/agency/applications", json=body, headers={"x-test-as": "resident"})
+    assert r.status_code == 201, r.text
+    app = r.json()
+    url = f"/api/v1/agency/applications/{app['application_id']}"
+    # the wrong people
+    assert client.post("/api/v1/agency/applications", json=body,
+                       headers={"x-test-as": "staff"}).status_code == 403  # fmt: skip
+    assert client.get(url, headers={"x-test-as": "other"}).status_code == 403
+    assert client.get(url, headers={"x-test-as": "far_staff"}).json()["code"] == (
+        "outside_jurisdiction")  # fmt: skip
+    r = client.post(f"{url}/actions", headers={"x-test-as": "handler"},
+                    json={"action": "accept", "expected_version": 1})  # fmt: skip
+    assert r.status_code == 403 and r.json()["code"] == "role_not_allowed"
+    bad = {**body, "community_code": COMMUNITY + "001"}
+    assert client.post("/api/v1/agency/applications", json=bad,
+                       headers={"x-test-as": "resident"}).status_code == 422  # fmt: skip
+    # the community worker's steps
+    version = 1
+    for action, fields in (("accept", {}), ("handle", {"note": "代办中"}),
+                           ("feed_back", {"result": "已办好"}), ("close", {})):  # fmt: skip
+        world.clock.advance(minutes=20)
+        r = client.post(f"{url}/actions", headers={"x-test-as": "staff"},
+                        json={"action": action, "expected_version": version, "fields": fields})  # fmt: skip
+        assert r.status_code == 200, r.text
+        version = r.json()["version"]
+    r = client.post(f"{url}/actions", headers={"x-test-as": "staff"},
+                    json={"action": "close", "expected_version": version})  # fmt: skip
+    assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
+    assert client.get(url, headers={"x-test-as": "resident"}).json()["status"] == "closed"
+    mine = client.get("/api/v1/agency/applications/mine", headers={"x-test-as": "resident"})
+    assert mine.json()["total"] == 1
+    queue = client.get("/api/v1/agency/applications", headers={"x-test-as": "staff"},
+                       params={"status": "closed"})  # fmt: skip
+    assert queue.json()["total"] == 1
+    far = client.get("/api/v1/agency/applications", headers={"x-test-as": "far_staff"},
+                     params={"jurisdiction": COMMUNITY})  # fmt: skip
+    assert far.status_code == 403 and far.json()["code"] == "outside_jurisdiction"
