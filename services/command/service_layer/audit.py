@@ -6,7 +6,6 @@ hashed exactly like ``domain.audit.AuditLog.append`` and verified with ``verify_
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +32,18 @@ class AuditItem:
     after: Mapping[str, Any] = field(default_factory=dict)
 
 
+_AUDIT_INSERT = f"""
+INSERT INTO {audit_log.fullname} (seq, case_id, actor, role, action, at, before, after,
+                                  prev_hash, hash)
+SELECT * FROM unnest(CAST(:seq AS bigint[]), CAST(:case_id AS text[]),
+                     CAST(:actor AS text[]), CAST(:role AS text[]), CAST(:action AS text[]),
+                     CAST(:at AS timestamptz[]), CAST(:before AS jsonb[]),
+                     CAST(:after AS jsonb[]), CAST(:prev_hash AS text[]), CAST(:hash AS text[]))
+"""
+
+
 def append(session: Session, items: list[AuditItem]) -> None:
+    """Chain ``items`` after the head, in order, in one insert."""
     if not items:
         return
     session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
@@ -41,7 +51,9 @@ def append(session: Session, items: list[AuditItem]) -> None:
         sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
     ).first()
     seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
-    rows = []
+    cols: dict[str, list[Any]] = {k: [] for k in (
+        "seq", "case_id", "actor", "role", "action", "at", "before", "after", "prev_hash", "hash"
+    )}  # fmt: skip
     for it in items:
         seq += 1
         body = {
@@ -54,12 +66,16 @@ def append(session: Session, items: list[AuditItem]) -> None:
             "before": dict(it.before),
             "after": dict(it.after),
         }
-        frozen = json.loads(canonical_json(body))
         digest = entry_hash(prev, body)
-        rows.append({**body, "before": frozen["before"], "after": frozen["after"],
-                     "prev_hash": prev, "hash": digest})  # fmt: skip
+        for k in ("seq", "case_id", "actor", "role", "action", "at"):
+            cols[k].append(body[k])
+        # stored as hashed: the canonical JSON (datetimes as UTC ISO strings)
+        cols["before"].append(canonical_json(body["before"]))
+        cols["after"].append(canonical_json(body["after"]))
+        cols["prev_hash"].append(prev)
+        cols["hash"].append(digest)
         prev = digest
-    session.execute(audit_log.insert(), rows)
+    session.execute(sa.text(_AUDIT_INSERT), cols)
 
 
 def _entry(r: Any) -> AuditEntry:

@@ -15,6 +15,7 @@ same transaction.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections import defaultdict
@@ -33,7 +34,6 @@ from services.command.domain.casefile import CaseEvent, CaseView, EscalationEntr
 from services.command.domain.kpi import CaseMemo, KpiBook
 from services.command.domain.sla import SlaPolicy
 from yiwang.contracts import new_envelope
-from yiwang.db import outbox_table
 from yiwang.errors import Conflict
 from yiwang.jurisdiction import Level
 from yiwang.tracing import current_trace_context
@@ -331,24 +331,32 @@ def append_log(session: Session, raws: list[RawEvent]) -> list[RawEvent]:
     return fresh
 
 
+_LOG_INSERT = f"""
+INSERT INTO {case_events.fullname} (case_id, seq, type, action, event_id, at, data)
+SELECT * FROM unnest(CAST(:case_id AS uuid[]), CAST(:seq AS bigint[]), CAST(:type AS text[]),
+                     CAST(:action AS text[]), CAST(:event_id AS uuid[]),
+                     CAST(:at AS timestamptz[]), CAST(:data AS jsonb[]))
+"""
+
+
 def append_log_bulk(session: Session, raws: list[RawEvent]) -> None:
-    """Insert events known to be new (the command's own, under the case's row lock)."""
-    if raws:
-        session.execute(
-            case_events.insert(),
-            [
-                {
-                    "case_id": r.case_id,
-                    "seq": r.seq,
-                    "type": r.type,
-                    "action": r.action,
-                    "event_id": r.event_id,
-                    "at": r.at,
-                    "data": jsonable(r.data),
-                }
-                for r in raws
-            ],
-        )
+    """Insert events known to be new (the command's own, under the case's row lock):
+    one ``INSERT … SELECT FROM unnest(…)`` whatever their number."""
+    if not raws:
+        return
+    dumps = json.dumps
+    session.execute(
+        sa.text(_LOG_INSERT),
+        {
+            "case_id": [str(r.case_id) for r in raws],
+            "seq": [r.seq for r in raws],
+            "type": [r.type for r in raws],
+            "action": [r.action for r in raws],
+            "event_id": [str(r.event_id) if r.event_id else None for r in raws],
+            "at": [r.at for r in raws],
+            "data": [dumps(jsonable(r.data)) for r in raws],
+        },
+    )
 
 
 # -- KPI ------------------------------------------------------------------------------------
@@ -558,19 +566,31 @@ def deltas_factory() -> KpiDeltas:
     return defaultdict(int)  # type: ignore[return-value]
 
 
+_OUTBOX_INSERT = """
+INSERT INTO {schema}.outbox (event_id, exchange, routing_key, body, headers)
+SELECT * FROM unnest(CAST(:event_id AS uuid[]), CAST(:exchange AS text[]),
+                     CAST(:routing_key AS text[]), CAST(:body AS text[]),
+                     CAST(:headers AS jsonb[]))
+"""
+
+
 def emit_many(uow: UnitOfWork, items: list[tuple[Any, str, datetime]]) -> None:
-    """``uow.emit`` for many events in one multi-row outbox insert (same rows, same order)."""
+    """``uow.emit`` for many events in one outbox insert (same rows, same order)."""
     if not items:
         return
-    outbox = outbox_table(sa.MetaData(schema=uow.schema))
-    rows = []
+    trace = current_trace_context()  # one span for the whole batch
+    headers = json.dumps({f"nameko.{k}": v for k, v in trace.items()})
+    cols: dict[str, list[Any]] = {
+        "event_id": [], "exchange": [], "routing_key": [], "body": [], "headers": []
+    }  # fmt: skip
+    exchange = f"{uow.producer}.events"
     for payload, code, at in items:
         env = new_envelope(payload, producer=uow.producer, jurisdiction_code=code,
-                           trace=current_trace_context(), occurred_at=at)  # fmt: skip
-        rows.append({
-            "event_id": env.id, "exchange": f"{uow.producer}.events", "routing_key": env.type,
-            "body": env.model_dump_json(),
-            "headers": {f"nameko.{k}": v for k, v in env.trace.items()},
-        })  # fmt: skip
+                           trace=dict(trace), occurred_at=at)  # fmt: skip
+        cols["event_id"].append(str(env.id))
+        cols["exchange"].append(exchange)
+        cols["routing_key"].append(env.type)
+        cols["body"].append(env.model_dump_json())
+        cols["headers"].append(headers)
         uow.emitted.append(env)
-    uow.session.execute(outbox.insert(), rows)
+    uow.session.execute(sa.text(_OUTBOX_INSERT.format(schema=uow.schema)), cols)
