@@ -447,6 +447,7 @@ class AgencyApplicationView(Payload):
     status: str
     item: AgencyItemOut
     community_code: str
+    grid_code: str
     applicant_id: str
     materials: dict[str, list[str]] = Field(default_factory=dict)
     appointment_at: datetime | None = None
@@ -469,6 +470,9 @@ class AgencyApplyRequest(Payload):
     actor: CaseActor
     item_code: str = Field(min_length=1, max_length=64)
     community_code: str = Field(pattern=r"^[0-9]{12}$")
+    grid_code: str = Field(
+        pattern=r"^[0-9]{15}$", description="a grid of the community (the command centre's KPIs)"
+    )
     materials: dict[str, list[str]] = Field(default_factory=dict)
     appointment_at: datetime | None = None
     application_id: uuid.UUID | None = Field(

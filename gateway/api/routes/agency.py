@@ -73,9 +73,16 @@ async def apply(
     if unit.get("level") != "community" or unit.get("retired"):
         raise ValidationFailed("not_a_community", f"{body.community_code} is not a community",
                                f"{body.community_code}不是社区")  # fmt: skip
+    # the application counts in the command centre's KPIs under one grid of the community
+    grids = await rpc.call("grids", "unit_children", code=body.community_code)
+    grid = next((u["code"] for u in grids.get("units", [])
+                 if u.get("level") == "grid" and not u.get("retired")), None)  # fmt: skip
+    if grid is None:
+        raise ValidationFailed("community_without_grid", "the community has no grid yet",
+                               "该社区尚未划分网格")  # fmt: skip
     return await rpc.call(
         "petitions", "agency_apply", actor=_actor(who), item_code=body.item_code,
-        community_code=body.community_code, materials=body.materials,
+        community_code=body.community_code, grid_code=grid, materials=body.materials,
         appointment_at=body.appointment_at.isoformat() if body.appointment_at else None,
         application_id=str(body.application_id) if body.application_id else None,
     )  # fmt: skip

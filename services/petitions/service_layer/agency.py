@@ -115,7 +115,7 @@ def to_dict(app: AgencyApplication) -> dict[str, Any]:
 def from_dict(d: dict[str, Any]) -> AgencyApplication:
     created = _dt(d["created_at"])
     assert created is not None
-    return AgencyApplication(
+    app = AgencyApplication(
         application_id=d["application_id"], item=service_item(d["item_code"]),
         community_code=d["community_code"], applicant_id=d["applicant_id"],
         materials={k: tuple(v) for k, v in d["materials"].items()}, created_at=created,
@@ -130,10 +130,17 @@ def from_dict(d: dict[str, Any]) -> AgencyApplication:
             for s in d.get("steps", [])
         ],
     )  # fmt: skip
+    app.grid_code = d.get("grid_code") or ""  # type: ignore[attr-defined]
+    return app
+
+
+def grid_of(app: AgencyApplication) -> str:
+    return getattr(app, "grid_code", "") or app.community_code + "000"
 
 
 def view(app: AgencyApplication) -> dict[str, Any]:
     d = to_dict(app)
+    d["grid_code"] = grid_of(app)
     d.pop("item_code")
     d.update(item=item_out(app.item), on_time=app.on_time(),
              allowed_actions=app.allowed_actions())  # fmt: skip
@@ -158,7 +165,8 @@ def _load(
 
 
 def _columns(app: AgencyApplication, now: datetime) -> dict[str, Any]:
-    return {"status": app.status.value, "version": app.version, "state": to_dict(app),
+    state = {**to_dict(app), "grid_code": grid_of(app)}
+    return {"status": app.status.value, "version": app.version, "state": state,
             "updated_at": now}  # fmt: skip
 
 
@@ -170,7 +178,7 @@ def _emit(uow: UnitOfWork, app: AgencyApplication, actor: CaseActor | None = Non
             payload: Any = CaseCreatedV1(
                 case_id=uuid.UUID(app.application_id), seq=e.version, source="agency",
                 category=CATEGORY_PREFIX + app.item.code, title=app.item.name_zh,
-                grid_code=app.community_code, jurisdiction_code=jcode, level=level(jcode),
+                grid_code=grid_of(app), jurisdiction_code=jcode, level=level(jcode),
                 status=CASE_STATUS[A(e.status)], created_at=app.created_at,
                 sla_class=app.item.sla_class, department=None,
                 attributes={"item": app.item.code, "handling_level": app.item.level.value,
@@ -200,6 +208,9 @@ def apply(uow: UnitOfWork, req: AgencyApplyRequest, now: datetime) -> dict[str, 
         raise Forbidden("role_not_allowed", "residents apply for agency items",
                         "代办事项由居民本人申请", role=req.actor.role)  # fmt: skip
     item = service_item(req.item_code)
+    if not req.grid_code.startswith(req.community_code):
+        raise ValidationFailed("grid_outside_community", "the grid is not in the community",
+                               "网格不属于该社区", grid_code=req.grid_code)  # fmt: skip
     app_id = req.application_id or uuid.uuid4()
     with uow:
         existing = uow.session.execute(
@@ -216,6 +227,7 @@ def apply(uow: UnitOfWork, req: AgencyApplyRequest, now: datetime) -> dict[str, 
             applicant_id=req.actor.id, at=now, materials=req.materials,
             appointment_at=req.appointment_at,
         )  # fmt: skip
+        app.grid_code = req.grid_code  # type: ignore[attr-defined]
         uow.session.execute(
             apps.insert().values(
                 id=app_id, item_code=item.code, account_id=req.actor.id,

@@ -19,7 +19,7 @@ from gateway.api.routes import agency as agency_routes
 from gateway.security import Principal, install
 from services.petitions.service import PetitionsService
 from services.petitions.service_layer import agency
-from services.petitions.tests.integration.conftest import COMMUNITY, STAFF, STREET, World
+from services.petitions.tests.integration.conftest import COMMUNITY, GRID, STAFF, STREET, World
 from services.petitions.tests.integration.test_gateway_routes import DirectRpc
 from yiwang.clock import SHANGHAI
 from yiwang.config import Settings
@@ -44,7 +44,8 @@ SENIOR_CARD = {"id_card": ["media-id-front", "media-id-back"], "photo": ["media-
 def apply(world: World, item: str = "senior_card", actor: CaseActor = RESIDENT,
           **kw: Any) -> dict[str, Any]:  # fmt: skip
     kw.setdefault("materials", SENIOR_CARD if item == "senior_card" else {})
-    req = AgencyApplyRequest(actor=actor, item_code=item, community_code=COMMUNITY, **kw)
+    req = AgencyApplyRequest(actor=actor, item_code=item, community_code=COMMUNITY,
+                             grid_code=GRID, **kw)  # fmt: skip
     return agency.apply(world.uow(), req, world.now)
 
 
@@ -97,6 +98,7 @@ def test_community_item_goes_accept_handle_feed_back_close_within_one_day(world:
     created = evs[0]["payload"]
     assert created["source"] == "agency" and created["category"] == "agency.senior_card"
     assert created["jurisdiction_code"] == COMMUNITY and created["level"] == "community"
+    assert created["grid_code"] == GRID
     assert created["sla_class"] == "quick_1d" and created["seq"] == 1
     steps = [(e["payload"]["action"], e["payload"]["status"], e["payload"]["seq"]) for e in evs[1:]]
     assert steps == [("accept", "accepted", 2), ("start", "in_progress", 3),
@@ -235,6 +237,8 @@ class _Rpc(DirectRpc):
     """petitions for real; grids answers that COMMUNITY is a community."""
 
     async def call(self, service: str, method: str, **kwargs: Any) -> Any:
+        if service == "grids" and method == "unit_children":
+            return {"units": [{"code": GRID, "name": "一网格", "level": "grid"}]}
         if service == "grids":
             code = kwargs["code"]
             level = "community" if len(code) == 12 else "grid"
