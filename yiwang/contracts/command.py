@@ -62,6 +62,12 @@ class CaseListResponse(Payload):
     page: int
     page_size: int
     total_exact: bool = Field(default=True, description="false: at least ``total`` matches")
+    total_estimated: bool = Field(
+        default=False, description="true: ``total`` is the planner's estimate (count='auto')"
+    )
+    next_cursor: str | None = Field(
+        default=None, description="pass as ``cursor`` for the next page (keyset paging)"
+    )
 
 
 class CaseFilter(Payload):
@@ -83,6 +89,16 @@ class CaseFilter(Payload):
 class ListCasesRequest(CaseFilter):
     page: int = Field(default=1, ge=1, le=100000)
     page_size: int = Field(default=20, ge=1, le=200)
+    cursor: str | None = Field(
+        default=None,
+        max_length=200,
+        description="keyset paging: ``next_cursor`` of the previous page (``page`` ignored)",
+    )
+    count: Literal["auto", "exact", "capped"] = Field(
+        default="auto",
+        description="auto: exact when small, else the planner's estimate; exact: a full "
+        "count; capped: exact up to 10,000",
+    )
 
 
 class TimelineEntry(Payload):

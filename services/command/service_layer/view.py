@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -42,7 +43,7 @@ from services.command.service_layer.fold import (
 from yiwang.contracts import Envelope
 from yiwang.contracts.command import CaseFilter, ListCasesRequest
 from yiwang.contracts.petitions import CaseCreatedV1, CaseTransitionedV1
-from yiwang.errors import Forbidden, NotFound
+from yiwang.errors import Forbidden, NotFound, ValidationFailed
 from yiwang.uow import UnitOfWork
 
 CONSUMER = "command.handle_case_event"
@@ -201,31 +202,101 @@ def _row_out(r: Any) -> dict[str, Any]:
     return {k: r[k] for k in ROW_FIELDS}
 
 
-def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
+AUTO_EXACT_UP_TO = 1_000  # count="auto": exact below this (by the planner), else estimated
+
+
+def encode_cursor(created_at: datetime | None, case_id: Any) -> str:
+    raw = f"{created_at.isoformat() if created_at else ''}|{case_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime | None, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, _, cid = raw.partition("|")
+        when = datetime.fromisoformat(at) if at else None
+        if when is not None and when.tzinfo is None:
+            raise ValueError("naive")
+        return when, uuid.UUID(cid)
+    except ValueError:
+        raise ValidationFailed("invalid_cursor", "invalid paging cursor", "分页游标无效") from None
+
+
+def _after_cursor(cursor: str) -> Any:
+    """Rows after the cursor in the order (created_at DESC NULLS FIRST, case_id); written so
+    that ``created_at <= :c`` bounds the index range scan."""
     cv = case_view
-    where = sa.and_(*_conditions(req))
+    at, cid = decode_cursor(cursor)
+    if at is None:
+        return sa.or_(sa.and_(cv.c.created_at.is_(None), cv.c.case_id > cid),
+                      cv.c.created_at.is_not(None))  # fmt: skip
+    return sa.and_(cv.c.created_at <= at, sa.or_(cv.c.created_at < at, cv.c.case_id > cid))
+
+
+def _estimate(session: Any, stmt: Any) -> int:
+    """The planner's row estimate for ``stmt`` (no rows are read)."""
+    compiled = stmt.compile(dialect=session.get_bind().dialect)
+    plan = (
+        session.connection()
+        .exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params)
+        .scalar_one()
+    )
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _capped_count(session: Any, where: Any, cap: int) -> int:
+    capped = sa.select(sa.literal(1)).select_from(case_view).where(where).limit(cap + 1)
+    return int(session.execute(sa.select(sa.func.count()).select_from(capped.subquery()))
+               .scalar_one())  # fmt: skip
+
+
+def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
+    """One page of the dispatch view in the stable order (created_at DESC, case_id).
+
+    Paging by ``page`` (offset) or by ``cursor`` (keyset: cost independent of depth).
+    ``count``: ``auto`` (default) counts exactly only what is small — a first page that is
+    not full is its own total; otherwise the planner's estimate decides: below
+    ``AUTO_EXACT_UP_TO`` a capped exact count, above it the estimate itself
+    (``total_estimated``, ``total_exact`` false); ``exact``: a full count; ``capped``: exact
+    up to ``COUNT_CAP`` (then ``total_exact`` false, as before)."""
+    cv = case_view
+    conds = _conditions(req)
+    where = sa.and_(*conds)
+    page_where = sa.and_(*conds, _after_cursor(req.cursor)) if req.cursor else where
     cols = [cv.c[k] for k in ROW_FIELDS]
     with uow:
-        # counting stops at COUNT_CAP: a dashboard shows "10000+", not a scan of a district
-        capped = sa.select(sa.literal(1)).select_from(cv).where(where).limit(COUNT_CAP + 1)
-        total = uow.session.execute(
-            sa.select(sa.func.count()).select_from(capped.subquery())
-        ).scalar_one()
-        rows = (
-            uow.session.execute(
-                sa.select(*cols)
-                .where(where)
-                .order_by(cv.c.created_at.desc(), cv.c.case_id)
-                .limit(req.page_size)
-                .offset((req.page - 1) * req.page_size)
-            )
-            .mappings()
-            .all()
-        )
+        s = uow.session
+        q = (sa.select(*cols).where(page_where)
+             .order_by(cv.c.created_at.desc(), cv.c.case_id).limit(req.page_size + 1))  # fmt: skip
+        if not req.cursor:
+            q = q.offset((req.page - 1) * req.page_size)
+        rows = s.execute(q).mappings().all()
+        more = len(rows) > req.page_size
+        rows = rows[: req.page_size]
+        estimated = False
+        if req.count == "exact":
+            total = int(s.execute(sa.select(sa.func.count()).select_from(cv).where(where))
+                        .scalar_one())  # fmt: skip
+        elif req.count == "auto" and not req.cursor and req.page == 1 and not more:
+            total = len(rows)  # the whole result is on this page
+        elif (
+            req.count == "auto"
+            and (guess := _estimate(s, sa.select(sa.literal(1)).select_from(cv).where(where)))
+            > AUTO_EXACT_UP_TO
+        ):
+            total, estimated = guess, True
+        else:
+            total = _capped_count(s, where, COUNT_CAP)
     items = [_row_out(r) for r in rows]
-    exact = total <= COUNT_CAP
-    return {"items": items, "total": min(total, COUNT_CAP), "page": req.page,
-            "page_size": req.page_size, "total_exact": exact}  # fmt: skip
+    exact = not estimated and total <= COUNT_CAP
+    if not estimated:
+        total = min(total, COUNT_CAP) if req.count != "exact" else total
+        exact = exact or req.count == "exact"
+    nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["case_id"]) if more and rows else None
+    return {"items": items, "total": total, "page": req.page, "page_size": req.page_size,
+            "total_exact": exact, "total_estimated": estimated, "next_cursor": nxt}  # fmt: skip
 
 
 def get_case(uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "") -> dict[str, Any]:
