@@ -4,9 +4,13 @@
 
 1. escalation sweep over 1,000,000 open cases with 1 % due (events, outbox, audit chain and
    KPI counters included) vs a bare indexed ``UPDATE`` of those rows;
-2. dispatch-view page query p99 (service layer ``list_cases``) for a street and a district
-   vs the bare indexed page ``SELECT``;
-3. KPI query p99 (``kpis``) for a district and the city vs a bare ``GROUP BY`` over the cases.
+2. dispatch-view page query p99 (``list_cases``: first page with its total, and a deep
+   keyset page by cursor) for a street and a district, through the service layer and through
+   RPC to a running command service, vs the bare indexed page ``SELECT``;
+3. KPI query p99 (``kpis``) for a district and the city vs a bare ``GROUP BY`` over the cases;
+4. event lag ``case.created`` → read model: ``CaseCreatedV1`` envelopes published with pika to
+   ``petitions.events`` at a fixed rate into the running command service; lag = the inbox's
+   ``processed_at`` (start of the handler's transaction) − publish time, p50/p99/max.
 
 Prints one line per figure.
 """
@@ -14,10 +18,15 @@ Prints one line per figure.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
@@ -112,6 +121,123 @@ def p99(fn: Callable[[], Any], runs: int) -> float:
     return times[min(len(times) - 1, int(len(times) * 0.99))]
 
 
+LIST_CASES = (("street", "329901001"), ("district", "329901"))
+
+
+def deep_cursor(factory: Callable[[], Any], req: ListCasesRequest, pages: int = 49) -> Any:
+    """The request for page ``pages + 1`` by keyset cursor."""
+    cursor = None
+    for _ in range(pages):
+        got = view.list_cases(factory(), req.model_copy(update={"cursor": cursor}))
+        cursor = got["next_cursor"]
+    return req.model_copy(update={"cursor": cursor})
+
+
+def service_bench(url: str, args: argparse.Namespace) -> None:
+    """Run the command nameko service (own vhost, sweep timer off) and measure through it."""
+    from infra.processes import ProcSpec
+    from infra.supervisor import Supervisor
+    from tests.integration.conftest import wait_for_queue
+    from tests.support.resources import create_vhost, delete_vhost
+    from yiwang.config import Settings
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    vhost = f"yiwang_bench_command_{uuid.uuid4().hex[:8]}"
+    create_vhost(vhost)
+    base = urlsplit(Settings().amqp_uri)
+    amqp = urlunsplit((base.scheme, base.netloc, "/" + vhost, "", ""))
+    spec = ProcSpec("command", (sys.executable, "-m", "yiwang.nameko.run",
+                                "services.command.service:CommandService"))  # fmt: skip
+    env = {"YIWANG_DATABASE_URL": url, "YIWANG_AMQP_URI": amqp, "PYTHONPATH": root,
+           "YIWANG_COMMAND_SWEEP_INTERVAL_S": "100000000", "YIWANG_REDIS_URL": ""}  # fmt: skip
+    sup = Supervisor([spec], env=env, log_dir=os.path.join(root, "var", "log-bench-command"),
+                     cwd=root)  # fmt: skip
+    sup.start()
+    try:
+        wait_for_queue(amqp, "evt-petitions-case.created--command.handle_case_event", 90)
+        asyncio.run(rpc_pages(amqp, args.runs))
+        event_lag(url, amqp, args.lag_rate, args.lag_seconds)
+    finally:
+        sup.stop()
+        delete_vhost(vhost)
+
+
+async def rpc_pages(amqp: str, runs: int) -> None:
+    from yiwang.rpc_client import NamekoRpcClient
+
+    client = NamekoRpcClient(amqp, timeout_s=30)
+    await client.connect()
+    try:
+        for label, prefix in LIST_CASES:
+            kw = {"jurisdiction_prefix": prefix, "status": "dispatched", "page_size": 20}
+            for _ in range(5):
+                await client.call("command", "list_cases", **kw)
+            times = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                await client.call("command", "list_cases", **kw)
+                times.append((time.perf_counter() - t) * 1000)
+            times.sort()
+            q = times[min(len(times) - 1, int(len(times) * 0.99))]
+            print(f"list_cases page p99 through RPC ({label} {prefix}): {q:.2f} ms "
+                  f"(p50 {times[len(times) // 2]:.2f} ms)")  # fmt: skip
+    finally:
+        await client.close()
+
+
+def event_lag(url: str, amqp: str, rate: float, seconds: float) -> None:
+    import pika
+
+    from yiwang.contracts import new_envelope
+    from yiwang.contracts.petitions import CaseCreatedV1
+
+    engine = make_engine(url, pool_size=1)
+    conn = pika.BlockingConnection(pika.URLParameters(amqp))
+    ch = conn.channel()
+    ch.exchange_declare("petitions.events", exchange_type="topic", durable=True)
+    props = pika.BasicProperties(content_type="application/json", delivery_mode=2)
+    sent: dict[str, float] = {}
+    n = int(rate * seconds)
+    t0 = time.perf_counter()
+    for i in range(n):
+        due = t0 + i / rate
+        while (d := due - time.perf_counter()) > 0:
+            time.sleep(d)
+        grid = f"3299{1 + i % 10:02d}{1 + i % 7:03d}{1 + i % 5:03d}{1 + i % 11:03d}"
+        ev = CaseCreatedV1(
+            case_id=uuid.uuid4(), seq=1, source="citizen", category="appearance.litter",
+            title=f"垃圾堆积 压测{i}", grid_code=grid, jurisdiction_code=grid, level="grid",
+            status="submitted", created_at=datetime.now(SHANGHAI), sla_class="standard_3d",
+            department="urban_management", attributes={},
+        )  # fmt: skip
+        env = new_envelope(ev, producer="petitions")
+        sent[str(env.id)] = time.time()
+        ch.basic_publish("petitions.events", "case.created", env.model_dump_json().encode(),
+                         props)  # fmt: skip
+    achieved = n / (time.perf_counter() - t0)
+    conn.close()
+    deadline = time.monotonic() + 120
+    rows: list[Any] = []
+    with engine.connect() as c:
+        while time.monotonic() < deadline:
+            rows = c.execute(sa.text(
+                "SELECT event_id::text, extract(epoch FROM processed_at) FROM command.inbox "
+                "WHERE consumer = 'command.handle_case_event' AND event_id = ANY(CAST(:ids AS uuid[]))"
+            ), {"ids": list(sent)}).all()  # fmt: skip
+            if len(rows) >= n:
+                break
+            time.sleep(0.5)
+    engine.dispose()
+    lags = sorted((float(p) - sent[e]) * 1000 for e, p in rows)
+    if not lags:
+        print("event lag: nothing processed")
+        return
+    q = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
+    print(f"event lag case.created -> read model ({n} events at {achieved:.0f}/s for "
+          f"{seconds:.0f} s, {len(lags)} processed): p50 {lags[len(lags) // 2]:.1f} ms, "
+          f"p99 {q:.1f} ms, max {lags[-1]:.1f} ms")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     from yiwang.config import Settings
 
@@ -120,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--due", type=float, default=0.01)
     p.add_argument("--runs", type=int, default=200)
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument("--no-service", action="store_true", help="skip the RPC and lag figures")
+    p.add_argument("--lag-rate", type=float, default=100.0, help="case.created per second")
+    p.add_argument("--lag-seconds", type=float, default=20.0)
     args = p.parse_args(argv)
     url = Settings().database_url.rsplit("/", 1)[0] + "/yiwang_bench_command"
     drop_database(url)
@@ -155,9 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     # 2. list_cases page p99 vs bare page SELECT
-    for label, prefix in (("street", "329901001"), ("district", "329901")):
+    for label, prefix in LIST_CASES:
         req = ListCasesRequest(jurisdiction_prefix=prefix, status="dispatched", page_size=20)
+        first = view.list_cases(factory(), req)
         lat = p99(lambda r=req: view.list_cases(factory(), r), args.runs)  # type: ignore[misc]
+        deep = deep_cursor(factory, req)
+        lat_deep = p99(lambda r=deep: view.list_cases(factory(), r), args.runs)  # type: ignore[misc]
         with engine.connect() as c:
 
             def bare_q(pfx: str = prefix) -> None:
@@ -167,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
                     "LIMIT 20"), {"p": pfx + "%"}).all()  # fmt: skip
 
             base = p99(bare_q, args.runs)
-        print(f"list_cases page p99 ({label} {prefix}, with total): {lat:.2f} ms "
-              f"| bare indexed page SELECT p99: {base:.2f} ms")  # fmt: skip
+        print(f"list_cases page p99 ({label} {prefix}, total {first['total']} "
+              f"{'exact' if first['total_exact'] else 'estimated'}): {lat:.2f} ms "
+              f"| keyset page 50 by cursor: {lat_deep:.2f} ms "
+              f"| bare indexed page SELECT p99: {base:.2f} ms | ratio {lat / base:.1f}x")  # fmt: skip
 
     # 3. KPI p99 vs bare GROUP BY over the cases
     d1 = NOW.date()
@@ -189,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
             base = p99(bare_g, max(5, args.runs // 20))
         print(f"kpis p99 ({label} {code}, 30 days): {lat:.2f} ms "
               f"| bare GROUP BY over the cases p99: {base:.1f} ms")  # fmt: skip
+    # 4./2b. through the broker: RPC page p99 and case.created -> read model lag
+    if not args.no_service:
+        service_bench(url, args)
     engine.dispose()
     if not args.keep:
         drop_database(url)

@@ -180,6 +180,46 @@ class WorkingCalendar:
             "duration_too_long", "duration exceeds ten years of working time", "时长超过十年"
         )
 
+    def add_working_times(
+        self, start: datetime, durations: Sequence[timedelta]
+    ) -> tuple[datetime, ...]:
+        """``add_working_time(start, d)`` for each ``d``, in one pass over the calendar
+        (e.g. a deadline and its warning instant)."""
+        require_aware(start, "start")
+        if any(d < timedelta(0) for d in durations):
+            raise ValidationFailed(
+                "negative_duration", "duration must not be negative", "时长不能为负"
+            )
+        local = start.astimezone(self.tz)
+        out: list[datetime] = [local] * len(durations)
+        order = sorted((d, i) for i, d in enumerate(durations) if d > timedelta(0))
+        k, n = 0, len(order)
+        if not n:
+            return tuple(out)
+        elapsed = timedelta(0)
+        day = local.date()
+        cursor = local.replace(tzinfo=None)
+        for _ in range(_MAX_SCAN_DAYS):
+            if self.is_working_day(day):
+                for p_start, p_end in self.office_hours:
+                    seg_start = max(cursor, datetime.combine(day, p_start))
+                    seg_end = datetime.combine(day, p_end)
+                    if seg_end <= seg_start:
+                        continue
+                    avail = seg_end - seg_start
+                    while k < n and order[k][0] - elapsed <= avail:
+                        d, i = order[k]
+                        out[i] = (seg_start + (d - elapsed)).replace(tzinfo=self.tz)
+                        k += 1
+                    if k == n:
+                        return tuple(out)
+                    elapsed += avail
+            day += timedelta(days=1)
+            cursor = datetime.combine(day, time(0))
+        raise ValidationFailed(
+            "duration_too_long", "duration exceeds ten years of working time", "时长超过十年"
+        )
+
     def add_working_days(self, start: datetime, days: float) -> datetime:
         """``days`` working days after ``start`` (each = one office day of working time)."""
         return self.add_working_time(start, self.day_length * days)

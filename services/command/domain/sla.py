@@ -157,8 +157,9 @@ class SlaPolicy:
             due = start + amount
             warn_at = start + amount * self.warn_share
         else:
-            due = self.calendar.add_working_time(start, amount)
-            warn_at = self.calendar.add_working_time(start, amount * self.warn_share)
+            due, warn_at = self.calendar.add_working_times(
+                start, (amount, amount * self.warn_share)
+            )
         return Deadline(start=start, due=due, warn_at=warn_at, kind=kind)
 
     def accept_deadline(self, sla_class: str, start: datetime) -> Deadline:

@@ -164,3 +164,17 @@ def test_add_then_measure_roundtrip(start: datetime, minutes: int) -> None:
     if minutes:
         # the end is inside office hours (or at a period's close)
         assert DEFAULT_CALENDAR.is_working_time(end - timedelta(microseconds=1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(min_value=datetime(2024, 12, 1), max_value=datetime(2026, 12, 1),
+                 timezones=st.just(UTC)),
+    st.lists(st.integers(min_value=0, max_value=40 * 3600), min_size=1, max_size=4),
+)  # fmt: skip
+def test_add_working_times_equals_add_working_time_each(start: datetime, secs: list[int]) -> None:
+    cal = WorkingCalendar.from_data()
+    durations = [timedelta(seconds=s) for s in secs]
+    assert cal.add_working_times(start, durations) == tuple(
+        cal.add_working_time(start, d) for d in durations
+    )
