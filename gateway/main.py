@@ -58,7 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     middleware.install(app, settings)  # body size, rate limits, idempotency, audit (inside CORS)
     app.add_middleware(
-        CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["*"],
+        allow_headers=["*"],
         expose_headers=["traceparent", "Location", "Retry-After", "Idempotent-Replayed"],
     )
     app.middleware("http")(trace_requests)
@@ -66,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for info in sorted(pkgutil.iter_modules(routes_pkg.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{routes_pkg.__name__}.{info.name}")
         if hasattr(module, "router"):
-            app.include_router(module.router)
+            app.include_router(module.router, responses=problems.RESPONSES)
     security.install(app)  # merge POLICY tables; unknown actions fail here
     return app
 
@@ -75,8 +78,13 @@ def main() -> None:
     settings = Settings()
     setup_logging("gateway", settings.log_level, settings.log_format)
     setup_tracing("gateway", settings.otel_exporter, settings.otel_endpoint, settings.var_dir)
-    uvicorn.run(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

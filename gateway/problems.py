@@ -38,6 +38,57 @@ HTTP_DEFAULTS: dict[int, tuple[str, str, str]] = {
 }
 
 
+# The problem-details body as documented in OpenAPI (every 4xx and the 503 of the gateway).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details with a stable code and zh-CN/English messages.",
+    "required": ["type", "title", "status", "code", "detail", "detail_zh"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "title_zh": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string", "description": "stable snake_case error code"},
+        "detail": {"type": "string"},
+        "detail_zh": {"type": "string"},
+        "trace_id": {"type": "string"},
+        "errors": {"description": "validation errors or the refusal's details"},
+        "retry_after": {"type": "integer"},
+        "limit": {"type": "integer"},
+    },
+    "additionalProperties": True,
+}
+
+_DOCUMENTED = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for problem details (``application/problem+json``)."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        code, title, title_zh = HTTP_DEFAULTS[status]
+        example = {
+            "type": f"https://yiwang.example/problems/{code}", "title": title,
+            "title_zh": title_zh, "status": status, "code": code, "detail": title,
+            "detail_zh": title_zh,
+        }  # fmt: skip
+        entry: dict[str, Any] = {
+            "description": f"{title} ({title_zh}), as problem details",
+            "content": {PROBLEM: {"schema": PROBLEM_SCHEMA, "example": example}},
+        }
+        if status in (429, 503):
+            entry["headers"] = {
+                "Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}
+            }
+        out[status] = entry
+    return out
+
+
+# Every router is included with these (gateway.main): what any route may answer besides 2xx.
+RESPONSES = problem_responses(*_DOCUMENTED)
+
+
 def problem(
     status: int,
     code: str | None = None,
@@ -69,8 +120,9 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"Retry-After": "2"} if exc.status == 503 else None
         details = exc.details or None
-        return problem(exc.status, exc.code, exc.message_en, exc.message_zh, headers=headers,
-                       errors=details)
+        return problem(
+            exc.status, exc.code, exc.message_en, exc.message_zh, headers=headers, errors=details
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,8 +130,13 @@ def install(app: FastAPI) -> None:
             {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return problem(422, "validation_failed", "The request is invalid: see errors.",
-                       "请求参数无效，详见 errors。", errors=errors)
+        return problem(
+            422,
+            "validation_failed",
+            "The request is invalid: see errors.",
+            "请求参数无效，详见 errors。",
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -90,11 +147,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RemoteError)
     async def _remote(request: Request, exc: RemoteError) -> JSONResponse:
         log.error("remote_error", exc_type=exc.exc_type, value=exc.value[:500])
-        return problem(502, "upstream_error", "A service failed to process the request.",
-                       "后台服务处理失败。")
+        return problem(
+            502, "upstream_error", "A service failed to process the request.", "后台服务处理失败。"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
-        return problem(500, "internal_error", "Internal error; it has been logged.",
-                       "内部错误，已记录。")
+        return problem(
+            500, "internal_error", "Internal error; it has been logged.", "内部错误，已记录。"
+        )

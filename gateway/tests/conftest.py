@@ -28,9 +28,14 @@ class FakeRpc:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        # (service, method) -> an answer, or a callable(**kwargs) answering (or raising)
+        self.answers: dict[tuple[str, str], Any] = {}
 
     async def call(self, service: str, method: str, **kwargs: Any) -> Any:
         self.calls.append((service, method, kwargs))
+        if (service, method) in self.answers:
+            answer = self.answers[(service, method)]
+            return answer(**kwargs) if callable(answer) else answer
         if (service, method) == ("grids", "locate"):
             return {"inside": True, "grid_code": GRID}
         if method == "list_cases":

@@ -75,6 +75,14 @@ def _prefix(who: Principal) -> str:
     return "" if who.role == "citizen" else who.jurisdiction_code
 
 
+async def _within(rpc: Any, who: Principal, *case_ids: uuid.UUID) -> None:
+    """Forbidden (by the service) unless every case lies inside the caller's unit."""
+    if who.jurisdiction_code:
+        for case_id in case_ids:
+            await rpc.call("petitions", "get_case", case_id=str(case_id),
+                           jurisdiction_prefix=who.jurisdiction_code)  # fmt: skip
+
+
 # --- citizens and staff ------------------------------------------------------------------
 
 
@@ -141,6 +149,7 @@ async def merge_case(
     case_id: uuid.UUID, body: MergeIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
 ) -> dict[str, Any]:  # fmt: skip
+    await _within(rpc, who, case_id, body.target_case_id)
     return await rpc.call("petitions", "merge_cases", actor=_actor(who), case_id=str(case_id),
                           target_case_id=str(body.target_case_id),
                           expected_version=body.expected_version, note=body.note)  # fmt: skip
@@ -154,6 +163,7 @@ async def detach_supporter(
     case_id: uuid.UUID, supporter_id: str, body: DetachIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
 ) -> dict[str, Any]:  # fmt: skip
+    await _within(rpc, who, case_id)
     return await rpc.call("petitions", "detach_supporter", actor=_actor(who),
                           case_id=str(case_id), supporter_id=supporter_id[:80],
                           expected_version=body.expected_version, note=body.note)  # fmt: skip
@@ -164,6 +174,7 @@ async def split_case(
     case_id: uuid.UUID, body: SplitIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
 ) -> dict[str, Any]:  # fmt: skip
+    await _within(rpc, who, case_id)
     return await rpc.call("petitions", "split_case", actor=_actor(who), case_id=str(case_id),
                           expected_version=body.expected_version,
                           parts=[p.model_dump() for p in body.parts], note=body.note)  # fmt: skip
@@ -185,6 +196,9 @@ async def hotline_import(
                                  lons=[tickets[i]["lon"] for i in todo])  # fmt: skip
         for i, grid in zip(todo, located["grid_codes"], strict=True):
             tickets[i]["grid_code"] = grid
+    for t in tickets:  # an official imports tickets of their own unit only
+        if t.get("grid_code"):
+            who.check_jurisdiction(t["grid_code"])
     actor = _actor(who)
     if who.role == "system":
         actor["role"] = "system"

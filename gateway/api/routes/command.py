@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require
+from yiwang.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1/command", tags=["command"])
 
 DISPATCHERS = {"community_staff", "street_staff", "district_staff", "city_staff"}
 POLICY = {
-    # Department handlers join once list_cases can filter by department.
-    "command.cases.read": {*STAFF_ROLES, "leader"},
+    # Department handlers see the cases dispatched to their department (forced filter).
+    "command.cases.read": {*STAFF_ROLES, "leader", "department_handler"},
     "command.cases.export": {*STAFF_ROLES, "leader"},
     "command.filters": {*STAFF_ROLES, "leader", "department_handler"},
     "command.dispatch": DISPATCHERS,
@@ -57,12 +58,21 @@ def _download(out: dict[str, Any]) -> Response:
 
 
 # -- the dispatch view ----------------------------------------------------------------------
+def _own_department(who: Principal) -> str:
+    if not who.department:
+        raise Forbidden("department_required", "Your account is bound to no department.",
+                        "您的账号未绑定部门。")  # fmt: skip
+    return who.department
+
+
 def _filters(
     who: Principal, jurisdiction: str, status: str | None, source: str | None,
     category: str | None, department: str | None, overdue: bool | None,
     supervised: bool | None, created_from: datetime | None, created_to: datetime | None,
     q: str | None,
 ) -> dict[str, Any]:  # fmt: skip
+    if who.role == "department_handler":
+        department = _own_department(who)
     return {
         "jurisdiction_prefix": who.jurisdiction_prefix(jurisdiction), "status": status,
         "source": source, "category": category, "department": department, "overdue": overdue,
@@ -119,8 +129,14 @@ async def get_case(
     case_id: uuid.UUID, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.cases.read"))],
 ) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "get_case", case_id=str(case_id),
-                          jurisdiction_prefix=who.jurisdiction_code)  # fmt: skip
+    out = await rpc.call("command", "get_case", case_id=str(case_id),
+                         jurisdiction_prefix=who.jurisdiction_code)  # fmt: skip
+    if who.role == "department_handler":
+        row = out.get("case") if isinstance(out, dict) else None
+        if not isinstance(row, dict) or row.get("department") != _own_department(who):
+            raise Forbidden("outside_department", "The case is not dispatched to your department.",
+                            "该案件未派给您的部门。")  # fmt: skip
+    return out
 
 
 class FilterIn(BaseModel):
@@ -344,7 +360,11 @@ async def get_supervision(
     supervision_id: uuid.UUID, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.supervision.read"))],
 ) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "get_supervision", supervision_id=str(supervision_id))
+    out = await rpc.call("command", "get_supervision", supervision_id=str(supervision_id))
+    if who.jurisdiction_code and isinstance(out, dict) and out.get("case_id"):
+        await rpc.call("command", "get_case", case_id=str(out["case_id"]),
+                       jurisdiction_prefix=who.jurisdiction_code)  # jurisdiction check  # fmt: skip
+    return out
 
 
 # -- KPIs, warnings, audit ------------------------------------------------------------------

@@ -135,10 +135,17 @@ async def search_units(
     )
 
 
+def _visible(who: Principal, code: str) -> None:
+    """Units inside the caller's unit, or above it (its own chain), may be read."""
+    if not (who.covers(code) or who.jurisdiction_code.startswith(code)):
+        who.check_jurisdiction(code)
+
+
 @router.get("/units/{code}", summary="One unit")
 async def get_unit(
     code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.read")]
 ) -> dict[str, Any]:
+    _visible(who, code)
     return await rpc.call("grids", "get_unit", code=code)
 
 
@@ -149,6 +156,7 @@ async def unit_children(
     who: Annotated[Principal, _who("grid.unit.read")],
     include_retired: bool = False,
 ) -> dict[str, Any]:
+    _visible(who, code)
     return await rpc.call("grids", "unit_children", code=code, include_retired=include_retired)
 
 
@@ -156,6 +164,7 @@ async def unit_children(
 async def unit_chain(
     code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.read")]
 ) -> dict[str, Any]:
+    _visible(who, code)
     return await rpc.call("grids", "unit_chain", code=code)
 
 
@@ -304,7 +313,11 @@ async def my_worker(rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol")])
 async def get_worker(
     worker_id: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.worker.read")]
 ) -> dict[str, Any]:
-    out = await rpc.call("grids", "get_worker", worker_id=worker_id)
+    return await _worker_within(rpc, who, worker_id)
+
+
+async def _worker_within(rpc: Any, who: Principal, worker_id: str) -> dict[str, Any]:
+    out: dict[str, Any] = await rpc.call("grids", "get_worker", worker_id=worker_id)
     if who.jurisdiction_code and not any(who.covers(g) for g in out.get("grids", {})):
         raise Forbidden(
             "outside_jurisdiction",
@@ -371,6 +384,7 @@ async def set_worker_status(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.worker.manage")],
 ) -> dict[str, Any]:
+    await _worker_within(rpc, who, worker_id)
     return await rpc.call(
         "grids", "set_worker_status", worker_id=worker_id, status=body.status, actor=_actor(who)
     )

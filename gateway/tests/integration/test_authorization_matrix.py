@@ -32,6 +32,7 @@ from gateway.security.policy import (
     route_modules,
 )
 from gateway.tests.conftest import token_for
+from yiwang.errors import Forbidden
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +80,9 @@ class Case:
     generic: bool = False  # generated from the route's parameters (no CASES entry)
     level: int = 18  # the broadest unit code the request names (generated cases)
     streaming: bool = False  # never completes when allowed (SSE): only refusals are sent
+    # code -> {(service, method): answer}: what the fake services answer, e.g. a record
+    # located at ``code`` that the route must check after fetching it
+    answers: Callable[[str], dict[tuple[str, str], Any]] | None = None
 
 
 def at_level(code: str, n: int) -> str:
@@ -117,6 +121,151 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/auth/logout"): Case(lambda code: {}, scoped=False),
     ("GET", "/api/v1/auth/me"): Case(lambda code: {}, scoped=False),
 }
+
+
+def case_at(code: str) -> Callable[..., dict[str, Any]]:
+    """A fake ``get_case`` (petitions, command) of a case located at ``code``: refuses a
+    ``jurisdiction_prefix`` that does not contain it, as the services do."""
+
+    def get_case(**kw: Any) -> dict[str, Any]:
+        prefix = kw.get("jurisdiction_prefix") or ""
+        if not code.startswith(prefix):
+            raise Forbidden("outside_jurisdiction", "outside", "不在管辖范围")
+        row = {"case_id": kw["case_id"], "jurisdiction_code": code, "grid_code": code,
+               "department": "urban_management"}  # fmt: skip
+        return {"case": row, "timeline": [], "escalations": [], "supervisions": [], **row}
+
+    return get_case
+
+
+def download(**kw: Any) -> dict[str, Any]:
+    return {"content_b64": "", "content_type": "text/csv", "filename": "x.csv", "rows": 0}
+
+
+DAYS = {"day_from": "2026-01-01", "day_to": "2026-01-31"}
+HOUSE = "001-1"  # a household code is its building's 18-digit code + "-" + the unit
+
+
+def add(method: str, path: str, build: Callable[[str], dict[str, Any]], **kw: Any) -> None:
+    CASES[(method, path)] = Case(build, scoped=kw.pop("scoped", True), **kw)
+
+
+G = "/api/v1/grids"
+for suffix in ("", "/children", "/chain"):  # a unit inside, or above (the caller's chain)
+    add("GET", f"{G}/units/{{code}}{suffix}", lambda c, s=suffix: {"url": f"{G}/units/{c[:9]}{s}"})
+add("POST", f"{G}/units", lambda c: {"json": {"code": c[:12], "name": "矩阵社区"}})
+add(
+    "PATCH",
+    f"{G}/units/{{code}}",
+    lambda c: {"url": f"{G}/units/{c[:12]}", "json": {"name": "新名"}},
+)
+add("POST", f"{G}/units/{{code}}/move",
+    lambda c: {"url": f"{G}/units/{c[:12]}/move", "json": {"new_parent": c[:9]}})  # fmt: skip
+add("POST", f"{G}/units/{{code}}/retire", lambda c: {"url": f"{G}/units/{c[:12]}/retire"})
+add("POST", f"{G}/boundaries/import", lambda c: {"json": {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"code": c[:12]}, "geometry": None}]}})  # fmt: skip
+WORKER = f"{G}/workers/w-matrix"
+add("GET", f"{G}/workers/{{worker_id}}", lambda c: {"url": WORKER},
+    answers=lambda c: {("grids", "get_worker"): {"worker_id": "w", "grids": {c: "member"}}})  # fmt: skip
+add("PUT", f"{G}/workers/{{worker_id}}/status",
+    lambda c: {"url": f"{WORKER}/status", "json": {"status": "on_leave"}},
+    answers=lambda c: {("grids", "get_worker"): {"worker_id": "w", "grids": {c: "member"}}})  # fmt: skip
+add("POST", f"{G}/workers/{{worker_id}}/assignments",
+    lambda c: {"url": f"{WORKER}/assignments", "json": {"grid_code": c}})  # fmt: skip
+RESIDENT = f"{G}/residents/r-matrix"
+
+
+def resident_at(c: str) -> dict[tuple[str, str], Any]:
+    r = {"resident_id": "r", "household_code": c + HOUSE, "registered_community": None}
+    return {("grids", "get_resident"): r,
+            ("grids", "house_of_resident"): {"household": {"code": c + HOUSE}}}  # fmt: skip
+
+
+add("GET", f"{G}/residents/{{resident_id}}", lambda c: {"url": RESIDENT}, answers=resident_at)
+add("GET", f"{G}/residents/{{resident_id}}/house", lambda c: {"url": f"{RESIDENT}/house"},
+    answers=resident_at)  # fmt: skip
+add("PUT", f"{G}/residents/{{resident_id}}/tags",
+    lambda c: {"url": f"{RESIDENT}/tags", "json": {"tags": ["elderly"]}}, answers=resident_at)  # fmt: skip
+add("POST", f"{G}/residents/{{resident_id}}/move",
+    lambda c: {"url": f"{RESIDENT}/move", "json": {"household_code": c + "002-1"}},
+    answers=resident_at)  # fmt: skip
+add("GET", f"{G}/households/{{household_code}}/people",
+    lambda c: {"url": f"{G}/households/{c}{HOUSE}/people"})  # fmt: skip
+add("POST", f"{G}/residents", lambda c: {"json": {
+    "name": "张三", "id_number": "110101199001011234", "household_code": c + HOUSE}})  # fmt: skip
+add("POST", f"{G}/buildings", lambda c: {"json": {"code": c + "001", "address": "矩阵路1号"}})
+add("POST", f"{G}/households", lambda c: {"json": {"code": c + HOUSE}})
+add("POST", f"{G}/key-places", lambda c: {"json": {
+    "place_id": "p-matrix", "kind": "school", "name": "学校", "lat": 30.0, "lon": 120.0,
+    "grid_code": c}})  # fmt: skip
+add("POST", f"{G}/patrols", lambda c: {"json": {"grid_code": c}})
+add("GET", f"{G}/patrols/{{patrol_id}}", lambda c: {"url": f"{G}/patrols/{uuid.uuid4()}"},
+    answers=lambda c: {("grids", "get_patrol"): {"grid_code": c}})  # fmt: skip
+add("POST", f"{G}/sensors/devices", lambda c: {"json": {
+    "kind": "water_meter", "device_id": "m-matrix", "household_code": c + HOUSE}})  # fmt: skip
+
+CASE_URL = f"/api/v1/cases/{uuid.uuid4()}"
+add("POST", "/api/v1/cases/hotline-import", lambda c: {"json": {"tickets": [{
+    "hotline": "12345", "ticket_no": "M-1", "category": "sanitation", "description": "垃圾",
+    "grid_code": c}]}})  # fmt: skip
+for action, body in (
+    ("merge", {"target_case_id": str(uuid.uuid4()), "expected_version": 1}),
+    ("split", {"expected_version": 1, "parts": [
+        {"category": "a", "department": "d1", "description": "x"},
+        {"category": "b", "department": "d2", "description": "y"}]}),
+):  # fmt: skip
+    add("POST", f"/api/v1/cases/{{case_id}}/{action}",
+        lambda c, a=action, b=body: {"url": f"{CASE_URL}/{a}", "json": b},
+        answers=lambda c: {("petitions", "get_case"): case_at(c)})  # fmt: skip
+add("POST", "/api/v1/cases/{case_id}/supporters/{supporter_id}/detach",
+    lambda c: {"url": f"{CASE_URL}/supporters/s1/detach", "json": {"expected_version": 1}},
+    answers=lambda c: {("petitions", "get_case"): case_at(c)})  # fmt: skip
+
+C = "/api/v1/command"
+C_CASE = f"{C}/cases/{uuid.uuid4()}"
+add("GET", f"{C}/cases/{{case_id}}", lambda c: {"url": C_CASE},
+    answers=lambda c: {("command", "get_case"): case_at(c)})  # fmt: skip
+add("GET", f"{C}/cases/{{case_id}}/audit", lambda c: {"url": f"{C_CASE}/audit"},
+    answers=lambda c: {("command", "get_case"): case_at(c)})  # fmt: skip
+add("GET", f"{C}/supervisions/{{supervision_id}}", lambda c: {"url": f"{C}/supervisions/{uuid.uuid4()}"},
+    answers=lambda c: {("command", "get_case"): case_at(c),
+                       ("command", "get_supervision"): {"case_id": str(uuid.uuid4())}})  # fmt: skip
+add("POST", f"{C}/cases/{{case_id}}/whistle",
+    lambda c: {"url": f"{C_CASE}/whistle",
+               "json": {"caller_code": c[:12], "departments": ["urban_management"]}})  # fmt: skip
+add("GET", f"{C}/cases/export", lambda c: {"params": {"jurisdiction": c[:9]}},
+    answers=lambda c: {("command", "export_cases"): download})  # fmt: skip
+for kpi in ("kpis", "kpis/series"):
+    add("GET", f"{C}/{kpi}", lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}})
+add("GET", f"{C}/kpis/export", lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}},
+    answers=lambda c: {("command", "export_kpis"): download})  # fmt: skip
+add("GET", f"{C}/whistles/tally", lambda c: {"params": {"jurisdiction": c[:9]}})
+
+E = "/api/v1/enterprise"
+add("PUT", f"{E}/responsibilities", lambda c: {"json": {
+    "district_code": c[:6], "category": "*", "leader_id": "l1", "department": "d1"}})  # fmt: skip
+add("POST", f"{E}/policies", lambda c: {"json": {
+    "title": "政策", "summary": "摘要", "district_codes": [c[:6]]}},
+    answers=lambda c: {("enterprise", "publish_policy"): {"policy_id": "p1"}})  # fmt: skip
+add("POST", f"{E}/projects", lambda c: {"json": {
+    "name": "项目", "district_code": c[:6], "leader_id": "l1"}},
+    answers=lambda c: {("enterprise", "create_project"): {"project_id": "p1"}})  # fmt: skip
+add("GET", f"{E}/enterprises/{{enterprise_id}}", lambda c: {"url": f"{E}/enterprises/e-matrix"},
+    answers=lambda c: {("enterprise", "get_enterprise"): {"grid_code": c}})  # fmt: skip
+
+V = "/api/v1/volunteers"
+add("POST", f"{V}/teams", lambda c: {"json": {
+    "community_code": c[:12], "name": "服务队", "leader_ids": ["p1"]}})  # fmt: skip
+add("POST", f"{V}/venues", lambda c: {"json": {
+    "community_code": c[:12], "name": "活动室", "capacity": 20,
+    "timetable": [{"weekday": 0, "opens": "08:00", "closes": "18:00"}]}})  # fmt: skip
+add("POST", f"{V}/points/adjust", lambda c: {"json": {
+    "holder_kind": "person", "holder_id": "p1", "amount": 5, "reason": "更正",
+    "community_code": c[:12]}})  # fmt: skip
+add("POST", f"{V}/orders", lambda c: {"json": {
+    "community_code": c[:12], "category": "companionship", "description": "陪护",
+    "window_start": "2026-12-01T09:00:00+08:00", "window_end": "2026-12-01T11:00:00+08:00",
+    "lat": 30.0, "lon": 120.0}})  # fmt: skip
 
 CODE_PARAMS = {
     "jurisdiction": 15,
@@ -292,6 +441,7 @@ def test_matrix(
     failures: list[str] = []
 
     def call(headers: dict[str, str], code: str) -> Any:
+        client.fake_rpc.answers = case.answers(code) if case.answers else {}  # type: ignore[attr-defined]
         kw = case.build(code)
         return client.request(method, kw.pop("url", path), headers=headers, **kw)
 
@@ -362,3 +512,20 @@ def test_command_view_is_narrowed_to_the_callers_unit(client: TestClient) -> Non
         assert client.fake_rpc.calls[-1][2]["jurisdiction_prefix"] == sent  # type: ignore[attr-defined]
     r = client.get("/api/v1/command/cases", params={"jurisdiction": "329901002"}, headers=h)
     assert r.status_code == 403 and r.json()["code"] == "outside_jurisdiction"
+
+
+def test_department_handlers_see_their_departments_cases_only(client: TestClient) -> None:
+    settings = client.settings  # type: ignore[attr-defined]
+    p = Principal(str(uuid.uuid4()), "department_handler", "d", "3299", department="water")
+    h = {"Authorization": f"Bearer {token_for(settings, p)}"}
+    client.fake_rpc.answers = {}  # type: ignore[attr-defined]
+    for asked in (None, "water", "urban_management"):
+        params = {"department": asked} if asked else {}
+        r = client.get("/api/v1/command/cases", params=params, headers=h)
+        assert r.status_code == 200, r.text
+        sent = client.fake_rpc.calls[-1][2]  # type: ignore[attr-defined]
+        assert sent["department"] == "water" and sent["jurisdiction_prefix"] == "3299"
+    client.fake_rpc.answers = {("command", "get_case"): case_at("329901001001001")}  # type: ignore[attr-defined]
+    r = client.get(f"/api/v1/command/cases/{uuid.uuid4()}", headers=h)  # urban_management's
+    assert r.status_code == 403 and r.json()["code"] == "outside_department"
+    client.fake_rpc.answers = {}  # type: ignore[attr-defined]
