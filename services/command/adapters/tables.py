@@ -68,13 +68,15 @@ case_view = sa.Table(
     sa.Column("kpi", JSONB, nullable=False, server_default="{}"),
     sa.Column("created_at", TZ, nullable=True),
     sa.Column("updated_at", TZ, nullable=False),
-    # the default order per jurisdiction prefix (also serves prefix + created range filters)
+    # the default order per jurisdiction prefix (also serves prefix + created range filters);
     sa.Index(
         "ix_case_view_jurisdiction_order",
         "jurisdiction_code",
         sa.text("created_at DESC"),
         "case_id",
         postgresql_ops={"jurisdiction_code": "text_pattern_ops"},
+        # the usual filters ride along: page keys and capped counts come index-only
+        postgresql_include=["status", "complete", "overdue", "supervised"],
     ),
     sa.Index("ix_case_view_created", sa.text("created_at DESC"), "case_id"),
     sa.Index("ix_case_view_status", "status"),

@@ -202,7 +202,7 @@ def _row_out(r: Any) -> dict[str, Any]:
     return {k: r[k] for k in ROW_FIELDS}
 
 
-AUTO_EXACT_UP_TO = 1_000  # count="auto": exact below this (by the planner), else estimated
+AUTO_EXACT_UP_TO = 1_000  # count="auto": exact up to this, else the planner's estimate
 
 
 def encode_cursor(created_at: datetime | None, case_id: Any) -> str:
@@ -257,9 +257,9 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
 
     Paging by ``page`` (offset) or by ``cursor`` (keyset: cost independent of depth).
     ``count``: ``auto`` (default) counts exactly only what is small — a first page that is
-    not full is its own total; otherwise the planner's estimate decides: below
-    ``AUTO_EXACT_UP_TO`` a capped exact count, above it the estimate itself
-    (``total_estimated``, ``total_exact`` false); ``exact``: a full count; ``capped``: exact
+    not full is its own total, else a count capped at ``AUTO_EXACT_UP_TO`` rows (index-only
+    for the usual filters); beyond it the planner's estimate (at least the cap;
+    ``total_estimated``, ``total_exact`` false); ``exact``: a full count; ``capped``: exact
     up to ``COUNT_CAP`` (then ``total_exact`` false, as before)."""
     cv = case_view
     conds = _conditions(req)
@@ -268,10 +268,15 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
     cols = [cv.c[k] for k in ROW_FIELDS]
     with uow:
         s = uow.session
-        q = (sa.select(*cols).where(page_where)
-             .order_by(cv.c.created_at.desc(), cv.c.case_id).limit(req.page_size + 1))  # fmt: skip
+        # keys first (index-only on the jurisdiction index for the usual filters), then the
+        # page's rows by primary key: a deep page or a wide prefix never fetches more rows
+        keys = (sa.select(cv.c.case_id).where(page_where)
+                .order_by(cv.c.created_at.desc(), cv.c.case_id).limit(req.page_size + 1))  # fmt: skip
         if not req.cursor:
-            q = q.offset((req.page - 1) * req.page_size)
+            keys = keys.offset((req.page - 1) * req.page_size)
+        k = keys.subquery("k")
+        q = (sa.select(*cols).join_from(cv, k, cv.c.case_id == k.c.case_id)
+             .order_by(cv.c.created_at.desc(), cv.c.case_id))  # fmt: skip
         rows = s.execute(q).mappings().all()
         more = len(rows) > req.page_size
         rows = rows[: req.page_size]
@@ -279,16 +284,15 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
         if req.count == "exact":
             total = int(s.execute(sa.select(sa.func.count()).select_from(cv).where(where))
                         .scalar_one())  # fmt: skip
-        elif req.count == "auto" and not req.cursor and req.page == 1 and not more:
-            total = len(rows)  # the whole result is on this page
-        elif (
-            req.count == "auto"
-            and (guess := _estimate(s, sa.select(sa.literal(1)).select_from(cv).where(where)))
-            > AUTO_EXACT_UP_TO
-        ):
-            total, estimated = guess, True
-        else:
+        elif req.count == "capped":
             total = _capped_count(s, where, COUNT_CAP)
+        elif not req.cursor and req.page == 1 and not more:
+            total = len(rows)  # the whole result is on this page
+        else:  # auto: exact up to AUTO_EXACT_UP_TO, beyond it the planner's estimate
+            total = _capped_count(s, where, AUTO_EXACT_UP_TO)
+            if total > AUTO_EXACT_UP_TO:
+                guess = _estimate(s, sa.select(sa.literal(1)).select_from(cv).where(where))
+                total, estimated = max(guess, AUTO_EXACT_UP_TO + 1), True
     items = [_row_out(r) for r in rows]
     exact = not estimated and total <= COUNT_CAP
     if not estimated:

@@ -1,6 +1,7 @@
 """dispatch view index in the default order per jurisdiction prefix
 
-(jurisdiction_code text_pattern_ops, created_at DESC, case_id) replaces
+(jurisdiction_code text_pattern_ops, created_at DESC, case_id) INCLUDE (status, complete,
+overdue, supervised) replaces
 (jurisdiction_code text_pattern_ops, created_at): created first, then the old one dropped.
 
 Revision ID: 806ef01211a7
@@ -31,6 +32,7 @@ def upgrade() -> None:
         unique=False,
         schema="command",
         postgresql_ops={"jurisdiction_code": "text_pattern_ops"},
+        postgresql_include=["status", "complete", "overdue", "supervised"],
     )
     op.drop_index(
         op.f("ix_case_view_jurisdiction_created"),

@@ -46,3 +46,19 @@ def test_cursor_pages_equal_offset_pages_and_counts(
     assert small["total"] == 8 and small["next_cursor"] is None
     with pytest.raises(ValidationFailed):
         view.list_cases(factory(), ListCasesRequest(cursor="not-a-cursor"))
+
+
+def test_auto_count_estimates_beyond_its_cap(
+    petitions: Callable[..., Petitions], factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefix = "329907002"
+    for i in range(9):
+        p = petitions(f"{prefix}001{1 + i % 2:03d}", at=T0 + timedelta(minutes=i))
+        assert p.feed(p.created_env())
+    monkeypatch.setattr(view, "AUTO_EXACT_UP_TO", 4)
+    got = view.list_cases(factory(), ListCasesRequest(jurisdiction_prefix=prefix, page_size=3))
+    assert got["total_estimated"] and not got["total_exact"] and got["total"] >= 5
+    assert len(got["items"]) == 3 and got["next_cursor"]
+    got = view.list_cases(factory(), ListCasesRequest(jurisdiction_prefix=prefix, page_size=3,
+                                                      count="exact"))  # fmt: skip
+    assert got["total"] == 9 and got["total_exact"] and not got["total_estimated"]
