@@ -87,7 +87,7 @@ class Load:
                     self.sent += 1
                 try:
                     r = client.post("/api/v1/reports", json={
-                        "category": "appearance.litter", "description": "混沌测试：垃圾堆积",
+                        "category": "appearance.litter", "attributes": {"size": "small"}, "description": "混沌测试：垃圾堆积",
                         "lat": lat, "lon": lon})
                     key = str(r.status_code)
                     if r.status_code == 202:
@@ -236,23 +236,34 @@ class Chaos:
 
     def _grid(self, lat: float, lon: float) -> str:
         r = httpx.post(f"{self.base}/api/v1/reports", json={
-            "category": "appearance.litter", "description": "定位探针", "lat": lat, "lon": lon})
+            "category": "appearance.litter", "attributes": {"size": "small"}, "description": "定位探针", "lat": lat, "lon": lon})
         return str(r.json()["grid_code"]) if r.status_code == 202 else "329901001001001"
 
     # -- checks -----------------------------------------------------------------------
     def store_counts(self, report_ids: list[str]) -> tuple[int, int, int]:
-        """(reports present as a case, duplicated, present in the command view)."""
+        """(reports recorded, duplicated, recorded reports whose case is in the command view).
+
+        A report is recorded when it opened a case or was linked to an open case as a
+        duplicate ("me too", same category within 50 m and 72 h): both are in
+        ``petitions.case_reports`` (primary key: report id). Duplicated counts cases opened
+        more than once for one report and reports recorded more than once.
+        """
         with self.engine.connect() as c:
-            rows = c.execute(sa.text(
-                "SELECT report_id::text, count(*) FROM petitions.cases "
-                "WHERE report_id::text = ANY(:ids) GROUP BY report_id"), {"ids": report_ids}).all()
-            present = len(rows)
-            duplicated = sum(n - 1 for _, n in rows if n > 1)
-            in_view = c.execute(sa.text(
-                "SELECT count(*) FROM command.case_view v JOIN petitions.cases p "
-                "ON p.id = v.case_id WHERE p.report_id::text = ANY(:ids)"),
+            recorded = c.execute(sa.text(
+                "SELECT r.report_id::text, r.case_id, r.outcome FROM petitions.case_reports r "
+                "WHERE r.report_id::text = ANY(:ids)"), {"ids": report_ids}).all()
+            per_report = c.execute(sa.text(
+                "SELECT count(*) FROM (SELECT report_id FROM petitions.cases "
+                "WHERE report_id::text = ANY(:ids) GROUP BY report_id HAVING count(*) > 1) d"),
                 {"ids": report_ids}).scalar_one()
-        return present, duplicated, int(in_view)
+            case_ids = sorted({str(r.case_id) for r in recorded})
+            in_view_cases = set(c.execute(sa.text(
+                "SELECT case_id::text FROM command.case_view WHERE case_id::text = ANY(:ids)"),
+                {"ids": case_ids}).scalars())
+        present = len({r.report_id for r in recorded})
+        duplicated = int(per_report) + (len(recorded) - present)
+        in_view = sum(1 for r in recorded if str(r.case_id) in in_view_cases)
+        return present, duplicated, in_view
 
     def queues(self) -> dict[str, tuple[int, int, int]]:
         """{queue: (ready, unacked, consumers)} for consumer queues (not DLQ/retry queues)."""
@@ -291,7 +302,7 @@ class Chaos:
     # -- the run ----------------------------------------------------------------------
     def run(self, rounds: int = 1, settle_s: float = 120.0) -> dict[str, Any]:
         self.start()
-        load = Load(self.base, sample_points(200), self.rate)
+        load = Load(self.base, sample_points(3000), self.rate)
         threads = load.run()
         try:
             time.sleep(3)

@@ -90,7 +90,7 @@ async def post_reports(base: str, points: list[tuple[float, float]],
             async with sem:
                 t0 = time.perf_counter()
                 r = await client.post("/api/v1/reports", json={
-                    "category": "appearance.litter", "description": "基准测试：路面垃圾",
+                    "category": "appearance.litter", "attributes": {"size": "small"}, "description": "基准测试：路面垃圾",
                     "lat": lat, "lon": lon})
                 if r.status_code == 202:
                     latencies.append(time.perf_counter() - t0)

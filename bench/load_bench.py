@@ -40,7 +40,7 @@ async def open_loop(base: str, rate: float, seconds: float,
             t0 = time.perf_counter()
             try:
                 r = await client.post("/api/v1/reports", json={
-                    "category": "appearance.litter", "description": "负载测试", "lat": lat,
+                    "category": "appearance.litter", "attributes": {"size": "small"}, "description": "负载测试", "lat": lat,
                     "lon": lon})
                 key = str(r.status_code)
                 if r.status_code == 202:

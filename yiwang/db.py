@@ -13,11 +13,16 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine import Engine, make_url
 
 
-def make_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+def make_engine(
+    database_url: str, *, pool_size: int = 10, max_overflow: int = 2, echo: bool = False
+) -> Engine:
+    """A pooled engine. Connections open lazily; size the pool to the process's real
+    concurrency (a nameko worker holds one connection at a time): PostgreSQL's
+    ``max_connections`` (100 by default) is shared by every process of every system."""
     return sa.create_engine(
         database_url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
         echo=echo,

@@ -26,7 +26,7 @@ from yiwang import contracts as c
 from yiwang.clock import Clock, SystemClock
 from yiwang.contracts.health import HealthResponse
 from yiwang.db import make_engine
-from yiwang.errors import ValidationFailed
+from yiwang.errors import Unavailable, ValidationFailed
 from yiwang.logging import get_logger
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
@@ -50,7 +50,10 @@ class GridMapProvider(DependencyProvider):
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        self.refresh(force=True)
+        try:
+            self.refresh(force=True)
+        except Exception as exc:  # noqa: BLE001 - e.g. database unreachable: the timer retries
+            log.warning("grid_map_load_failed", error=str(exc)[:300])
 
     def stop(self) -> None:
         self.engine.dispose()
@@ -118,7 +121,12 @@ class GridsService:
     tracing = Tracing()
 
     def _map(self) -> GridMap:
-        assert self.grid_map.map is not None
+        if self.grid_map.map is None:  # not loaded yet (store unreachable at start): retry
+            raise Unavailable(
+                "grid_map_loading",
+                "The grid map is still loading; please retry in a few seconds.",
+                "网格地图正在加载，请稍后重试。",
+            )
         return self.grid_map.map
 
     # -- timers ---------------------------------------------------------------------------
@@ -147,6 +155,7 @@ class GridsService:
 
     @contract_rpc("grids")
     def search_units(self, r: cg.SearchUnitsRequest) -> Any:
+        self._map()  # the tree loads with the map
         assert self.grid_map.tree is not None
         return units.search(self.grid_map.tree, r.query, r.within, r.limit)
 

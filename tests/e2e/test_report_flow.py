@@ -14,7 +14,7 @@ from tests.e2e.conftest import System, wait_ready
 
 pytestmark = pytest.mark.e2e
 
-REPORT = {"category": "appearance.litter", "description": "小区门口垃圾堆积三天",
+REPORT = {"category": "appearance.litter", "attributes": {"size": "small"}, "description": "小区门口垃圾堆积三天",
           "lat": 32.0, "lon": 118.8}
 
 

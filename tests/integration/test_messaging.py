@@ -71,8 +71,8 @@ def test_rpc_to_a_missing_service_fails_fast_with_503(resources) -> None:  # typ
         await client.connect()
         t0 = time.perf_counter()
         try:
-            with pytest.raises(Unavailable) as err:
-                await client.call("enterprise", "health")
+            with pytest.raises(Unavailable) as err:  # nobody serves this name in any vhost
+                await client.call_raw("nobody_serves_this", "health", {})
             assert err.value.status == 503
             return time.perf_counter() - t0
         finally:

@@ -9,12 +9,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.catalogue import Catalogue
 from gateway.deps import PublisherDep, RpcDep
 from gateway.security import Principal, optional_principal
 from yiwang.contracts.base import Contact
 from yiwang.contracts.gateway import ReportSubmittedV1
 from yiwang.errors import ValidationFailed
 
+catalogue = Catalogue()  # one per gateway process, refreshed every minute
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 
@@ -71,6 +73,7 @@ async def submit_report(
     body: ReportIn, rpc: RpcDep, publisher: PublisherDep, response: Response,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
 ) -> ReportAccepted:
+    await catalogue.check(rpc, body.category, body.attributes)
     located = await rpc.call("grids", "locate", lat=body.lat, lon=body.lon, crs=body.crs)
     if not located["inside"]:
         raise outside_jurisdiction(body.lat, body.lon)
