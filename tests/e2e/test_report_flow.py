@@ -23,7 +23,7 @@ def _wait_case(system: System, report_id: str, seconds: float = 20) -> dict:
     with system.client() as c:
         while time.monotonic() < deadline:
             status = c.get(f"/api/v1/reports/{report_id}").json()
-            if status.get("state") == "case_created":
+            if status.get("state") in ("case_created", "linked_duplicate"):
                 return status
             time.sleep(0.2)
     raise TimeoutError(f"report {report_id} never became a case")
@@ -72,11 +72,14 @@ def test_report_posted_while_petitions_is_down_becomes_a_case_when_it_returns(sy
     system.supervisor.hold("petitions")
     try:
         with system.client() as c:
-            r = c.post("/api/v1/reports", json={**REPORT, "description": "路灯不亮，晚上很黑"})
+            r = c.post("/api/v1/reports", json={  # another category: not a "me too"
+                **REPORT, "category": "roads.streetlight", "attributes": {},
+                "description": "路灯不亮，晚上很黑"})
         assert r.status_code == 202, r.text
     finally:
         system.supervisor.release("petitions")
     status = _wait_case(system, r.json()["report_id"], 60)
+    assert status["state"] == "case_created"
     assert _in_command_view(system, status["case_id"], r.json()["grid_code"])
 
 
@@ -96,6 +99,23 @@ def test_the_command_view_needs_a_staff_account(system: System) -> None:
         assert c.get("/api/v1/command/cases").status_code == 401
     with system.client("demo_citizen") as c:
         assert c.get("/api/v1/command/cases").status_code == 403
+
+
+def test_a_second_report_of_the_same_thing_is_linked_not_duplicated(system: System) -> None:
+    with system.client() as c:
+        first = c.post("/api/v1/reports", json={**REPORT, "description": "同一处垃圾，第一次"})
+        second = c.post("/api/v1/reports", json={**REPORT, "description": "同一处垃圾，我也看到"})
+    a = _wait_case(system, first.json()["report_id"])
+    b = _wait_case(system, second.json()["report_id"])
+    assert b["state"] == "linked_duplicate" and b["case_id"] == a["case_id"]
+
+
+def test_unknown_category_and_missing_attribute_are_refused(system: System) -> None:
+    with system.client() as c:
+        r1 = c.post("/api/v1/reports", json={**REPORT, "category": "no.such_thing"})
+        r2 = c.post("/api/v1/reports", json={**REPORT, "attributes": {}})
+    assert r1.status_code == 422 and r1.json()["code"] == "unknown_category"
+    assert r2.status_code == 422 and r2.json()["code"] == "missing_attribute"
 
 
 @pytest.mark.parametrize("bad", [
