@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
@@ -69,7 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for info in sorted(pkgutil.iter_modules(routes_pkg.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{routes_pkg.__name__}.{info.name}")
         if hasattr(module, "router"):
-            app.include_router(module.router, responses=problems.RESPONSES)
+            app.include_router(
+                module.router,
+                responses=problems.RESPONSES,
+                dependencies=[Depends(middleware.no_nul_characters)],
+            )
     security.install(app)  # merge POLICY tables; unknown actions fail here
     return app
 

@@ -60,7 +60,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 
-_DOCUMENTED = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+_DOCUMENTED = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

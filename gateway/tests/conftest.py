@@ -38,6 +38,9 @@ class FakeRpc:
             return answer(**kwargs) if callable(answer) else answer
         if (service, method) == ("grids", "locate"):
             return {"inside": True, "grid_code": GRID}
+        if method == "list_categories":  # the intake's catalogue check (gateway.catalogue)
+            return {"items": [{"code": "appearance.litter", "citizen_selectable": True,
+                               "attributes": []}]}  # fmt: skip
         if method == "list_cases":
             return {
                 "items": [],

@@ -34,35 +34,102 @@ class _In(BaseModel):
 
 
 class ActionIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"action": "accept", "expected_version": 3, "fields": {}}]},
+    )
     action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
     expected_version: int = Field(ge=1)
     fields: dict[str, Any] = Field(default_factory=dict)
 
 
 class RatingIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"score": 5, "comment": "处理及时，很满意", "expected_version": 7}]
+        },
+    )
     score: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=500)
     expected_version: int = Field(ge=1)
 
 
 class MergeIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "target_case_id": "0b6f3c1e-6a53-4f0e-9a53-6c2d8e1f7a10",
+                    "expected_version": 2,
+                    "note": "同一地点重复上报",
+                }
+            ]
+        },
+    )
     target_case_id: uuid.UUID
     expected_version: int = Field(ge=1)
     note: str = Field(default="", max_length=2000)
 
 
 class DetachIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"expected_version": 4, "note": "并非同一问题"}]},
+    )
     expected_version: int = Field(ge=1)
     note: str = Field(default="", max_length=2000)
 
 
 class SplitIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "expected_version": 2,
+                    "parts": [
+                        {
+                            "category": "sanitation.garbage",
+                            "department": "urban_management",
+                            "description": "清运垃圾",
+                        },
+                        {
+                            "category": "roads.damage",
+                            "department": "transport",
+                            "description": "修补路面",
+                        },
+                    ],
+                    "note": "涉及两个部门",
+                }
+            ]
+        },
+    )
     expected_version: int = Field(ge=1)
     parts: list[SplitPart] = Field(min_length=2, max_length=10)
     note: str = Field(default="", max_length=2000)
 
 
 class HotlineIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "tickets": [
+                        {
+                            "hotline": "12345",
+                            "ticket_no": "2026110100017",
+                            "category": "sanitation.garbage",
+                            "description": "小区门口垃圾堆积",
+                            "grid_code": "329901001001001",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
     tickets: list[HotlineTicket] = Field(min_length=1, max_length=1000)
 
 

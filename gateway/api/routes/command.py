@@ -48,6 +48,12 @@ def _actor(who: Principal) -> dict[str, Any]:
             "department": who.department}  # fmt: skip
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOAD = {200: {"description": "CSV (UTF-8 with BOM) or Excel, as an attachment",
+                  "content": {"text/csv": {"schema": {"type": "string"}},
+                              XLSX: {"schema": {"type": "string", "format": "binary"}}}}}  # fmt: skip
+
+
 def _download(out: dict[str, Any]) -> Response:
     return Response(
         content=base64.b64decode(out["content_b64"]),
@@ -103,7 +109,12 @@ async def list_cases(
     return await rpc.call("command", "list_cases", page=page, page_size=page_size, **f)
 
 
-@router.get("/cases/export", summary="The filtered view as CSV or Excel (xlsx)")
+@router.get(
+    "/cases/export",
+    response_class=Response,
+    responses=DOWNLOAD,
+    summary="The filtered view as CSV or Excel (xlsx)",
+)
 async def export_cases(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.cases.export"))],
@@ -140,7 +151,19 @@ async def get_case(
 
 
 class FilterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "jurisdiction_prefix": "329901001",
+                    "status": "dispatched",
+                    "overdue": True,
+                    "q": "垃圾",
+                }
+            ]
+        },
+    )
     jurisdiction_prefix: str = Field(default="", pattern=r"^[0-9]{0,18}$")
     status: str | None = Field(default=None, max_length=32)
     source: str | None = Field(default=None, max_length=32)
@@ -178,7 +201,10 @@ async def delete_filter(
 
 # -- dispatch -------------------------------------------------------------------------------
 class DispatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"department": "urban_management", "note": "请城管处置"}]},
+    )
     department: str | None = Field(default=None, max_length=64)
     worker_id: str | None = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=2000)
@@ -201,7 +227,12 @@ async def list_departments(
 
 
 class DepartmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name_zh": "城市管理局", "name_en": "Urban management", "active": True}]
+        },
+    )
     name_zh: str = Field(min_length=1, max_length=100)
     name_en: str = Field(default="", max_length=100)
     active: bool = True
@@ -247,7 +278,9 @@ async def test_rules(
 
 # -- escalation, whistle, supervision -------------------------------------------------------
 class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "本级无法解决，请上级协调"}]}
+    )
     note: str = Field(default="", max_length=2000)
 
 
@@ -261,7 +294,19 @@ async def escalate_case(
 
 
 class WhistleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "caller_code": "329901001",
+                    "departments": ["urban_management", "housing"],
+                    "deadline_hours": 2,
+                    "note": "街道吹哨，部门报到",
+                }
+            ]
+        },
+    )
     caller_code: str | None = Field(default=None, pattern=r"^[0-9]{9}([0-9]{3})?$")
     departments: list[str] = Field(min_length=1, max_length=20)
     deadline_hours: float = Field(default=2, gt=0, le=720)
@@ -281,7 +326,9 @@ async def blow_whistle(
 
 
 class DutyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"department": "urban_management"}]}
+    )
     department: str | None = Field(default=None, max_length=64)
 
 
@@ -305,7 +352,14 @@ async def whistle_tally(
 
 
 class SuperviseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"handlers": ["urban_management"], "deadline_hours": 24, "note": "请于今日办结"}
+            ]
+        },
+    )
     handlers: list[str] = Field(default_factory=list, max_length=20)
     deadline_hours: float = Field(default=24, gt=0, le=720)
     note: str = Field(min_length=1, max_length=1000)
@@ -321,7 +375,19 @@ async def supervise_case(
 
 
 class SuperviseOverdueIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "department": "urban_management",
+                    "deadline_hours": 24,
+                    "note": "超期案件集中督办",
+                    "limit": 500,
+                }
+            ]
+        },
+    )
     department: str = Field(max_length=64)
     deadline_hours: float = Field(default=24, gt=0, le=720)
     note: str = Field(min_length=1, max_length=1000)
@@ -337,7 +403,10 @@ async def supervise_overdue(
 
 
 class AnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"kind": "text", "text": "已安排人员到场处置"}]},
+    )
     handler: str | None = Field(default=None, max_length=64)
     kind: Literal["text", "photo", "video"]
     text: str = Field(default="", max_length=2000)
@@ -399,7 +468,12 @@ async def kpi_series(
     )
 
 
-@router.get("/kpis/export", summary="KPIs per day as CSV or Excel (xlsx)")
+@router.get(
+    "/kpis/export",
+    response_class=Response,
+    responses=DOWNLOAD,
+    summary="KPIs per day as CSV or Excel (xlsx)",
+)
 async def export_kpis(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("command.kpis.read"))],
     day_from: date, day_to: date, jurisdiction: Code = "",
@@ -428,7 +502,14 @@ async def list_warning_rules(
 
 
 class WarningRuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kind": "spike", "params": {"window_hours": 24, "factor": 3}, "enabled": True}
+            ]
+        },
+    )
     kind: Literal["spike", "repeat_address", "rising_overdue"]
     params: dict[str, float | int | str] = Field(default_factory=dict)
     enabled: bool = True

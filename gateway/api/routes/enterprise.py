@@ -140,7 +140,9 @@ class EnterpriseIn(In):
     tags: list[str] = Field(default_factory=list, max_length=30)
 
 
-@router.post("/enterprises", summary="Register an enterprise (USCC checked), pending review")
+@router.post(
+    "/enterprises", status_code=201, summary="Register an enterprise (USCC checked), pending review"
+)
 async def register_enterprise(
     body: EnterpriseIn,
     rpc: RpcDep,
@@ -184,7 +186,7 @@ class DemandIn(In):
     attachments: list[str] = Field(default_factory=list, max_length=9)
 
 
-@router.post("/demands", summary="File a problem demand to the district's leaders")
+@router.post("/demands", status_code=201, summary="File a problem demand to the district's leaders")
 async def file_demand(
     body: DemandIn,
     rpc: RpcDep,
@@ -279,7 +281,11 @@ class FinancingNeedIn(In):
     industry: str | None = Field(default=None, max_length=64)
 
 
-@router.post("/financing/needs", summary="Publish a financing need; returns matching products")
+@router.post(
+    "/financing/needs",
+    status_code=201,
+    summary="Publish a financing need; returns matching products",
+)
 async def post_financing_need(
     body: FinancingNeedIn,
     rpc: RpcDep,
@@ -366,7 +372,7 @@ class JobIn(In):
     headcount: int = Field(ge=1, le=10000)
 
 
-@router.post("/jobs", summary="Post a job")
+@router.post("/jobs", status_code=201, summary="Post a job")
 async def post_job(
     body: JobIn,
     rpc: RpcDep,
@@ -452,7 +458,11 @@ class TechNeedIn(In):
     tags: list[str] = Field(default_factory=list, max_length=30)
 
 
-@router.post("/tech-needs", summary="Publish a technical need; returns matching capabilities")
+@router.post(
+    "/tech-needs",
+    status_code=201,
+    summary="Publish a technical need; returns matching capabilities",
+)
 async def post_tech_need(
     body: TechNeedIn,
     rpc: RpcDep,
@@ -730,7 +740,7 @@ class PolicyIn(In):
     valid_until: date | None = None
 
 
-@router.post("/policies", summary="Publish a policy with eligibility attributes")
+@router.post("/policies", status_code=201, summary="Publish a policy with eligibility attributes")
 async def publish_policy(
     body: PolicyIn,
     rpc: RpcDep,
@@ -775,7 +785,7 @@ class ProjectIn(In):
     warn_share: float = Field(default=0.8, gt=0, lt=1)
 
 
-@router.post("/projects", summary="A key project with its approval procedure")
+@router.post("/projects", status_code=201, summary="A key project with its approval procedure")
 async def create_project(
     body: ProjectIn,
     rpc: RpcDep,
@@ -875,7 +885,9 @@ class InstitutionIn(In):
     district_code: str = Field(pattern=r"^[0-9]{6}$")
 
 
-@router.post("/institutions", summary="Register a bank, research institute or recruiter")
+@router.post(
+    "/institutions", status_code=201, summary="Register a bank, research institute or recruiter"
+)
 async def register_institution(
     body: InstitutionIn,
     rpc: RpcDep,
@@ -904,7 +916,7 @@ class ProductIn(In):
     annual_rate_pct: Decimal = Field(ge=0, le=36)
 
 
-@router.post("/financing/products", summary="Publish a financing product (banks)")
+@router.post("/financing/products", status_code=201, summary="Publish a financing product (banks)")
 async def publish_product(
     body: ProductIn,
     rpc: RpcDep,
@@ -970,7 +982,9 @@ class CapabilityIn(In):
     description: str = Field(default="", max_length=2000)
 
 
-@router.post("/capabilities", summary="Publish a research capability (research institutes)")
+@router.post(
+    "/capabilities", status_code=201, summary="Publish a research capability (research institutes)"
+)
 async def publish_capability(
     body: CapabilityIn,
     rpc: RpcDep,

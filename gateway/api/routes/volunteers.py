@@ -106,8 +106,8 @@ class In(BaseModel):
 
 class Slot(In):
     weekday: int = Field(ge=0, le=6)
-    start: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")
-    end: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")
+    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    end: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class VolunteerIn(In):
@@ -788,8 +788,8 @@ async def adjust(
 
 class OpeningIn(In):
     weekday: int = Field(ge=0, le=6)
-    opens: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")
-    closes: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")
+    opens: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    closes: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class VenueIn(In):

@@ -1,0 +1,197 @@
+"""Schemathesis against the running system's ``/openapi.json`` (issue 9, "Done when").
+
+Every documented operation is called with generated data (positive, and a few negative
+examples) as an administrator (``demo_admin``), a city official (``demo_city``) and an
+anonymous caller. Every answer must be:
+
+- never a 5xx;
+- a documented status code with a documented content type, its body matching the schema;
+- on 4xx, an RFC 9457 problem (``application/problem+json``, ``code``, ``detail``,
+  ``detail_zh``) — except Open311, whose errors are the GeoReport shapes (its own suite).
+
+Bounded in time: a few examples per operation (``FUZZ_EXAMPLES`` / ``FUZZ_NEGATIVE``, env
+``YIWANG_FUZZ_EXAMPLES`` to raise them); Server-Sent Events and sign-out are skipped. The
+rate-limit counters are cleared as the run goes (the limiter is tested in the gateway's own
+suite; here it would only turn the fuzzing into 429s).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.e2e.conftest import DEMO_PASSWORD, System, system  # noqa: F401 - session fixture
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+FUZZ_EXAMPLES = int(os.environ.get("YIWANG_FUZZ_EXAMPLES", "6"))
+FUZZ_NEGATIVE = int(os.environ.get("YIWANG_FUZZ_NEGATIVE", "2"))
+ANON_EXAMPLES = 2
+
+SKIP_PREFIXES = ("/api/v1/live/",)  # Server-Sent Events: never complete
+SKIP_OPERATIONS = {
+    ("POST", "/api/v1/auth/logout"),  # would revoke the token the run is using
+}
+OWN_ERROR_FORMAT = ("/open311/",)  # GeoReport error shapes, tested in tests/open311
+PROBLEM = "application/problem+json"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@dataclass
+class Run:
+    identity: str
+    calls: int = 0
+    operations: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)  # operation -> first failure
+
+
+def problem_details(response: Any, label: str) -> str | None:
+    """A 4xx must be a problem: our content type and the stable fields."""
+    status = response.status_code
+    if not 400 <= status < 500:
+        return None
+    values = response.headers.get("content-type") or [""]  # schemathesis: name -> [values]
+    ctype = values[0] if isinstance(values, list) else str(values)
+    if not ctype.startswith(PROBLEM):
+        return f"{status} with content type {ctype!r}, not {PROBLEM}"
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return f"{status} problem body is not JSON"
+    missing = [k for k in ("code", "detail", "detail_zh") if not body.get(k)]
+    if missing or body.get("status") != status:
+        return f"{status} problem lacks {missing} or status mismatch: {body}"
+    text = response.content.decode("utf-8", "replace").lower()
+    for leak in ("traceback", "sqlalchemy", "psycopg2", 'file "/'):
+        if leak in text:
+            return f"{status} problem leaks internals ({leak}): {body}"
+    return None
+
+
+def sign_in(system: System, username: str) -> str:  # noqa: F811
+    r = httpx.post(
+        f"{system.base_url}/api/v1/auth/login",
+        json={"username": username, "password": DEMO_PASSWORD},
+        timeout=15,
+    )
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def fuzz(system: System, identity: str) -> Run:  # noqa: F811
+    base = system.base_url
+    schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
+    headers: dict[str, str] = {}
+    if identity != "anonymous":
+        headers["Authorization"] = f"Bearer {sign_in(system, identity)}"
+    session = requests.Session()
+    rds = redis.Redis.from_url(system.resources.redis_url)
+    rl_pattern = f"{system.resources.redis_prefix}gw:rl:*"
+    run = Run(identity)
+
+    def reset_limits() -> None:
+        keys = list(rds.scan_iter(rl_pattern, count=1000))
+        if keys:
+            rds.delete(*keys)
+
+    def exercise(op: Any, mode: Any, n: int, label: str, own_errors: bool) -> None:
+        @settings(
+            max_examples=n,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=op.as_strategy(generation_mode=mode))
+        def one(case: Any) -> None:
+            if label in run.failures:
+                return
+            run.calls += 1
+            if run.calls % 150 == 0:
+                reset_limits()
+            try:
+                response = case.call(base_url=base, session=session, headers=headers, timeout=30)
+            except requests.RequestException as exc:
+                run.failures[label] = f"request failed: {exc!r}"
+                return
+            run.statuses[response.status_code] = run.statuses.get(response.status_code, 0) + 1
+            if response.status_code == 429:  # the limiter fired between resets
+                reset_limits()
+                return
+            try:
+                case.validate_response(
+                    response, checks=[not_a_server_error] if own_errors else CHECKS
+                )
+            except (Exception, BaseExceptionGroup) as exc:  # schemathesis FailureGroup
+                run.failures[label] = f"[{mode.value}] {str(exc)[:1500]}"
+                return
+            if not own_errors:
+                bad = problem_details(response, label)
+                if bad:
+                    req = response.request
+                    body = (req.body or b"")[:300]
+                    run.failures[label] = f"[{mode.value}] {bad}\n  {req.method} {req.url} {body!r}"
+
+        try:
+            one()
+        except Unsatisfiable:  # e.g. no negative input exists for this operation
+            pass
+
+    reset_limits()
+    positive = ANON_EXAMPLES if identity == "anonymous" else FUZZ_EXAMPLES
+    negative = 0 if identity == "anonymous" else FUZZ_NEGATIVE
+    for result in schema.get_all_operations():
+        op = result.ok()
+        method, path = op.method.upper(), op.path
+        if path.startswith(SKIP_PREFIXES) or (method, path) in SKIP_OPERATIONS:
+            continue
+        run.operations += 1
+        label = f"{method} {path}"
+        own_errors = path.startswith(OWN_ERROR_FORMAT)
+        for mode, n in (
+            (schemathesis.GenerationMode.POSITIVE, positive),
+            (schemathesis.GenerationMode.NEGATIVE, negative),
+        ):
+            if n > 0 and label not in run.failures:
+                exercise(op, mode, n, label, own_errors)
+    reset_limits()
+    return run
+
+
+@pytest.mark.parametrize("identity", ["demo_admin", "demo_city", "anonymous"])
+def test_openapi_fuzz(system: System, identity: str) -> None:  # noqa: F811
+    started = time.monotonic()
+    run = fuzz(system, identity)
+    took = time.monotonic() - started
+    print(  # the figures, for the report (pytest -s)
+        f"\nfuzz {identity}: {run.operations} operations, {run.calls} calls in {took:.1f} s, "
+        f"statuses {dict(sorted(run.statuses.items()))}"
+    )
+    assert run.operations > 100, "the OpenAPI document lost its operations"
+    assert not run.failures, f"{len(run.failures)} operations failed:\n\n" + "\n\n".join(
+        f"== {label}\n{msg}" for label, msg in sorted(run.failures.items())
+    )
