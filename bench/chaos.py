@@ -23,6 +23,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -370,6 +371,8 @@ def print_report(r: dict[str, Any]) -> None:
 
 
 def main() -> int:
+    # SIGTERM (make, CI, a user) must still run the finally blocks that stop processes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     chaos = Chaos(rate_per_s=float(os.environ.get("CHAOS_RATE", "15")),
                   outage_s=float(os.environ.get("CHAOS_OUTAGE_S", "8")),
                   seed=int(os.environ.get("CHAOS_SEED", "1")))

@@ -7,6 +7,7 @@ Sub-benchmarks (bench/<area>_bench.py) run as separate processes when present.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -16,10 +17,13 @@ from bench.ingest import run_ingest
 from tests.support.resources import TestResources
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUB_BENCHES = ["grids_bench", "command_bench", "volunteers_bench", "load_bench"]
+SUB_BENCHES = ["grids_bench", "grids_rpc_bench", "command_bench", "volunteers_bench",
+               "sse_bench", "load_bench"]
 
 
 def main() -> int:
+    # SIGTERM (make, CI, a user) must still run the finally blocks that stop processes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     res = TestResources.create("benchbase")
     try:
         base = broker_baseline(res.amqp_uri)
