@@ -25,6 +25,14 @@ UNITS = {"enterprise_user", "institution_user"}
 REVIEWERS = {"community_staff", "street_staff", "admin"}
 READERS = {*STAFF_ROLES, "leader", "admin"}
 
+# Open to anyone (a community's wish tree, its activity programme and a venue's free
+# slots are published for residents, who need not sign in to look).
+PUBLIC_ROUTES = {
+    "GET /api/v1/volunteers/communities/{community_code}/wishes",
+    "GET /api/v1/volunteers/communities/{community_code}/activities",
+    "GET /api/v1/volunteers/venues/{venue_id}/free-slots",
+}
+
 POLICY = {
     "volunteer.register": {*RESIDENTS},
     "volunteer.unit.register": {*UNITS},
