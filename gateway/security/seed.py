@@ -67,6 +67,8 @@ def demo_accounts(
             role="grid_worker",
             jurisdiction_code=grid,
             phone="13800000002",
+            # the grids demo data names each grid's leader W<grid code>L
+            person_id=f"W{grid}L",
         ),
         dict(
             username="demo_dept",
