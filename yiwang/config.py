@@ -43,6 +43,10 @@ class Settings(BaseSettings):
 
     secret_key: str = "change-me-in-production-yiwang-demo-secret"
 
+    command_sweep_interval_s: float = 5.0
+    open311_jurisdiction_id: str = "3299"
+    open311_contact: str = "12345 市民服务热线 / open311@yiwang.example"
+
     # Gateway security (gateway/security): tokens, one-time codes, abuse limits.
     auth_access_ttl_s: int = 900
     auth_refresh_ttl_s: int = 30 * 24 * 3600

@@ -41,6 +41,7 @@ def nameko_config(settings: Settings) -> dict[str, Any]:
         "VAR_DIR": settings.var_dir,
         "DEMO_SIZE": settings.demo_size,
         "DEMO_SEED": settings.demo_seed,
+        "COMMAND_SWEEP_INTERVAL_S": settings.command_sweep_interval_s,
     }
 
 

@@ -13,7 +13,6 @@ against the action ``open311.requests.create`` (the demo key grants ``open311.*`
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -47,8 +46,15 @@ PUBLIC_ROUTES = {
     f"GET {BASE}/requests/{{service_request_id}}.{{fmt}}",
     f"GET {BASE}/tokens/{{token}}.{{fmt}}",
 }
-JURISDICTION_ID = os.environ.get("YIWANG_OPEN311_JURISDICTION_ID", "3299")
-CONTACT = os.environ.get("YIWANG_OPEN311_CONTACT", "12345 市民服务热线 / open311@yiwang.example")
+
+
+def _jid(request: Request) -> str:
+    """The Open311 jurisdiction id (``YIWANG_OPEN311__jid(request)``)."""
+    return str(request.app.state.resources.settings.open311_jurisdiction_id)
+
+
+def _contact(request: Request) -> str:
+    return str(request.app.state.resources.settings.open311_contact)
 CHANGESET = datetime(2026, 3, 1, tzinfo=UTC)
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 MAX_MEDIA_URL = 300  # a case attachment reference
@@ -101,7 +107,7 @@ def _single(params: Any) -> dict[str, str]:
 async def discovery(fmt: str, request: Request) -> Response:
     async def build(f: str) -> Response:
         base = str(request.base_url).rstrip("/") + BASE
-        doc = o311.discovery(base_url=base, contact=CONTACT,
+        doc = o311.discovery(base_url=base, contact=_contact(request),
                              key_service=str(request.base_url).rstrip("/") + "/",
                              changeset=CHANGESET)  # fmt: skip
         return document(f, "discovery", doc)
@@ -134,7 +140,7 @@ async def service_definition(
 
 def _check_jurisdiction(request: Request) -> None:
     jid = request.query_params.get("jurisdiction_id")
-    if jid and jid != JURISDICTION_ID:
+    if jid and jid != _jid(request):
         raise ValidationFailed("invalid_jurisdiction_id", f"jurisdiction_id '{jid[:64]}' is not served here",
                                f"本平台不服务于jurisdiction_id“{jid[:64]}”", status=400)  # fmt: skip
 
@@ -147,7 +153,7 @@ async def list_requests(fmt: str, request: Request, rpc: RpcDep) -> Response:
     async def build(f: str) -> Response:
         out = await rpc.call(
             "petitions", "query_open311", params=_single(request.query_params),
-            jurisdiction_id=JURISDICTION_ID, lang=_lang(request),
+            jurisdiction_id=_jid(request), lang=_lang(request),
             media_base=str(request.base_url).rstrip("/"),
         )  # fmt: skip
         return document(f, "service_requests", out["items"])
@@ -161,7 +167,7 @@ async def get_request(service_request_id: str, fmt: str, request: Request, rpc: 
         _check_jurisdiction(request)
         out = await rpc.call(
             "petitions", "query_open311", params={"service_request_id": service_request_id[:64]},
-            jurisdiction_id=JURISDICTION_ID, lang=_lang(request),
+            jurisdiction_id=_jid(request), lang=_lang(request),
             media_base=str(request.base_url).rstrip("/"),
         )  # fmt: skip
         if not out["items"]:
@@ -244,7 +250,7 @@ async def post_request(
         await _api_key(request, fields)
         sub = await rpc.call("petitions", "parse_open311_form",
                              fields=[[k, v] for k, v in fields if k != "api_key"],
-                             jurisdiction_id=JURISDICTION_ID)  # fmt: skip
+                             jurisdiction_id=_jid(request))  # fmt: skip
         media = sub.get("media_url")
         if media and len(media) > MAX_MEDIA_URL:
             raise ValidationFailed("media_url_too_long", f"media_url is longer than {MAX_MEDIA_URL} characters",
