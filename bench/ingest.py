@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -22,9 +20,11 @@ from shapely.geometry import Point
 
 from bench.common import summary_ms
 from infra.processes import ALL
+from infra.runner import load_demo
 from infra.supervisor import Supervisor
 from services.grids.domain import democity
 from tests.support.resources import TestResources, free_port
+from yiwang.config import Settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,9 +62,7 @@ class System:
                            YIWANG_RATE_LIMIT_PER_IP="100000000",
                            YIWANG_RATE_LIMIT_PER_ACCOUNT="100000000",
                            **(extra_env or {}))
-        subprocess.run([sys.executable, "-m", "services.grids.cli", "load-demo", "--size",
-                        "small"], env={**os.environ, **env}, cwd=ROOT, check=True,
-                       capture_output=True)
+        load_demo(Settings(demo_size="small"), env)  # the runner's demo: city, accounts…
         self.sup = Supervisor(ALL, env=env, log_dir=os.path.join(ROOT, "var", "log-bench"),
                               cwd=ROOT)
         self.sup.start()
