@@ -27,7 +27,7 @@ STEP_S = float(os.environ.get("LOAD_STEP_S", "10"))
 
 
 async def open_loop(base: str, rate: float, seconds: float,
-                    points: list[tuple[float, float]]) -> dict[str, Any]:
+                    points: list[tuple[float, float]], offset: int = 0) -> dict[str, Any]:
     """Send at a fixed arrival rate regardless of responses (open loop)."""
     results: dict[str, int] = {}
     http_lat: list[float] = []
@@ -36,7 +36,7 @@ async def open_loop(base: str, rate: float, seconds: float,
         tasks: list[asyncio.Task[None]] = []
 
         async def one(i: int) -> None:
-            lat, lon = points[i % len(points)]
+            lat, lon = points[(offset + i) % len(points)]  # fresh spots: no "me too" links
             t0 = time.perf_counter()
             try:
                 r = await client.post("/api/v1/reports", json={
@@ -109,7 +109,8 @@ def main() -> int:
         system.start()
         base = broker_baseline(system.res.amqp_uri, n=3000)
         engine = sa.create_engine(system.res.database_url)
-        points = sample_points(500)
+        points = sample_points(int(sum(RATES) * STEP_S) + 2000)
+        used = 0
         steps = []
         best: dict[str, Any] | None = None
         for rate in RATES:
@@ -117,7 +118,8 @@ def main() -> int:
                 mark = c.execute(sa.text("SELECT now()")).scalar_one()
             before = process_stats(system.sup)
             t0 = time.perf_counter()
-            sent = asyncio.run(open_loop(system.base, rate, STEP_S, points))
+            sent = asyncio.run(open_loop(system.base, rate, STEP_S, points, used))
+            used += int(rate * STEP_S)
             deadline = time.monotonic() + 30
             accepted = sent["by_status"].get("202", 0)
             while time.monotonic() < deadline:
@@ -153,7 +155,7 @@ def main() -> int:
         prof = "n/a"
         if pid:  # profile the hottest process while a moderate load runs
             th = threading.Thread(
-                target=lambda: asyncio.run(open_loop(system.base, RATES[0] * 4, 8, points)))
+                target=lambda: asyncio.run(open_loop(system.base, RATES[0] * 4, 8, points, used)))
             th.start()
             prof = profile(pid, 6, os.path.join("var", f"profile-{hottest}.txt"))
             th.join()
