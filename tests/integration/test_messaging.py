@@ -62,6 +62,7 @@ def test_concurrent_rpc_workers_overlap_on_db_io(resources, probe_service) -> No
             await client.close()
 
     elapsed = asyncio.run(run())
+    print(f"10 concurrent RPC calls each running pg_sleep(0.5): {elapsed:.2f} s")
     assert elapsed < 2.0, f"10 x pg_sleep(0.5) took {elapsed:.2f} s: workers are serialised"
 
 
