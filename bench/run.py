@@ -18,7 +18,7 @@ from tests.support.resources import TestResources
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUB_BENCHES = ["grids_bench", "grids_rpc_bench", "command_bench", "volunteers_bench",
-               "sse_bench", "load_bench"]
+               "sse_bench", "dashboard_bench", "load_bench"]
 
 
 def main() -> int:
