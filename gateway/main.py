@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from gateway import middleware, problems, security
 from gateway.api import routes as routes_pkg
+from gateway.backpressure import InFlightLimit
 from gateway.deps import Resources
 from gateway.messaging import EventPublisher
 from gateway.tracing_mw import trace_requests
@@ -32,7 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rpc = NamekoRpcClient(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
+        rpc = NamekoRpcClient(settings.amqp_uri, timeout_s=settings.rpc_timeout_s,
+                              max_pending=settings.rpc_max_pending)
         publisher = EventPublisher(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
         await rpc.connect()
         await publisher.connect(settings.event_retry_delays_ms)
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.middleware("http")(trace_requests)
     problems.install(app)
+    app.state.intake_limit = InFlightLimit(settings.intake_max_in_flight)
     for info in sorted(pkgutil.iter_modules(routes_pkg.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{routes_pkg.__name__}.{info.name}")
         if hasattr(module, "router"):

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
 
     secret_key: str = "change-me-in-production-yiwang-demo-secret"
 
+    intake_max_in_flight: int = 256
+    rpc_max_pending: int = 2000
+
     command_sweep_interval_s: float = 5.0
     open311_jurisdiction_id: str = "3299"
     open311_contact: str = "12345 市民服务热线 / open311@yiwang.example"

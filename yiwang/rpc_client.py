@@ -50,8 +50,10 @@ def service_unavailable(service: str, why: str) -> Unavailable:
 
 
 class NamekoRpcClient:
-    def __init__(self, amqp_uri: str, *, timeout_s: float = 5.0, caller: str = "gateway") -> None:
+    def __init__(self, amqp_uri: str, *, timeout_s: float = 5.0, caller: str = "gateway",
+                 max_pending: int = 2000) -> None:
         self.amqp_uri = amqp_uri
+        self.max_pending = max_pending  # beyond: refuse at once (bounded memory, no pile-up)
         self.timeout_s = timeout_s
         self.caller = caller
         self._conn: aio_pika.abc.AbstractRobustConnection | None = None
@@ -112,6 +114,8 @@ class NamekoRpcClient:
     ) -> Any:
         if self._exchange is None:
             raise service_unavailable(service, "broker not connected")
+        if len(self._pending) >= self.max_pending:
+            raise service_unavailable(service, "too many calls in flight")
         timeout = timeout_s or self.timeout_s
         corr = str(uuid.uuid4())
         loop = asyncio.get_running_loop()
