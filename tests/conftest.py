@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.resources import TestResources
+from tests.support.system import System, start_system
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +30,9 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
         os.makedirs(base, exist_ok=True)
         return base
     return str(tmp_path_factory.mktemp("var"))
+
+
+@pytest.fixture(scope="session")
+def system(resources: TestResources, var_dir: str) -> Iterator[System]:
+    """The whole system, started once per test session as the runner starts it."""
+    yield from start_system(resources, var_dir)

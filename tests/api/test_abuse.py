@@ -19,7 +19,7 @@ import jwt
 import pytest
 import redis
 
-from tests.e2e.conftest import System, system  # noqa: F401 - the session fixture, reused
+from tests.support.system import System  # noqa: F401 - the session fixture is in tests/conftest.py
 from yiwang.config import Settings
 
 pytestmark = pytest.mark.e2e

@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import DEMO_PASSWORD, System, system  # noqa: F401 - session fixture
+from tests.support.system import DEMO_PASSWORD, System
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

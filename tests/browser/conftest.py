@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import ROOT, System, system  # noqa: F401  (fixture re-exported)
+from tests.support.system import ROOT, System  # noqa: F401
 
 CHROMIUM = os.environ.get("YIWANG_CHROMIUM", "/usr/bin/chromium")
 WEB = os.path.join(ROOT, "gateway", "web")

@@ -136,6 +136,13 @@ async function main() {
   }
   if (!options.length) throw new Error(`no categories offered to the citizen (GET /api/v1/categories): ${result.notes.join("; ")}`);
   await cit.selectOption("select[name=category]", options[0]);
+  // answer the category's questions (required ones block the form otherwise)
+  for (const sel of await cit.$$("#report-form select[data-attr]")) {
+    const first = await sel.$$eval("option", (os) => os.map((o) => o.value).find(Boolean));
+    if (first) await sel.selectOption(first);
+  }
+  for (const inp of await cit.$$("#report-form input[data-attr][required]")) await inp.fill("测试");
+  result.steps.attributes_answered = (await cit.$$("#report-form [data-attr]")).length;
   const marker = `浏览器测试 ${Date.now()}`;
   await cit.fill("textarea[name=description]", `<img src=x onerror="window.__xss=1">${marker} 小区门口垃圾堆积三天无人清理`);
   await cit.fill("input[name=address]", "幸福路12号门口");

@@ -11,7 +11,7 @@ import subprocess
 import httpx
 import pytest
 
-from tests.e2e.conftest import System
+from tests.support.system import System
 
 pytestmark = pytest.mark.e2e
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.grids.domain import democity
-from tests.e2e.conftest import System
+from tests.support.system import System
 
 pytestmark = pytest.mark.e2e
 GRID = "329901001001001"  # demo_grid's grid, inside demo_community's community

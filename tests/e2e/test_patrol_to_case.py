@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.grids.domain import democity
-from tests.e2e.conftest import System
+from tests.support.system import System
 
 pytestmark = pytest.mark.e2e
 GRID = "329901001001001"  # demo_grid's grid

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import System, wait_ready
+from tests.support.system import System, wait_ready
 
 pytestmark = pytest.mark.e2e
 

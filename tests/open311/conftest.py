@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import System, system  # noqa: F401 - the session fixture, reused
+from tests.support.system import System  # noqa: F401 - the session fixture is in tests/conftest.py
 
 __all__ = ["System"]

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from gateway.security.seed import DEMO_OPEN311_KEY
-from tests.e2e.conftest import System
+from tests.support.system import System
 
 pytestmark = pytest.mark.e2e
 

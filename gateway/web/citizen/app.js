@@ -82,6 +82,23 @@ async function reportForm(body) {
   } });
   const mapBtn = h("button", { type: "button", "data-i18n": "tap.map", hidden: !EP.boundaries, onclick: () => pickOnMap(mapBox, setWhere) });
   const cat = h("select", { name: "category", required: true });
+  const attrBox = h("div", { class: "stack" });  // the chosen category's questions
+  let catalogue = [];
+  const renderAttributes = () => {
+    const c = catalogue.find((x) => x.code === cat.value);
+    const fields = (c?.attributes || []).filter((a) => a.variable !== false)
+      .sort((a, b) => (a.order || 0) - (b.order || 0));
+    mount(attrBox, fields.map((a) => {
+      const label = i18n.pick(a.description_zh || a.code, a.description_en || a.code);
+      const input = (a.values || []).length
+        ? h("select", { name: `attr_${a.code}`, "data-attr": a.code, required: !!a.required },
+          [h("option", { value: "", text: "—" }),
+            ...a.values.map((v) => h("option", { value: v.key, text: i18n.pick(v.name_zh || v.key, v.name_en || v.key) }))])
+        : h("input", { name: `attr_${a.code}`, "data-attr": a.code, required: !!a.required, maxlength: 200 });
+      return h("label", {}, h("span", { text: a.required ? `${label} *` : label }), input);
+    }));
+  };
+  cat.addEventListener("change", renderAttributes);
   const desc = h("textarea", { name: "description", required: true, minlength: 2, maxlength: 2000, "data-i18n-placeholder": "description.ph" });
   const address = h("input", { name: "address", maxlength: 200 });
   const photos = picker(i18n);
@@ -106,6 +123,8 @@ async function reportForm(body) {
         ? { name: cname.value.trim() || null, phone: cphone.value.trim() || null } : null;
       const r = await api.post("/api/v1/reports", {
         category: cat.value, description: desc.value.trim(), lat: state.where.lat, lon: state.where.lon,
+        attributes: Object.fromEntries([...attrBox.querySelectorAll("[data-attr]")]
+          .filter((el) => el.value.trim()).map((el) => [el.dataset.attr, el.value.trim()])),
         address: address.value.trim() || null, media, contact, anonymous: anon.checked,
       }, { idem });
       remember({ report_id: r.report_id, at: new Date().toISOString(), description: desc.value.trim().slice(0, 80), category: cat.selectedOptions[0]?.textContent || cat.value, photos: media.length });
@@ -121,6 +140,7 @@ async function reportForm(body) {
   h("div", { class: "card stack" }, h("h3", { "data-i18n": "where" }), h("div", { class: "row" }, locateBtn, mapBtn), whereText, mapBox),
   h("div", { class: "card stack" },
     h("label", {}, h("span", { "data-i18n": "category" }), cat),
+    attrBox,
     h("label", {}, h("span", { "data-i18n": "description" }), desc),
     h("label", {}, h("span", { "data-i18n": "address" }), address),
     EP.media ? h("div", {}, h("span", { class: "small muted", "data-i18n": "photos" }), photos.el) : null),
@@ -137,6 +157,7 @@ async function reportForm(body) {
     try {
       const res = await api.get(EP.categories);
       const list = Array.isArray(res) ? res : res.items || res.categories || [];
+      catalogue = list;
       const leaves = list.filter((c) => c.active !== false && !c.group && c.citizen_selectable !== false && !list.some((o) => o.code?.startsWith(`${c.code}.`)));
       for (const c of leaves) opts.push(h("option", { value: c.code, text: i18n.pick(c.name_zh || c.name, c.name_en) }));
     } catch (x) { toast(x.message, "error"); }
