@@ -176,9 +176,12 @@ def up(wait: float = 120.0) -> None:
     if wait_ready(settings, wait) is None:
         raise typer.Exit(1)
     base = f"http://{settings.gateway_host}:{settings.gateway_port}"
-    typer.echo("Yiwang is up:")
-    for label, path in [("API docs", "/docs"), ("readiness", "/ready"),
-                        ("command view", "/api/v1/command/cases")]:
+    typer.echo("Yiwang is up (demo accounts: README, password yiwang-demo):")
+    for label, path in [("dashboard", "/dashboard/"), ("citizen page", "/citizen/"),
+                        ("grid worker", "/worker/"), ("volunteers", "/volunteer/"),
+                        ("enterprises", "/enterprise/"), ("administration", "/admin/"),
+                        ("API docs", "/docs"), ("readiness", "/ready"),
+                        ("Open311", "/open311/v2/discovery.json")]:
         typer.echo(f"  {label:14s} {base}{path}")
 
 
