@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from gateway import middleware, problems, security
 from gateway.api import routes as routes_pkg
@@ -38,7 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publisher = EventPublisher(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
         await rpc.connect()
         await publisher.connect(settings.event_retry_delays_ms)
-        redis = Redis.from_url(settings.redis_url)
+        # a blocking pool: a burst (hundreds of dashboards connecting at once) waits briefly
+        # for a free connection instead of failing with "too many connections"
+        redis = Redis(connection_pool=BlockingConnectionPool.from_url(
+            settings.redis_url, max_connections=settings.redis_max_connections, timeout=5))
         engine = make_engine(settings.database_url, pool_size=5)
         app.state.resources = Resources(settings, rpc, publisher, redis, engine)
         app.state.live_hub = None

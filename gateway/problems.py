@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from yiwang.errors import DomainError
@@ -143,6 +144,13 @@ def install(app: FastAPI) -> None:
         code = HTTP_DEFAULTS.get(exc.status_code, ("error", "", ""))[0]
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem(exc.status_code, code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RedisError)
+    async def _redis(request: Request, exc: RedisError) -> JSONResponse:
+        log.warning("redis_unavailable", error=type(exc).__name__, path=request.url.path)
+        return problem(503, "cache_unavailable", "A shared service is busy or unavailable; "
+                       "please retry shortly.", "共享服务繁忙或不可用，请稍后重试。",
+                       headers={"Retry-After": "2"})
 
     @app.exception_handler(RemoteError)
     async def _remote(request: Request, exc: RemoteError) -> JSONResponse:

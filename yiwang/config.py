@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/yiwang"
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "yiwang:"
+    redis_max_connections: int = 200
 
     otel_exporter: Literal["none", "console", "otlp", "memory", "file"] = "none"
     otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
