@@ -281,6 +281,15 @@ class FinancingNeedIn(In):
     industry: str | None = Field(default=None, max_length=64)
 
 
+
+async def own_account_scope(who: Principal, rpc: Any) -> dict[str, str]:
+    """Enterprise and institution users see their own account's items; officials see all."""
+    if who.role == "enterprise_user":
+        return {"enterprise_id": await my_enterprise(who, rpc)}
+    if who.role == "institution_user":
+        return {"institution_id": await my_institution(who, rpc)}
+    return {}
+
 @router.post(
     "/financing/needs",
     status_code=201,
@@ -311,11 +320,7 @@ async def list_financing_needs(
     who: Annotated[Principal, Depends(require("enterprise.financing.read"))],
     status: Literal["open", "granted", "withdrawn"] | None = None,
 ) -> dict[str, Any]:
-    kw: dict[str, Any] = {"status": status}
-    if who.role == "enterprise_user":
-        kw["enterprise_id"] = await my_enterprise(who, rpc)
-    elif who.role == "institution_user":
-        kw["institution_id"] = await my_institution(who, rpc)
+    kw: dict[str, Any] = {"status": status, **await own_account_scope(who, rpc)}
     return await rpc.call(SVC, "list_financing_needs", **kw)
 
 
@@ -488,11 +493,7 @@ async def list_tech_needs(
     who: Annotated[Principal, Depends(require("enterprise.tech.read"))],
     status: Literal["open", "engaged", "resolved"] | None = None,
 ) -> dict[str, Any]:
-    kw: dict[str, Any] = {"status": status}
-    if who.role == "enterprise_user":
-        kw["enterprise_id"] = await my_enterprise(who, rpc)
-    elif who.role == "institution_user":
-        kw["institution_id"] = await my_institution(who, rpc)
+    kw: dict[str, Any] = {"status": status, **await own_account_scope(who, rpc)}
     return await rpc.call(SVC, "list_tech_needs", **kw)
 
 
