@@ -13,7 +13,7 @@ Urgent SLA classes (e.g. 2 hours) do not use this calendar: they run on calendar
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -45,33 +45,152 @@ def require_aware(when: datetime, field_name: str = "time") -> datetime:
     return when
 
 
-def _parse_year(year: int, entry: Mapping[str, Any]) -> tuple[set[date], set[date], YearStatus]:
-    holidays: set[date] = set()
+_STATUSES: tuple[str, ...] = ("published", "provisional")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+_MAX_NAME = 40
+
+
+def _invalid(code: str, en: str, zh: str, **details: Any) -> ValidationFailed:
+    return ValidationFailed(code, en, zh, **details)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    """One named day of a year's calendar: a holiday, or a make-up working day (调休)."""
+
+    day: date
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarYear:
+    """One year of the working-day calendar, kept as data and edited by administrators.
+
+    ``holidays`` are days off (a holiday may fall on a weekday or a weekend);
+    ``makeup_workdays`` are weekends worked instead (调休), which must be Saturdays or Sundays.
+    Build with ``CalendarYear.of`` (validates); days are kept sorted.
+    """
+
+    year: int
+    status: YearStatus
+    holidays: tuple[CalendarDay, ...]
+    makeup_workdays: tuple[CalendarDay, ...]
+    source: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        year: int,
+        status: str,
+        holidays: Sequence[CalendarDay],
+        makeup_workdays: Sequence[CalendarDay],
+        source: str = "",
+    ) -> CalendarYear:
+        """Validate and normalise one year (refusals carry stable codes)."""
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise _invalid("calendar_year_out_of_range",
+                           f"year {year} is outside {MIN_YEAR}–{MAX_YEAR}",
+                           f"年份{year}超出{MIN_YEAR}–{MAX_YEAR}范围", year=year)  # fmt: skip
+        if status not in _STATUSES:
+            raise _invalid("invalid_year_status", f"{year}: unknown status {status}",
+                           f"{year}年：未知状态{status}", status=status)  # fmt: skip
+        for kind, days in (("holiday", holidays), ("makeup_workday", makeup_workdays)):
+            seen: set[date] = set()
+            for d in days:
+                if d.day.year != year:
+                    raise _invalid("calendar_day_outside_year",
+                                   f"{d.day.isoformat()} is not in {year}",
+                                   f"{d.day.isoformat()}不在{year}年内",
+                                   day=d.day.isoformat(), kind=kind)  # fmt: skip
+                if d.day in seen:
+                    raise _invalid("calendar_duplicate_day",
+                                   f"{d.day.isoformat()} is listed twice",
+                                   f"{d.day.isoformat()}重复出现",
+                                   day=d.day.isoformat(), kind=kind)  # fmt: skip
+                seen.add(d.day)
+                if len(d.name) > _MAX_NAME:
+                    raise _invalid("calendar_name_too_long",
+                                   f"the name of {d.day.isoformat()} exceeds {_MAX_NAME} characters",
+                                   f"{d.day.isoformat()}的名称超过{_MAX_NAME}个字",
+                                   day=d.day.isoformat())  # fmt: skip
+        overlap = sorted({d.day for d in holidays} & {d.day for d in makeup_workdays})
+        if overlap:
+            raise _invalid("holiday_makeup_overlap",
+                           f"{year}: a day cannot be both holiday and make-up working day "
+                           f"({overlap[0].isoformat()})",
+                           f"{year}年：同一天不能既是节假日又是调休工作日（{overlap[0].isoformat()}）",
+                           day=overlap[0].isoformat())  # fmt: skip
+        for d in holidays:
+            if not d.name.strip():
+                raise _invalid("calendar_holiday_name_required",
+                               f"holiday {d.day.isoformat()} needs a name",
+                               f"节假日{d.day.isoformat()}需要名称",
+                               day=d.day.isoformat())  # fmt: skip
+        for d in makeup_workdays:
+            if d.day.weekday() < 5:
+                raise _invalid("calendar_makeup_not_weekend",
+                               f"make-up working day {d.day.isoformat()} is not a Saturday or "
+                               "Sunday",
+                               f"调休工作日{d.day.isoformat()}不是周六或周日",
+                               day=d.day.isoformat())  # fmt: skip
+        by_day = lambda d: d.day  # noqa: E731
+        return cls(
+            year,
+            status,  # type: ignore[arg-type]
+            tuple(sorted((CalendarDay(d.day, d.name.strip()) for d in holidays), key=by_day)),
+            tuple(sorted((CalendarDay(d.day, d.name.strip()) for d in makeup_workdays),
+                         key=by_day)),
+            source.strip(),
+        )  # fmt: skip
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON-native form (as stored and sent over RPC)."""
+        return {
+            "year": self.year,
+            "status": self.status,
+            "source": self.source,
+            "holidays": [{"date": d.day.isoformat(), "name": d.name} for d in self.holidays],
+            "makeup_workdays": [
+                {"date": d.day.isoformat(), "name": d.name} for d in self.makeup_workdays
+            ],
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CalendarYear:
+        """The inverse of ``to_data`` (validated again)."""
+        return cls.of(
+            int(data["year"]),
+            str(data.get("status", "published")),
+            [CalendarDay(date.fromisoformat(str(d["date"])), str(d.get("name", "")))
+             for d in data.get("holidays", [])],
+            [CalendarDay(date.fromisoformat(str(d["date"])), str(d.get("name", "")))
+             for d in data.get("makeup_workdays", [])],
+            str(data.get("source", "")),
+        )  # fmt: skip
+
+
+def year_from_ranges(year: int, entry: Mapping[str, Any]) -> CalendarYear:
+    """One entry of ``HOLIDAY_DATA`` (named inclusive ranges, bare make-up dates) as a
+    validated ``CalendarYear`` with one named day per holiday."""
+    holidays: list[CalendarDay] = []
     for item in entry.get("holidays", []):
         start, end = date.fromisoformat(item["from"]), date.fromisoformat(item["to"])
-        if end < start or start.year != year:
-            raise ValidationFailed(
-                "invalid_holiday_range",
-                f"holiday range {item} is invalid for {year}",
-                f"{year}年的节假日区间{item}无效",
-            )
+        if end < start or start.year != year or end.year != year:
+            raise _invalid("invalid_holiday_range", f"holiday range {item} is invalid for {year}",
+                           f"{year}年的节假日区间{item}无效")  # fmt: skip
+        name = str(item.get("name") or "节假日")
         day = start
         while day <= end:
-            holidays.add(day)
+            holidays.append(CalendarDay(day, name))
             day += timedelta(days=1)
-    makeup = {date.fromisoformat(d) for d in entry.get("makeup_workdays", [])}
-    if makeup & holidays:
-        raise ValidationFailed(
-            "holiday_makeup_overlap",
-            f"{year}: a day cannot be both holiday and make-up working day",
-            f"{year}年：同一天不能既是节假日又是调休工作日",
-        )
-    status = entry.get("status", "published")
-    if status not in ("published", "provisional"):
-        raise ValidationFailed(
-            "invalid_year_status", f"{year}: unknown status {status}", f"{year}年：未知状态{status}"
-        )
-    return holidays, makeup, status
+    makeup = [
+        CalendarDay(date.fromisoformat(d), "调休") if isinstance(d, str)
+        else CalendarDay(date.fromisoformat(d["date"]), str(d.get("name", "调休")))
+        for d in entry.get("makeup_workdays", [])
+    ]  # fmt: skip
+    return CalendarYear.of(
+        year, str(entry.get("status", "published")), holidays, makeup, str(entry.get("source", ""))
+    )
 
 
 @dataclass(frozen=True)
@@ -108,14 +227,25 @@ class WorkingCalendar:
         office_hours: Sequence[tuple[time, time]] = DEFAULT_OFFICE_HOURS,
         tz: ZoneInfo = SHANGHAI,
     ) -> WorkingCalendar:
+        """From ``HOLIDAY_DATA``-shaped data (named ranges per year)."""
+        years = [year_from_ranges(int(year), entry) for year, entry in data.items()]
+        return cls.from_years(years, office_hours, tz)
+
+    @classmethod
+    def from_years(
+        cls,
+        years: Iterable[CalendarYear],
+        office_hours: Sequence[tuple[time, time]] = DEFAULT_OFFICE_HOURS,
+        tz: ZoneInfo = SHANGHAI,
+    ) -> WorkingCalendar:
+        """From validated years (e.g. the ones kept in the command service's table)."""
         holidays: set[date] = set()
         makeup: set[date] = set()
         statuses: dict[int, YearStatus] = {}
-        for year, entry in data.items():
-            h, m, s = _parse_year(int(year), entry)
-            holidays |= h
-            makeup |= m
-            statuses[int(year)] = s
+        for y in years:
+            holidays.update(d.day for d in y.holidays)
+            makeup.update(d.day for d in y.makeup_workdays)
+            statuses[y.year] = y.status
         return cls(frozenset(holidays), frozenset(makeup), statuses, tuple(office_hours), tz)
 
     # -- days ---------------------------------------------------------------------------
