@@ -227,3 +227,21 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+# The working-day calendar, one row per year (``domain.calendar.CalendarYear.to_data``):
+# holidays and make-up working days as JSON lists of {date, name}. ``revision`` comes from
+# one sequence, so ``max(revision)`` tells every command process whether its cached
+# calendar is current.
+calendar_revision = sa.Sequence("calendar_revision_seq", metadata=metadata)
+calendar_years = sa.Table(
+    "calendar_years",
+    metadata,
+    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
+    sa.Column("holidays", JSONB, nullable=False, server_default="[]"),
+    sa.Column("makeup_workdays", JSONB, nullable=False, server_default="[]"),
+    sa.Column("revision", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_by", sa.String(64), nullable=False, server_default="system"),
+)
