@@ -530,6 +530,72 @@ class VerifyAuditRequest(Payload):
     pass
 
 
+# --- the working-day calendar (kept as data per year; RPC contracts v1) -----------------
+
+
+class CalendarDayV1(Payload):
+    """A named day: a holiday (name required) or a make-up working day (调休)."""
+
+    day: date
+    name: str = Field(default="", max_length=40)
+
+
+class CalendarYearV1(Payload):
+    """One year of the calendar. ``status`` ``fallback_weekdays``: no data kept for the year
+    (Monday–Friday are working days); ``revision`` 0 then."""
+
+    year: int
+    status: Literal["published", "provisional", "fallback_weekdays"]
+    source: str = ""
+    holidays: list[CalendarDayV1] = Field(default_factory=list)
+    makeup_workdays: list[CalendarDayV1] = Field(default_factory=list)
+    revision: int = 0
+    updated_at: datetime | None = None
+    updated_by: str = ""
+
+
+class CalendarYearSummaryV1(Payload):
+    year: int
+    status: Literal["published", "provisional"]
+    source: str = ""
+    holidays: int = Field(description="number of holiday days")
+    makeup_workdays: int = Field(description="number of make-up working days")
+    revision: int
+    updated_at: datetime | None = None
+    updated_by: str = ""
+
+
+class CalendarYearListV1(Payload):
+    items: list[CalendarYearSummaryV1]
+    revision: int = Field(description="the whole calendar's revision (max over the years)")
+
+
+@rpc_contract("command", "list_calendar_years", CalendarYearListV1)
+class ListCalendarYearsRequest(Payload):
+    pass
+
+
+@rpc_contract("command", "get_calendar_year", CalendarYearV1)
+class GetCalendarYearRequest(Payload):
+    year: int = Field(ge=2000, le=2100)
+
+
+@rpc_contract("command", "put_calendar_year", CalendarYearV1)
+class PutCalendarYearRequest(Payload):
+    """Replace one year's holidays and make-up working days (validated by the domain:
+    days inside the year, not both, make-up days on weekends, holidays named)."""
+
+    year: int = Field(ge=2000, le=2100)
+    status: Literal["published", "provisional"]
+    source: str = Field(default="", max_length=200)
+    holidays: list[CalendarDayV1] = Field(default_factory=list, max_length=366)
+    makeup_workdays: list[CalendarDayV1] = Field(default_factory=list, max_length=366)
+    expected_revision: int | None = Field(
+        default=None, ge=0, description="refuse (409) if the year changed since (0: new year)"
+    )
+    actor: Actor | None = None
+
+
 @event_contract("case.routed", 1)
 class CaseRoutedV1(Payload):
     """The command centre's dispatch decision (routing rule or a dispatcher's choice);

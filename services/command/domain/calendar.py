@@ -149,9 +149,9 @@ class CalendarYear:
             "year": self.year,
             "status": self.status,
             "source": self.source,
-            "holidays": [{"date": d.day.isoformat(), "name": d.name} for d in self.holidays],
+            "holidays": [{"day": d.day.isoformat(), "name": d.name} for d in self.holidays],
             "makeup_workdays": [
-                {"date": d.day.isoformat(), "name": d.name} for d in self.makeup_workdays
+                {"day": d.day.isoformat(), "name": d.name} for d in self.makeup_workdays
             ],
         }
 
@@ -161,9 +161,9 @@ class CalendarYear:
         return cls.of(
             int(data["year"]),
             str(data.get("status", "published")),
-            [CalendarDay(date.fromisoformat(str(d["date"])), str(d.get("name", "")))
+            [CalendarDay(date.fromisoformat(str(d["day"])), str(d.get("name", "")))
              for d in data.get("holidays", [])],
-            [CalendarDay(date.fromisoformat(str(d["date"])), str(d.get("name", "")))
+            [CalendarDay(date.fromisoformat(str(d["day"])), str(d.get("name", "")))
              for d in data.get("makeup_workdays", [])],
             str(data.get("source", "")),
         )  # fmt: skip
@@ -185,7 +185,7 @@ def year_from_ranges(year: int, entry: Mapping[str, Any]) -> CalendarYear:
             day += timedelta(days=1)
     makeup = [
         CalendarDay(date.fromisoformat(d), "调休") if isinstance(d, str)
-        else CalendarDay(date.fromisoformat(d["date"]), str(d.get("name", "调休")))
+        else CalendarDay(date.fromisoformat(d["day"]), str(d.get("name", "调休")))
         for d in entry.get("makeup_workdays", [])
     ]  # fmt: skip
     return CalendarYear.of(
