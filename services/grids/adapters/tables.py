@@ -30,6 +30,13 @@ units = sa.Table(
     sa.Column("level", sa.String(16), nullable=False),
     sa.Column("parent_code", sa.String(18), nullable=True, index=True),
     sa.Column("pinyin", sa.String(100), nullable=False, server_default=""),
+    sa.Column(
+        "pinyin_variants",
+        sa.Text,
+        nullable=False,
+        server_default="",
+        comment="initials of every reading of polyphonic characters, space-separated",
+    ),
     sa.Column("retired", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("geometry", sa.Text, nullable=True, comment="GeoJSON geometry, WGS-84"),
     sa.Column("updated_at", TZ, nullable=False, server_default=sa.func.now()),

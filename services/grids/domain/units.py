@@ -15,8 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import product
-
-from pypinyin import Style, lazy_pinyin, pinyin
+from typing import Any
 
 from yiwang.errors import Conflict, NotFound, ValidationFailed
 from yiwang.jurisdiction import CODE_LENGTHS, ORDER, Level, level_of, parent_code
@@ -83,23 +82,36 @@ def split_household_code(code: str) -> tuple[str, str]:
     return building, room
 
 
+def _pypinyin() -> Any:
+    """pypinyin, imported on first use: its dictionaries take ~55 MB of memory, needed only
+    when a unit is created or renamed (search reads the stored initials and variants)."""
+    import pypinyin
+
+    return pypinyin
+
+
 def pinyin_initials(name: str) -> str:
     """Lower-case pinyin initials of a name, e.g. 和平街道 → ``hpjd`` (other chars kept)."""
-    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
+    py = _pypinyin()
+    return "".join(py.lazy_pinyin(name, style=py.Style.FIRST_LETTER)).lower()
 
 
-def _initials_variants(name: str) -> frozenset[str]:
-    """All initials for polyphonic characters (长 → c/z), capped to a few combinations."""
+def initials_variants(name: str) -> tuple[str, ...]:
+    """All initials for polyphonic characters (长 → c/z), capped to a few combinations;
+    the usual reading (``pinyin_initials``) first, the others sorted."""
+    py = _pypinyin()
     options = [
         sorted({s[:1].lower() for s in syl if s}) or [""]
-        for syl in pinyin(name, style=Style.FIRST_LETTER, heteronym=True)
+        for syl in py.pinyin(name, style=py.Style.FIRST_LETTER, heteronym=True)
     ]
-    out: set[str] = {pinyin_initials(name)}
+    first = pinyin_initials(name)
+    out: set[str] = {first}
     for combo in product(*options):
         out.add("".join(combo))
         if len(out) >= _MAX_INITIAL_VARIANTS:
             break
-    return frozenset(out)
+    out.discard(first)
+    return (first, *sorted(out))
 
 
 def _clean_name(name: str) -> str:
@@ -115,7 +127,9 @@ def _clean_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class Unit:
-    """One node of the tree. ``pinyin_initials`` is derived from the name."""
+    """One node of the tree. ``pinyin_initials`` (usual reading) and ``pinyin_variants``
+    (every reading of polyphonic characters, usual first) are derived from the name when
+    it is set and stored with the unit, so loading a tree needs no pinyin dictionary."""
 
     code: str
     name: str
@@ -123,12 +137,18 @@ class Unit:
     parent_code: str | None
     retired: bool = False
     pinyin_initials: str = ""
+    pinyin_variants: tuple[str, ...] = ()
 
     @classmethod
     def new(cls, code: str, name: str, level: Level | str | None = None) -> Unit:
         lvl = validate_code(code, level)
         clean = _clean_name(name)
-        return cls(code, clean, lvl, parent_code(code), False, pinyin_initials(clean))
+        variants = initials_variants(clean)
+        return cls(code, clean, lvl, parent_code(code), False, variants[0], variants)
+
+    @property
+    def search_keys(self) -> tuple[str, ...]:
+        return self.pinyin_variants or (self.pinyin_initials,)
 
 
 @dataclass(frozen=True)
@@ -180,7 +200,6 @@ class AdminTree:
 
     _units: dict[str, Unit] = field(default_factory=dict)
     _children: dict[str, set[str]] = field(default_factory=dict)
-    _variants: dict[str, frozenset[str]] = field(default_factory=dict)
     events: list[UnitEvent] = field(default_factory=list)
 
     @classmethod
@@ -249,7 +268,7 @@ class AdminTree:
             if chinese:
                 keys: Iterable[str] = (unit.name.lower(),)
             else:
-                keys = self._variants.get(unit.code, frozenset({unit.pinyin_initials}))
+                keys = unit.search_keys
             rank = min((_rank(q, k) for k in keys), default=3)
             if rank < 3:
                 scored.append((rank, ORDER.index(unit.level), unit.code))
@@ -292,7 +311,8 @@ class AdminTree:
         clean = _clean_name(name)
         if clean == unit.name:
             return unit
-        renamed = replace(unit, name=clean, pinyin_initials=pinyin_initials(clean))
+        variants = initials_variants(clean)
+        renamed = replace(unit, name=clean, pinyin_initials=variants[0], pinyin_variants=variants)
         self._put(renamed)
         self.events.append(UnitRenamed(code, unit.name, clean))
         return renamed
@@ -396,13 +416,11 @@ class AdminTree:
 
     def _put(self, unit: Unit) -> None:
         self._units[unit.code] = unit
-        self._variants[unit.code] = _initials_variants(unit.name)
         if unit.parent_code is not None:
             self._children.setdefault(unit.parent_code, set()).add(unit.code)
 
     def _drop(self, code: str) -> None:
         unit = self._units.pop(code)
-        self._variants.pop(code, None)
         if not self._children.get(code):
             self._children.pop(code, None)
         if unit.parent_code is not None:

@@ -20,7 +20,7 @@ from services.grids.domain.locate import (
     gcj02_many_to_wgs84,
     gcj02_to_wgs84,
 )
-from services.grids.domain.units import pinyin_initials
+from services.grids.domain.units import initials_variants
 from services.grids.service_layer.common import bump_map_version, lock_tree
 from yiwang.contracts.grids import BoundariesImportedV1
 from yiwang.jurisdiction import Level, ancestry, parent_code
@@ -44,19 +44,22 @@ def import_boundaries(uow: UnitOfWork, fc: Any, now: datetime) -> dict[str, Any]
         }
         boundaries = geo.import_feature_collection(fc, known_codes=active, existing=existing)
         known = {r.code for r in rows}
-        values = [
-            {
-                "code": b.code,
-                "name": b.name,
-                "level": b.level.value,
-                "parent_code": parent_code(b.code),
-                "pinyin": pinyin_initials(b.name)[:100],
-                "geometry": shapely.to_geojson(b.geometry),
-                "retired": False,
-                "updated_at": now,
-            }
-            for b in sorted(boundaries.values(), key=lambda b: (len(b.code), b.code))
-        ]
+        values = []
+        for b in sorted(boundaries.values(), key=lambda b: (len(b.code), b.code)):
+            variants = initials_variants(b.name)
+            values.append(
+                {
+                    "code": b.code,
+                    "name": b.name,
+                    "level": b.level.value,
+                    "parent_code": parent_code(b.code),
+                    "pinyin": variants[0][:100],
+                    "pinyin_variants": " ".join(variants),
+                    "geometry": shapely.to_geojson(b.geometry),
+                    "retired": False,
+                    "updated_at": now,
+                }
+            )
         for i in range(0, len(values), 2000):
             stmt = pg_insert(units).values(values[i : i + 2000])
             stmt = stmt.on_conflict_do_update(
@@ -68,6 +71,7 @@ def import_boundaries(uow: UnitOfWork, fc: Any, now: datetime) -> dict[str, Any]
                         "level",
                         "parent_code",
                         "pinyin",
+                        "pinyin_variants",
                         "geometry",
                         "retired",
                         "updated_at",

@@ -121,14 +121,24 @@ def load_tree(
         t.units.c.parent_code,
         t.units.c.retired,
         t.units.c.pinyin,
+        t.units.c.pinyin_variants,
     )
     if codes is not None:
-        cond = [t.units.c.code.in_(list(codes))]
+        cond: list[sa.ColumnElement[bool]] = [t.units.c.code.in_(list(codes))]
         cond += [t.units.c.code.startswith(s, autoescape=True) for s in subtree_of]
         q = q.where(sa.or_(*cond))
     rows = uow.session.execute(q).all()
     return AdminTree.from_units(
-        Unit(r.code, r.name, Level(r.level), r.parent_code, r.retired, r.pinyin) for r in rows
+        Unit(
+            r.code,
+            r.name,
+            Level(r.level),
+            r.parent_code,
+            r.retired,
+            r.pinyin,
+            tuple(r.pinyin_variants.split()),
+        )
+        for r in rows
     )
 
 
@@ -249,6 +259,7 @@ def _apply(uow: UnitOfWork, tree: AdminTree, now: datetime) -> None:
                     level=str(unit.level),
                     parent_code=unit.parent_code,
                     pinyin=unit.pinyin_initials[:100],
+                    pinyin_variants=" ".join(unit.pinyin_variants),
                     updated_at=now,
                 )
             )
@@ -263,7 +274,12 @@ def _apply(uow: UnitOfWork, tree: AdminTree, now: datetime) -> None:
             s.execute(
                 sa.update(t.units)
                 .where(t.units.c.code == ev.code)
-                .values(name=unit.name, pinyin=unit.pinyin_initials[:100], updated_at=now)
+                .values(
+                    name=unit.name,
+                    pinyin=unit.pinyin_initials[:100],
+                    pinyin_variants=" ".join(unit.pinyin_variants),
+                    updated_at=now,
+                )
             )
             uow.emit(
                 UnitRenamedV1(code=ev.code, old_name=ev.old_name, new_name=ev.new_name, at=now),

@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -5,6 +9,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from services.grids.domain.units import (
     AdminTree,
+    Unit,
     UnitCreated,
     UnitMoved,
     household_code,
@@ -265,3 +270,40 @@ class TreeMachine(RuleBasedStateMachine):
 
 TestTreeMachine = TreeMachine.TestCase
 TestTreeMachine.settings = settings(max_examples=30, stateful_step_count=25, deadline=None)
+
+
+def test_stored_variants_make_search_work_without_the_pinyin_dictionary() -> None:
+    """Loading a tree from stored units (what the service does) must not import pypinyin
+    (~55 MB of dictionaries); polyphonic readings still match."""
+    code = (
+        "import sys\n"
+        "from services.grids.domain.units import AdminTree, Unit\n"
+        "from yiwang.jurisdiction import Level\n"
+        "t = AdminTree.from_units([\n"
+        "    Unit('3299', '临川市', Level.CITY, None, False, 'lcs', ('lcs',)),\n"
+        "    Unit('329901', '长安区', Level.DISTRICT, '3299', False, 'caq', ('caq', 'zaq')),\n"
+        "])\n"
+        "assert [u.code for u in t.search('zaq')] == ['329901']\n"
+        "assert [u.code for u in t.search('caq')] == ['329901']\n"
+        "assert 'pypinyin' not in sys.modules, 'pypinyin imported'\n"
+        "import services.grids.service\n"
+        "assert 'pypinyin' not in sys.modules, 'pypinyin imported by the service module'\n"
+    )
+    root = Path(__file__).resolve().parents[4]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_new_unit_carries_every_reading() -> None:
+    u = Unit.new("329901", "长安区")
+    assert u.pinyin_initials == u.pinyin_variants[0]
+    assert u.pinyin_variants == ("caq", "cao")  # 长安 is a phrase (cháng); 区 qū / ōu
+    t = AdminTree()
+    t.create("3299", "临川市")
+    t.create("329901", "长安区")
+    assert [x.code for x in t.search("cao")] == ["329901"]
+    assert t.rename("329901", "乐平区").pinyin_initials == "lpq"
+    assert {"lpq", "ypq"} <= set(t.get("329901").pinyin_variants)
+    assert [x.code for x in t.search("ypq")] == ["329901"]
