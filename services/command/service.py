@@ -11,6 +11,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.command.service_layer import audit, dispatch, engage, kpis, sla, view
+from services.command.service_layer import calendar as work_calendar
 from yiwang.clock import Clock, SystemClock
 from yiwang.contracts import Envelope
 from yiwang.contracts.command import (
@@ -25,16 +26,19 @@ from yiwang.contracts.command import (
     EvaluateWarningsRequest,
     ExportCasesRequest,
     ExportKpisRequest,
+    GetCalendarYearRequest,
     GetCaseRequest,
     GetSupervisionRequest,
     KpiRequest,
     KpiSeriesRequest,
     ListAlertsRequest,
+    ListCalendarYearsRequest,
     ListCasesRequest,
     ListDepartmentsRequest,
     ListFiltersRequest,
     ListRulesRequest,
     ListWarningRulesRequest,
+    PutCalendarYearRequest,
     PutDepartmentRequest,
     PutRuleRequest,
     PutWarningRuleRequest,
@@ -119,6 +123,15 @@ class LivePublisher(DependencyProvider):
         return self.publish
 
 
+class CalendarRefresher(DependencyProvider):
+    """Before each worker runs (RPC, event, timer), reloads the working-day calendar if its
+    revision changed (checked at most every ``calendar.REFRESH_S``), so deadlines computed
+    by any command process follow an edit within seconds without a query per case."""
+
+    def worker_setup(self, worker_ctx: Any) -> None:
+        work_calendar.CACHE.refresh_due(worker_ctx.service.uow)
+
+
 class CommandService:
     name = "command"
 
@@ -126,6 +139,7 @@ class CommandService:
     tracing = Tracing()
     clock = ClockProvider()
     live = LivePublisher()
+    calendar = CalendarRefresher()
     _sweeps = 0
     _last_sweep = 0.0
     config = Config()
@@ -252,6 +266,19 @@ class CommandService:
     @contract_rpc("command")
     def get_supervision(self, request: GetSupervisionRequest) -> Any:
         return engage.get_supervision(self.uow(), request.supervision_id, self.clock.now())
+
+    # -- the working-day calendar (holidays, make-up working days) ----------------------------
+    @contract_rpc("command")
+    def list_calendar_years(self, request: ListCalendarYearsRequest) -> Any:
+        return work_calendar.list_years(self.uow())
+
+    @contract_rpc("command")
+    def get_calendar_year(self, request: GetCalendarYearRequest) -> Any:
+        return work_calendar.get_year(self.uow(), request.year)
+
+    @contract_rpc("command")
+    def put_calendar_year(self, request: PutCalendarYearRequest) -> Any:
+        return work_calendar.put_year(self.uow(), request, self.clock.now())
 
     # -- KPIs, warnings, audit --------------------------------------------------------------
     @contract_rpc("command")

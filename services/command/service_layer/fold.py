@@ -33,6 +33,7 @@ from services.command.domain import casefile as cf
 from services.command.domain.casefile import CaseEvent, CaseView, EscalationEntry
 from services.command.domain.kpi import CaseMemo, KpiBook
 from services.command.domain.sla import SlaPolicy
+from services.command.service_layer.calendar import LIVE_CALENDAR
 from yiwang.contracts import new_envelope
 from yiwang.errors import Conflict
 from yiwang.jurisdiction import Level
@@ -41,7 +42,7 @@ from yiwang.uow import UnitOfWork
 
 SLOT = 1000
 DEFAULT_SLA_CLASS = "standard_3d"
-POLICY = SlaPolicy()
+POLICY = SlaPolicy(calendar=LIVE_CALENDAR)  # the calendar as kept in calendar_years
 # Producer statuses during which the SLA clock runs.
 CLOCK_RUNNING = frozenset(
     {"submitted", "accepted", "dispatched", "in_progress", "registered", "returned", "rework"}
