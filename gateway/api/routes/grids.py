@@ -169,6 +169,11 @@ async def unit_chain(
 
 
 class UnitIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"code": "329901001001009", "name": "幸福里第九网格", "level": "grid"}]
+        }
+    )
     code: str = Field(pattern=CODE)
     name: str = Field(min_length=1, max_length=64)
     level: str | None = None
@@ -183,6 +188,7 @@ async def create_unit(
 
 
 class RenameIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "幸福里第一网格"}]})
     name: str = Field(min_length=1, max_length=64)
 
 
@@ -195,6 +201,9 @@ async def rename_unit(
 
 
 class MoveIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"new_parent": "329901001002", "new_segment": "007"}]}
+    )
     new_parent: str = Field(pattern=CODE)
     new_segment: str | None = Field(default=None, pattern=r"^[0-9]{2,3}$")
 
@@ -225,7 +234,34 @@ def _actor(who: Principal) -> dict[str, Any]:
 
 
 class FeatureCollectionIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"code": "329901001001001", "name": "幸福里第一网格"},
+                            "geometry": {
+                                "type": "Polygon",
+                                "coordinates": [
+                                    [
+                                        [120.1501, 30.2801],
+                                        [120.1532, 30.2801],
+                                        [120.1532, 30.2826],
+                                        [120.1501, 30.2826],
+                                        [120.1501, 30.2801],
+                                    ]
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ]
+        },
+    )
     type: Literal["FeatureCollection"]
     features: list[dict[str, Any]] = Field(max_length=50_000)
 
@@ -277,6 +313,18 @@ async def locate(
 
 
 class LocateManyIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "lats": [30.2812, 30.2907],
+                    "lons": [120.1518, 120.1633],
+                    "crs": "wgs84",
+                    "detail": False,
+                }
+            ]
+        }
+    )
     lats: list[float] = Field(max_length=100_000)
     lons: list[float] = Field(max_length=100_000)
     crs: Literal["wgs84", "gcj02"] = "wgs84"
@@ -328,6 +376,18 @@ async def _worker_within(rpc: Any, who: Principal, worker_id: str) -> dict[str, 
 
 
 class WorkerIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "worker_id": "W329901001001001",
+                    "name": "周建国",
+                    "phone": "13900001234",
+                    "status": "on_duty",
+                }
+            ]
+        }
+    )
     worker_id: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=50)
     phone: str = Field(max_length=20)
@@ -343,6 +403,9 @@ async def add_worker(
 
 
 class AssignIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"grid_code": "329901001001001", "role": "leader"}]}
+    )
     grid_code: str = Field(pattern=GRID)
     role: Literal["leader", "member"] = "member"
 
@@ -374,6 +437,7 @@ async def unassign_worker(
 
 
 class StatusIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "on_leave"}]})
     status: Literal["on_duty", "off_duty", "on_leave", "departed"]
 
 
@@ -530,6 +594,21 @@ async def served_by_community(
 
 
 class ResidentIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "张桂英",
+                    "id_number": "329901195003120026",
+                    "household_code": "329901001001001012-0502",
+                    "phone": "13700005678",
+                    "tags": ["elderly_alone"],
+                    "party_member": False,
+                    "family_contact": "13600002468",
+                }
+            ]
+        }
+    )
     name: str = Field(min_length=1, max_length=50)
     id_number: str = Field(max_length=18)
     household_code: str = Field(pattern=HOUSEHOLD)
@@ -549,6 +628,7 @@ async def add_resident(
 
 
 class TagsIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"tags": ["elderly", "low_income"]}]})
     tags: list[str] = Field(max_length=10)
 
 
@@ -564,6 +644,9 @@ async def tag_resident(
 
 
 class MoveResidentIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"household_code": "329901001001001015-0301"}]}
+    )
     household_code: str = Field(pattern=HOUSEHOLD)
 
 
@@ -582,6 +665,19 @@ async def move_resident(
 
 
 class BuildingIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "329901001001001012",
+                    "address": "安平市平湖区幸福里12幢",
+                    "name": "12幢",
+                    "lat": 30.2812,
+                    "lon": 120.1518,
+                }
+            ]
+        }
+    )
     code: str = Field(pattern=r"^[0-9]{18}$")
     address: str = Field(min_length=1, max_length=200)
     name: str = Field(default="", max_length=64)
@@ -606,6 +702,17 @@ async def list_buildings(
 
 
 class HouseholdIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "329901001001001012-0502",
+                    "contact_phone": "13700005678",
+                    "party_member_household": True,
+                }
+            ]
+        }
+    )
     code: str = Field(pattern=HOUSEHOLD)
     contact_phone: str | None = Field(default=None, max_length=20)
     party_member_household: bool = False
@@ -635,6 +742,20 @@ async def list_key_places(
 
 
 class KeyPlaceIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "place_id": "KP-329901001001-01",
+                    "kind": "kindergarten",
+                    "name": "幸福里幼儿园",
+                    "lat": 30.2815,
+                    "lon": 120.1522,
+                    "grid_code": "329901001001001",
+                }
+            ]
+        }
+    )
     place_id: str = Field(min_length=1, max_length=40)
     kind: str = Field(max_length=32)
     name: str = Field(min_length=1, max_length=100)
@@ -684,6 +805,7 @@ async def access_log(
 
 
 class PatrolIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"grid_code": "329901001001001"}]})
     grid_code: str = Field(pattern=GRID)
     patrol_id: uuid.UUID | None = None
 
@@ -710,6 +832,28 @@ class PointIn(In):
 
 
 class PointsIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "points": [
+                        {
+                            "at": "2026-11-23T09:00:05+08:00",
+                            "lat": 30.2812,
+                            "lon": 120.1518,
+                            "accuracy_m": 8.0,
+                        },
+                        {
+                            "at": "2026-11-23T09:00:35+08:00",
+                            "lat": 30.2815,
+                            "lon": 120.1524,
+                            "accuracy_m": 6.5,
+                        },
+                    ]
+                }
+            ]
+        }
+    )
     points: list[PointIn] = Field(min_length=1, max_length=5000)
 
 
@@ -730,6 +874,18 @@ async def post_points(
 
 
 class CheckInIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "place_id": "KP-329901001001-01",
+                    "lat": 30.2815,
+                    "lon": 120.1522,
+                    "at": "2026-11-23T09:12:00+08:00",
+                }
+            ]
+        }
+    )
     place_id: str = Field(max_length=40)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -753,6 +909,20 @@ async def check_in(
 
 
 class FindingIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "appearance.litter",
+                    "description": "小区门口垃圾堆积三天，无人清运",
+                    "lat": 30.2812,
+                    "lon": 120.1518,
+                    "photos": [],
+                    "at": "2026-11-23T09:15:00+08:00",
+                }
+            ]
+        }
+    )
     finding_id: uuid.UUID | None = None
     category: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.]+$")
     description: str = Field(min_length=1, max_length=2000)
@@ -819,6 +989,21 @@ class ReadingIn(In):
 
 
 class ReadingsIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "readings": [
+                        {
+                            "meter_id": "WM-329901001001001012-0502",
+                            "at": "2026-11-23T08:00:00+08:00",
+                            "value": 1532.4,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
     readings: list[ReadingIn] = Field(min_length=1, max_length=10_000)
 
 
@@ -834,6 +1019,17 @@ async def ingest_readings(
 
 
 class DeviceIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "water_meter",
+                    "device_id": "WM-329901001001001012-0502",
+                    "household_code": "329901001001001012-0502",
+                }
+            ]
+        }
+    )
     kind: Literal["water_meter", "emergency_device"]
     device_id: str = Field(min_length=1, max_length=40)
     household_code: str = Field(pattern=HOUSEHOLD)
@@ -848,6 +1044,18 @@ async def register_device(
 
 
 class EmergencyIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "device_id": "SOS-329901001001001012-0502",
+                    "lat": 30.2812,
+                    "lon": 120.1518,
+                    "at": "2026-11-23T21:40:00+08:00",
+                }
+            ]
+        }
+    )
     device_id: str = Field(min_length=1, max_length=40)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
