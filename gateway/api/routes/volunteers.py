@@ -119,6 +119,22 @@ class Slot(In):
 
 
 class VolunteerIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "郑晓红",
+                    "kind": "party_member",
+                    "community_code": "329901001001",
+                    "phone": "13800001111",
+                    "work_unit": "安平市第一中学",
+                    "skills": ["electrician", "tutoring"],
+                    "availability": [{"weekday": 5, "start": "09:00", "end": "12:00"}],
+                    "capacity": 2,
+                }
+            ]
+        }
+    )
     name: str = Field(min_length=1, max_length=64)
     kind: Literal["party_member", "volunteer"]
     community_code: str = Field(pattern=COMMUNITY)
@@ -132,6 +148,22 @@ class VolunteerIn(In):
 
 
 class UnitIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "安平市供电公司平湖营业所",
+                    "kind": "soe",
+                    "community_code": "329901001001",
+                    "phone": "0571-88880001",
+                    "party_org": "供电所党支部",
+                    "skills": ["electrician"],
+                    "availability": [{"weekday": 5, "start": "09:00", "end": "12:00"}],
+                    "capacity": 5,
+                }
+            ]
+        }
+    )
     name: str = Field(min_length=1, max_length=128)
     kind: Literal["agency", "soe", "institution", "company", "social_org"]
     community_code: str = Field(pattern=COMMUNITY)
@@ -144,6 +176,7 @@ class UnitIn(In):
 
 
 class DecisionIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"action": "approve", "reason": ""}]})
     action: Literal["approve", "reject", "suspend", "reinstate", "resubmit"]
     reason: str = Field(default="", max_length=2000)
 
@@ -223,6 +256,20 @@ ResourceType = Literal["people", "unit", "venue", "money"]
 
 
 class ListItemIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "demand",
+                    "title": "独居老人助餐",
+                    "description": "幸福里小区12位独居老人需要每周三次送餐上门",
+                    "tags": ["elderly_care"],
+                    "resource_type": "people",
+                    "quantity": 3,
+                }
+            ]
+        }
+    )
     kind: ListKind
     title: str = Field(min_length=1, max_length=100)
     description: str = Field(min_length=1, max_length=4000)
@@ -305,6 +352,22 @@ async def move_list_item(
 
 
 class OrderIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community_code": "329901001001",
+                    "category": "repair",
+                    "description": "楼道灯坏了一个月，老人晚上上下楼不方便，请帮忙修一下",
+                    "window_start": "2026-11-25T09:00:00+08:00",
+                    "window_end": "2026-11-25T17:00:00+08:00",
+                    "lat": 30.2812,
+                    "lon": 120.1518,
+                    "address": "幸福里12幢2单元",
+                }
+            ]
+        }
+    )
     community_code: str = Field(pattern=COMMUNITY)
     category: str = Field(min_length=1, max_length=40)
     description: str = Field(min_length=1, max_length=2000)
@@ -316,34 +379,67 @@ class OrderIn(In):
 
 
 class VersionIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expected_version": 3}]})
     expected_version: int | None = None
 
 
 class DispatchIn(VersionIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "claimant_kind": "volunteer",
+                    "claimant_id": "P-329901001001-0042",
+                    "expected_version": 2,
+                }
+            ]
+        }
+    )
     claimant_kind: Literal["volunteer", "unit"]
     claimant_id: str = Field(min_length=1, max_length=64)
 
 
 class ReasonIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "时间冲突，无法按时上门"}]}
+    )
     reason: str = Field(min_length=1, max_length=500)
 
 
 class RejectIn(ReasonIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "不属于志愿服务范围，请拨打12345", "expected_version": 1}]
+        }
+    )
     expected_version: int | None = None
 
 
 class CheckInIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"token": "yw1.qr.ZXhhbXBsZS1vbmx5.c2lnbmF0dXJl", "lat": 30.2812, "lon": 120.1518}
+            ]
+        }
+    )
     token: str = Field(min_length=10, max_length=2000)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
 
 
 class CompleteIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "已更换楼道灯泡并检查线路", "photos": []}]}
+    )
     note: str = Field(min_length=1, max_length=2000)
     photos: list[str] = Field(default_factory=list, max_length=9)
 
 
 class RateIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"stars": 5, "comment": "师傅很耐心，谢谢！"}]}
+    )
     stars: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=500)
 
@@ -524,6 +620,19 @@ async def cancel_order(
 
 
 class WishIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community_code": "329901001001",
+                    "beneficiary": "小明（留守儿童）",
+                    "title": "想要一套课外读物",
+                    "description": "三年级学生，希望有一套适合阅读的童话书",
+                    "value_fen": 8000,
+                }
+            ]
+        }
+    )
     community_code: str = Field(pattern=COMMUNITY)
     beneficiary: str = Field(min_length=1, max_length=64)
     title: str = Field(min_length=1, max_length=100)
@@ -532,11 +641,22 @@ class WishIn(In):
 
 
 class WishReviewIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"action": "verify", "reason": ""}]})
     action: Literal["verify", "reject", "light"]
     reason: str = Field(default="", max_length=500)
 
 
 class FulfilIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "proof_note": "已将图书送到孩子家中",
+                    "photos": ["3f0c2a9e-7b1d-4c55-9a0e-2d6f1b8c4e71"],
+                }
+            ]
+        }
+    )
     proof_note: str = Field(min_length=1, max_length=1000)
     photos: list[str] = Field(min_length=1, max_length=9)
 
@@ -618,17 +738,47 @@ async def withdraw_wish(
 
 
 class TeamIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community_code": "329901001001",
+                    "name": "幸福里红色先锋队",
+                    "leader_ids": ["P-329901001001-0042"],
+                }
+            ]
+        }
+    )
     community_code: str = Field(pattern=COMMUNITY)
     name: str = Field(min_length=1, max_length=64)
     leader_ids: list[str] = Field(min_length=1, max_length=20)
 
 
 class TeamChangeIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"action": "add_member", "person_id": "P-329901001001-0057"}]
+        }
+    )
     action: Literal["add_member", "remove_member", "appoint_leader", "dismiss_leader"]
     person_id: str = Field(min_length=1, max_length=64)
 
 
 class ActivityIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "周末清洁家园",
+                    "description": "清理小区绿化带白色垃圾",
+                    "window_start": "2026-11-28T09:00:00+08:00",
+                    "window_end": "2026-11-28T11:00:00+08:00",
+                    "place": "幸福里小区东门",
+                    "capacity": 30,
+                }
+            ]
+        }
+    )
     title: str = Field(min_length=1, max_length=100)
     description: str = Field(min_length=1, max_length=2000)
     window_start: datetime
@@ -638,6 +788,7 @@ class ActivityIn(In):
 
 
 class StarsIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"stars": 5}]})
     stars: int | None = Field(default=None, ge=1, le=5)
 
 
@@ -715,6 +866,13 @@ async def monthly_programme(
 
 
 class RedeemIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"amount": 50, "reason": "兑换洗衣液一瓶", "community_code": "329901001001"}
+            ]
+        }
+    )
     amount: int = Field(gt=0, le=1_000_000)
     reason: str = Field(min_length=1, max_length=200)
     community_code: str = Field(pattern=COMMUNITY)
@@ -722,6 +880,19 @@ class RedeemIn(In):
 
 
 class AdjustIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "holder_kind": "person",
+                    "holder_id": "P-329901001001-0042",
+                    "amount": 20,
+                    "reason": "协助疫苗接种点秩序维护",
+                    "community_code": "329901001001",
+                }
+            ]
+        }
+    )
     holder_kind: Literal["person", "unit"]
     holder_id: str = Field(min_length=1, max_length=64)
     amount: int = Field(ge=-1_000_000, le=1_000_000)
@@ -801,6 +972,19 @@ class OpeningIn(In):
 
 
 class VenueIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community_code": "329901001001",
+                    "name": "幸福里党群服务中心多功能厅",
+                    "capacity": 80,
+                    "timetable": [{"weekday": 0, "opens": "08:30", "closes": "17:30"}],
+                    "closed_dates": ["2026-10-01"],
+                }
+            ]
+        }
+    )
     community_code: str = Field(pattern=COMMUNITY)
     name: str = Field(min_length=1, max_length=100)
     capacity: int = Field(ge=1, le=100000)
@@ -809,6 +993,18 @@ class VenueIn(In):
 
 
 class BookingIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "start": "2026-11-26T14:00:00+08:00",
+                    "end": "2026-11-26T16:00:00+08:00",
+                    "purpose": "老年人防诈骗讲座",
+                    "headcount": 40,
+                }
+            ]
+        }
+    )
     start: datetime
     end: datetime
     purpose: str = Field(min_length=1, max_length=200)
