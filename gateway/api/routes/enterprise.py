@@ -130,6 +130,22 @@ def created(response: Response, url: str, body: dict[str, Any]) -> dict[str, Any
 
 
 class EnterpriseIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uscc": "91329901MA0ABCDE6Q",
+                    "name": "安平市平湖精密机械有限公司",
+                    "industry": "manufacturing",
+                    "address": "安平市平湖区兴业路88号",
+                    "grid_code": "329901001001001",
+                    "size": "small",
+                    "established_on": "2016-05-18",
+                    "tags": ["high_tech"],
+                }
+            ]
+        }
+    )
     uscc: str = Field(min_length=1, max_length=40, examples=["91329901MA0ABCDE6Q"])
     name: str = Field(min_length=1, max_length=200)
     industry: str = Field(min_length=1, max_length=64)
@@ -161,6 +177,9 @@ async def my_enterprise_view(
 
 
 class UserIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"user_id": "acc-enterprise-1-002", "role": "member"}]}
+    )
     user_id: str = Field(min_length=1, max_length=64)
     role: Literal["admin", "member"] = "member"
 
@@ -179,6 +198,19 @@ async def add_user(
 
 
 class DemandIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "power_supply",
+                    "title": "新厂房申请增容",
+                    "description": "新厂房下月投产，现有变压器容量不足，需要增容到800千伏安",
+                    "urgency": "urgent",
+                    "attachments": [],
+                }
+            ]
+        }
+    )
     category: str = Field(min_length=1, max_length=64, examples=["power_supply"])
     title: str | None = Field(default=None, max_length=200)
     description: str = Field(min_length=1, max_length=5000)
@@ -222,6 +254,13 @@ async def my_demands(
 
 
 class NoteIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"text": "已联系供电所，周三上午现场勘查", "attachments": [], "expected_version": 2}
+            ]
+        }
+    )
     text: str = Field(min_length=1, max_length=2000)
     attachments: list[str] = Field(default_factory=list, max_length=9)
     expected_version: int | None = Field(default=None, ge=1)
@@ -240,6 +279,11 @@ async def add_note(
 
 
 class RatingIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"score": 5, "comment": "响应及时，问题已解决", "expected_version": 4}]
+        }
+    )
     score: int = Field(ge=1, le=5)
     comment: str = Field(default="", max_length=500)
     expected_version: int | None = Field(default=None, ge=1)
@@ -275,6 +319,18 @@ async def my_policies(
 
 
 class FinancingNeedIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "amount": 500000,
+                    "term_months": 12,
+                    "purpose": "采购原材料，补充流动资金",
+                    "industry": "manufacturing",
+                }
+            ]
+        }
+    )
     amount: Decimal = Field(gt=0, description="yuan")
     term_months: int = Field(ge=1, le=360)
     purpose: str = Field(min_length=1, max_length=1000)
@@ -341,6 +397,11 @@ async def financing_matches(
 
 
 class OutcomeIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"product_id": "prod-agri-bank-01", "granted_amount": 300000}]
+        }
+    )
     product_id: str = Field(min_length=1, max_length=64)
     granted_amount: Decimal = Field(gt=0)
 
@@ -372,6 +433,17 @@ async def list_products(
 
 
 class JobIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "数控车床操作工",
+                    "description": "两班倒，提供宿舍，有经验者优先",
+                    "headcount": 5,
+                }
+            ]
+        }
+    )
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=5000)
     headcount: int = Field(ge=1, le=10000)
@@ -415,6 +487,9 @@ async def list_jobs(
 
 
 class ApplicationIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"candidate_name": "刘强", "contact": "13500002222"}]}
+    )
     candidate_name: str = Field(min_length=1, max_length=100)
     contact: str = Field(min_length=1, max_length=200)
 
@@ -432,6 +507,7 @@ async def apply_job(
 
 
 class DecisionIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"decision": "shortlist"}]})
     decision: Literal["shortlist", "reject", "hire"]
 
 
@@ -458,6 +534,17 @@ async def decide_application(
 
 
 class TechNeedIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "焊接工艺自动化改造",
+                    "description": "希望与高校合作开发焊接机器人视觉定位",
+                    "tags": ["automation", "machine_vision"],
+                }
+            ]
+        }
+    )
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=5000)
     tags: list[str] = Field(default_factory=list, max_length=30)
@@ -582,6 +669,9 @@ async def get_enterprise(
 
 
 class ReviewIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision": "verify", "reason": ""}]}
+    )
     decision: Literal["verify", "reject"]
     reason: str = Field(default="", max_length=500)
 
@@ -632,6 +722,18 @@ async def review_institution(
 
 
 class ResponsibilityIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "district_code": "329901",
+                    "category": "power_supply",
+                    "leader_id": "acc-leader-329901",
+                    "department": "development_reform",
+                }
+            ]
+        }
+    )
     district_code: str = Field(pattern=r"^[0-9]{6}$")
     category: str = Field(min_length=1, max_length=64, description='"*" = any category')
     leader_id: str = Field(min_length=1, max_length=64)
@@ -683,6 +785,7 @@ async def list_demands(
 
 
 class VersionIn(In):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"expected_version": 3}]})
     expected_version: int | None = Field(default=None, ge=1)
 
 
@@ -730,6 +833,23 @@ async def answer_demand(
 
 
 class PolicyIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "小微企业稳岗补贴",
+                    "summary": "上年度未裁员或裁员率低于5%的小微企业，按参保人数给予补贴",
+                    "industries": ["manufacturing"],
+                    "sizes": ["micro", "small"],
+                    "district_codes": ["329901"],
+                    "min_years_established": 1,
+                    "required_tags": [],
+                    "valid_from": "2026-01-01",
+                    "valid_until": "2026-12-31",
+                }
+            ]
+        }
+    )
     title: str = Field(min_length=1, max_length=200)
     summary: str = Field(min_length=1, max_length=5000)
     industries: list[str] = Field(default_factory=list, max_length=50)
@@ -779,6 +899,21 @@ class StepSpecIn(In):
 
 
 class ProjectIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "平湖区智能装备产业园一期",
+                    "district_code": "329901",
+                    "leader_id": "acc-leader-329901",
+                    "steps": [
+                        {"name": "用地预审", "department": "natural_resources", "working_days": 10}
+                    ],
+                    "warn_share": 0.8,
+                }
+            ]
+        }
+    )
     name: str = Field(min_length=1, max_length=200)
     district_code: str = Field(pattern=r"^[0-9]{6}$")
     leader_id: str = Field(min_length=1, max_length=64)
@@ -880,6 +1015,18 @@ async def run_sweeps(
 
 
 class InstitutionIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "bank",
+                    "name": "安平农商银行平湖支行",
+                    "uscc": "91329901MA0BANK01X",
+                    "district_code": "329901",
+                }
+            ]
+        }
+    )
     kind: Literal["bank", "research_institute", "recruiter", "other"]
     name: str = Field(min_length=1, max_length=200)
     uscc: str = Field(min_length=1, max_length=40)
@@ -908,6 +1055,21 @@ async def my_institution_view(
 
 
 class ProductIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "科创贷",
+                    "min_amount": 100000,
+                    "max_amount": 3000000,
+                    "min_term_months": 6,
+                    "max_term_months": 36,
+                    "sectors": ["manufacturing"],
+                    "annual_rate_pct": 3.85,
+                }
+            ]
+        }
+    )
     name: str = Field(min_length=1, max_length=200)
     min_amount: Decimal = Field(gt=0)
     max_amount: Decimal = Field(gt=0)
@@ -950,6 +1112,19 @@ async def withdraw_product(
 
 
 class FinancingResponseIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "product_id": "prod-agri-bank-01",
+                    "response": "offer",
+                    "offer_amount": 300000,
+                    "offer_rate_pct": 3.85,
+                    "note": "需提供近两年财务报表",
+                }
+            ]
+        }
+    )
     product_id: str = Field(min_length=1, max_length=64)
     response: Literal["interested", "declined", "offer"]
     offer_amount: Decimal | None = Field(default=None, gt=0)
@@ -978,6 +1153,17 @@ async def respond_financing(
 
 
 class CapabilityIn(In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "工业机器人视觉定位",
+                    "tags": ["machine_vision", "automation"],
+                    "description": "安平职业技术学院智能制造实验室",
+                }
+            ]
+        }
+    )
     name: str = Field(min_length=1, max_length=200)
     tags: list[str] = Field(min_length=1, max_length=50)
     description: str = Field(default="", max_length=2000)
