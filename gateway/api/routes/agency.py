@@ -32,6 +32,20 @@ class _In(BaseModel):
 
 
 class ApplyIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "item_code": "senior_card",
+                    "community_code": "329901001001",
+                    "materials": {
+                        "id_card": ["6b1f0c1e-2a4d-4f8e-9c3b-5d7a8e9f0a12"],
+                        "photo": ["0d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d"],
+                    },
+                }
+            ]
+        }
+    )
     item_code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     community_code: str = Field(pattern=r"^[0-9]{12}$")
     materials: dict[str, list[str]] = Field(default_factory=dict)
@@ -40,6 +54,9 @@ class ApplyIn(_In):
 
 
 class ActionIn(_In):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"action": "accept", "expected_version": 1, "fields": {}}]}
+    )
     action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
     expected_version: int = Field(ge=1)
     fields: dict[str, Any] = Field(default_factory=dict)
