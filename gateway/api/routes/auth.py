@@ -45,7 +45,10 @@ class OtpVerifyIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"refresh_token": "rt_4f9c2b7e1a8d4c6f9e0b3a5d7c1e2f48"}]},
+    )
     refresh_token: str = Field(min_length=10, max_length=200)
 
 
