@@ -253,7 +253,14 @@ async def list_rules(
     return await rpc.call("command", "list_rules")
 
 
-@router.put("/rules/{name}", summary="Add or replace a routing rule")
+@router.put(
+    "/rules/{name}",
+    summary="Add or replace a routing rule",
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": {
+        "order": 100, "target": {"kind": "department", "id": "urban_management"},
+        "when": {"category_prefix": "appearance.", "jurisdiction_prefix": "329901"},
+    }}}}},
+)  # fmt: skip
 async def put_rule(
     name: str, body: dict[str, Any], rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.rules.write"))],
@@ -268,7 +275,14 @@ async def delete_rule(
     return await rpc.call("command", "delete_rule", name=name, actor=_actor(who))
 
 
-@router.post("/rules/test", summary="Which rule (or the given one) routes these facts")
+@router.post(
+    "/rules/test",
+    summary="Which rule (or the given one) routes these facts",
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": {
+        "category": "appearance.litter", "jurisdiction_code": "329901001001001",
+        "source": "citizen", "at": "2026-11-23T09:15:00+08:00",
+    }}}}},
+)  # fmt: skip
 async def test_rules(
     body: dict[str, Any], rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.rules.read"))],
