@@ -240,6 +240,12 @@ for kpi in ("kpis", "kpis/series"):
 add("GET", f"{C}/kpis/export", lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}},
     answers=lambda c: {("command", "export_kpis"): download})  # fmt: skip
 add("GET", f"{C}/whistles/tally", lambda c: {"params": {"jurisdiction": c[:9]}})
+CAL = f"{C}/calendar"  # the working-day calendar: city-wide data, read by staff, edited by admins
+add("GET", CAL, lambda c: {}, scoped=False)
+add("GET", f"{CAL}/{{year}}", lambda c: {"url": f"{CAL}/2026"}, scoped=False)
+add("PUT", f"{CAL}/{{year}}", lambda c: {"url": f"{CAL}/2026", "json": {
+    "status": "published", "holidays": [{"day": "2026-10-01", "name": "国庆节"}],
+    "makeup_workdays": [{"day": "2026-10-10"}], "expected_revision": 2}}, scoped=False)  # fmt: skip
 
 E = "/api/v1/enterprise"
 add("PUT", f"{E}/responsibilities", lambda c: {"json": {
