@@ -311,7 +311,14 @@ async def get_category(
     return await rpc.call("petitions", "get_category", code=code[:130])
 
 
-@router.put("/api/v1/categories/{code}", summary="Create or replace a category")
+@router.put(
+    "/api/v1/categories/{code}",
+    summary="Create or replace a category",
+    openapi_extra={"requestBody": {"content": {"application/json": {"example": {
+        "name_zh": "暴露垃圾", "name_en": "Exposed litter", "department": "urban_management",
+        "sla_class": "quick_1d", "handling_level": "community", "keywords": ["垃圾"],
+    }}}}},
+)  # fmt: skip
 async def put_category(
     code: str, body: dict[str, Any], rpc: RpcDep,
     who: Annotated[Principal, Depends(require("category.manage"))],
