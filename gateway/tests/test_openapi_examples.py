@@ -288,6 +288,44 @@ def test_every_example_is_valid_for_its_own_schema(spec: Spec, app: FastAPI) -> 
     assert defects == [], "\n".join(defects)
 
 
+def _free_form_contracts() -> dict[tuple[str, str], tuple[TypeAdapter[Any], Any]]:
+    """Free-form (``dict``) bodies go to a service as they are: their examples must satisfy the
+    service's contract, completed the way the route completes them (path values, actor)."""
+    from services.petitions.domain.categories import Category
+    from yiwang.contracts.command import PutRuleRequest, TestRulesRequest
+
+    return {
+        ("/api/v1/categories/{code}", "put"): (
+            TypeAdapter(Category),
+            lambda ex: {**ex, "code": "appearance.litter"},
+        ),
+        ("/api/v1/command/rules/{name}", "put"): (
+            TypeAdapter(PutRuleRequest),
+            lambda ex: {**ex, "name": "litter-to-urban-management"},
+        ),
+        ("/api/v1/command/rules/test", "post"): (TypeAdapter(TestRulesRequest), lambda ex: ex),
+    }
+
+
+def test_free_form_body_examples_satisfy_the_service_contracts(spec: Spec) -> None:
+    free_form = {
+        (path, method)
+        for path, method, op in operations(spec)
+        for media in (op.get("requestBody") or {}).get("content", {}).values()
+        if resolve(spec, media.get("schema", {})).get("additionalProperties") is True
+        and not resolve(spec, media.get("schema", {})).get("properties")
+    }
+    contracts = _free_form_contracts()
+    assert free_form == set(contracts), "a free-form body needs its contract listed here"
+    for (path, method), (adapter, complete) in contracts.items():
+        media = spec["paths"][path][method]["requestBody"]["content"]["application/json"]
+        for source, example in body_examples(spec, media):
+            try:
+                adapter.validate_json(json.dumps(complete(example)))
+            except ValidationError as exc:
+                pytest.fail(f"{method.upper()} {path} {source}: {exc}")
+
+
 # -- the checkers catch what they are meant to catch -----------------------------------------
 
 
