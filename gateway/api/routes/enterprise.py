@@ -78,7 +78,15 @@ POLICY = {
 }
 
 SVC = "enterprise"
-Code = Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)]
+Code = Annotated[
+    str,
+    Query(
+        pattern=r"^[0-9]{0,18}$",
+        max_length=18,
+        description="jurisdiction code prefix; empty = all the caller may see",
+        examples=["329901"],
+    ),
+]
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
