@@ -40,7 +40,15 @@ POLICY = {
     "command.admin": {"admin"},
 }
 
-Code = Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)]
+Code = Annotated[
+    str,
+    Query(
+        pattern=r"^[0-9]{0,18}$",
+        max_length=18,
+        description="jurisdiction code prefix; empty = all the caller may see",
+        examples=["329901"],
+    ),
+]
 
 
 def _actor(who: Principal) -> dict[str, Any]:
