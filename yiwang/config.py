@@ -32,7 +32,9 @@ class Settings(BaseSettings):
     rpc_timeout_s: float = 5.0
 
     service_max_workers: int = 10
-    event_prefetch: int = 10
+    event_prefetch: int = 100
+    event_batch_max: int = 50
+    event_batch_concurrency: int = 2
     event_max_attempts: int = 4
     event_retry_delays_ms: tuple[int, ...] = (1000, 5000, 30000)
     outbox_poll_interval_s: float = 0.2
@@ -67,6 +69,10 @@ class Settings(BaseSettings):
     body_limit_bytes: int = 1024 * 1024
     body_limit_prefixes: dict[str, int] = {"/api/v1/media": 20 * 1024 * 1024}
     idempotency_ttl_s: int = 24 * 3600
+
+    # Gateway read cache of dashboard reads (gateway/readcache.py); 0 disables it.
+    readcache_ttl_s: float = 2.0
+    readcache_min_refresh_s: float = 0.25
 
 
 @lru_cache(maxsize=1)

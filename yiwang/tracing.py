@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -117,3 +118,14 @@ def context_from(carrier: Mapping[str, Any] | None) -> otel_context.Context:
 def current_trace_id() -> str | None:
     ctx = trace.get_current_span().get_span_context()
     return format(ctx.trace_id, "032x") if ctx and ctx.is_valid else None
+
+
+@contextmanager
+def event_span(name: str, carrier: Mapping[str, Any] | None) -> Iterator[trace.Span]:
+    """A consumer span for one event, parented on the event's own trace context — so each
+    event of a batch stays in its own report's trace, whatever the batch's worker span."""
+    span = tracer("yiwang.nameko").start_span(
+        name, context=context_from(carrier), kind=trace.SpanKind.CONSUMER
+    )
+    with trace.use_span(span, end_on_exit=True):
+        yield span

@@ -3,6 +3,14 @@
 Only the handler commits; leaving the block without ``commit()`` rolls back. Events
 added with ``emit`` are written to the service's outbox in the same transaction, so a
 state change and the events it causes are committed together or not at all.
+
+Batches: inside ``with uow.batch():`` many commands share one transaction. Each command's
+own ``with uow: ... uow.commit()`` then becomes a SAVEPOINT that its ``commit()`` releases
+and its rollback undoes, so a handler written for one command runs unchanged in a batch;
+the batch's final ``uow.commit()`` (with no command open) commits them all at once: one
+WAL flush, one connection checkout and one relay wake-up per batch instead of per event.
+Work that must only happen once the data is durable (live pushes) is registered with
+``after_commit`` and runs after the real commit, never after a savepoint.
 """
 
 from __future__ import annotations
@@ -10,7 +18,9 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -22,7 +32,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from yiwang.contracts import Envelope, new_envelope
 from yiwang.db import inbox_table, outbox_table
+from yiwang.logging import get_logger
 from yiwang.tracing import current_trace_context
+
+log = get_logger(__name__)
+
+
+@dataclass
+class _Savepoint:
+    """One command inside a batch: its SAVEPOINT and where its events start."""
+
+    transaction: Any
+    emitted_from: int
+    hooks_from: int
+    committed: bool = False
 
 
 class UnitOfWork:
@@ -42,10 +65,17 @@ class UnitOfWork:
         self.session: Session
         self.emitted: list[Envelope] = []
         self._committed = False
+        self._in_batch = False
+        self._savepoints: list[_Savepoint] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> UnitOfWork:
+        if self._in_batch:  # a command inside a batch: a savepoint of the batch's transaction
+            self._savepoints.append(self._savepoint())
+            return self
         self.session = self._session_factory()
         self.emitted = []
+        self._after_commit = []
         self._committed = False
         return self
 
@@ -55,20 +85,69 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._savepoints:
+            sp = self._savepoints.pop()
+            if not sp.committed:
+                self._undo(sp)
+            return
         try:
             if not self._committed:
                 self.session.rollback()
+                self._after_commit = []
         finally:
             self.session.close()
 
+    @contextmanager
+    def batch(self) -> Iterator[UnitOfWork]:
+        """One transaction for many commands (see the module's docstring). Call
+        ``commit()`` after the last command; leaving without it rolls everything back."""
+        with self:
+            self._in_batch = True
+            try:
+                yield self
+            finally:
+                self._in_batch = False
+                self._savepoints = []
+
     def commit(self) -> None:
+        if self._savepoints:
+            sp = self._savepoints[-1]
+            sp.transaction.commit()  # RELEASE SAVEPOINT: durable with the batch
+            sp.committed = True
+            return
         self.session.commit()
         self._committed = True
         if self.emitted and self._on_commit is not None:
             self._on_commit()
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception as exc:  # noqa: BLE001 - committed is committed; hooks are best effort
+                log.warning("after_commit_hook_failed", error=repr(exc)[:300])
 
     def rollback(self) -> None:
+        if self._savepoints:  # undo this command only, and go on inside a fresh savepoint
+            sp = self._savepoints[-1]
+            self._undo(sp)
+            self._savepoints[-1] = self._savepoint()
+            return
         self.session.rollback()
+        self._after_commit = []
+
+    def _savepoint(self) -> _Savepoint:
+        return _Savepoint(self.session.begin_nested(), len(self.emitted), len(self._after_commit))
+
+    def _undo(self, sp: _Savepoint) -> None:
+        if sp.transaction.is_active:
+            sp.transaction.rollback()
+        del self.emitted[sp.emitted_from :]
+        del self._after_commit[sp.hooks_from :]
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` once this unit of work's transaction is really committed (after a
+        batch's final commit, not a command's savepoint); dropped on rollback."""
+        self._after_commit.append(hook)
 
     def emit(
         self,

@@ -21,6 +21,19 @@ attempts = sa.Table("attempts", metadata,
                     sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
                     sa.Column("count", sa.Integer, nullable=False))
 
+batched = sa.Table("batched", metadata, sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+                   sa.Column("n", sa.Integer, nullable=False),
+                   sa.Column("batch_size", sa.Integer, nullable=False))
+
+
+@event_contract("probe.batched", 1)
+class ProbeBatchedV1(BaseModel):
+    """For the batched entrypoint: ``poison`` always raises; ``sleep_s`` holds the batch."""
+
+    n: int
+    poison: bool = False
+    sleep_s: float = 0.0
+
 
 @event_contract("probe.happened", 1)
 class ProbeHappenedV1(BaseModel):
@@ -78,6 +91,27 @@ def _service() -> Any:
                     return
                 uow.session.execute(applied.insert().values(event_id=envelope.id, n=payload.n))
                 uow.commit()
+
+        @reliable_event_handler("probesrc", "probe.batched", batch=True)
+        def on_batched(self, events: list[tuple[Envelope, ProbeBatchedV1]]) -> None:
+            from yiwang.batch import apply_batch
+
+            size = len(events)
+
+            def apply(uow: Any, envelope: Envelope, payload: ProbeBatchedV1) -> None:
+                with uow:  # a savepoint inside the batch, exactly as one command alone
+                    if not uow.claim_event("probe.on_batched", envelope.id, envelope.type):
+                        return
+                    if payload.sleep_s:
+                        uow.session.execute(sa.text("SELECT pg_sleep(:s)"),
+                                            {"s": payload.sleep_s})
+                    uow.session.execute(batched.insert().values(
+                        event_id=envelope.id, n=payload.n, batch_size=size))
+                    if payload.poison:
+                        raise RuntimeError(f"poison event {payload.n}")
+                    uow.commit()
+
+            apply_batch(self.uow(), events, apply)
 
     return ProbeService
 

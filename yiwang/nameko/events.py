@@ -10,12 +10,22 @@ and prefetches ``max_workers`` messages):
   dead-lettered with the error; if even that publish fails, the message is requeued;
 - prefetch comes from ``EVENT_PREFETCH`` in the config, set deliberately (see README).
 The handler receives ``(envelope, payload)`` and is itself idempotent (``UnitOfWork.claim_event``).
+
+``batch=True`` (the hot paths: reports, case events) hands the handler a list of
+``(envelope, payload)`` instead, to apply in one transaction (``yiwang.batch``). Batches form
+naturally: while fewer than ``EVENT_BATCH_CONCURRENCY`` batches of this handler run, a
+message starts a batch at once (no added latency when idle); otherwise messages wait and
+the next batch takes up to ``EVENT_BATCH_MAX`` of them (bigger batches exactly when load
+is high). The messages of a batch are acked only after it commits. A batch that raises is
+rolled back and its events are re-run one by one, each with the retry / dead-letter path
+above, so a poison event never takes its neighbours with it.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections import deque
+from typing import Any, NamedTuple
 
 from kombu import Queue
 from nameko.events import EventHandler, get_event_exchange
@@ -31,6 +41,14 @@ from yiwang.topology import (
 )
 
 log = get_logger(__name__)
+
+
+class Pending(NamedTuple):
+    """A checked message waiting for (or inside) a batch."""
+
+    envelope: Any
+    payload: Any
+    message: Any
 
 
 class SafeQueueConsumer(QueueConsumer):
@@ -58,10 +76,16 @@ def _decode_error_handler(provider: ReliableEventHandler) -> Any:
 class ReliableEventHandler(EventHandler):
     queue_consumer = SafeQueueConsumer()
 
-    def __init__(self, source_service: str, event_type: str, **kwargs: Any) -> None:
+    def __init__(
+        self, source_service: str, event_type: str, *, batch: bool = False, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("requeue_on_error", False)
         super().__init__(source_service, event_type, **kwargs)
         self._republisher: Republisher | None = None
+        self.batched = batch
+        self._waiting: deque[Pending] = deque()  # arrived, not yet in a batch
+        self._solo: deque[Pending] = deque()  # from a failed batch: re-run one by one
+        self._batches_running = 0
 
     def setup(self) -> None:
         sub = find_subscription(
@@ -71,6 +95,8 @@ class ReliableEventHandler(EventHandler):
         cfg = self.container.config
         self.max_attempts = int(cfg.get("EVENT_MAX_ATTEMPTS", 4))
         self.retry_delays = [int(x) for x in cfg.get("EVENT_RETRY_DELAYS_MS", [1000, 5000, 30000])]
+        self.batch_max = max(1, int(cfg.get("EVENT_BATCH_MAX", 50)))
+        self.batch_concurrency = max(1, int(cfg.get("EVENT_BATCH_CONCURRENCY", 2)))
         exchange = get_event_exchange(self.source_service, cfg)
         self.queue = Queue(
             sub.queue,
@@ -97,6 +123,10 @@ class ReliableEventHandler(EventHandler):
         except ContractViolation as exc:
             self.reject_poison(message, exc.reason, exc.detail)
             return
+        if self.batched:
+            self._waiting.append(Pending(envelope, payload, message))
+            self._start_batches()
+            return
         context_data = self.unpack_message_headers(message)
         context_data.setdefault("traceparent", envelope.trace.get("traceparent", ""))
         try:
@@ -109,6 +139,58 @@ class ReliableEventHandler(EventHandler):
             )
         except Exception:  # ContainerBeingKilled and friends: give the message back
             self.queue_consumer.requeue_message(message)
+
+    # -- batches --------------------------------------------------------------------------
+    def _start_batches(self) -> None:
+        """Start batches while a slot is free (green threads: no yield until the spawn)."""
+        while self._batches_running < self.batch_concurrency and (self._solo or self._waiting):
+            if self._solo:
+                items = [self._solo.popleft()]
+            else:
+                n = min(self.batch_max, len(self._waiting))
+                items = [self._waiting.popleft() for _ in range(n)]
+            self._batches_running += 1
+            self._spawn_batch(items)
+
+    def _spawn_batch(self, items: list[Pending]) -> None:
+        first = items[0]
+        context_data = self.unpack_message_headers(first.message)
+        context_data.setdefault("traceparent", first.envelope.trace.get("traceparent", ""))
+        try:
+            self.container.spawn_worker(
+                self,
+                ([(p.envelope, p.payload) for p in items],),
+                {},
+                context_data=context_data,
+                handle_result=self._on_batch_result(items),
+            )
+        except Exception:  # ContainerBeingKilled and friends: give the messages back
+            self._batches_running -= 1
+            for p in items:
+                self.queue_consumer.requeue_message(p.message)
+
+    def _on_batch_result(self, items: list[Pending]) -> Any:
+        def handle_result(worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
+            if exc_info is None:
+                for p in items:
+                    self.queue_consumer.ack_message(p.message)
+            elif len(items) == 1:
+                self._retry_or_dead_letter(items[0].message, exc_info)
+            else:
+                log.warning(
+                    "event_batch_failed_rerun_one_by_one",
+                    queue=self.subscription.queue,
+                    size=len(items),
+                    error=f"{exc_info[0].__name__}: {exc_info[1]}"[:300],
+                )
+                self._solo.extend(items)
+            self._batches_running -= 1
+            # start the next batches from a fresh green thread: this worker still holds its
+            # pool slot, and spawning from here could wait on a full pool forever
+            self.container.spawn_managed_thread(self._start_batches, identifier="event-batches")
+            return result, exc_info
+
+        return handle_result
 
     def _on_result(self, message: Any) -> Any:
         def handle_result(worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:

@@ -32,6 +32,8 @@ def nameko_config(settings: Settings) -> dict[str, Any]:
         "SECRET_KEY": settings.secret_key,
         "max_workers": settings.service_max_workers,
         "EVENT_PREFETCH": settings.event_prefetch,
+        "EVENT_BATCH_MAX": settings.event_batch_max,
+        "EVENT_BATCH_CONCURRENCY": settings.event_batch_concurrency,
         "EVENT_MAX_ATTEMPTS": settings.event_max_attempts,
         "EVENT_RETRY_DELAYS_MS": list(settings.event_retry_delays_ms),
         "OUTBOX_BATCH_SIZE": settings.outbox_batch_size,
