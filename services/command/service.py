@@ -12,8 +12,8 @@ from nameko.timer import timer
 
 from services.command.service_layer import audit, dispatch, engage, kpis, sla, view
 from services.command.service_layer import calendar as work_calendar
+from yiwang.batch import EventBatch, after_commit, apply_batch
 from yiwang.clock import Clock, SystemClock
-from yiwang.contracts import Envelope
 from yiwang.contracts.command import (
     AnswerSupervisionRequest,
     AuditTrailRequest,
@@ -53,7 +53,6 @@ from yiwang.contracts.command import (
     WhistleTallyRequest,
 )
 from yiwang.contracts.health import HealthResponse
-from yiwang.contracts.petitions import CaseCreatedV1, CaseTransitionedV1
 from yiwang.logging import get_logger
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
@@ -145,13 +144,15 @@ class CommandService:
     config = Config()
 
     # -- events -----------------------------------------------------------------------------
-    @reliable_event_handler("petitions", "case.created")
-    def handle_case_event(self, envelope: Envelope, payload: CaseCreatedV1) -> None:
-        view.apply_case_created(self.uow(), envelope, payload, self.clock.now(), self.live)
+    @reliable_event_handler("petitions", "case.created", batch=True)
+    def handle_case_event(self, events: EventBatch) -> None:
+        apply_batch(self.uow(), events, lambda uow, env, created: view.apply_case_created(
+            uow, env, created, self.clock.now(), after_commit(uow, self.live)))  # fmt: skip
 
-    @reliable_event_handler("petitions", "case.transitioned")
-    def handle_case_transitioned(self, envelope: Envelope, payload: CaseTransitionedV1) -> None:
-        view.apply_case_transitioned(self.uow(), envelope, payload, self.clock.now(), self.live)
+    @reliable_event_handler("petitions", "case.transitioned", batch=True)
+    def handle_case_transitioned(self, events: EventBatch) -> None:
+        apply_batch(self.uow(), events, lambda uow, env, step: view.apply_case_transitioned(
+            uow, env, step, self.clock.now(), after_commit(uow, self.live)))  # fmt: skip
 
     # -- timer: SLA sweep (+ early warnings now and then) -------------------------------------
     @timer(interval=TICK_S)

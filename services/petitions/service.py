@@ -16,12 +16,12 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from services.petitions.service_layer import agency, cases, catalogue, intake, open311, sweeps
+from yiwang.batch import EventBatch, apply_batch
 from yiwang.clock import Clock, SystemClock
 from yiwang.contracts import Envelope
 from yiwang.contracts import petitions as c
-from yiwang.contracts.command import CaseEscalatedV1, CaseRoutedV1
+from yiwang.contracts.command import CaseEscalatedV1
 from yiwang.contracts.enterprise import DemandOverdueV1
-from yiwang.contracts.gateway import ReportSubmittedV1
 from yiwang.contracts.grids import PatrolFindingReportedV1, SensorAlertRaisedV1
 from yiwang.contracts.health import HealthResponse
 from yiwang.contracts.volunteers import VolunteerOrderEscalatedV1
@@ -64,9 +64,10 @@ class PetitionsService:
     sender: sweeps.Sender = sweeps.LogSender()
 
     # --- intake ---------------------------------------------------------------------------
-    @reliable_event_handler("gateway", "report.submitted")
-    def handle_report_submitted(self, envelope: Envelope, payload: ReportSubmittedV1) -> None:
-        intake.open_case_from_report(self.uow(), envelope, payload, self.clock.now())
+    @reliable_event_handler("gateway", "report.submitted", batch=True)
+    def handle_report_submitted(self, events: EventBatch) -> None:
+        apply_batch(self.uow(), events, lambda uow, env, report: intake.open_case_from_report(
+            uow, env, report, self.clock.now()))  # fmt: skip
 
     @reliable_event_handler("grids", "patrol.finding_reported")
     def handle_patrol_finding(self, envelope: Envelope, payload: PatrolFindingReportedV1) -> None:
@@ -125,9 +126,10 @@ class PetitionsService:
     def split_case(self, request: c.SplitCaseRequest) -> Any:
         return cases.split_case(self.uow(), request, self.clock.now())
 
-    @reliable_event_handler("command", "case.routed")
-    def handle_case_routed(self, envelope: Envelope, payload: CaseRoutedV1) -> None:
-        cases.apply_case_routed(self.uow(), envelope, payload, self.clock.now())
+    @reliable_event_handler("command", "case.routed", batch=True)
+    def handle_case_routed(self, events: EventBatch) -> None:
+        apply_batch(self.uow(), events, lambda uow, env, routed: cases.apply_case_routed(
+            uow, env, routed, self.clock.now()))  # fmt: skip
 
     @reliable_event_handler("command", "case.escalated")
     def handle_case_escalated(self, envelope: Envelope, payload: CaseEscalatedV1) -> None:
