@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
 from gateway.messaging import EventPublisher
+from gateway.readcache import ReadCache
 from yiwang.config import Settings
 from yiwang.rpc_client import NamekoRpcClient
 
@@ -36,6 +37,12 @@ def _publisher(res: Annotated[Resources, Depends(_resources)]) -> EventPublisher
     return res.publisher
 
 
+def _read_cache(request: Request) -> ReadCache:
+    cache: ReadCache = request.app.state.read_cache
+    return cache
+
+
 ResourcesDep = Annotated[Resources, Depends(_resources)]
 RpcDep = Annotated[NamekoRpcClient, Depends(_rpc)]
 PublisherDep = Annotated[EventPublisher, Depends(_publisher)]
+ReadCacheDep = Annotated[ReadCache, Depends(_read_cache)]

@@ -19,7 +19,9 @@ from gateway import middleware, problems, security
 from gateway.api import routes as routes_pkg
 from gateway.backpressure import InFlightLimit
 from gateway.deps import Resources
+from gateway.live import LiveHub
 from gateway.messaging import EventPublisher
+from gateway.readcache import ReadCache
 from gateway.tracing_mw import trace_requests
 from yiwang.config import Settings
 from yiwang.db import make_engine
@@ -44,12 +46,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.redis_url, max_connections=settings.redis_max_connections, timeout=5))
         engine = make_engine(settings.database_url, pool_size=5)
         app.state.resources = Resources(settings, rpc, publisher, redis, engine)
-        app.state.live_hub = None
+        # dashboard reads cached in Redis, refreshed by the change stream that feeds SSE
+        app.state.read_cache = ReadCache(redis, settings.redis_prefix, settings.readcache_ttl_s,
+                                         settings.readcache_min_refresh_s)  # fmt: skip
+        app.state.live_hub = LiveHub(redis, f"{settings.redis_prefix}live",
+                                     on_change=app.state.read_cache.changed)  # fmt: skip
+        if settings.readcache_ttl_s > 0:
+            app.state.live_hub.start()
         try:
             yield
         finally:
-            if app.state.live_hub is not None:
-                await app.state.live_hub.close()
+            await app.state.live_hub.close()
+            await app.state.read_cache.close()
             await rpc.close()
             await publisher.close()
             await redis.aclose()

@@ -8,10 +8,11 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.deps import RpcDep
+from gateway.deps import ReadCacheDep, RpcDep
+from gateway.readcache import scope_of
 from gateway.security import STAFF_ROLES, Principal, require
 from yiwang.errors import Forbidden
 
@@ -95,9 +96,11 @@ def _filters(
     }  # fmt: skip
 
 
-@router.get("/cases", summary="Cases in a jurisdiction (code prefix), filtered and paged")
+@router.get("/cases", summary="Cases in a jurisdiction (code prefix), filtered and paged",
+            response_model=dict[str, Any])  # fmt: skip
 async def list_cases(
     rpc: RpcDep,
+    cache: ReadCacheDep,
     who: Annotated[Principal, Depends(require("command.cases.read"))],
     jurisdiction: Code = "",
     status: Annotated[str | None, Query(max_length=32)] = None,
@@ -111,10 +114,14 @@ async def list_cases(
     q: Annotated[str | None, Query(max_length=100, description="text search")] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
                  created_from, created_to, q)  # fmt: skip
-    return await rpc.call("command", "list_cases", page=page, page_size=page_size, **f)
+    args = {"page": page, "page_size": page_size, **f}
+    return await cache.respond(if_none_match, scope_of(who), "list_cases", args,
+                               f["jurisdiction_prefix"],
+                               lambda: rpc.call("command", "list_cases", **args))  # fmt: skip
 
 
 @router.get(
@@ -468,26 +475,36 @@ def _kpi_args(who: Principal, jurisdiction: str, department: str, day_from: date
             "day_to": str(day_to)}  # fmt: skip
 
 
-@router.get("/kpis", summary="KPIs of a jurisdiction (and department) over a day range")
+async def _cached_kpis(cache: ReadCacheDep, rpc: RpcDep, who: Principal, method: str,
+                       args: dict[str, Any], if_none_match: str | None) -> Response:  # fmt: skip
+    return await cache.respond(if_none_match, scope_of(who), method, args,
+                               args["jurisdiction_code"],
+                               lambda: rpc.call("command", method, **args))  # fmt: skip
+
+
+@router.get("/kpis", summary="KPIs of a jurisdiction (and department) over a day range",
+            response_model=dict[str, Any])  # fmt: skip
 async def kpis(
-    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.kpis.read"))],
+    rpc: RpcDep, cache: ReadCacheDep,
+    who: Annotated[Principal, Depends(require("command.kpis.read"))],
     day_from: date, day_to: date, jurisdiction: Code = "",
     department: Annotated[str, Query(max_length=64)] = "*",
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call(
-        "command", "kpis", **_kpi_args(who, jurisdiction, department, day_from, day_to)
-    )
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:  # fmt: skip
+    args = _kpi_args(who, jurisdiction, department, day_from, day_to)
+    return await _cached_kpis(cache, rpc, who, "kpis", args, if_none_match)
 
 
-@router.get("/kpis/series", summary="KPIs per day")
+@router.get("/kpis/series", summary="KPIs per day", response_model=dict[str, Any])
 async def kpi_series(
-    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.kpis.read"))],
+    rpc: RpcDep, cache: ReadCacheDep,
+    who: Annotated[Principal, Depends(require("command.kpis.read"))],
     day_from: date, day_to: date, jurisdiction: Code = "",
     department: Annotated[str, Query(max_length=64)] = "*",
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call(
-        "command", "kpi_series", **_kpi_args(who, jurisdiction, department, day_from, day_to)
-    )
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:  # fmt: skip
+    args = _kpi_args(who, jurisdiction, department, day_from, day_to)
+    return await _cached_kpis(cache, rpc, who, "kpi_series", args, if_none_match)
 
 
 @router.get(

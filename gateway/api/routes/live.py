@@ -21,10 +21,14 @@ POLICY = {"live.cases": set(STAFF_ROLES) | {"leader"}}
 
 
 def hub(request: Request) -> LiveHub:
+    """The process's hub (built in ``gateway.main``'s lifespan; built here when an app was
+    assembled without it)."""
     state = request.app.state
     if getattr(state, "live_hub", None) is None:
         res = state.resources
-        state.live_hub = LiveHub(res.redis, f"{res.settings.redis_prefix}live")
+        cache = getattr(state, "read_cache", None)
+        state.live_hub = LiveHub(res.redis, f"{res.settings.redis_prefix}live",
+                                 on_change=cache.changed if cache is not None else None)
     live: LiveHub = state.live_hub
     return live
 
