@@ -23,7 +23,8 @@ from yiwang.errors import ValidationFailed
 GENESIS = "0" * 64
 
 
-def _default(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """How canonical JSON writes a value JSON has no type for (datetimes: UTC ISO-8601)."""
     if isinstance(value, datetime):
         return require_aware(value).astimezone(UTC).isoformat()
     if isinstance(value, set | frozenset | tuple):
@@ -33,7 +34,7 @@ def _default(value: Any) -> Any:
 
 def canonical_json(data: Any) -> str:
     return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=json_value
     )
 
 

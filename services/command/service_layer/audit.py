@@ -6,6 +6,8 @@ hashed exactly like ``domain.audit.AuditLog.append`` and verified with ``verify_
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.command.adapters.tables import audit_log
-from services.command.domain.audit import GENESIS, AuditEntry, canonical_json, entry_hash
+from services.command.domain.audit import (
+    GENESIS,
+    AuditEntry,
+    canonical_json,
+    entry_hash,
+    json_value,
+)
+from services.command.domain.calendar import require_aware
 from yiwang.uow import UnitOfWork
 
 _LOCK_KEY = 7_420_001  # pg_advisory_xact_lock key of the audit chain
@@ -35,15 +44,24 @@ class AuditItem:
 _AUDIT_INSERT = f"""
 INSERT INTO {audit_log.fullname} (seq, case_id, actor, role, action, at, before, after,
                                   prev_hash, hash)
-SELECT * FROM unnest(CAST(:seq AS bigint[]), CAST(:case_id AS text[]),
-                     CAST(:actor AS text[]), CAST(:role AS text[]), CAST(:action AS text[]),
-                     CAST(:at AS timestamptz[]), CAST(:before AS jsonb[]),
-                     CAST(:after AS jsonb[]), CAST(:prev_hash AS text[]), CAST(:hash AS text[]))
+SELECT CAST(r ->> 0 AS bigint), r ->> 1, r ->> 2, r ->> 3, r ->> 4,
+       CAST(r ->> 5 AS timestamptz), r -> 6, r -> 7, r ->> 8, r ->> 9
+FROM jsonb_array_elements(CAST(:rows AS jsonb)) WITH ORDINALITY AS x(r, i)
+ORDER BY i
 """
 
 
+def _utc(v: Any) -> Any:
+    """Datetimes as canonical JSON writes them (UTC ISO-8601); other values unchanged."""
+    return json_value(v) if isinstance(v, datetime) else v
+
+
 def append(session: Session, items: list[AuditItem]) -> None:
-    """Chain ``items`` after the head, in order, in one insert."""
+    """Chain ``items`` after the head, in order, in one insert.
+
+    Each entry is hashed exactly like ``domain.audit.entry_hash`` (the canonical JSON of
+    its body, datetimes turned to UTC strings first so the encoder needs no callback for
+    them), and stored as hashed."""
     if not items:
         return
     session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
@@ -51,31 +69,22 @@ def append(session: Session, items: list[AuditItem]) -> None:
         sa.select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
     ).first()
     seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
-    cols: dict[str, list[Any]] = {k: [] for k in (
-        "seq", "case_id", "actor", "role", "action", "at", "before", "after", "prev_hash", "hash"
-    )}  # fmt: skip
+    rows: list[list[Any]] = []
+    sha256 = hashlib.sha256
     for it in items:
         seq += 1
-        body = {
-            "seq": seq,
-            "case_id": it.case_id,
-            "actor": it.actor or "system",
-            "role": it.role or "system",
-            "action": it.action,
-            "at": it.at,
-            "before": dict(it.before),
-            "after": dict(it.after),
-        }
-        digest = entry_hash(prev, body)
-        for k in ("seq", "case_id", "actor", "role", "action", "at"):
-            cols[k].append(body[k])
-        # stored as hashed: the canonical JSON (datetimes as UTC ISO strings)
-        cols["before"].append(canonical_json(body["before"]))
-        cols["after"].append(canonical_json(body["after"]))
-        cols["prev_hash"].append(prev)
-        cols["hash"].append(digest)
+        actor, role = it.actor or "system", it.role or "system"
+        at = _utc(require_aware(it.at, "at"))
+        before = {k: _utc(v) for k, v in it.before.items()}
+        after = {k: _utc(v) for k, v in it.after.items()}
+        body = {"seq": seq, "case_id": it.case_id, "actor": actor, "role": role,
+                "action": it.action, "at": at, "before": before, "after": after}  # fmt: skip
+        digest = sha256((prev + canonical_json(body)).encode("utf-8")).hexdigest()
+        rows.append([seq, it.case_id, actor, role, it.action, at, before, after, prev, digest])
         prev = digest
-    session.execute(sa.text(_AUDIT_INSERT), cols)
+    session.execute(
+        sa.text(_AUDIT_INSERT), {"rows": json.dumps(rows, ensure_ascii=False, default=json_value)}
+    )
 
 
 def _entry(r: Any) -> AuditEntry:

@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -34,7 +35,7 @@ from services.command.domain.casefile import CaseEvent, CaseView, EscalationEntr
 from services.command.domain.kpi import CaseMemo, KpiBook
 from services.command.domain.sla import SlaPolicy
 from services.command.service_layer.calendar import LIVE_CALENDAR
-from yiwang.contracts import new_envelope
+from yiwang.contracts.envelope import ContractViolation, Envelope, registry
 from yiwang.errors import Conflict
 from yiwang.jurisdiction import Level
 from yiwang.tracing import current_trace_context
@@ -128,7 +129,7 @@ def decode_data(d: Mapping[str, Any]) -> dict[str, Any]:
 
 # -- derivation (deadlines from the SLA policy) ---------------------------------------------
 def sla_class_of(name: str | None) -> str:
-    return name if name in POLICY.classes else DEFAULT_SLA_CLASS
+    return name if name is not None and name in POLICY.classes else DEFAULT_SLA_CLASS
 
 
 def level_of_view(level: str | None) -> Level:
@@ -569,29 +570,54 @@ def deltas_factory() -> KpiDeltas:
 
 _OUTBOX_INSERT = """
 INSERT INTO {schema}.outbox (event_id, exchange, routing_key, body, headers)
-SELECT * FROM unnest(CAST(:event_id AS uuid[]), CAST(:exchange AS text[]),
-                     CAST(:routing_key AS text[]), CAST(:body AS text[]),
-                     CAST(:headers AS jsonb[]))
+SELECT CAST(e ->> 'id' AS uuid), :exchange, e ->> 'type', CAST(e AS text), CAST(:headers AS jsonb)
+FROM json_array_elements(CAST(:envs AS json)) WITH ORDINALITY AS x(e, i)
+ORDER BY i
 """
+_ENVELOPES = TypeAdapter(list[Envelope])
+_PAYLOAD_LISTS: dict[type[BaseModel], TypeAdapter[Any]] = {}
 
 
-def emit_many(uow: UnitOfWork, items: list[tuple[Any, str, datetime]]) -> None:
-    """``uow.emit`` for many events in one outbox insert (same rows, same order)."""
+def emit_many(
+    uow: UnitOfWork, model: type[BaseModel], items: list[tuple[dict[str, Any], str, datetime]]
+) -> None:
+    """``uow.emit`` for many events of one contract (same rows, same order), in one outbox
+    insert: the payloads (``model``'s fields) are validated against the contract in one
+    call; the envelopes around them are built from typed values and not validated again.
+    Each row's ``body`` is the envelope's JSON exactly as serialised here (``json``, not
+    ``jsonb``, keeps the text)."""
     if not items:
         return
+    adapter = _PAYLOAD_LISTS.get(model)
+    if adapter is None:
+        adapter = _PAYLOAD_LISTS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    try:
+        payloads = adapter.validate_python([p for p, _, _ in items])
+    except ValidationError as exc:
+        raise ContractViolation("invalid_payload", str(exc)[:500]) from exc
+    event_type, version = registry.key_of(payloads[0])
     trace = current_trace_context()  # one span for the whole batch
-    headers = json.dumps({f"nameko.{k}": v for k, v in trace.items()})
-    cols: dict[str, list[Any]] = {
-        "event_id": [], "exchange": [], "routing_key": [], "body": [], "headers": []
-    }  # fmt: skip
-    exchange = f"{uow.producer}.events"
-    for payload, code, at in items:
-        env = new_envelope(payload, producer=uow.producer, jurisdiction_code=code,
-                           trace=dict(trace), occurred_at=at)  # fmt: skip
-        cols["event_id"].append(str(env.id))
-        cols["exchange"].append(exchange)
-        cols["routing_key"].append(env.type)
-        cols["body"].append(env.model_dump_json())
-        cols["headers"].append(headers)
-        uow.emitted.append(env)
-    uow.session.execute(sa.text(_OUTBOX_INSERT.format(schema=uow.schema)), cols)
+    envs = [
+        Envelope.model_construct(
+            id=uuid.uuid4(),
+            type=event_type,
+            version=version,
+            occurred_at=at,
+            producer=uow.producer,
+            jurisdiction_code=code,
+            trace=dict(trace),
+            payload=data,
+        )  # fmt: skip
+        for data, (_, code, at) in zip(
+            adapter.dump_python(payloads, mode="json"), items, strict=True
+        )
+    ]
+    uow.session.execute(
+        sa.text(_OUTBOX_INSERT.format(schema=uow.schema)),
+        {
+            "envs": _ENVELOPES.dump_json(envs).decode(),
+            "exchange": f"{uow.producer}.events",
+            "headers": json.dumps({f"nameko.{k}": v for k, v in trace.items()}),
+        },
+    )
+    uow.emitted.extend(envs)

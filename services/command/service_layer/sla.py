@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.command.adapters.tables import case_view
+from services.command.adapters.tables import case_events, case_view
 from services.command.domain import casefile as cf
 from services.command.domain.casefile import CaseView
 from services.command.domain.escalation import Escalation, EscalationSubject, escalate
@@ -35,8 +36,6 @@ from services.command.service_layer.fold import (
     SLOT,
     Change,
     RawEvent,
-    _memo_from,
-    _memo_to,
     append_log_bulk,
     change_of,
     deltas_factory,
@@ -77,29 +76,24 @@ def _escalated_raw(view: CaseView, esc: Escalation, seq: int, note: str = "") ->
     return RawEvent(uuid.UUID(view.case_id), seq, cf.CASE_ESCALATED, esc.at, data, "escalate")
 
 
-def _escalated_event(
-    view: CaseView, esc: Escalation, note: str = ""
-) -> tuple[CaseEscalatedV1, str, datetime]:
-    return (
-        CaseEscalatedV1(
-            case_id=uuid.UUID(view.case_id),
-            escalation_no=len(view.escalations) + 1,
-            from_level=str(esc.from_level),
-            to_level=str(esc.to_level),
-            jurisdiction_code=esc.jurisdiction_code,
-            reason=str(esc.reason),
-            note=note[:2000],
-            deadline=esc.deadline.due,
-            at=esc.at,
-        ),
-        esc.jurisdiction_code,
-        esc.at,
-    )
+def _escalated_fields(view: CaseView, esc: Escalation, note: str = "") -> dict[str, Any]:
+    """The ``CaseEscalatedV1`` fields of an escalation."""
+    return {
+        "case_id": uuid.UUID(view.case_id),
+        "escalation_no": len(view.escalations) + 1,
+        "from_level": str(esc.from_level),
+        "to_level": str(esc.to_level),
+        "jurisdiction_code": esc.jurisdiction_code,
+        "reason": str(esc.reason),
+        "note": note[:2000],
+        "deadline": esc.deadline.due,
+        "at": esc.at,
+    }
 
 
 def _emit_escalated(uow: UnitOfWork, view: CaseView, esc: Escalation, note: str = "") -> None:
-    ev, code, at = _escalated_event(view, esc, note)
-    uow.emit(ev, jurisdiction_code=code, occurred_at=at)
+    uow.emit(CaseEscalatedV1(**_escalated_fields(view, esc, note)),
+             jurisdiction_code=esc.jurisdiction_code, occurred_at=esc.at)  # fmt: skip
 
 
 def _slow_row(
@@ -110,7 +104,7 @@ def _slow_row(
     log: list[RawEvent],
     audits: list[audit.AuditItem],
     updates: list[dict[str, Any]],
-    pending: list[tuple[CaseEscalatedV1, str, datetime]],
+    pending: list[tuple[dict[str, Any], str, datetime]],
     changes: list[Change],
     totals: dict[str, int],
 ) -> None:
@@ -143,7 +137,7 @@ def _slow_row(
     values["case_id"] = cid
     updates.append(values)
     if esc is not None:
-        pending.append(_escalated_event(view, esc))
+        pending.append((_escalated_fields(view, esc), esc.jurisdiction_code, esc.at))
         audits.append(_escalation_audit(view.case_id, view.level, view.jurisdiction_code, esc))
         totals["escalated"] += 1
         changes.append(change_of(new_view, "escalation", to_level=str(esc.to_level),
@@ -164,180 +158,201 @@ def _escalation_audit(
     )  # fmt: skip
 
 
-# Columns the set-based path reads (not the fold's ``state``: it is patched in SQL).
-_FAST_COLS = (
-    "case_id", "complete", "status", "level", "grid_code", "jurisdiction_code", "sla_class",
-    "deadline", "warn_at", "sla_state", "last_seq", "status_at", "escalation_count",
-    "escalation_level", "supervision_count", "kpi",
-)  # fmt: skip
+# Columns the set-based path reads: plain columns, and the few memo/state fields it needs
+# extracted in SQL (the ``state``/``kpi`` documents are patched in SQL, never read whole).
+def _fast_cols() -> list[Any]:
+    cv = case_view
+    return [cv.c[k] for k in (
+        "case_id", "complete", "status", "level", "grid_code", "jurisdiction_code", "sla_class",
+        "deadline", "warn_at", "last_seq", "status_at", "escalation_count", "supervision_count",
+    )] + [
+        cv.c.kpi["waiting"].as_boolean().label("kpi_waiting"),
+        cv.c.kpi["pos"].as_integer().label("kpi_pos"),
+        cv.c.kpi["n"].as_integer().label("kpi_n"),
+        cv.c.kpi["grid_code"].astext.label("kpi_grid"),
+        cv.c.kpi["handler"].astext.label("kpi_handler"),
+        cv.c.state["updated_at"].astext.label("st_updated"),
+    ]  # fmt: skip
 
-_FAST_UPDATE = f"""
-UPDATE {case_view.fullname} AS v SET
-    level = u.level, escalation_level = u.escalation_level,
-    jurisdiction_code = u.jurisdiction_code, deadline = u.deadline, warn_at = u.warn_at,
-    sla_state = u.sla_state, overdue = u.overdue, next_due_at = u.next_due_at,
-    escalation_count = u.escalation_count, last_seq = u.last_seq, kpi = u.kpi,
-    updated_at = :now,
-    state = v.state || jsonb_build_object(
-        'seen', coalesce(v.state -> 'seen', '{{}}'::jsonb) || u.seen,
-        'stamps', coalesce(v.state -> 'stamps', '{{}}'::jsonb) || u.stamps,
-        'escalations', coalesce(v.state -> 'escalations', '[]'::jsonb) || u.escs,
-        'updated_at', u.st_updated)
-FROM unnest(
-    CAST(:case_id AS uuid[]), CAST(:level AS text[]), CAST(:escalation_level AS text[]),
-    CAST(:jurisdiction_code AS text[]), CAST(:deadline AS timestamptz[]),
-    CAST(:warn_at AS timestamptz[]), CAST(:sla_state AS text[]), CAST(:overdue AS boolean[]),
-    CAST(:next_due_at AS timestamptz[]), CAST(:escalation_count AS integer[]),
-    CAST(:last_seq AS bigint[]), CAST(:kpi AS jsonb[]), CAST(:seen AS jsonb[]),
-    CAST(:stamps AS jsonb[]), CAST(:escs AS jsonb[]), CAST(:st_updated AS text[])
-) AS u(case_id, level, escalation_level, jurisdiction_code, deadline, warn_at, sla_state,
-       overdue, next_due_at, escalation_count, last_seq, kpi, seen, stamps, escs, st_updated)
-WHERE v.case_id = u.case_id
+
+# One statement per batch. Python decides, per row, what happens (``kind``: w = warning,
+# o = overdue at the top, e = overdue and escalated, with the escalation's level, code and
+# deadline) and ships the decisions as one JSON array of arrays; the statement derives the
+# same column values, ``state``/``kpi`` patches and ``case_events`` rows as the per-row fold
+# (``ingest``) writes — the equality test in tests/integration/test_sweep_setbased.py holds
+# both to it. Datetimes travel as Python ISO strings, so the JSON documents hold the same
+# text as the fold's.
+_FAST_WRITE = f"""
+WITH u AS MATERIALIZED (
+    SELECT CAST(r ->> 0 AS uuid) AS case_id, r ->> 1 AS kind, CAST(r ->> 2 AS bigint) AS seq,
+           r ->> 3 AS at, r ->> 4 AS st_updated, CAST(r ->> 5 AS bigint) AS kpi_n,
+           r ->> 6 AS due0, r ->> 7 AS level0, r ->> 8 AS to_level, r ->> 9 AS code,
+           r ->> 10 AS due, r ->> 11 AS warn_at, CAST(r ->> 12 AS integer) AS n_esc,
+           CAST(r ->> 2 AS bigint) + CASE r ->> 1 WHEN 'e' THEN 2 ELSE 1 END AS last_seq
+    FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
+), upd AS (
+    UPDATE {case_view.fullname} AS v SET
+        level = coalesce(u.to_level, v.level),
+        escalation_level = coalesce(u.to_level, v.escalation_level),
+        jurisdiction_code = coalesce(u.code, v.jurisdiction_code),
+        deadline = coalesce(CAST(u.due AS timestamptz), v.deadline),
+        warn_at = coalesce(CAST(u.warn_at AS timestamptz), v.warn_at),
+        sla_state = CASE u.kind WHEN 'w' THEN 'warning' WHEN 'o' THEN 'overdue'
+                    ELSE 'on_time' END,
+        overdue = u.kind = 'o',
+        next_due_at = CASE u.kind WHEN 'w' THEN v.deadline
+                      WHEN 'e' THEN CAST(u.warn_at AS timestamptz) END,
+        escalation_count = coalesce(u.n_esc, v.escalation_count),
+        last_seq = u.last_seq,
+        updated_at = :now,
+        kpi = v.kpi || jsonb_build_object('n', u.kpi_n, 'pos', u.last_seq, 'waiting', false)
+            || CASE u.kind WHEN 'e' THEN jsonb_build_object(
+                   'due', u.due, 'level', u.to_level, 'escalated', true)
+               ELSE '{{}}'::jsonb END,
+        state = v.state || jsonb_build_object(
+            'seen', coalesce(v.state -> 'seen', '{{}}'::jsonb) || CASE u.kind
+                WHEN 'w' THEN jsonb_build_object(u.seq + 1, '{cf.CASE_SLA_WARNING}')
+                WHEN 'o' THEN jsonb_build_object(u.seq + 1, '{cf.CASE_OVERDUE}')
+                ELSE jsonb_build_object(u.seq + 1, '{cf.CASE_OVERDUE}',
+                                        u.seq + 2, '{cf.CASE_ESCALATED}') END,
+            'stamps', coalesce(v.state -> 'stamps', '{{}}'::jsonb) || CASE u.kind
+                WHEN 'e' THEN jsonb_build_object(
+                    'level', u.last_seq, 'escalation_level', u.last_seq,
+                    'jurisdiction_code', u.last_seq, 'due', u.last_seq,
+                    'warn_at', u.last_seq, 'sla_state', u.last_seq)
+                ELSE jsonb_build_object('sla_state', u.last_seq) END,
+            'escalations', coalesce(v.state -> 'escalations', '[]'::jsonb) || CASE u.kind
+                WHEN 'e' THEN jsonb_build_array(jsonb_build_object(
+                    'seq', u.last_seq, 'from_level', u.level0, 'to_level', u.to_level,
+                    'jurisdiction_code', u.code, 'reason', 'overdue', 'at', u.at))
+                ELSE '[]'::jsonb END,
+            'updated_at', u.st_updated)
+    FROM u
+    WHERE v.case_id = u.case_id
+)
+INSERT INTO {case_events.fullname} (case_id, seq, type, action, at, data)
+SELECT u.case_id, e.seq, e.type, e.action, CAST(u.at AS timestamptz), e.data
+FROM u CROSS JOIN LATERAL (VALUES
+    (u.seq + 1,
+     CASE u.kind WHEN 'w' THEN '{cf.CASE_SLA_WARNING}' ELSE '{cf.CASE_OVERDUE}' END,
+     CASE u.kind WHEN 'w' THEN 'sla_warning' ELSE 'overdue' END,
+     CASE u.kind WHEN 'w' THEN jsonb_build_object('due', u.due0)
+     ELSE jsonb_build_object('due', u.due0, 'level', u.level0) END),
+    (CASE u.kind WHEN 'e' THEN u.seq + 2 END, '{cf.CASE_ESCALATED}', 'escalate',
+     jsonb_build_object(
+         'from_level', u.level0, 'to_level', u.to_level, 'jurisdiction_code', u.code,
+         'reason', 'overdue', 'due', u.due, 'warn_at', u.warn_at, 'escalation_no', u.n_esc,
+         'note', ''))
+) AS e(seq, type, action, data)
+WHERE e.seq IS NOT NULL
 """
-_UPDATE_KEYS = (
-    "case_id", "level", "escalation_level", "jurisdiction_code", "deadline", "warn_at",
-    "sla_state", "overdue", "next_due_at", "escalation_count", "last_seq", "kpi", "seen",
-    "stamps", "escs", "st_updated",
-)  # fmt: skip
-_ESC_STAMPS = ("level", "escalation_level", "jurisdiction_code", "due", "warn_at", "sla_state")
 
 
-def _kpi_fast_ok(row: Mapping[str, Any], steps: int) -> bool:
+def _kpi_fast_ok(waiting: bool | None, pos: int | None, last_seq: int, steps: int) -> bool:
     """May the KPI memo advance directly (in order, no held events, same seq slot)?"""
-    memo = row["kpi"] or {}
-    last = int(row["last_seq"] or 0)
     return (
-        memo.get("waiting") is not True
-        and int(memo.get("pos", 0)) == last
-        and (last + steps) // SLOT == last // SLOT
+        waiting is not True
+        and int(pos or 0) == last_seq
+        and (last_seq + steps) // SLOT == last_seq // SLOT
     )
 
 
 def _sweep_fast(
-    rows: list[Mapping[str, Any]],
+    rows: Sequence[Any],
     now: datetime,
     deltas: Any,
-    log: list[RawEvent],
     audits: list[audit.AuditItem],
-    pending: list[tuple[CaseEscalatedV1, str, datetime]],
-    changes: list[Change],
+    pending: list[tuple[dict[str, Any], str, datetime]],
+    changes: list[Change] | None,
     totals: dict[str, int],
-) -> tuple[dict[str, list[Any]], list[Any]]:
-    """Set-based: the same events, view values, memo and KPI deltas as folding each row,
-    computed from the row's columns alone. Returns the column arrays and the declined ids."""
-    cols: dict[str, list[Any]] = {k: [] for k in _UPDATE_KEYS}
+) -> tuple[list[list[Any]], list[Any]]:
+    """Set-based: per row the same decision as folding it (``escalate`` in the domain),
+    from the row's columns alone. Returns the decisions for ``_FAST_WRITE`` and the ids it
+    declines (for the full fold); ``pending`` gets the ``CaseEscalatedV1`` fields, ``deltas``
+    the KPI counters (``overdue``, ``escalated:<level>`` on every rung of the ladder)."""
+    out: list[list[Any]] = []
     declined: list[Any] = []
-    ladder_codes: dict[str, tuple[str, ...]] = {}
-    dumps = json.dumps
-    for r in rows:
-        due = r["deadline"]
-        status = r["status"]
+    kpi_keys: Counter[tuple[str, str | None, date, str | None]] = Counter()
+    escalated, overdue, warned = 0, 0, 0
+    for (case_id, complete, status, level, grid_code, code, sla_class, due, warn_at, seq,
+         status_at, escalation_count, supervision_count, kpi_waiting, kpi_pos, kpi_n,
+         kpi_grid, kpi_handler, st_updated) in rows:  # fmt: skip
+        is_due = due is not None and due <= now
         if (
-            not r["complete"]
-            or not r["last_seq"]
+            not complete
+            or not seq
             or due is None
             or status not in CLOCK_RUNNING
-            or not _kpi_fast_ok(r, 2 if due <= now else 1)
+            or not _kpi_fast_ok(kpi_waiting, kpi_pos, seq, 2 if is_due else 1)
         ):
-            declined.append(r["case_id"])
+            declined.append(case_id)
             continue
-        case_id = r["case_id"]
         cid = str(case_id)
-        seq = int(r["last_seq"])
-        level = r["level"]
-        code = r["jurisdiction_code"]
-        status_at = r["status_at"] or due
-        warn_at = r["warn_at"]
-        esc: Escalation | None = None
-        seen: dict[str, str] = {}
-        escs: list[dict[str, Any]] = []
-        if due <= now:
-            at = max(due, status_at)
-            log.append(RawEvent(case_id, seq + 1, cf.CASE_OVERDUE, at,
-                                {"due": due, "level": level}, "overdue"))  # fmt: skip
-            seen[str(seq + 1)] = cf.CASE_OVERDUE
-            stamps = {"sla_state": seq + 1}
+        if status_at is None:
+            status_at = due
+        if is_due:
+            at = due if due >= status_at else status_at
             subject = EscalationSubject(cid, status or "", level_of_view(level),
-                                        r["grid_code"] or "", r["sla_class"] or "standard_3d")  # fmt: skip
+                                        grid_code or "", sla_class or "standard_3d")  # fmt: skip
             try:
-                esc = escalate(subject, "overdue", at, POLICY)
+                esc: Escalation | None = escalate(subject, "overdue", at, POLICY)
             except Conflict:
                 esc = None  # at the city: stays overdue there
+            at_iso = at.isoformat()
             if esc is None:
-                new = (level, r["escalation_level"], code, due, warn_at, "overdue", True, None,
-                       r["escalation_count"], seq + 1)  # fmt: skip
+                out.append([cid, "o", seq, at_iso, None, (kpi_n or 0) + 1, due.isoformat(),
+                            level, None, None, None, None, None])  # fmt: skip
+                if changes is not None:
+                    changes.append(Change(cid, code, status, True, bool(supervision_count)))
+                to = None
             else:
                 to = str(esc.to_level)
                 dl = esc.deadline
-                n_esc = int(r["escalation_count"]) + 1
-                log.append(RawEvent(case_id, seq + 2, cf.CASE_ESCALATED, at, {
-                    **esc.event_data(), "due": dl.due, "warn_at": dl.warn_at,
-                    "escalation_no": n_esc, "note": ""}, "escalate"))  # fmt: skip
-                seen[str(seq + 2)] = cf.CASE_ESCALATED
-                stamps.update(dict.fromkeys(_ESC_STAMPS, seq + 2))
-                escs.append({"seq": seq + 2, "from_level": str(esc.from_level), "to_level": to,
-                             "jurisdiction_code": esc.jurisdiction_code, "reason": "overdue",
-                             "at": at.isoformat()})  # fmt: skip
-                new = (to, to, esc.jurisdiction_code, dl.due, dl.warn_at, "on_time", False,
-                       dl.warn_at or dl.due, n_esc, seq + 2)  # fmt: skip
-                pending.append((CaseEscalatedV1(
-                    case_id=case_id, escalation_no=n_esc, from_level=str(esc.from_level),
-                    to_level=to, jurisdiction_code=esc.jurisdiction_code, reason="overdue",
-                    note="", deadline=dl.due, at=at), esc.jurisdiction_code, at))  # fmt: skip
+                n_esc = escalation_count + 1
+                esc_code = esc.jurisdiction_code
+                out.append([cid, "e", seq, at_iso, None, (kpi_n or 0) + 2, due.isoformat(),
+                            level, to, esc_code, dl.due.isoformat(), dl.warn_at.isoformat(),
+                            n_esc])  # fmt: skip
+                pending.append(({"case_id": case_id, "escalation_no": n_esc,
+                                 "from_level": str(esc.from_level), "to_level": to,
+                                 "jurisdiction_code": esc_code, "reason": "overdue",
+                                 "note": "", "deadline": dl.due, "at": at},
+                                esc_code, at))  # fmt: skip
                 audits.append(_escalation_audit(cid, level, code, esc))
-                totals["escalated"] += 1
-            totals["overdue"] += 1
+                escalated += 1
+                if changes is not None:
+                    changes.append(Change(cid, esc_code, status, False, bool(supervision_count),
+                                          "escalation", {"to_level": to,
+                                                         "notify_code": esc_code}))  # fmt: skip
+            overdue += 1
+            if kpi_grid:
+                kpi_keys[(kpi_grid, kpi_handler, local_day(at), to)] += 1
         else:
-            at = max(warn_at or due, status_at)
-            log.append(RawEvent(case_id, seq + 1, cf.CASE_SLA_WARNING, at,
-                                {"due": due}, "sla_warning"))  # fmt: skip
-            seen[str(seq + 1)] = cf.CASE_SLA_WARNING
-            stamps = {"sla_state": seq + 1}
-            new = (level, r["escalation_level"], code, due, warn_at, "warning", False, due,
-                   r["escalation_count"], seq + 1)  # fmt: skip
-            totals["warned"] += 1
-        # the KPI memo, advanced exactly as ``kpi_apply`` would (overdue, escalated:<level>)
-        memo, ctx = _memo_from(r["kpi"] or {})
-        steps = new[9] - seq
-        memo.last_seq += steps
-        ctx["pos"] = new[9]
-        if due <= now and memo.grid_code:
-            grid = memo.grid_code
-            codes = ladder_codes.get(grid)
-            if codes is None:
-                codes = ladder_codes[grid] = tuple(code_at(grid, lv) for lv in ESCALATION_LADDER)
-            day = local_day(at)
-            depts = (ALL,) if memo.handler is None else (ALL, memo.handler)
-            metrics = ["overdue"] if esc is None else ["overdue", f"escalated:{esc.to_level}"]
-            for c in codes:
-                for d in depts:
-                    for m in metrics:
-                        deltas[(c, d, day, m)] += 1
-        if esc is not None:
-            memo.due = esc.deadline.due
-            ctx["level"] = str(esc.to_level)
-            ctx["escalated"] = True
-        kpi = _memo_to(memo, ctx)
-        kpi["waiting"] = False
-        old = r["st_updated"]
-        old_dt = datetime.fromisoformat(old) if old else None
-        st_updated = at if old_dt is None else max(old_dt, at)
-        for k, v in zip(_UPDATE_KEYS[1:11], new, strict=True):
-            cols[k].append(v)
-        cols["case_id"].append(cid)
-        cols["kpi"].append(dumps(kpi))
-        cols["seen"].append(dumps(seen))
-        cols["stamps"].append(dumps(stamps))
-        cols["escs"].append(dumps(escs))
-        cols["st_updated"].append(st_updated.isoformat())
-        supervised = bool(r["supervision_count"])
-        if esc is not None:
-            changes.append(Change(cid, esc.jurisdiction_code, status, False, supervised,
-                                  "escalation", {"to_level": str(esc.to_level),
-                                                 "notify_code": esc.jurisdiction_code}))  # fmt: skip
-        else:
-            changes.append(Change(cid, code, status, new[6], supervised))
-    return cols, declined
+            at = warn_at or due
+            if status_at > at:
+                at = status_at
+            at_iso = at.isoformat()
+            out.append([cid, "w", seq, at_iso, None, (kpi_n or 0) + 1, due.isoformat(), level,
+                        None, None, None, None, None])  # fmt: skip
+            warned += 1
+            if changes is not None:
+                changes.append(Change(cid, code, status, False, bool(supervision_count)))
+        # the fold's ``state.updated_at``: the latest event instant seen
+        old = datetime.fromisoformat(st_updated) if st_updated else None
+        out[-1][4] = at_iso if old is None or at > old else old.isoformat()
+    # KPI counters, exactly as ``kpi_apply`` counts them: one per rung and department
+    for (grid, handler, day, to), n in kpi_keys.items():
+        depts = (ALL,) if handler is None else (ALL, handler)
+        metrics = ("overdue",) if to is None else ("overdue", f"escalated:{to}")
+        for lv in ESCALATION_LADDER:
+            c = code_at(grid, lv)
+            for d in depts:
+                for m in metrics:
+                    deltas[(c, d, day, m)] += n
+    totals["escalated"] += escalated
+    totals["overdue"] += overdue
+    totals["warned"] += warned
+    return out, declined
 
 
 def sweep(
@@ -350,47 +365,44 @@ def sweep(
 ) -> dict[str, int]:
     """Warn, mark overdue and escalate every due row, ``batch`` rows per transaction.
 
-    Set-based: per batch one indexed ``SELECT … FOR UPDATE SKIP LOCKED``, the new values
-    computed in Python from the columns, then one ``UPDATE … FROM unnest(…)``, one insert
-    each for ``case_events``, the outbox and the audit chain, and one KPI upsert. Rows the
+    Set-based: per batch one indexed ``SELECT … FOR UPDATE SKIP LOCKED`` of plain columns,
+    the new values computed in Python from them and shipped as one JSON document to one
+    statement that updates ``case_view`` and inserts the events into ``case_events``; then
+    one insert each for the outbox and the audit chain, and one KPI upsert. Rows the
     set-based path declines (KPI memo waiting on a gap, incomplete rows) take the full fold.
     """
     totals = {"warned": 0, "overdue": 0, "escalated": 0, "rows": 0}
     cv = case_view
-    fast_cols = [cv.c[k] for k in _FAST_COLS] + [
-        cv.c.state["updated_at"].astext.label("st_updated")
-    ]
+    select_due = (
+        sa.select(*_fast_cols())
+        .where(cv.c.next_due_at <= now)
+        .order_by(cv.c.next_due_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
     for _ in range(max_rounds):
         changes: list[Change] = []
         with uow:
             s = uow.session
-            rows = (
-                s.execute(
-                    sa.select(*fast_cols)
-                    .where(cv.c.next_due_at <= now)
-                    .order_by(cv.c.next_due_at)
-                    .limit(batch)
-                    .with_for_update(skip_locked=True)
-                )
-                .mappings()
-                .all()
-            )
+            rows = s.execute(select_due).all()
             if not rows:
                 break
             deltas = deltas_factory()
             log: list[RawEvent] = []
             audits: list[audit.AuditItem] = []
-            pending: list[tuple[CaseEscalatedV1, str, datetime]] = []
-            cols, declined = _sweep_fast(rows, now, deltas, log, audits, pending, changes, totals)
+            pending: list[tuple[dict[str, Any], str, datetime]] = []
+            new, declined = _sweep_fast(rows, now, deltas, audits, pending,
+                                        changes if notify is not None else None,
+                                        totals)  # fmt: skip
             updates: list[dict[str, Any]] = []
             if declined:  # already locked by the SELECT above
                 full = s.execute(sa.select(cv).where(cv.c.case_id.in_(declined))).mappings()
                 for r in full:
                     _slow_row(s, dict(r), now, deltas, log, audits, updates, pending, changes,
                               totals)  # fmt: skip
+            if new:
+                s.execute(sa.text(_FAST_WRITE), {"rows": json.dumps(new), "now": now})
             append_log_bulk(s, log)
-            if cols["case_id"]:
-                s.execute(sa.text(_FAST_UPDATE), {**cols, "now": now})
             if updates:
                 # one multi-row upsert (every row exists: it updates) instead of N UPDATEs
                 stmt = pg_insert(cv)
@@ -399,7 +411,7 @@ def sweep(
                     set_={k: stmt.excluded[k] for k in updates[0] if k != "case_id"},
                 )
                 s.execute(stmt, updates)
-            emit_many(uow, pending)
+            emit_many(uow, CaseEscalatedV1, pending)
             flush_kpis(s, deltas)
             audit.append(s, audits)
             uow.commit()
