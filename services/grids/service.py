@@ -17,6 +17,7 @@ from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from services.grids.adapters.crypto import PiiCipher
+from services.grids.adapters.memory import settle_after_load
 from services.grids.domain.units import AdminTree
 from services.grids.service_layer import boundaries, patrols, people, sensors, units
 from services.grids.service_layer.boundaries import GridMap
@@ -70,16 +71,25 @@ class GridMapProvider(DependencyProvider):
             ):
                 return False
             if force or old is None or bver != old.boundary_version:
-                new = GridMap.load(self.factory(), self.factory(), (bver, rver))
                 with self.factory() as uow:
-                    self.tree = units.load_tree(uow)
+                    tree = units.load_tree(uow)
+                new = GridMap.load(
+                    self.factory(), self.factory(), (bver, rver), names=tree.active_names()
+                )
+                self.tree = tree
             else:
                 new = GridMap(
                     old.index, old.names, boundaries.load_roster(self.factory()), bver, rver
                 )
             self.map = new
+            del old
+            heap = settle_after_load()
             log.info(
-                "grid_map_loaded", grids=len(new.index), boundary_version=bver, roster_version=rver
+                "grid_map_loaded",
+                grids=len(new.index),
+                boundary_version=bver,
+                roster_version=rver,
+                **heap,
             )
             return True
 

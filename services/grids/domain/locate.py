@@ -40,12 +40,29 @@ class GridIndex:
     __slots__ = ("_codes", "_lookup", "_query", "_tree", "geometries")
 
     def __init__(self, polygons: Mapping[str, BaseGeometry]) -> None:
-        self._codes: list[str] = sorted(polygons)
-        self.geometries = np.array([polygons[c] for c in self._codes], dtype=object)
+        codes = sorted(polygons)
+        self._build(codes, np.array([polygons[c] for c in codes], dtype=object))
+
+    def _build(self, codes: list[str], geometries: np.ndarray) -> None:
+        self._codes: list[str] = codes
+        self.geometries = geometries
         self._tree = shapely.STRtree(self.geometries)
         self._query = self._tree.query
         # Index -1 (no hit) maps to None through the trailing slot.
         self._lookup = np.array([*self._codes, None], dtype=object)
+
+    @classmethod
+    def from_sorted(cls, codes: Sequence[str], geometries: ArrayLike) -> GridIndex:
+        """Build from parallel sequences already ordered by code (no per-grid dict)."""
+        code_list = list(codes)
+        geoms = np.asarray(geometries, dtype=object).reshape(-1)
+        if len(code_list) != geoms.size or any(
+            a >= b for a, b in zip(code_list, code_list[1:], strict=False)
+        ):
+            raise ValueError("codes must be unique, ordered and as many as the geometries")
+        index = cls.__new__(cls)
+        index._build(code_list, geoms)
+        return index
 
     def __len__(self) -> int:
         return len(self._codes)

@@ -125,7 +125,7 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """One node of the tree. ``pinyin_initials`` (usual reading) and ``pinyin_variants``
     (every reading of polyphonic characters, usual first) are derived from the name when
@@ -213,6 +213,10 @@ class AdminTree:
         return tree
 
     # -- reads ---------------------------------------------------------------------------
+    def active_names(self) -> dict[str, str]:
+        """Code → name of every active unit (the same string objects as the tree's)."""
+        return {u.code: u.name for u in self._units.values() if not u.retired}
+
     def __contains__(self, code: object) -> bool:
         return code in self._units
 

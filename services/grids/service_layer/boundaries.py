@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import shapely
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,6 +29,7 @@ from yiwang.jurisdiction import Level, ancestry, parent_code
 from yiwang.uow import UnitOfWork
 
 M_PER_DEG = 111_320.0
+_LOAD_CHUNK = 2000  # boundaries parsed per chunk when the map loads
 
 
 def import_boundaries(uow: UnitOfWork, fc: Any, now: datetime) -> dict[str, Any]:
@@ -115,7 +118,7 @@ def _common_prefix(codes: list[str]) -> str:
 def export_boundaries(
     uow: UnitOfWork,
     prefix: str = "",
-    levels: list[str] | None = None,
+    levels: Sequence[str] | None = None,
     simplify_m: float = 0.0,
     precision: int = 6,
 ) -> dict[str, Any]:
@@ -130,7 +133,7 @@ def export_boundaries(
         units.c.code.startswith(prefix, autoescape=True),
     )
     if levels:
-        q = q.where(units.c.level.in_(levels))
+        q = q.where(units.c.level.in_(list(levels)))
     with uow:
         rows = uow.session.execute(q.order_by(units.c.code)).all()
     if not rows:
@@ -210,18 +213,41 @@ class GridMap:
         uow: UnitOfWork,
         uow_roster: UnitOfWork | None = None,
         versions: tuple[int, int] = (-1, -1),
+        names: dict[str, str] | None = None,
     ) -> GridMap:
+        """Load the active grids' polygons, the names of active units (unless ``names`` is
+        given, e.g. shared with the admin tree) and, with ``uow_roster``, the roster.
+
+        Boundaries are streamed and parsed a chunk at a time, so the GeoJSON texts of the
+        whole city are never held at once (a smaller peak, less heap left fragmented).
+        """
+        codes: list[str] = []
+        chunks: list[Any] = []
         with uow:
-            rows = uow.session.execute(
-                sa.select(units.c.code, units.c.name, units.c.level, units.c.geometry).where(
-                    units.c.retired.is_(False)
+            if names is None:
+                rows = uow.session.execute(
+                    sa.select(units.c.code, units.c.name).where(units.c.retired.is_(False))
+                ).all()
+                names = {r.code: r.name for r in rows}
+                del rows
+            result = uow.session.execute(
+                sa.select(units.c.code, units.c.geometry)
+                .where(
+                    units.c.retired.is_(False),
+                    units.c.level == Level.GRID.value,
+                    units.c.geometry.is_not(None),
                 )
-            ).all()
-        grid_rows = [r for r in rows if r.level == Level.GRID.value and r.geometry]
-        geoms = shapely.from_geojson([r.geometry for r in grid_rows]) if grid_rows else []
-        polys = {r.code: g for r, g in zip(grid_rows, geoms, strict=True)}
+                .execution_options(yield_per=_LOAD_CHUNK)
+            )
+            for part in result.partitions():
+                codes.extend(r.code for r in part)
+                chunks.append(shapely.from_geojson([r.geometry for r in part]))
+        geoms = np.concatenate(chunks) if chunks else np.empty(0, dtype=object)
+        order = sorted(range(len(codes)), key=codes.__getitem__)  # not the database collation
+        codes = [codes[i] for i in order]
+        geoms = geoms[np.asarray(order, dtype=np.intp)]
         roster = load_roster(uow_roster) if uow_roster is not None else {}
-        return cls(GridIndex(polys), {r.code: r.name for r in rows}, roster, *versions)
+        return cls(GridIndex.from_sorted(codes, geoms), names, roster, *versions)
 
     def chain(self, code: str) -> list[dict[str, str]]:
         return [

@@ -127,7 +127,9 @@ def load_tree(
         cond: list[sa.ColumnElement[bool]] = [t.units.c.code.in_(list(codes))]
         cond += [t.units.c.code.startswith(s, autoescape=True) for s in subtree_of]
         q = q.where(sa.or_(*cond))
-    rows = uow.session.execute(q).all()
+    # Streamed: only a chunk of rows is alive at a time (a whole city's rows at once would
+    # leave the heap fragmented around the long-lived units).
+    rows = uow.session.execute(q.execution_options(yield_per=2000))
     return AdminTree.from_units(
         Unit(
             r.code,

@@ -121,3 +121,14 @@ def test_outside_china_unchanged() -> None:
     assert wgs84_to_gcj02(-33.9, 151.2) == (-33.9, 151.2)
     with pytest.raises(ValidationFailed):
         gcj02_to_wgs84(95, 0)
+
+
+def test_from_sorted_matches_mapping_and_refuses_unordered_codes() -> None:
+    codes = INDEX.codes
+    built = GridIndex.from_sorted(codes, INDEX.geometries)
+    lats, lons = [LAT0, 0.0], [LON0, 0.0]
+    assert built.locate_many(lats, lons) == INDEX.locate_many(lats, lons)
+    with pytest.raises(ValueError):
+        GridIndex.from_sorted(list(reversed(codes)), INDEX.geometries[::-1])
+    with pytest.raises(ValueError):
+        GridIndex.from_sorted(codes[:-1], INDEX.geometries)
