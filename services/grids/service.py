@@ -220,6 +220,11 @@ class GridsService:
             )
         return self._map().locate_many(r.lats, r.lons, r.crs, r.detail)
 
+    @contract_rpc("grids")
+    def locate_many_v2(self, r: cg.LocateManyV2Request) -> Any:
+        lats, lons = r.coordinates()
+        return self._map().locate_columns(lats, lons, r.crs, r.detail)
+
     # -- workers --------------------------------------------------------------------------
     @contract_rpc("grids")
     def add_worker(self, r: cg.AddWorkerRequest) -> Any:

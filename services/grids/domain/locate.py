@@ -85,6 +85,21 @@ class GridIndex:
 
     def locate_many(self, lats: ArrayLike, lons: ArrayLike) -> list[str | None]:
         """Vectorised ``locate`` for equal-length sequences; one answer per point."""
+        out: list[str | None] = self._lookup[self.locate_indices(lats, lons)].tolist()
+        return out
+
+    def locate_columns(self, lats: ArrayLike, lons: ArrayLike) -> tuple[list[str], np.ndarray]:
+        """``locate_many`` in columns: the grids found (ordered by code, each once) and, per
+        point, the position of its grid in that list (-1 outside every grid)."""
+        found = self.locate_indices(lats, lons)
+        inside = found >= 0
+        used, position = np.unique(found[inside], return_inverse=True)
+        index = np.full(found.size, -1, dtype=np.intp)
+        index[inside] = position.reshape(-1)
+        return [self._codes[i] for i in used.tolist()], index
+
+    def locate_indices(self, lats: ArrayLike, lons: ArrayLike) -> np.ndarray:
+        """Per point, the position of its grid in ``codes`` (-1 outside every grid)."""
         la = np.asarray(lats, dtype=float).reshape(-1)
         lo = np.asarray(lons, dtype=float).reshape(-1)
         if la.shape != lo.shape:
@@ -97,10 +112,10 @@ class GridIndex:
         if bad.any():
             idx = np.flatnonzero(bad)
             raise _out_of_range(f"{idx.size} point(s)", indices=idx[:20].tolist())
-        if la.size == 0:
-            return []
-        points, tree_idx = self._query(shapely.points(lo, la), "intersects")
         result = np.full(la.size, -1, dtype=np.intp)
+        if la.size == 0:
+            return result
+        points, tree_idx = self._query(shapely.points(lo, la), "intersects")
         if points.size and not bool(np.all(points[1:] > points[:-1])):
             # Some point hit several grids (shared edge) or the output is unordered:
             # keep the smallest grid index per point, as ``locate`` does.
@@ -111,8 +126,7 @@ class GridIndex:
             result[points[first]] = tree_idx[first]
         elif points.size:
             result[points] = tree_idx
-        out: list[str | None] = self._lookup[result].tolist()
-        return out
+        return result
 
 
 # --- GCJ-02 ------------------------------------------------------------------------------

@@ -284,14 +284,36 @@ class GridMap:
             "outside": len(codes) - inside,
         }
         if detail:
-            grids = sorted({c for c in codes if c is not None})
-            names: dict[str, str] = {}
-            for g in grids:
-                for c in ancestry(g):
-                    names[c] = self.names.get(c, "")
-            out["units"] = names
-            out["workers"] = {g: self.roster.get(g, []) for g in grids}
+            out.update(self._detail(sorted({c for c in codes if c is not None})))
         return out
+
+    def locate_columns(
+        self, lats: Sequence[float], lons: Sequence[float], crs: str = "wgs84", detail: bool = False
+    ) -> dict[str, Any]:
+        """``locate_many`` answered in columns (``LocateManyV2Response``)."""
+        if crs == "gcj02":
+            for la, lo in zip(lats, lons, strict=False):
+                check_coordinates(la, lo)
+            lats, lons = gcj02_many_to_wgs84(lats, lons)
+        grids, index = self.index.locate_columns(lats, lons)
+        outside = int(np.count_nonzero(index < 0))
+        out: dict[str, Any] = {
+            "grids": grids,
+            "index": index.tolist(),
+            "inside": index.size - outside,
+            "outside": outside,
+        }
+        if detail:
+            out.update(self._detail(grids))
+        return out
+
+    def _detail(self, grids: list[str]) -> dict[str, Any]:
+        """Names of every unit of the grids' chains, and each grid's workers, once."""
+        names: dict[str, str] = {}
+        for g in grids:
+            for c in ancestry(g):
+                names[c] = self.names.get(c, "")
+        return {"units": names, "workers": {g: self.roster.get(g, []) for g in grids}}
 
 
 _LEVELS = {4: "city", 6: "district", 9: "street", 12: "community", 15: "grid", 18: "building"}

@@ -17,6 +17,7 @@ from services.grids.service import GridsService
 from services.grids.service_layer.boundaries import GridMap
 from services.grids.tests.integration.conftest import outbox
 from yiwang.clock import SHANGHAI, FakeClock
+from yiwang.contracts.grids import grid_codes_of, pack_points
 from yiwang.nameko.rpc import RemoteDomainError
 from yiwang.uow import UnitOfWork
 
@@ -63,6 +64,17 @@ def test_rpc_methods_validate_and_answer(
     assert found["grid_code"] == grid and found["workers"][0]["role"] == "leader"
     many = svc.locate_many(lats=[p.y, 0.0], lons=[p.x, 0.0])
     assert many["grid_codes"] == [grid, None]
+    v2 = svc.locate_many_v2(points=pack_points([p.y, 0.0, p.y], [p.x, 0.0, p.x]), detail=True)
+    assert v2["grids"] == [grid] and v2["index"] == [0, -1, 0]
+    assert (v2["inside"], v2["outside"]) == (2, 1)
+    assert grid_codes_of(v2) == [grid, None, grid]
+    assert v2["workers"][grid][0]["role"] == "leader" and grid[:4] in v2["units"]
+    with pytest.raises(RemoteDomainError) as ragged:
+        svc.locate_many_v2(points="AAAA")  # 3 bytes: not whole float64 pairs
+    assert "invalid_request" in str(ragged.value)
+    with pytest.raises(RemoteDomainError) as far:
+        svc.locate_many_v2(points=pack_points([p.y, 91.0], [p.x, 0.0]))
+    assert "coordinates_out_of_range" in str(far.value)
     with pytest.raises(RemoteDomainError) as err:
         svc.locate(lat=95.0, lon=0.0)
     assert "invalid_request" in str(err.value)

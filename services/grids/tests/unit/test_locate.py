@@ -132,3 +132,21 @@ def test_from_sorted_matches_mapping_and_refuses_unordered_codes() -> None:
         GridIndex.from_sorted(list(reversed(codes)), INDEX.geometries[::-1])
     with pytest.raises(ValueError):
         GridIndex.from_sorted(codes[:-1], INDEX.geometries)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(LAT0 - 0.02, LAT0 + 0.04, allow_nan=False),
+            st.floats(LON0 - 0.02, LON0 + 0.04, allow_nan=False),
+        ),
+        max_size=40,
+    )
+)
+def test_locate_columns_matches_locate_many(points: list[tuple[float, float]]) -> None:
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    grids, index = INDEX.locate_columns(lats, lons)
+    assert grids == sorted(set(grids))
+    assert [grids[i] if i >= 0 else None for i in index.tolist()] == INDEX.locate_many(lats, lons)
