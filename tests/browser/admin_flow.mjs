@@ -13,8 +13,9 @@ const OUT = process.env.ARTIFACTS || "test-artifacts/browser";
 const PROFILE = process.env.PROFILE_DIR || "/tmp/yiwang-admin-profile";
 const RULE = `browser-rule-${Date.now() % 100000}`;
 const CATEGORY = `browser.probe${Date.now() % 1000}`;
-const YEAR = Number(process.env.CAL_YEAR || "2029");
-const DAY = `${YEAR}-03-07`;
+const YEAR = new Date().getFullYear() + 2; // offered by the page, kept by no seed
+// a Tuesday in March (a weekday, so it cannot be a make-up working day: see step 4)
+const DAY = `${YEAR}-03-${String([1, 2, 3, 4, 5, 6, 7].find((d) => new Date(Date.UTC(YEAR, 2, d)).getUTCDay() === 2)).padStart(2, "0")}`;
 const result = { rule: RULE, day: DAY, steps: {}, screenshots: [], page_errors: [], api: {} };
 const log = (...a) => console.error("[admin]", ...a);
 
@@ -84,7 +85,7 @@ async function main() {
 
   // 3. a holiday in the calendar
   await page.click("button[data-tab=holidays]");
-  await page.waitForSelector(".calendar select[name=year] option");
+  await page.waitForSelector(`.calendar select[name=year] option[value="${YEAR}"]`, { state: "attached" });
   await page.selectOption(".calendar select[name=year]", String(YEAR));
   await page.waitForSelector(`button.day[data-day='${YEAR}-01-01']`);
   await page.fill(".calendar input[name=holiday_name]", "浏览器测试假日");
@@ -93,7 +94,7 @@ async function main() {
   await page.click("button[data-i18n='cal.save']");
   await page.waitForFunction((d) => {
     const el = document.querySelector(`button.day[data-day='${d}']`);
-    return el && el.classList.contains("holiday") && /版本|Revision/.test(document.querySelector(".calendar p.muted.small")?.textContent || "");
+    return el && el.classList.contains("holiday") && /版本|Revision/.test(document.querySelector(".calendar .cal-info")?.textContent || "");
   }, DAY);
   const year = await http("GET", `/api/v1/command/calendar/${YEAR}`, token);
   result.steps.holiday_saved = year.status === 200 && year.data.holidays.some((d) => d.day === DAY && d.name === "浏览器测试假日");
@@ -105,7 +106,7 @@ async function main() {
   await page.reload();
   await page.waitForSelector("nav.tabs");
   await page.click("button[data-tab=holidays]");
-  await page.waitForSelector(".calendar select[name=year] option");
+  await page.waitForSelector(`.calendar select[name=year] option[value="${YEAR}"]`, { state: "attached" });
   await page.selectOption(".calendar select[name=year]", String(YEAR));
   await page.waitForSelector(`button.day.holiday[data-day='${DAY}']`);
   result.steps.holiday_shown_after_reload = true;

@@ -297,7 +297,7 @@ function holidays(body) {
   const status = select("status", [["published", t("cal.published")], ["provisional", t("cal.provisional")]], "published");
   const source = input("source", "", { maxlength: 200 });
   const nameIn = input("holiday_name", t("cal.default_name"), { maxlength: 40 });
-  const info = h("p", { class: "muted small" });
+  const info = h("p", { class: "muted small cal-info" });
   const err = h("p", { class: "error", role: "alert" });
   const grid = h("div", { class: "months" });
   const named = h("ul", { class: "list named-days" });
