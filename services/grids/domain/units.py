@@ -137,18 +137,14 @@ class Unit:
     parent_code: str | None
     retired: bool = False
     pinyin_initials: str = ""
-    pinyin_variants: tuple[str, ...] = ()
+    pinyin_variants: str = ""  # space-separated: one string per unit, not a tuple of many
 
     @classmethod
     def new(cls, code: str, name: str, level: Level | str | None = None) -> Unit:
         lvl = validate_code(code, level)
         clean = _clean_name(name)
         variants = initials_variants(clean)
-        return cls(code, clean, lvl, parent_code(code), False, variants[0], variants)
-
-    @property
-    def search_keys(self) -> tuple[str, ...]:
-        return self.pinyin_variants or (self.pinyin_initials,)
+        return cls(code, clean, lvl, parent_code(code), False, variants[0], " ".join(variants))
 
 
 @dataclass(frozen=True)
@@ -270,10 +266,9 @@ class AdminTree:
             if unit.retired or (within is not None and not unit.code.startswith(within)):
                 continue
             if chinese:
-                keys: Iterable[str] = (unit.name.lower(),)
+                rank = _rank(q, unit.name.lower())
             else:
-                keys = unit.search_keys
-            rank = min((_rank(q, k) for k in keys), default=3)
+                rank = _rank_any(q, unit.pinyin_variants or unit.pinyin_initials)
             if rank < 3:
                 scored.append((rank, ORDER.index(unit.level), unit.code))
         scored.sort()
@@ -316,7 +311,9 @@ class AdminTree:
         if clean == unit.name:
             return unit
         variants = initials_variants(clean)
-        renamed = replace(unit, name=clean, pinyin_initials=variants[0], pinyin_variants=variants)
+        renamed = replace(
+            unit, name=clean, pinyin_initials=variants[0], pinyin_variants=" ".join(variants)
+        )
         self._put(renamed)
         self.events.append(UnitRenamed(code, unit.name, clean))
         return renamed
@@ -429,6 +426,18 @@ class AdminTree:
             self._children.pop(code, None)
         if unit.parent_code is not None:
             self._children.get(unit.parent_code, set()).discard(code)
+
+
+def _rank_any(query: str, keys: str) -> int:
+    """``_rank`` of the best of space-separated ``keys`` (``query`` has no spaces)."""
+    padded = f" {keys} "
+    if f" {query} " in padded:
+        return 0
+    if f" {query}" in padded:
+        return 1
+    if query in keys:
+        return 2
+    return 3
 
 
 def _rank(query: str, key: str) -> int:

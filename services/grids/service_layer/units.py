@@ -138,7 +138,7 @@ def load_tree(
             r.parent_code,
             r.retired,
             r.pinyin,
-            tuple(r.pinyin_variants.split()),
+            r.pinyin_variants,
         )
         for r in rows
     )
@@ -261,7 +261,7 @@ def _apply(uow: UnitOfWork, tree: AdminTree, now: datetime) -> None:
                     level=str(unit.level),
                     parent_code=unit.parent_code,
                     pinyin=unit.pinyin_initials[:100],
-                    pinyin_variants=" ".join(unit.pinyin_variants),
+                    pinyin_variants=unit.pinyin_variants,
                     updated_at=now,
                 )
             )
@@ -279,7 +279,7 @@ def _apply(uow: UnitOfWork, tree: AdminTree, now: datetime) -> None:
                 .values(
                     name=unit.name,
                     pinyin=unit.pinyin_initials[:100],
-                    pinyin_variants=" ".join(unit.pinyin_variants),
+                    pinyin_variants=unit.pinyin_variants,
                     updated_at=now,
                 )
             )

@@ -12,6 +12,8 @@ from services.grids.domain.units import (
     Unit,
     UnitCreated,
     UnitMoved,
+    _rank,
+    _rank_any,
     household_code,
     pinyin_initials,
     split_household_code,
@@ -280,8 +282,8 @@ def test_stored_variants_make_search_work_without_the_pinyin_dictionary() -> Non
         "from services.grids.domain.units import AdminTree, Unit\n"
         "from yiwang.jurisdiction import Level\n"
         "t = AdminTree.from_units([\n"
-        "    Unit('3299', '临川市', Level.CITY, None, False, 'lcs', ('lcs',)),\n"
-        "    Unit('329901', '长安区', Level.DISTRICT, '3299', False, 'caq', ('caq', 'zaq')),\n"
+        "    Unit('3299', '临川市', Level.CITY, None, False, 'lcs', 'lcs'),\n"
+        "    Unit('329901', '长安区', Level.DISTRICT, '3299', False, 'caq', 'caq zaq'),\n"
         "])\n"
         "assert [u.code for u in t.search('zaq')] == ['329901']\n"
         "assert [u.code for u in t.search('caq')] == ['329901']\n"
@@ -298,12 +300,20 @@ def test_stored_variants_make_search_work_without_the_pinyin_dictionary() -> Non
 
 def test_new_unit_carries_every_reading() -> None:
     u = Unit.new("329901", "长安区")
-    assert u.pinyin_initials == u.pinyin_variants[0]
-    assert u.pinyin_variants == ("caq", "cao")  # 长安 is a phrase (cháng); 区 qū / ōu
+    assert u.pinyin_variants.split()[0] == u.pinyin_initials
+    assert u.pinyin_variants == "caq cao"  # 长安 is a phrase (cháng); 区 qū / ōu
     t = AdminTree()
     t.create("3299", "临川市")
     t.create("329901", "长安区")
     assert [x.code for x in t.search("cao")] == ["329901"]
     assert t.rename("329901", "乐平区").pinyin_initials == "lpq"
-    assert {"lpq", "ypq"} <= set(t.get("329901").pinyin_variants)
+    assert {"lpq", "ypq"} <= set(t.get("329901").pinyin_variants.split())
     assert [x.code for x in t.search("ypq")] == ["329901"]
+
+
+@pytest.mark.parametrize(
+    ("query", "keys", "rank"),
+    [("cq", "cq zq", 0), ("zq", "cq zq", 0), ("z", "cq zq", 1), ("q", "cq zq", 2), ("x", "cq", 3)],
+)
+def test_rank_over_stored_variants(query: str, keys: str, rank: int) -> None:
+    assert _rank_any(query, keys) == rank == min(_rank(query, k) for k in keys.split())
