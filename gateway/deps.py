@@ -1,4 +1,7 @@
-"""Typed dependencies for routes; everything is built once in ``gateway.main.create_app``."""
+"""Typed dependencies for routes; everything is built once in ``gateway.main.create_app``.
+
+They are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in its thread pool,
+a thread hop per dependency per request for what is an attribute lookup."""
 
 from __future__ import annotations
 
@@ -24,20 +27,20 @@ class Resources:
     engine: Engine
 
 
-def _resources(request: Request) -> Resources:
+async def _resources(request: Request) -> Resources:
     res: Resources = request.app.state.resources
     return res
 
 
-def _rpc(res: Annotated[Resources, Depends(_resources)]) -> NamekoRpcClient:
+async def _rpc(res: Annotated[Resources, Depends(_resources)]) -> NamekoRpcClient:
     return res.rpc
 
 
-def _publisher(res: Annotated[Resources, Depends(_resources)]) -> EventPublisher:
+async def _publisher(res: Annotated[Resources, Depends(_resources)]) -> EventPublisher:
     return res.publisher
 
 
-def _read_cache(request: Request) -> ReadCache:
+async def _read_cache(request: Request) -> ReadCache:
     cache: ReadCache = request.app.state.read_cache
     return cache
 
