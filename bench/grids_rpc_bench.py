@@ -14,6 +14,7 @@ from the same store), so the ratio is what the RPC adds.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import sys
@@ -80,6 +81,8 @@ def in_process(database_url: str, points: list[tuple[float, float]], rounds: int
     factory = uow_factory(engine, producer="grids", schema="grids")
     gmap = GridMap.load(factory())
     engine.dispose()
+    gc.collect()
+    gc.freeze()  # as the service does after a load (the generated city is on this heap)
     lats = [p[0] for p in points[:10_000]]
     lons = [p[1] for p in points[:10_000]]
     out = []
