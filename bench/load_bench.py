@@ -31,6 +31,7 @@ async def open_loop(base: str, rate: float, seconds: float,
     """Send at a fixed arrival rate regardless of responses (open loop)."""
     results: dict[str, int] = {}
     http_lat: list[float] = []
+    refused_lat: list[float] = []
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=256)
     async with httpx.AsyncClient(base_url=base, timeout=10, limits=limits) as client:
         tasks: list[asyncio.Task[None]] = []
@@ -45,6 +46,8 @@ async def open_loop(base: str, rate: float, seconds: float,
                 key = str(r.status_code)
                 if r.status_code == 202:
                     http_lat.append(time.perf_counter() - t0)
+                elif r.status_code in (429, 503):
+                    refused_lat.append(time.perf_counter() - t0)
             except httpx.HTTPError as exc:
                 key = type(exc).__name__
             results[key] = results.get(key, 0) + 1
@@ -58,7 +61,8 @@ async def open_loop(base: str, rate: float, seconds: float,
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(one(i)))
         await asyncio.gather(*tasks)
-    return {"sent": n, "by_status": results, "http": summary_ms(http_lat)}
+    return {"sent": n, "by_status": results, "http": summary_ms(http_lat),
+            "refused": summary_ms(refused_lat)}
 
 
 def process_stats(sup: Any) -> dict[str, dict[str, float]]:
@@ -103,13 +107,64 @@ def profile(pid: int, seconds: int, path: str) -> str:
     return "; ".join(f"{100 * n / max(total, 1):.0f}% {k[:90]}" for k, n in top)
 
 
+OVERLOAD_RATE = int(os.environ.get("LOAD_OVERLOAD_RATE", "1500"))
+OVERLOAD_S = float(os.environ.get("LOAD_OVERLOAD_S", "8"))
+
+
+def overload(system: System, engine: sa.Engine, points: list[tuple[float, float]],
+             offset: int) -> dict[str, Any]:
+    """Far beyond capacity: the gateway must refuse quickly (503/429 with Retry-After), keep
+    its memory bounded, and every report it did accept must still become a case."""
+    with engine.begin() as c:
+        mark = c.execute(sa.text("SELECT now()")).scalar_one()
+    gw = psutil.Process(system.sup.pid("gateway")) if system.sup else None
+    rss: list[float] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set() and gw is not None:
+            try:
+                rss.append(gw.memory_info().rss / 2**20)
+            except psutil.NoSuchProcess:
+                return
+            stop.wait(0.2)
+
+    rss_before = gw.memory_info().rss / 2**20 if gw else 0.0
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    sent = asyncio.run(open_loop(system.base, OVERLOAD_RATE, OVERLOAD_S, points, offset))
+    stop.set()
+    th.join()
+    accepted = sent["by_status"].get("202", 0)
+    deadline = time.monotonic() + 120
+    seen = 0
+    while time.monotonic() < deadline:
+        with engine.connect() as c:
+            seen = c.execute(sa.text(
+                "SELECT count(*) FROM command.case_view WHERE created_at >= :m"),
+                {"m": mark}).scalar_one()
+        if seen >= accepted:
+            break
+        time.sleep(0.5)
+    out = {"offered_per_s": OVERLOAD_RATE, "seconds": OVERLOAD_S, "by_status": sent["by_status"],
+           "accepted_http": sent["http"], "refused_http": sent["refused"],
+           "accepted": accepted, "became_cases": seen,
+           "gateway_rss_mb": {"before": round(rss_before, 1),
+                              "max": round(max(rss, default=rss_before), 1)}}
+    print(f"load: overload {OVERLOAD_RATE}/s for {OVERLOAD_S:.0f} s → statuses "
+          f"{sent['by_status']}; refusals p50 {sent['refused'].get('p50_ms')} ms, "
+          f"p99 {sent['refused'].get('p99_ms')} ms; accepted p99 {sent['http'].get('p99_ms')} ms; "
+          f"accepted {accepted}, became cases {seen}; gateway RSS {out['gateway_rss_mb']} MB")
+    return out
+
+
 def main() -> int:
     system = System("load")
     try:
         system.start()
         base = broker_baseline(system.res.amqp_uri, n=3000)
         engine = sa.create_engine(system.res.database_url)
-        points = sample_points(int(sum(RATES) * STEP_S) + 2000)
+        points = sample_points(int(sum(RATES) * STEP_S + OVERLOAD_RATE * OVERLOAD_S) + 2000)
         used = 0
         steps = []
         best: dict[str, Any] | None = None
@@ -150,6 +205,8 @@ def main() -> int:
             if step["p99_ms"] > 1000 or step["achieved_per_s"] < 0.9 * rate:
                 break
             best = step
+        over = overload(system, engine, points, used)
+        used += int(OVERLOAD_RATE * OVERLOAD_S)
         hottest = max(steps[-1]["cpu_cores"].items(), key=lambda kv: kv[1])[0]
         pid = system.sup.pid(hottest) if system.sup else None
         prof = "n/a"
@@ -166,7 +223,7 @@ def main() -> int:
               f"{base['rate_per_s']:,.0f} msg/s); RSS MB {rss}")
         print(f"load: hottest process {hottest}; profile (self time by function): {prof}")
         write_result("load", {"baseline": base, "steps": steps, "sustained_per_s": sustained,
-                              "hottest": hottest, "profile": prof})
+                              "hottest": hottest, "profile": prof, "overload": over})
         engine.dispose()
     finally:
         system.stop()
