@@ -276,95 +276,11 @@ def test_every_request_body_has_an_example(spec: Spec) -> None:
     )
 
 
-# Parameters declared inline in route handlers' signatures, not yet described: documenting them
-# means editing those handlers (their owners' work). The list may only shrink: a new
-# undocumented parameter fails, and so does an entry here that has since been documented.
-NOT_YET_DOCUMENTED = frozenset({
-    "GET /api/v1/admin/accounts: query jurisdiction",
-    "GET /api/v1/admin/accounts: query role",
-    "GET /api/v1/agency/applications: query jurisdiction",
-    "GET /api/v1/agency/applications: query status",
-    "GET /api/v1/agency/items: query domain",
-    "GET /api/v1/command/alerts: query kind",
-    "GET /api/v1/command/alerts: query since",
-    "GET /api/v1/command/cases/export: query category",
-    "GET /api/v1/command/cases/export: query created_from",
-    "GET /api/v1/command/cases/export: query created_to",
-    "GET /api/v1/command/cases/export: query department",
-    "GET /api/v1/command/cases/export: query q",
-    "GET /api/v1/command/cases/export: query source",
-    "GET /api/v1/command/cases/export: query status",
-    "GET /api/v1/command/cases: query category",
-    "GET /api/v1/command/cases: query created_from",
-    "GET /api/v1/command/cases: query created_to",
-    "GET /api/v1/command/cases: query department",
-    "GET /api/v1/command/cases: query source",
-    "GET /api/v1/command/cases: query status",
-    "GET /api/v1/command/kpis/export: query day_from",
-    "GET /api/v1/command/kpis/export: query day_to",
-    "GET /api/v1/command/kpis/export: query department",
-    "GET /api/v1/command/kpis/series: query day_from",
-    "GET /api/v1/command/kpis/series: query day_to",
-    "GET /api/v1/command/kpis/series: query department",
-    "GET /api/v1/command/kpis: query day_from",
-    "GET /api/v1/command/kpis: query day_to",
-    "GET /api/v1/command/kpis: query department",
-    "GET /api/v1/enterprise/capabilities: query institution_id",
-    "GET /api/v1/enterprise/demands/mine: query status",
-    "GET /api/v1/enterprise/financing/needs/{need_id}/matches: query product_id",
-    "GET /api/v1/enterprise/financing/products: query institution_id",
-    "GET /api/v1/grids/access-log: query actor_id",
-    "GET /api/v1/grids/access-log: query subject_id",
-    "GET /api/v1/grids/boundaries: query jurisdiction",
-    "GET /api/v1/grids/boundaries: query simplify_m",
-    "GET /api/v1/grids/communities/{community_code}/served: query page",
-    "GET /api/v1/grids/key-places: query jurisdiction",
-    "GET /api/v1/grids/key-places: query kind",
-    "GET /api/v1/grids/locate: query lat",
-    "GET /api/v1/grids/locate: query lon",
-    "GET /api/v1/grids/party-orgs: query jurisdiction",
-    "GET /api/v1/grids/patrols/stats: query jurisdiction",
-    "GET /api/v1/grids/residents/lookup: query id_number",
-    "GET /api/v1/grids/residents/lookup: query phone",
-    "GET /api/v1/grids/residents: query jurisdiction",
-    "GET /api/v1/grids/residents: query page",
-    "GET /api/v1/grids/residents: query tag",
-    "GET /api/v1/grids/units: query q",
-    "GET /api/v1/grids/units: query within",
-    "GET /api/v1/grids/workers: query jurisdiction",
-    "GET /api/v1/live/cases: query jurisdiction",
-    "GET /api/v1/public/cases.geojson: query category",
-    "GET /api/v1/public/cases.geojson: query prefix",
-    "GET /api/v1/volunteers/communities/{community_code}/lists: query tags",
-    "GET /api/v1/volunteers/communities/{community_code}/lists: query text",
-    "GET /api/v1/volunteers/orders: query category",
-    "GET /api/v1/volunteers/orders: query jurisdiction",
-    "GET /api/v1/volunteers/orders: query status",
-    "GET /api/v1/volunteers/points/leaderboard: query scope",
-    "GET /api/v1/volunteers/points/{holder_kind}/{holder_id}/statement: path holder_id",
-    "GET /api/v1/volunteers/registrations: query jurisdiction",
-    "GET /api/v1/volunteers/venues/{venue_id}/free-slots: query day",
-    "GET /open311/v2/discovery.{fmt}: path fmt",
-    "GET /open311/v2/requests.{fmt}: path fmt",
-    "GET /open311/v2/requests/{service_request_id}.{fmt}: path fmt",
-    "GET /open311/v2/requests/{service_request_id}.{fmt}: path service_request_id",
-    "GET /open311/v2/services.{fmt}: path fmt",
-    "GET /open311/v2/services/{service_code}.{fmt}: path fmt",
-    "GET /open311/v2/services/{service_code}.{fmt}: path service_code",
-    "GET /open311/v2/tokens/{token}.{fmt}: path fmt",
-    "GET /open311/v2/tokens/{token}.{fmt}: path token",
-    "POST /api/v1/command/rebuild: query case_id",
-    "POST /api/v1/volunteers/registrations/{kind}/{registration_id}/decision: path registration_id",
-    "POST /open311/v2/requests.{fmt}: path fmt",
-})  # fmt: skip
-
-
 def test_every_parameter_that_is_not_self_evident_is_documented(spec: Spec) -> None:
-    defects = set(undocumented_parameters(spec))
-    new = sorted(defects - NOT_YET_DOCUMENTED)
-    assert new == [], f"{len(new)} parameters without description/example:\n" + "\n".join(new)
-    fixed = sorted(NOT_YET_DOCUMENTED - defects)
-    assert fixed == [], "documented now, remove from NOT_YET_DOCUMENTED:\n" + "\n".join(fixed)
+    defects = undocumented_parameters(spec)
+    assert defects == [], f"{len(defects)} parameters without description/example:\n" + "\n".join(
+        defects
+    )
 
 
 def test_every_example_is_valid_for_its_own_schema(spec: Spec, app: FastAPI) -> None:

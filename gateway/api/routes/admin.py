@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gateway.api.params import Jurisdiction
 from gateway.security import ROLES, Principal, require, store
 from gateway.security import credentials as cred
 from gateway.security.principal import STAFF_CODE_LENGTH
@@ -165,8 +166,16 @@ async def create_account(
 async def list_accounts(
     request: Request,
     who: Annotated[Principal, Depends(require("account.list"))],
-    role: Annotated[str | None, Query(max_length=32)] = None,
-    jurisdiction: Annotated[str, Query(pattern=r"^[0-9]{0,18}$")] = "",
+    role: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="Only accounts with this role (角色), e.g. grid_worker (网格员), "
+            "community_staff, street_staff, department_handler, leader.",
+            examples=["grid_worker"],
+        ),
+    ] = None,
+    jurisdiction: Jurisdiction = "",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import Principal, optional_principal, require
 from yiwang.errors import ValidationFailed
@@ -75,7 +76,16 @@ def _prefix(who: Principal) -> str:
 async def items(
     rpc: RpcDep,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
-    domain: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")] = None,
+    domain: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            pattern=r"^[a-z_]+$",
+            description="Only items of this domain (事项领域): family_planning (计生), "
+            "civil_affairs (民政), employment (就业), party (党务), residence (户籍), community.",
+            examples=["civil_affairs"],
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     return await rpc.call("petitions", "agency_catalogue", domain=domain)
 
@@ -120,8 +130,17 @@ async def mine(
 async def queue(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("agency.queue"))],
-    jurisdiction: Annotated[str, Query(pattern=r"^[0-9]{0,18}$")] = "",
-    status: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+    jurisdiction: Jurisdiction = "",
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[a-z_]+$",
+            description="Only applications in this status (办理状态): submitted, returned "
+            "(materials to correct), accepted, handling, fed_back, closed, rejected, withdrawn.",
+            examples=["submitted"],
+        ),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:

@@ -282,8 +282,26 @@ async def hotline_import(
 async def public_map(
     rpc: RpcDep,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
-    prefix: Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)] = "",
-    category: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_.]+$")] = None,
+    prefix: Annotated[
+        str,
+        Query(
+            pattern=r"^[0-9]{0,18}$",
+            max_length=18,
+            description="Only cases inside this unit code prefix (区划代码前缀); "
+            "empty = the whole city",
+            examples=["329901001"],
+        ),
+    ] = "",
+    category: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[a-z0-9_.]+$",
+            description="A category code (事件类别), or a group code that takes in all its "
+            "categories (appearance: appearance.litter, appearance.illegal_ads, …)",
+            examples=["appearance.litter"],
+        ),
+    ] = None,
     include_closed: bool = True,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> dict[str, Any]:

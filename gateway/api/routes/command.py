@@ -11,6 +11,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.params import (
+    CaseCategory,
+    CaseDepartment,
+    CaseSource,
+    CaseStatus,
+    CaseText,
+    CreatedFrom,
+    CreatedTo,
+    DayFrom,
+    DayTo,
+    KpiDepartment,
+)
 from gateway.deps import ReadCacheDep, RpcDep
 from gateway.readcache import scope_of
 from gateway.security import STAFF_ROLES, Principal, require
@@ -103,15 +115,15 @@ async def list_cases(
     cache: ReadCacheDep,
     who: Annotated[Principal, Depends(require("command.cases.read"))],
     jurisdiction: Code = "",
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    source: Annotated[str | None, Query(max_length=32)] = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
-    department: Annotated[str | None, Query(max_length=64)] = None,
+    status: CaseStatus = None,
+    source: CaseSource = None,
+    category: CaseCategory = None,
+    department: CaseDepartment = None,
     overdue: bool | None = None,
     supervised: bool | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="text search")] = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
+    q: CaseText = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -135,15 +147,15 @@ async def export_cases(
     who: Annotated[Principal, Depends(require("command.cases.export"))],
     format: Literal["csv", "xlsx"] = "csv",
     jurisdiction: Code = "",
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    source: Annotated[str | None, Query(max_length=32)] = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
-    department: Annotated[str | None, Query(max_length=64)] = None,
+    status: CaseStatus = None,
+    source: CaseSource = None,
+    category: CaseCategory = None,
+    department: CaseDepartment = None,
     overdue: bool | None = None,
     supervised: bool | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    created_from: CreatedFrom = None,
+    created_to: CreatedTo = None,
+    q: CaseText = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
                  created_from, created_to, q)  # fmt: skip
@@ -487,8 +499,8 @@ async def _cached_kpis(cache: ReadCacheDep, rpc: RpcDep, who: Principal, method:
 async def kpis(
     rpc: RpcDep, cache: ReadCacheDep,
     who: Annotated[Principal, Depends(require("command.kpis.read"))],
-    day_from: date, day_to: date, jurisdiction: Code = "",
-    department: Annotated[str, Query(max_length=64)] = "*",
+    day_from: DayFrom, day_to: DayTo, jurisdiction: Code = "",
+    department: KpiDepartment = "*",
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:  # fmt: skip
     args = _kpi_args(who, jurisdiction, department, day_from, day_to)
@@ -499,8 +511,8 @@ async def kpis(
 async def kpi_series(
     rpc: RpcDep, cache: ReadCacheDep,
     who: Annotated[Principal, Depends(require("command.kpis.read"))],
-    day_from: date, day_to: date, jurisdiction: Code = "",
-    department: Annotated[str, Query(max_length=64)] = "*",
+    day_from: DayFrom, day_to: DayTo, jurisdiction: Code = "",
+    department: KpiDepartment = "*",
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:  # fmt: skip
     args = _kpi_args(who, jurisdiction, department, day_from, day_to)
@@ -515,8 +527,8 @@ async def kpi_series(
 )
 async def export_kpis(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("command.kpis.read"))],
-    day_from: date, day_to: date, jurisdiction: Code = "",
-    department: Annotated[str, Query(max_length=64)] = "*",
+    day_from: DayFrom, day_to: DayTo, jurisdiction: Code = "",
+    department: KpiDepartment = "*",
     format: Literal["csv", "xlsx"] = "csv",
 ) -> Response:  # fmt: skip
     args = _kpi_args(who, jurisdiction, department, day_from, day_to)
@@ -526,7 +538,14 @@ async def export_kpis(
 @router.get("/alerts", summary="Early-warning alerts (隐患预警)")
 async def list_alerts(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("command.warnings.read"))],
-    since: datetime | None = None, kind: Annotated[str | None, Query(max_length=32)] = None,
+    since: Annotated[datetime | None, Query(
+        description="Only alerts raised at or after this instant (ISO 8601 with offset)",
+        examples=["2026-11-01T00:00:00+08:00"])] = None,
+    kind: Annotated[str | None, Query(
+        max_length=32, examples=["spike"],
+        description="Only alerts of this kind (预警类型): spike (a category's reports well "
+        "above its baseline), repeat_address (the same place reported again and again), "
+        "rising_overdue (overdue cases growing day after day)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:  # fmt: skip
     return await rpc.call("command", "list_alerts", since=since and since.isoformat(),
@@ -590,7 +609,9 @@ async def verify_audit(
 @router.post("/rebuild", summary="Rebuild the dispatch view (and KPIs) from the event log")
 async def rebuild(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("command.admin"))],
-    case_id: uuid.UUID | None = None,
+    case_id: Annotated[uuid.UUID | None, Query(
+        description="Rebuild this case only; omitted: the whole view and the KPI counters",
+        examples=["3f6d2a1c-7b4e-4c8a-9e21-5d0b8f7a6c34"])] = None,
 ) -> dict[str, Any]:  # fmt: skip
     return await rpc.call("command", "rebuild", case_id=str(case_id) if case_id else None)
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require
 from yiwang.errors import Forbidden
@@ -78,15 +79,6 @@ POLICY = {
 }
 
 SVC = "enterprise"
-Code = Annotated[
-    str,
-    Query(
-        pattern=r"^[0-9]{0,18}$",
-        max_length=18,
-        description="jurisdiction code prefix; empty = all the caller may see",
-        examples=["329901"],
-    ),
-]
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -247,7 +239,15 @@ async def file_demand(
 async def my_demands(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.file"))],
-    status: Annotated[str | None, Query(max_length=16)] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=16,
+            description="Only demands in this status (诉求状态): filed, assigned, in_progress, "
+            "answered, closed",
+            examples=["in_progress"],
+        ),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
@@ -396,7 +396,14 @@ async def financing_matches(
     need_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.financing.read"))],
-    product_id: Annotated[str | None, Query(max_length=64)] = None,
+    product_id: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Check this one product only (its rules explained even if unmatched)",
+            examples=["demo-product-1"],
+        ),
+    ] = None,
     only_matched: bool = True,
 ) -> dict[str, Any]:
     return await rpc.call(
@@ -435,7 +442,14 @@ async def financing_outcome(
 async def list_products(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.catalogue.read"))],
-    institution_id: Annotated[str | None, Query(max_length=64)] = None,
+    institution_id: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only the products of this financial institution (金融机构)",
+            examples=["demo-institution-1"],
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     return await rpc.call(SVC, "list_products", institution_id=institution_id)
 
@@ -611,7 +625,14 @@ async def resolve_tech_need(
 async def list_capabilities(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.catalogue.read"))],
-    institution_id: Annotated[str | None, Query(max_length=64)] = None,
+    institution_id: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only the capabilities of this research institution (科研机构)",
+            examples=["demo-institution-3"],
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     return await rpc.call(SVC, "list_capabilities", institution_id=institution_id)
 
@@ -650,7 +671,7 @@ async def get_demand(
 async def list_enterprises(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.accounts.read"))],
-    jurisdiction: Code = "",
+    jurisdiction: Jurisdiction = "",
     status: Literal["pending", "verified", "rejected"] | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
@@ -700,7 +721,7 @@ async def review_enterprise(
 async def list_institutions(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.accounts.read"))],
-    jurisdiction: Code = "",
+    jurisdiction: Jurisdiction = "",
     kind: Literal["bank", "research_institute", "recruiter", "other"] | None = None,
     status: Literal["pending", "verified", "rejected"] | None = None,
 ) -> dict[str, Any]:
@@ -762,7 +783,7 @@ async def set_responsibility(
 async def list_responsibilities(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.list"))],
-    jurisdiction: Code = "",
+    jurisdiction: Jurisdiction = "",
 ) -> dict[str, Any]:
     return await rpc.call(
         SVC, "list_responsibilities", jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction)
@@ -773,7 +794,7 @@ async def list_responsibilities(
 async def list_demands(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.list"))],
-    jurisdiction: Code = "",
+    jurisdiction: Jurisdiction = "",
     status: Literal["filed", "assigned", "in_progress", "answered", "closed"] | None = None,
     overdue: bool | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
@@ -890,7 +911,7 @@ async def policy_reach(
     policy_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.policy.reach"))],
-    jurisdiction: Code = "",
+    jurisdiction: Jurisdiction = "",
 ) -> dict[str, Any]:
     return await rpc.call(
         SVC,
@@ -975,7 +996,7 @@ async def approve_step(
 async def list_projects(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.project.read"))],
-    jurisdiction: Code = "",
+    jurisdiction: Jurisdiction = "",
     status: Literal["planned", "in_approval", "approved"] | None = None,
     late_only: bool = False,
 ) -> dict[str, Any]:
@@ -1005,7 +1026,7 @@ async def get_project(
 async def hire_counts(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.stats.read"))],
-    jurisdiction: Code = "",
+    jurisdiction: Jurisdiction = "",
 ) -> dict[str, Any]:
     return await rpc.call(
         SVC, "hire_counts", jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction)

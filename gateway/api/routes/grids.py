@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require, unmask
 from yiwang.errors import Forbidden, ValidationFailed
@@ -59,7 +60,6 @@ POLICY = {
 }
 
 CODE = r"^[0-9]{4,18}$"
-PREFIX = r"^[0-9]{0,18}$"
 GRID = r"^[0-9]{15}$"
 HOUSEHOLD = r"^[0-9]{18}-[0-9A-Za-z]{1,8}$"
 
@@ -117,6 +117,7 @@ async def _reads(
 PII_FIELDS = ["id_number", "phone", "family_contact"]
 Unmask = Annotated[bool, Query(description="clear values; needs the unmask permission")]
 Purpose = Annotated[str, Query(max_length=200, description="why (written to the access log)")]
+Page = Annotated[int, Query(ge=1, description="page number, from 1", examples=[1])]
 
 
 # --- units -------------------------------------------------------------------------------
@@ -126,8 +127,16 @@ Purpose = Annotated[str, Query(max_length=200, description="why (written to the 
 async def search_units(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.unit.read")],
-    q: Annotated[str, Query(min_length=1, max_length=64)],
-    within: Annotated[str, Query(pattern=PREFIX)] = "",
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Part of the unit's Chinese name, or its pinyin initials (拼音首字母)",
+            examples=["hpjd"],
+        ),
+    ],
+    within: Jurisdiction = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> dict[str, Any]:
     return await rpc.call(
@@ -284,11 +293,19 @@ async def import_boundaries(
 async def export_boundaries(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.boundary.read")],
-    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    jurisdiction: Jurisdiction = "",
     levels: Annotated[
         list[Literal["city", "district", "street", "community", "grid"]] | None, Query()
     ] = None,
-    simplify_m: Annotated[float, Query(ge=0, le=1000)] = 0.0,
+    simplify_m: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=1000,
+            description="Simplify the outlines to this tolerance in metres (0 = exact)",
+            examples=[5.0],
+        ),
+    ] = 0.0,
     precision: Annotated[int, Query(ge=3, le=8)] = 6,
 ) -> dict[str, Any]:
     return await rpc.call(
@@ -305,8 +322,12 @@ async def export_boundaries(
 async def locate(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.locate")],
-    lat: Annotated[float, Query(ge=-90, le=90)],
-    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[
+        float, Query(ge=-90, le=90, description="latitude, degrees north", examples=[30.2812])
+    ],
+    lon: Annotated[
+        float, Query(ge=-180, le=180, description="longitude, degrees east", examples=[120.1518])
+    ],
     crs: Literal["wgs84", "gcj02"] = "wgs84",
 ) -> dict[str, Any]:
     return await rpc.call("grids", "locate", lat=lat, lon=lon, crs=crs)
@@ -345,7 +366,7 @@ async def locate_many(
 async def list_workers(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.worker.read")],
-    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    jurisdiction: Jurisdiction = "",
     limit: Annotated[int, Query(ge=1, le=2000)] = 200,
 ) -> dict[str, Any]:
     prefix = _prefix(who, jurisdiction)[:15]
@@ -472,9 +493,18 @@ async def list_residents(
     request: Request,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.resident.read")],
-    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
-    tag: Annotated[str | None, Query(max_length=32)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    jurisdiction: Jurisdiction = "",
+    tag: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="Only residents with this tag (重点人群): elderly_alone (独居老人), "
+            "elderly, disabled, left_behind_child (留守儿童), low_income (低保), veteran, "
+            "serious_illness",
+            examples=["elderly_alone"],
+        ),
+    ] = None,
+    page: Page = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     unmask: Unmask = False,
     purpose: Purpose = "",
@@ -491,8 +521,18 @@ async def find_residents(
     request: Request,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.resident.read")],
-    id_number: Annotated[str | None, Query(max_length=18)] = None,
-    phone: Annotated[str | None, Query(max_length=20)] = None,
+    id_number: Annotated[
+        str | None,
+        Query(
+            max_length=18,
+            description="Resident ID card number (身份证号), 18 characters, exact",
+            examples=["329901195003120026"],
+        ),
+    ] = None,
+    phone: Annotated[
+        str | None,
+        Query(max_length=20, description="Mobile number, exact", examples=["13912345678"]),
+    ] = None,
     unmask: Unmask = False,
     purpose: Purpose = "",
 ) -> dict[str, Any]:
@@ -575,7 +615,7 @@ async def served_by_community(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.resident.read")],
     relocated_only: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     unmask: Unmask = False,
     purpose: Purpose = "",
@@ -733,8 +773,16 @@ async def add_household(
 async def list_key_places(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.place.read")],
-    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
-    kind: Annotated[str | None, Query(max_length=32)] = None,
+    jurisdiction: Jurisdiction = "",
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="Only places of this kind (重点场所): school, kindergarten, market, "
+            "construction_site, hospital, nursing_home, hazardous_goods, restaurant_street",
+            examples=["kindergarten"],
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
     prefix = _prefix(who, jurisdiction, min_len=4)[:15]
@@ -780,7 +828,7 @@ async def add_key_place(
 async def list_party_orgs(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.place.read")],
-    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    jurisdiction: Jurisdiction = "",
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
     return await rpc.call(
@@ -792,8 +840,23 @@ async def list_party_orgs(
 async def access_log(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.access_log.read")],
-    subject_id: Annotated[str | None, Query(max_length=40)] = None,
-    actor_id: Annotated[str | None, Query(max_length=64)] = None,
+    subject_id: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Only reads of this subject: a resident id, or the code prefix of "
+            "a resident list that was read unmasked",
+            examples=["R329901001001001001-101-1"],
+        ),
+    ] = None,
+    actor_id: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only reads by this account (its account id)",
+            examples=["5f0c2b1e-8a47-4d7e-9c3b-2e1d6a9f4b10"],
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     return await rpc.call(
@@ -963,7 +1026,7 @@ async def end_patrol(
 async def patrol_stats(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.patrol.read")],
-    jurisdiction: Annotated[str, Query(pattern=PREFIX)] = "",
+    jurisdiction: Jurisdiction = "",
     by: Literal["grid", "worker"] = "grid",
 ) -> dict[str, Any]:
     prefix = _prefix(who, jurisdiction, min_len=4)[:15]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
+from gateway.api.params import Jurisdiction
 from gateway.live import LiveHub, Subscriber
 from gateway.security import STAFF_ROLES, Principal, require
 
@@ -38,7 +39,7 @@ def hub(request: Request) -> LiveHub:
 async def live_cases(
     request: Request,
     who: Annotated[Principal, Depends(require("live.cases"))],
-    jurisdiction: Annotated[str, Query(pattern=r"^[0-9]{0,18}$", max_length=18)] = "",
+    jurisdiction: Jurisdiction = "",
 ) -> StreamingResponse:
     prefix = who.jurisdiction_prefix(jurisdiction)
     department = who.department if who.role == "department_handler" else None

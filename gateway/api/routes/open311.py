@@ -16,9 +16,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.deps import PublisherDep, RpcDep
@@ -58,6 +58,14 @@ def _contact(request: Request) -> str:
 CHANGESET = datetime(2026, 3, 1, tzinfo=UTC)
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 MAX_MEDIA_URL = 300  # a case attachment reference
+Fmt = Annotated[
+    str,
+    Path(
+        description="Response format: json or xml (any other answers 404 in Open311's "
+        "error shape)",
+        examples=["json"],
+    ),
+]
 
 
 def _lang(request: Request) -> str:
@@ -104,7 +112,7 @@ def _single(params: Any) -> dict[str, str]:
 
 
 @router.get("/discovery.{fmt}", summary="Open311 service discovery")
-async def discovery(fmt: str, request: Request) -> Response:
+async def discovery(fmt: Fmt, request: Request) -> Response:
     async def build(f: str) -> Response:
         base = str(request.base_url).rstrip("/") + BASE
         doc = o311.discovery(base_url=base, contact=_contact(request),
@@ -116,7 +124,7 @@ async def discovery(fmt: str, request: Request) -> Response:
 
 
 @router.get("/services.{fmt}", summary="Open311 service list (the categories offered)")
-async def services(fmt: str, request: Request, rpc: RpcDep) -> Response:
+async def services(fmt: Fmt, request: Request, rpc: RpcDep) -> Response:
     async def build(f: str) -> Response:
         _check_jurisdiction(request)
         out = await rpc.call("petitions", "open311_services", lang=_lang(request))
@@ -127,7 +135,16 @@ async def services(fmt: str, request: Request, rpc: RpcDep) -> Response:
 
 @router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
 async def service_definition(
-    service_code: str, fmt: str, request: Request, rpc: RpcDep
+    service_code: Annotated[
+        str,
+        Path(
+            description="The service: a category code (事件类别) as listed by services",
+            examples=["appearance.litter"],
+        ),
+    ],
+    fmt: Fmt,
+    request: Request,
+    rpc: RpcDep,
 ) -> Response:
     async def build(f: str) -> Response:
         _check_jurisdiction(request)
@@ -149,7 +166,7 @@ def _check_jurisdiction(request: Request) -> None:
 
 
 @router.get("/requests.{fmt}", summary="Open311 service requests (filters; 90 days, ≤ 1000)")
-async def list_requests(fmt: str, request: Request, rpc: RpcDep) -> Response:
+async def list_requests(fmt: Fmt, request: Request, rpc: RpcDep) -> Response:
     async def build(f: str) -> Response:
         out = await rpc.call(
             "petitions", "query_open311", params=_single(request.query_params),
@@ -162,7 +179,18 @@ async def list_requests(fmt: str, request: Request, rpc: RpcDep) -> Response:
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One Open311 service request")
-async def get_request(service_request_id: str, fmt: str, request: Request, rpc: RpcDep) -> Response:
+async def get_request(
+    service_request_id: Annotated[
+        str,
+        Path(
+            description="The service request id (the case id, as tokens/{token} answers it)",
+            examples=["3f6d2a1c-7b4e-4c8a-9e21-5d0b8f7a6c34"],
+        ),
+    ],
+    fmt: Fmt,
+    request: Request,
+    rpc: RpcDep,
+) -> Response:
     async def build(f: str) -> Response:
         _check_jurisdiction(request)
         out = await rpc.call(
@@ -180,7 +208,18 @@ async def get_request(service_request_id: str, fmt: str, request: Request, rpc: 
 
 
 @router.get("/tokens/{token}.{fmt}", summary="The service request id of a token")
-async def get_token(token: str, fmt: str, request: Request, rpc: RpcDep) -> Response:
+async def get_token(
+    token: Annotated[
+        str,
+        Path(
+            description="The token POST requests answered (the report id)",
+            examples=["9b2e4f60-1d3a-4c7b-8e5f-0a6c2d9b7e13"],
+        ),
+    ],
+    fmt: Fmt,
+    request: Request,
+    rpc: RpcDep,
+) -> Response:
     async def build(f: str) -> Response:
         _check_jurisdiction(request)
         try:
@@ -242,7 +281,7 @@ async def _locate(rpc: Any, sub: dict[str, Any]) -> tuple[float, float, str]:
 
 @router.post("/requests.{fmt}", summary="Create an Open311 service request (answers a token)")
 async def post_request(
-    fmt: str, request: Request, rpc: RpcDep, publisher: PublisherDep
+    fmt: Fmt, request: Request, rpc: RpcDep, publisher: PublisherDep
 ) -> Response:
     async def build(f: str) -> Response:
         form = await request.form()

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, optional_principal, require
 from yiwang.errors import Forbidden, ValidationFailed
@@ -211,7 +212,7 @@ async def register_unit(
 async def list_registrations(
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.registration.read")],
-    jurisdiction: Annotated[str, Query(pattern=r"^[0-9]{0,18}$")] = "",
+    jurisdiction: Jurisdiction = "",
     kind: Literal["volunteer", "unit"] | None = None,
     status: Literal["pending", "approved", "rejected", "suspended"] | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
@@ -234,7 +235,13 @@ async def list_registrations(
 )
 async def decide_registration(
     kind: Literal["volunteer", "unit"],
-    registration_id: str,
+    registration_id: Annotated[
+        str,
+        Path(
+            description="The registrant: a person id (kind volunteer) or a unit id (kind unit)",
+            examples=["P-329901001001-0042"],
+        ),
+    ],
     body: DecisionIn,
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.registration.decide")],
@@ -286,8 +293,23 @@ async def search_list(
     community_code: Annotated[str, Path(pattern=COMMUNITY)],
     rpc: RpcDep,
     who: Annotated[Principal | None, Depends(optional_principal)],
-    text: Annotated[str, Query(max_length=200)] = "",
-    tags: Annotated[list[str] | None, Query(max_length=20)] = None,
+    text: Annotated[
+        str,
+        Query(
+            max_length=200,
+            description="Words (space-separated) that must all occur in the title, "
+            "description or tags; case-insensitive",
+            examples=["助餐"],
+        ),
+    ] = "",
+    tags: Annotated[
+        list[str] | None,
+        Query(
+            max_length=20,
+            description="Only items carrying every one of these tags (repeat the parameter)",
+            examples=[["elderly_care"]],
+        ),
+    ] = None,
     kind: ListKind | None = None,
     resource_type: ResourceType | None = None,
     include_unpublished: bool = False,
@@ -475,9 +497,26 @@ async def place_order(
 async def list_orders(
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer_order.read")],
-    jurisdiction: Annotated[str, Query(pattern=r"^[0-9]{0,18}$")] = "",
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    category: Annotated[str | None, Query(max_length=40)] = None,
+    jurisdiction: Jurisdiction = "",
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="Only orders in this status (工单状态): ordered (点单), published, "
+            "escalated, claimed (接单), checked_in, completed, rated (评单), "
+            "closed_unrated, rejected, cancelled",
+            examples=["published"],
+        ),
+    ] = None,
+    category: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Only orders of this service category (服务类别), e.g. repair, "
+            "cleaning, legal_aid, chat",
+            examples=["repair"],
+        ),
+    ] = None,
     mine: Literal["ordered", "claimed"] | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
@@ -917,7 +956,13 @@ async def my_points(
 )
 async def points_statement(
     holder_kind: Literal["person", "unit"],
-    holder_id: str,
+    holder_id: Annotated[
+        str,
+        Path(
+            description="The points holder: a person id (holder_kind person) or a unit id",
+            examples=["P-329901001001-0042"],
+        ),
+    ],
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.points.read")],
     year: Annotated[int, Query(ge=2000, le=2100)],
@@ -931,7 +976,14 @@ async def points_statement(
 async def leaderboard(
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.points.leaderboard")],
-    scope: Annotated[str, Query(pattern=r"^([0-9]{9}|[0-9]{12})$")],
+    scope: Annotated[
+        str,
+        Query(
+            pattern=r"^([0-9]{9}|[0-9]{12})$",
+            description="Code of the community (12 digits) or street (9 digits) ranked",
+            examples=["329901001001"],
+        ),
+    ],
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     top: Annotated[int, Query(ge=1, le=200)] = 20,
     holder_kind: Literal["person", "unit"] | None = None,
@@ -1024,7 +1076,11 @@ async def create_venue(
 
 
 @router.get("/venues/{venue_id}/free-slots", summary="Open, unbooked intervals of a day")
-async def free_slots(venue_id: str, day: date, rpc: RpcDep) -> dict[str, Any]:
+async def free_slots(
+    venue_id: str,
+    day: Annotated[date, Query(description="the day asked about (local)", examples=["2026-11-01"])],
+    rpc: RpcDep,
+) -> dict[str, Any]:
     return await rpc.call("volunteers", "venue_free_slots", venue_id=venue_id, day=day.isoformat())
 
 
