@@ -9,10 +9,22 @@ working day is due Tuesday 10:00; one opened Monday 20:00 is due Tuesday 17:30.
 Urgent SLA classes (e.g. 2 hours) do not use this calendar: they run on calendar time,
 24/7 (see ``sla``). Years absent from the data fall back to Monday–Friday;
 ``year_status`` says which basis a year uses.
+
+Arithmetic is O(log n): every working day has the same office periods, so the working
+time elapsed from the first day of ``_DayIndex`` (1 Jan ``MIN_YEAR``) to the start of the
+i-th working day is exactly ``i × day_length``; an instant's position on that working-time
+line is ``i × day_length`` plus what it has worked that day, found by bisecting the sorted
+working-day ordinals, and the instant at a position is the inverse (integer microseconds,
+so results are exact). The index is built once per set of days (for ``LiveCalendar``,
+once per revision: its days are swapped as new frozensets, which is what the cache checks)
+and covers ``MIN_YEAR``–``MAX_YEAR`` plus the ten-year scan limit; anything outside takes
+the day-by-day reference stepping (``*_stepping``), which the property tests hold the fast
+path equal to.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -31,6 +43,7 @@ DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = (
 )
 
 _MAX_SCAN_DAYS = 3660  # ten years: no real SLA is longer; guards against runaway loops
+_US_PER_DAY = 86_400_000_000
 
 
 def require_aware(when: datetime, field_name: str = "time") -> datetime:
@@ -203,6 +216,7 @@ class WorkingCalendar:
     office_hours: tuple[tuple[time, time], ...] = DEFAULT_OFFICE_HOURS
     tz: ZoneInfo = SHANGHAI
     _day_length: timedelta = field(init=False)
+    _index: _DayIndex | None = field(init=False, default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         prev_end: time | None = None
@@ -276,12 +290,67 @@ class WorkingCalendar:
         return any(start <= t < end for start, end in self.office_hours)
 
     # -- arithmetic ---------------------------------------------------------------------
+    def _day_index(self) -> _DayIndex:
+        """The working-day index of the current days (rebuilt when they were swapped)."""
+        ix = self._index
+        if ix is None or ix.holidays is not self.holidays or ix.makeup is not self.makeup_workdays:
+            ix = _DayIndex(self.holidays, self.makeup_workdays, self.office_hours)
+            object.__setattr__(self, "_index", ix)
+        return ix
+
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
         """The instant when ``duration`` of working time has elapsed after ``start``.
 
         The result is in the calendar's zone. A zero duration from outside office hours
         returns ``start`` unchanged. Negative durations are refused.
         """
+        return self.add_working_times(start, (duration,))[0]
+
+    def add_working_times(
+        self, start: datetime, durations: Sequence[timedelta]
+    ) -> tuple[datetime, ...]:
+        """``add_working_time(start, d)`` for each ``d`` (e.g. a deadline and its warning
+        instant), each by two bisections of the working-day index."""
+        require_aware(start, "start")
+        zero = timedelta(0)
+        if any(d < zero for d in durations):
+            raise ValidationFailed(
+                "negative_duration", "duration must not be negative", "时长不能为负"
+            )
+        local = start.astimezone(self.tz)
+        ix = self._day_index()
+        pos = ix.position(local)
+        if pos is None:
+            return self.add_working_times_stepping(start, durations)
+        out: list[datetime] = []
+        limit = local.toordinal() + _MAX_SCAN_DAYS
+        for d in durations:
+            if d == zero:
+                out.append(local)
+                continue
+            at = ix.instant(pos + _us(d), self.tz, limit)
+            if at is None:
+                return self.add_working_times_stepping(start, durations)
+            out.append(at)
+        return tuple(out)
+
+    def add_working_days(self, start: datetime, days: float) -> datetime:
+        """``days`` working days after ``start`` (each = one office day of working time)."""
+        return self.add_working_time(start, self.day_length * days)
+
+    def working_time_between(self, a: datetime, b: datetime) -> timedelta:
+        """Working time inside [a, b); negative when ``b`` precedes ``a``."""
+        require_aware(a, "a")
+        require_aware(b, "b")
+        ix = self._day_index()
+        pa = ix.position(a.astimezone(self.tz))
+        pb = ix.position(b.astimezone(self.tz))
+        if pa is None or pb is None:
+            return self.working_time_between_stepping(a, b)
+        return timedelta(microseconds=pb - pa)
+
+    def add_working_time_stepping(self, start: datetime, duration: timedelta) -> datetime:
+        """The reference of ``add_working_time``: day by day over the office periods."""
         require_aware(start, "start")
         if duration < timedelta(0):
             raise ValidationFailed(
@@ -310,11 +379,10 @@ class WorkingCalendar:
             "duration_too_long", "duration exceeds ten years of working time", "时长超过十年"
         )
 
-    def add_working_times(
+    def add_working_times_stepping(
         self, start: datetime, durations: Sequence[timedelta]
     ) -> tuple[datetime, ...]:
-        """``add_working_time(start, d)`` for each ``d``, in one pass over the calendar
-        (e.g. a deadline and its warning instant)."""
+        """The reference of ``add_working_times``: one day-by-day pass for all durations."""
         require_aware(start, "start")
         if any(d < timedelta(0) for d in durations):
             raise ValidationFailed(
@@ -350,16 +418,12 @@ class WorkingCalendar:
             "duration_too_long", "duration exceeds ten years of working time", "时长超过十年"
         )
 
-    def add_working_days(self, start: datetime, days: float) -> datetime:
-        """``days`` working days after ``start`` (each = one office day of working time)."""
-        return self.add_working_time(start, self.day_length * days)
-
-    def working_time_between(self, a: datetime, b: datetime) -> timedelta:
-        """Working time inside [a, b); negative when ``b`` precedes ``a``."""
+    def working_time_between_stepping(self, a: datetime, b: datetime) -> timedelta:
+        """The reference of ``working_time_between``: day by day over the office periods."""
         require_aware(a, "a")
         require_aware(b, "b")
         if b < a:
-            return -self.working_time_between(b, a)
+            return -self.working_time_between_stepping(b, a)
         la = a.astimezone(self.tz).replace(tzinfo=None)
         lb = b.astimezone(self.tz).replace(tzinfo=None)
         total = timedelta()
@@ -378,6 +442,91 @@ class WorkingCalendar:
 def _span(start: time, end: time) -> timedelta:
     base = date(2000, 1, 1)
     return datetime.combine(base, end) - datetime.combine(base, start)
+
+
+def _us(d: timedelta) -> int:
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def _clock_us(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+class _DayIndex:
+    """Working days of ``MIN_YEAR``–``MAX_YEAR`` (+ the scan limit) as sorted ordinals.
+
+    Positions are integer microseconds of working time since the first day of the index;
+    the i-th working day starts at ``i × length``. Built from one set of days (kept by
+    identity so the owner can tell when its days were swapped).
+    """
+
+    __slots__ = ("holidays", "makeup", "days", "first", "last", "length", "periods")
+
+    def __init__(
+        self,
+        holidays: frozenset[date],
+        makeup: frozenset[date],
+        office_hours: Sequence[tuple[time, time]],
+    ) -> None:
+        self.holidays = holidays
+        self.makeup = makeup
+        self.first = date(MIN_YEAR, 1, 1).toordinal()
+        self.last = date(MAX_YEAR + 1, 1, 1).toordinal() + _MAX_SCAN_DAYS  # exclusive
+        off = {d.toordinal() for d in holidays} - {d.toordinal() for d in makeup}
+        extra = {d.toordinal() for d in makeup}
+        # date.fromordinal(o).weekday() == (o + 6) % 7
+        self.days = [
+            o for o in range(self.first, self.last)
+            if o in extra or ((o + 6) % 7 < 5 and o not in off)
+        ]  # fmt: skip
+        # per period: (start, end, working time before it that day), µs since midnight
+        periods: list[tuple[int, int, int]] = []
+        before = 0
+        for p_start, p_end in office_hours:
+            a, b = _clock_us(p_start), _clock_us(p_end)
+            periods.append((a, b, before))
+            before += b - a
+        self.periods = tuple(periods)
+        self.length = before
+
+    def position(self, local: datetime) -> int | None:
+        """Working time from the index's start to ``local`` (a wall-clock time in the
+        calendar's zone), or None outside the index."""
+        o = local.toordinal()
+        if not self.first <= o < self.last:
+            return None
+        i = bisect_left(self.days, o)
+        pos = i * self.length
+        if i < len(self.days) and self.days[i] == o:
+            t = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 \
+                + local.microsecond  # fmt: skip
+            for a, b, before in self.periods:
+                if t < b:
+                    if t > a:
+                        pos += before + t - a
+                    else:
+                        pos += before
+                    break
+            else:
+                pos += self.length
+        return pos
+
+    def instant(self, pos: int, tz: ZoneInfo, limit: int) -> datetime | None:
+        """The earliest instant at working-time position ``pos`` > 0 (a period's close rather
+        than the next opening), as ``tz`` wall clock; None past the index or the day
+        ``limit`` (exclusive ordinal)."""
+        j, r = divmod(pos - 1, self.length)
+        if j >= len(self.days):
+            return None
+        o = self.days[j]
+        if o >= limit:
+            return None
+        r += 1  # in (0, length]
+        for a, b, before in self.periods:
+            if r <= before + b - a:
+                t = a + r - before
+                break
+        return datetime.fromordinal(o).replace(tzinfo=tz) + timedelta(microseconds=t)
 
 
 DEFAULT_CALENDAR = WorkingCalendar.from_data()
