@@ -13,6 +13,12 @@
    ``processed_at`` (start of the handler's transaction) − publish time, p50/p99/max.
 
 Prints one line per figure.
+
+Options that save minutes while developing: ``--reuse`` keeps the loaded database as a
+template (``<database>_loaded``, tagged with ``--cases``/``--due`` and the schema's alembic
+revision) and each later run copies it (``CREATE DATABASE … TEMPLATE``, a file copy of a few
+seconds instead of a load of minutes); ``--only sweep`` / ``--only pages`` runs one part;
+``--no-service`` skips the RPC and lag figures.
 """
 
 from __future__ import annotations
@@ -309,19 +315,93 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lag-burst", type=int, default=2000, help="burst to measure ingestion")
     p.add_argument("--lag-seconds", type=float, default=20.0)
     p.add_argument("--database", default="yiwang_bench_command", help="rebuilt each run")
+    p.add_argument("--reuse", action="store_true",
+                   help="copy a kept loaded template (<database>_loaded) instead of loading; "
+                        "made on first use, dropped only by hand")  # fmt: skip
+    p.add_argument("--only", choices=("all", "sweep", "pages"), default="all",
+                   help="sweep: the sweep figure only; pages: the page/KPI/RPC figures")  # fmt: skip
     p.add_argument("--autovacuum-wait", type=float, default=150.0,
                    help="seconds to wait for autovacuum after the sweep")  # fmt: skip
     args = p.parse_args(argv)
     url = Settings().database_url.rsplit("/", 1)[0] + "/" + args.database
     drop_database(url)
-    ensure_database(url)
-    upgrade(url)
+    t = time.perf_counter()
+    if args.reuse:
+        how = from_template(url, args.cases, args.due)
+    else:
+        ensure_database(url)
+        upgrade(url)
+        how = "loaded"
     engine = make_engine(url, pool_size=4)
     factory = uow_factory(engine, producer="command", schema="command")
-    t = time.perf_counter()
-    load(engine, args.cases, args.due)
-    print(f"load: {args.cases} open cases, {args.due:.0%} due: {time.perf_counter() - t:.1f} s")
+    if how == "loaded":
+        load(engine, args.cases, args.due)
+    print(f"load: {args.cases} open cases, {args.due:.0%} due ({how}): "
+          f"{time.perf_counter() - t:.1f} s")  # fmt: skip
     due = int(args.cases * args.due)
+    if args.only != "pages":
+        sweep_bench(engine, factory, args, due)
+    if args.only != "sweep":
+        pages_bench(engine, factory, args)
+        # 4./2b. through the broker: RPC page p99 and case.created -> read model lag
+        if not args.no_service:
+            service_bench(url, args)
+    engine.dispose()
+    if not args.keep:
+        drop_database(url)
+    return 0
+
+
+def _admin(url: str) -> sa.Engine:
+    base = url.rsplit("/", 1)[0] + "/postgres"
+    return sa.create_engine(base, isolation_level="AUTOCOMMIT")
+
+
+def _heads(url: str) -> str:
+    """The alembic head revisions of every service's migrations (the template's schema)."""
+    from alembic.script import ScriptDirectory
+
+    from yiwang.migrate import SERVICES, alembic_config, script_location
+
+    return ",".join(
+        h for svc in SERVICES if os.path.isdir(script_location(svc))
+        for h in ScriptDirectory.from_config(alembic_config(svc, url)).get_heads()
+    )  # fmt: skip
+
+
+def from_template(url: str, cases: int, due: float) -> str:
+    """Create ``url``'s database as a copy of the kept template, made (loaded) first if it
+    is missing or was loaded with other settings or an older schema."""
+    name = url.rsplit("/", 1)[1]
+    tpl = f"{name}_loaded"
+    tag = f"yiwang bench: cases={cases} due={due} rev={_heads(url)}"
+    admin = _admin(url)
+    try:
+        with admin.connect() as c:
+            have = c.execute(sa.text(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                "WHERE datname = :n"), {"n": tpl}).first()  # fmt: skip
+        how = "copied from the kept template"
+        if have is None or have[0] != tag:
+            tpl_url = url.rsplit("/", 1)[0] + "/" + tpl
+            drop_database(tpl_url)
+            ensure_database(tpl_url)
+            upgrade(tpl_url)
+            eng = make_engine(tpl_url, pool_size=1)
+            load(eng, cases, due)
+            eng.dispose()
+            with admin.connect() as c:
+                c.execute(sa.text(f"COMMENT ON DATABASE \"{tpl}\" IS '{tag}'"))
+            how = "loaded into a new kept template, then copied"
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{tpl}"'))
+        return how
+    finally:
+        admin.dispose()
+
+
+def sweep_bench(engine: sa.Engine, factory: Callable[[], Any], args: argparse.Namespace,
+                due: int) -> None:  # fmt: skip
 
     # 1. sweep vs bare UPDATE (rolled back, so the sweep sees the same rows)
     with engine.connect() as c:
@@ -354,6 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     settled = wait_autovacuum(engine, args.autovacuum_wait)
     print(f"after the sweep: {settled}")
 
+
+def pages_bench(engine: sa.Engine, factory: Callable[[], Any], args: argparse.Namespace) -> None:
     # 2. list_cases page p99 vs bare page SELECT
     for label, prefix in LIST_CASES:
         req = ListCasesRequest(jurisdiction_prefix=prefix, status="dispatched", page_size=20)
@@ -394,13 +476,6 @@ def main(argv: list[str] | None = None) -> int:
             base = p99(bare_g, max(5, args.runs // 20))
         print(f"kpis p99 ({label} {code}, 30 days): {lat:.2f} ms "
               f"| bare GROUP BY over the cases p99: {base:.1f} ms")  # fmt: skip
-    # 4./2b. through the broker: RPC page p99 and case.created -> read model lag
-    if not args.no_service:
-        service_bench(url, args)
-    engine.dispose()
-    if not args.keep:
-        drop_database(url)
-    return 0
 
 
 if __name__ == "__main__":
