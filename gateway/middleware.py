@@ -12,7 +12,6 @@ Install it inside CORS (so 413/429 answers carry CORS headers) and inside tracin
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -23,9 +22,9 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.audit_writer import AuditWriter
 from gateway.problems import problem
 from gateway.security import credentials as cred
-from gateway.security import store
 from gateway.security.policy import SCOPE_KEY
 from yiwang.config import Settings
 from yiwang.errors import ValidationFailed
@@ -69,6 +68,7 @@ class Hygiene:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self._audit_writer: AuditWriter | None = None  # built on first use, per engine
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -287,10 +287,10 @@ class Hygiene:
             detail["role"] = principal.role
         if replayed:
             detail["idempotent_replay"] = True
+        if self._audit_writer is None or self._audit_writer.engine is not res.engine:
+            self._audit_writer = AuditWriter(res.engine)
         try:
-            await asyncio.to_thread(
-                store.write_audit,
-                res.engine,
+            await self._audit_writer.write(
                 actor=actor,
                 method=scope["method"],
                 path=scope["path"],

@@ -259,27 +259,23 @@ def principal_from_api_key(row: Any) -> Principal:
 # -- audit and unmask logs -------------------------------------------------------------------
 
 
-def write_audit(
-    engine: Engine,
-    *,
-    actor: str,
-    method: str,
-    path: str,
-    status: int,
-    trace_id: str | None,
-    detail: dict[str, Any],
-) -> None:
+def write_audit_rows(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Insert audit rows (actor, method, path, status, trace_id, detail) in one transaction."""
+    if not rows:
+        return
+    values = [
+        {
+            "actor": r["actor"][:64],
+            "method": r["method"][:8],
+            "path": r["path"][:300],
+            "status": r["status"],
+            "trace_id": r["trace_id"],
+            "detail": r["detail"],
+        }
+        for r in rows
+    ]
     with engine.begin() as conn:
-        conn.execute(
-            sa.insert(audit_log).values(
-                actor=actor[:64],
-                method=method[:8],
-                path=path[:300],
-                status=status,
-                trace_id=trace_id,
-                detail=detail,
-            )
-        )
+        conn.execute(sa.insert(audit_log), values)
 
 
 def write_unmask(
