@@ -12,12 +12,16 @@ import asyncio
 import aio_pika
 import pika
 from aio_pika.exceptions import DeliveryError, PublishError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
 from yiwang.contracts import Envelope, new_envelope
 from yiwang.errors import Unavailable
 from yiwang.topology import declare_topology
 from yiwang.tracing import current_trace_context
+
+_tracer = trace.get_tracer("yiwang.gateway")
 
 
 class EventPublisher:
@@ -49,6 +53,13 @@ class EventPublisher:
             await self._conn.close()
 
     async def publish(self, payload: BaseModel, jurisdiction_code: str = "") -> Envelope:
+        """Publish and wait for the broker's confirm, inside a producer span (the event's
+        trace context is this span's, so consumers are its children)."""
+        name = f"publish {type(payload).__name__}"
+        with _tracer.start_as_current_span(name, kind=SpanKind.PRODUCER):
+            return await self._publish(payload, jurisdiction_code)
+
+    async def _publish(self, payload: BaseModel, jurisdiction_code: str) -> Envelope:
         env = new_envelope(
             payload, producer="gateway", jurisdiction_code=jurisdiction_code,
             trace=current_trace_context(),

@@ -23,12 +23,16 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 from aio_pika.exceptions import DeliveryError, PublishError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from yiwang.contracts.rpc import get_rpc_contract
 from yiwang.errors import DomainError, Unavailable, ValidationFailed
 from yiwang.topology import RPC_EXCHANGE
 from yiwang.tracing import current_trace_context
+
+_tracer = trace.get_tracer("yiwang.rpc")
 
 
 class RemoteError(Exception):
@@ -111,6 +115,13 @@ class NamekoRpcClient:
 
     async def call_raw(
         self, service: str, method: str, kwargs: dict[str, Any], timeout_s: float | None = None
+    ) -> Any:
+        """One call; a client span around it, so the callee's worker span is its child."""
+        with _tracer.start_as_current_span(f"rpc {service}.{method}", kind=SpanKind.CLIENT):
+            return await self._call_raw(service, method, kwargs, timeout_s)
+
+    async def _call_raw(
+        self, service: str, method: str, kwargs: dict[str, Any], timeout_s: float | None
     ) -> Any:
         if self._exchange is None:
             raise service_unavailable(service, "broker not connected")

@@ -56,6 +56,8 @@ class JsonLinesSpanExporter(SpanExporter):
                         "span_id": format(ctx.span_id, "016x") if ctx else "",
                         "parent_id": format(parent.span_id, "016x") if parent else None,
                         "service": s.resource.attributes.get("service.name"),
+                        "start_ns": s.start_time,
+                        "end_ns": s.end_time,
                         "attributes": {k: str(v) for k, v in (s.attributes or {}).items()},
                     }
                 )
