@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require, unmask
+from yiwang.contracts.grids import MAX_LOCATE_POINTS, grid_codes_of, pack_points
 from yiwang.errors import Forbidden, ValidationFailed
 
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
@@ -346,17 +347,50 @@ class LocateManyIn(In):
             ]
         }
     )
-    lats: list[float] = Field(max_length=100_000)
-    lons: list[float] = Field(max_length=100_000)
+    # the limit is checked by the route (a problem with its own code), documented here
+    lats: list[float] = Field(json_schema_extra={"maxItems": MAX_LOCATE_POINTS})
+    lons: list[float] = Field(json_schema_extra={"maxItems": MAX_LOCATE_POINTS})
     crs: Literal["wgs84", "gcj02"] = "wgs84"
     detail: bool = False
+
+
+def _check_points(lats: list[float], lons: list[float]) -> None:
+    """What ``pack_points`` and the v2 contract would refuse, refused first as a 422."""
+    if len(lats) != len(lons):
+        raise ValidationFailed(
+            "coordinates_length_mismatch",
+            f"{len(lats)} latitudes but {len(lons)} longitudes: give one of each per point",
+            f"纬度{len(lats)}个、经度{len(lons)}个，数量须一致（每个点各一个）",
+        )
+    if len(lats) > MAX_LOCATE_POINTS:
+        raise ValidationFailed(
+            "too_many_points",
+            f"{len(lats):,} points: at most {MAX_LOCATE_POINTS:,} per request",
+            f"共{len(lats)}个点，每次最多{MAX_LOCATE_POINTS}个",
+        )
 
 
 @router.post("/locate/batch", summary="Locate many points (imports): one grid code per point")
 async def locate_many(
     body: LocateManyIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.locate.batch")]
 ) -> dict[str, Any]:
-    return await rpc.call("grids", "locate_many", **body.model_dump())
+    """The points travel to the grids service packed (``locate_many_v2``); the columnar
+    answer is expanded back to one grid code (or null) per point."""
+    _check_points(body.lats, body.lons)
+    out = await rpc.call(
+        "grids",
+        "locate_many_v2",
+        points=pack_points(body.lats, body.lons),
+        crs=body.crs,
+        detail=body.detail,
+    )
+    return {
+        "grid_codes": grid_codes_of(out),
+        "inside": out["inside"],
+        "outside": out["outside"],
+        "units": out["units"],
+        "workers": out["workers"],
+    }
 
 
 # --- workers -------------------------------------------------------------------------------
