@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, optional_principal, require, unmask
+from yiwang.contracts.grids import grid_codes_of, pack_points
 from yiwang.contracts.petitions import HotlineTicket, SplitPart
 
 router = APIRouter(tags=["cases"])
@@ -259,9 +260,9 @@ async def hotline_import(
     todo = [i for i, t in enumerate(tickets)
             if not t.get("grid_code") and t.get("lat") is not None and t.get("lon") is not None]  # fmt: skip
     if todo:
-        located = await rpc.call("grids", "locate_many", lats=[tickets[i]["lat"] for i in todo],
-                                 lons=[tickets[i]["lon"] for i in todo])  # fmt: skip
-        for i, grid in zip(todo, located["grid_codes"], strict=True):
+        points = pack_points([tickets[i]["lat"] for i in todo], [tickets[i]["lon"] for i in todo])
+        located = await rpc.call("grids", "locate_many_v2", points=points)
+        for i, grid in zip(todo, grid_codes_of(located), strict=True):
             tickets[i]["grid_code"] = grid
     for t in tickets:  # an official imports tickets of their own unit only
         if t.get("grid_code"):

@@ -120,3 +120,26 @@ def test_the_limit_is_documented(client: TestClient) -> None:
     schema = client.app.openapi()["components"]["schemas"]["LocateManyIn"]  # type: ignore[attr-defined]
     assert schema["properties"]["lats"]["maxItems"] == MAX_LOCATE_POINTS
     assert schema["properties"]["lons"]["maxItems"] == MAX_LOCATE_POINTS
+
+
+def test_hotline_import_locates_tickets_without_a_grid_through_v2(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    def ticket(no: str, **where: Any) -> dict[str, Any]:
+        return {"hotline": "12345", "ticket_no": no, "category": "appearance.litter",
+                "description": "小区门口垃圾堆积", **where}  # fmt: skip
+
+    tickets = [
+        ticket("2026110100017", lat=30.2907, lon=120.1633),
+        ticket("2026110100018", grid_code=GRID_A),  # has its grid: not located again
+        ticket("2026110100019", lat=30.2812, lon=120.1518),
+        ticket("2026110100020", lat=0.0, lon=0.0),  # outside every grid: stays without one
+    ]
+    r = client.post("/api/v1/cases/hotline-import", json={"tickets": tickets}, headers=headers)
+    assert r.status_code == 200, r.text
+    calls = client.fake_rpc.calls  # type: ignore[attr-defined]
+    [located] = [kw for svc, method, kw in calls if (svc, method) == ("grids", "locate_many_v2")]
+    lats, lons = LocateManyV2Request.model_validate(located).coordinates()
+    assert (list(lats), list(lons)) == ([30.2907, 30.2812, 0.0], [120.1633, 120.1518, 0.0])
+    [imported] = [kw for svc, method, kw in calls if method == "import_hotline"]
+    assert [t["grid_code"] for t in imported["tickets"]] == [GRID_B, GRID_A, GRID_A, None]
