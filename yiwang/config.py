@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     idempotency_ttl_s: int = 24 * 3600
 
     # Gateway read cache of dashboard reads (gateway/readcache.py); 0 disables it.
-    readcache_ttl_s: float = 2.0
-    readcache_min_refresh_s: float = 0.25
+    readcache_ttl_s: float = 5.0
+    readcache_min_refresh_s: float = 1.0
 
 
 @lru_cache(maxsize=1)

@@ -86,13 +86,15 @@ def test_freshness_soft_refresh_ahead_and_hard_ttl(resources: TestResources) -> 
         assert (await cache.get(key, "3299", fetch))[1] == "miss"
         clock.now += 0.5
         assert (await cache.get(key, "3299", fetch))[1] == "hit"
-        clock.now += 0.7  # past ttl/2: served, and one background refresh starts
+        clock.now += 1.1  # past 3/4 of the ttl: served, and one background refresh starts
         entry, state = await cache.get(key, "3299", fetch)
         assert state == "stale" and json.loads(entry.body)["n"] == 1
         await asyncio.sleep(0.05)
         assert fetch.calls == 2
         entry, state = await cache.get(key, "3299", fetch)
         assert state == "hit" and json.loads(entry.body)["n"] == 2
+        clock.now += 0.4
+        assert (await cache.get(key, "3299", fetch))[1] == "hit"
         clock.now += 2.5  # past the hard ttl: never served, read through
         entry, state = await cache.get(key, "3299", fetch)
         assert state == "miss" and json.loads(entry.body)["n"] == 3
