@@ -43,7 +43,7 @@ DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = (
 )
 
 _MAX_SCAN_DAYS = 3660  # ten years: no real SLA is longer; guards against runaway loops
-_US_PER_DAY = 86_400_000_000
+_ZERO = timedelta(0)
 
 
 def require_aware(when: datetime, field_name: str = "time") -> datetime:
@@ -312,13 +312,16 @@ class WorkingCalendar:
         """``add_working_time(start, d)`` for each ``d`` (e.g. a deadline and its warning
         instant), each by two bisections of the working-day index."""
         require_aware(start, "start")
-        zero = timedelta(0)
-        if any(d < zero for d in durations):
-            raise ValidationFailed(
-                "negative_duration", "duration must not be negative", "时长不能为负"
-            )
+        zero = _ZERO
+        for d in durations:
+            if d < zero:
+                raise ValidationFailed(
+                    "negative_duration", "duration must not be negative", "时长不能为负"
+                )
         local = start.astimezone(self.tz)
-        ix = self._day_index()
+        ix = self._index
+        if ix is None or ix.holidays is not self.holidays or ix.makeup is not self.makeup_workdays:
+            ix = self._day_index()
         pos = ix.position(local)
         if pos is None:
             return self.add_working_times_stepping(start, durations)

@@ -13,10 +13,12 @@ independent of when the sweep happens to run: a late sweep records the same hist
 
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -355,6 +357,25 @@ def _sweep_fast(
     return out, declined
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside one batch.
+
+    A batch keeps tens of thousands of small containers alive until it commits (the rows,
+    the outbox payloads, the audit items), enough to trigger full collections that walk
+    the whole heap of the process (about a tenth of a batch's time, for no garbage: all of
+    it is freed by reference counting when the batch ends). The collector's state is
+    restored after the batch; collections resume from the next allocation on.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def sweep(
     uow: UnitOfWork,
     now: datetime,
@@ -382,7 +403,7 @@ def sweep(
     )
     for _ in range(max_rounds):
         changes: list[Change] = []
-        with uow:
+        with _collector_paused(), uow:
             s = uow.session
             rows = s.execute(select_due).all()
             if not rows:
