@@ -22,7 +22,7 @@ from gateway.deps import Resources
 from gateway.live import LiveHub
 from gateway.messaging import EventPublisher
 from gateway.readcache import ReadCache
-from gateway.tracing_mw import trace_requests
+from gateway.tracing_mw import TraceRequests
 from yiwang.config import Settings
 from yiwang.db import make_engine
 from yiwang.logging import setup_logging
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["traceparent", "Location", "Retry-After", "Idempotent-Replayed"],
     )
-    app.middleware("http")(trace_requests)
+    app.add_middleware(TraceRequests)  # outermost of ours: every response carries traceparent
     problems.install(app)
     app.state.intake_limit = InFlightLimit(settings.intake_max_in_flight)
     for info in sorted(pkgutil.iter_modules(routes_pkg.__path__), key=lambda m: m.name):
