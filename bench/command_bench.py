@@ -18,7 +18,9 @@ Options that save minutes while developing: ``--reuse`` keeps the loaded databas
 template (``<database>_loaded``, tagged with ``--cases``/``--due`` and the schema's alembic
 revision) and each later run copies it (``CREATE DATABASE … TEMPLATE``, a file copy of a few
 seconds instead of a load of minutes); ``--only sweep`` / ``--only pages`` runs one part;
-``--no-service`` skips the RPC and lag figures.
+``--no-service`` skips the RPC and lag figures; ``--sweep-runs N`` (with ``--reuse``)
+repeats the sweep figure on N fresh copies and prints the medians (a shared machine's
+noise is larger than the differences worth measuring).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -318,11 +321,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true",
                    help="copy a kept loaded template (<database>_loaded) instead of loading; "
                         "made on first use, dropped only by hand")  # fmt: skip
+    p.add_argument("--sweep-runs", type=int, default=1,
+                   help="repeat the sweep figure on fresh copies (needs --reuse); medians")  # fmt: skip
     p.add_argument("--only", choices=("all", "sweep", "pages"), default="all",
                    help="sweep: the sweep figure only; pages: the page/KPI/RPC figures")  # fmt: skip
     p.add_argument("--autovacuum-wait", type=float, default=150.0,
                    help="seconds to wait for autovacuum after the sweep")  # fmt: skip
     args = p.parse_args(argv)
+    if args.sweep_runs > 1 and not args.reuse:
+        p.error("--sweep-runs > 1 needs --reuse (each run copies the loaded template)")
     url = Settings().database_url.rsplit("/", 1)[0] + "/" + args.database
     drop_database(url)
     t = time.perf_counter()
@@ -340,7 +347,20 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.perf_counter() - t:.1f} s")  # fmt: skip
     due = int(args.cases * args.due)
     if args.only != "pages":
-        sweep_bench(engine, factory, args, due)
+        runs = [sweep_bench(engine, factory, args, due, last=args.sweep_runs == 1)]
+        for i in range(1, args.sweep_runs):  # each on a fresh copy of the template
+            engine.dispose()
+            drop_database(url)
+            from_template(url, args.cases, args.due)
+            engine = make_engine(url, pool_size=4)
+            factory = uow_factory(engine, producer="command", schema="command")
+            runs.append(sweep_bench(engine, factory, args, due, last=i == args.sweep_runs - 1))
+        if len(runs) > 1:
+            ratios = sorted(s / b for s, b in runs)
+            print(f"sweep over {len(runs)} runs: median {statistics.median(s for s, _ in runs):.0f}"
+                  f" ms | bare median {statistics.median(b for _, b in runs):.1f} ms | ratio "
+                  f"median {statistics.median(ratios):.1f}x (min {ratios[0]:.1f}x, "
+                  f"max {ratios[-1]:.1f}x)")  # fmt: skip
     if args.only != "sweep":
         pages_bench(engine, factory, args)
         # 4./2b. through the broker: RPC page p99 and case.created -> read model lag
@@ -401,8 +421,8 @@ def from_template(url: str, cases: int, due: float) -> str:
 
 
 def sweep_bench(engine: sa.Engine, factory: Callable[[], Any], args: argparse.Namespace,
-                due: int) -> None:  # fmt: skip
-
+                due: int, *, last: bool = True) -> tuple[float, float]:  # fmt: skip
+    """The sweep and its bare baseline on freshly loaded rows: (sweep ms, bare ms)."""
     # 1. sweep vs bare UPDATE (rolled back, so the sweep sees the same rows)
     with engine.connect() as c:
         tx = c.begin()
@@ -420,7 +440,10 @@ def sweep_bench(engine: sa.Engine, factory: Callable[[], Any], args: argparse.Na
     assert res["rows"] == n == due, (res, n, due)
     print(f"sweep: {res['escalated']} escalations of {due} due among {args.cases} open cases "
           f"(events, outbox, audit, KPIs): {swept:.0f} ms "
-          f"| bare indexed UPDATE {n} rows: {bare:.1f} ms | ratio {swept / bare:.1f}x")  # fmt: skip
+          f"| bare indexed UPDATE {n} rows: {bare:.1f} ms | ratio {swept / bare:.1f}x "
+          f"| load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    if not last:
+        return swept, bare
     t = time.perf_counter()
     res2 = sla.sweep(factory(), NOW)
     print(
@@ -433,6 +456,7 @@ def sweep_bench(engine: sa.Engine, factory: Callable[[], Any], args: argparse.Na
     # are estimated right. Waited for (up to --autovacuum-wait s), not run by hand.
     settled = wait_autovacuum(engine, args.autovacuum_wait)
     print(f"after the sweep: {settled}")
+    return swept, bare
 
 
 def pages_bench(engine: sa.Engine, factory: Callable[[], Any], args: argparse.Namespace) -> None:
