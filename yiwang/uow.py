@@ -45,6 +45,7 @@ class _Savepoint:
     transaction: Any
     emitted_from: int
     hooks_from: int
+    collected_from: int
     committed: bool = False
 
 
@@ -68,6 +69,8 @@ class UnitOfWork:
         self._in_batch = False
         self._savepoints: list[_Savepoint] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._collected: list[tuple[str, Any]] = []
+        self._flushers: dict[str, Callable[[list[Any]], None]] = {}
 
     def __enter__(self) -> UnitOfWork:
         if self._in_batch:  # a command inside a batch: a savepoint of the batch's transaction
@@ -76,6 +79,8 @@ class UnitOfWork:
         self.session = self._session_factory()
         self.emitted = []
         self._after_commit = []
+        self._collected = []
+        self._flushers = {}
         self._committed = False
         return self
 
@@ -115,6 +120,7 @@ class UnitOfWork:
             sp.transaction.commit()  # RELEASE SAVEPOINT: durable with the batch
             sp.committed = True
             return
+        self._flush_collected()
         self.session.commit()
         self._committed = True
         if self.emitted and self._on_commit is not None:
@@ -134,15 +140,40 @@ class UnitOfWork:
             return
         self.session.rollback()
         self._after_commit = []
+        self._collected = []
 
     def _savepoint(self) -> _Savepoint:
-        return _Savepoint(self.session.begin_nested(), len(self.emitted), len(self._after_commit))
+        return _Savepoint(self.session.begin_nested(), len(self.emitted), len(self._after_commit),
+                          len(self._collected))  # fmt: skip
 
     def _undo(self, sp: _Savepoint) -> None:
         if sp.transaction.is_active:
             sp.transaction.rollback()
         del self.emitted[sp.emitted_from :]
         del self._after_commit[sp.hooks_from :]
+        del self._collected[sp.collected_from :]
+
+    def collect(self, key: str, item: Any, flush: Callable[[list[Any]], None]) -> None:
+        """Add ``item`` to this transaction's ``key`` collection; ``flush(items)`` runs once,
+        just before the real commit (after the last command of a batch).
+
+        For writes to hot shared rows (KPI counters, the audit chain's head): written once
+        per transaction, in one statement and a fixed order, they are locked for the last
+        milliseconds of the transaction instead of from the first command of a batch to its
+        end, so concurrent batches neither queue behind each other nor deadlock. Items of a
+        command that is undone (savepoint rolled back) are dropped with it."""
+        self._flushers.setdefault(key, flush)
+        self._collected.append((key, item))
+
+    def _flush_collected(self) -> None:
+        if not self._collected:
+            return
+        by_key: dict[str, list[Any]] = {}
+        for key, item in self._collected:
+            by_key.setdefault(key, []).append(item)
+        self._collected = []
+        for key in sorted(by_key):  # one order for every transaction
+            self._flushers[key](by_key[key])
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` once this unit of work's transaction is really committed (after a

@@ -118,3 +118,39 @@ def test_outside_a_batch_nothing_changes(make_uow) -> None:  # type: ignore[no-u
     assert _state(eng) == ([7], 1)
     assert pushed == [7]
 
+
+
+def test_collected_items_are_flushed_once_before_the_commit_without_undone_commands(make_uow) -> None:  # type: ignore[no-untyped-def]
+    factory, eng = make_uow
+    flushed: list[list[int]] = []
+
+    def flush(items: list[int]) -> None:  # the rows are written inside the transaction
+        flushed.append(items)
+        uow.session.execute(things.insert(), [{"n": 100 + n} for n in items])
+
+    uow = factory()
+    with uow.batch():
+        for n in range(5):
+            with uow:
+                uow.collect("counters", n, flush)
+                if n != 3:  # command 3 is left without commit: its item goes with it
+                    uow.commit()
+        assert flushed == []
+        uow.commit()
+    assert flushed == [[0, 1, 2, 4]]
+    assert _state(eng)[0] == [100, 101, 102, 104]
+
+
+def test_collected_items_of_a_rolled_back_batch_are_never_flushed(make_uow) -> None:  # type: ignore[no-untyped-def]
+    factory, _ = make_uow
+    flushed: list[list[int]] = []
+    uow = factory()
+    with pytest.raises(ValueError), uow.batch():
+        with uow:
+            uow.collect("counters", 1, flushed.append)
+            uow.commit()
+        raise ValueError("the batch fails")
+    with uow:  # the same unit of work, next transaction: starts empty
+        uow.collect("counters", 2, flushed.append)
+        uow.commit()
+    assert flushed == [[2]]

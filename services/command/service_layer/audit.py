@@ -56,6 +56,18 @@ def _utc(v: Any) -> Any:
     return json_value(v) if isinstance(v, datetime) else v
 
 
+AUDIT_COLLECTION = "command:20:audit"  # flushed after the KPI counters (the sweep's order)
+
+
+def add(uow: UnitOfWork, items: list[AuditItem]) -> None:
+    """Chain ``items`` when ``uow`` commits, with the rest of its transaction's entries: the
+    chain's head lock is then held for the commit's last milliseconds, not from the first
+    event of a batch to its end (see ``UnitOfWork.collect``)."""
+    if items:
+        uow.collect(AUDIT_COLLECTION, list(items),
+                    lambda parts: append(uow.session, [it for part in parts for it in part]))
+
+
 def append(session: Session, items: list[AuditItem]) -> None:
     """Chain ``items`` after the head, in order, in one insert.
 

@@ -90,7 +90,7 @@ def _emit_routed(
         ),
         jurisdiction_code=view.jurisdiction_code or "",
     )  # fmt: skip
-    audit.append(uow.session, [audit.AuditItem(
+    audit.add(uow, [audit.AuditItem(
         view.case_id, actor_id, actor_role, "redispatch" if view.handler else "dispatch", at,
         {"handler": view.handler},
         {"target": f"{target.kind}:{target.id}", "rule": rule_id, "manual": manual,

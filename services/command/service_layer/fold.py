@@ -448,6 +448,26 @@ def kpi_apply(
     return _memo_to(memo, ctx)
 
 
+KPI_COLLECTION = "command:10:kpis"
+
+
+def add_kpis(uow: UnitOfWork, deltas: KpiDeltas) -> None:
+    """Count ``deltas`` when ``uow`` commits, merged with its transaction's others into one
+    sorted upsert on one shard: a batch of events locks each counter row once, at the end,
+    in the same order as every other transaction (see ``UnitOfWork.collect``)."""
+    if deltas:
+        uow.collect(KPI_COLLECTION, dict(deltas),
+                    lambda parts: flush_kpis(uow.session, _merged(parts)))
+
+
+def _merged(parts: list[KpiDeltas]) -> KpiDeltas:
+    total: KpiDeltas = {}
+    for part in parts:
+        for key, value in part.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
 def flush_kpis(session: Session, deltas: KpiDeltas) -> None:
     if not deltas:
         return
