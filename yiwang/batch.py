@@ -28,9 +28,16 @@ def apply_batch(
     apply: Callable[[UnitOfWork, Envelope, Any], object],
     *,
     span_name: str = "event",
+    prepare: Callable[[UnitOfWork, EventBatch], object] | None = None,
 ) -> int:
-    """Apply every event with ``apply(uow, envelope, payload)`` in one transaction."""
+    """Apply every event with ``apply(uow, envelope, payload)`` in one transaction.
+
+    ``prepare(uow, events)`` runs first, inside the transaction: the place to take, in one
+    sorted order, every lock the batch's events will take one by one (two batches taking
+    the same locks in different orders would deadlock)."""
     with uow.batch():
+        if prepare is not None:
+            prepare(uow, events)
         for envelope, payload in events:
             with event_span(f"{span_name} {envelope.type}", envelope.trace):
                 apply(uow, envelope, payload)

@@ -67,7 +67,7 @@ class PetitionsService:
     @reliable_event_handler("gateway", "report.submitted", batch=True)
     def handle_report_submitted(self, events: EventBatch) -> None:
         apply_batch(self.uow(), events, lambda uow, env, report: intake.open_case_from_report(
-            uow, env, report, self.clock.now()))  # fmt: skip
+            uow, env, report, self.clock.now()), prepare=intake.lock_reports)  # fmt: skip
 
     @reliable_event_handler("grids", "patrol.finding_reported")
     def handle_patrol_finding(self, envelope: Envelope, payload: PatrolFindingReportedV1) -> None:

@@ -151,9 +151,25 @@ def lock_duplicate_bucket(s: Session, category: str, lat: float, lon: float) -> 
     sorted order (no deadlocks): two reports that could be duplicates of each other always
     share a cell, while reports far apart never wait for each other.
     """
-    for cell in sorted(candidate_cells(lat, lon, DUPLICATE_LOCK_RADIUS_M, precision=6)):
-        key = f"petitions:dup:{category}:{cell}"
+    for key in duplicate_lock_keys(category, lat, lon):
         s.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
+def duplicate_lock_keys(category: str, lat: float, lon: float) -> list[str]:
+    """The duplicate-check locks of a report at (lat, lon), in their one sorted order."""
+    cells = candidate_cells(lat, lon, DUPLICATE_LOCK_RADIUS_M, precision=6)
+    return sorted(f"petitions:dup:{category}:{cell}" for cell in cells)
+
+
+def lock_in_order(s: Session, keys: list[str]) -> None:
+    """Take the transaction locks ``keys`` one after the other in sorted order, in one
+    statement (a batch of reports takes all its locks before its first report, so two
+    batches never hold them in opposite orders)."""
+    if keys:
+        s.execute(sa.text(
+            "SELECT count(pg_advisory_xact_lock(hashtext(k))) "
+            "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"
+        ), {"keys": sorted(set(keys))})  # fmt: skip
 
 
 def due_ids(s: Session, column: str, before: datetime, limit: int = 200) -> list[uuid.UUID]:

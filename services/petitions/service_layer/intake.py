@@ -11,7 +11,7 @@ category is linked to that case as a supporter ("me too") instead.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -193,6 +193,14 @@ def _claimed(uow: UnitOfWork, consumer: str, env: Envelope) -> bool:
 
 
 # --- sources -----------------------------------------------------------------------------
+
+
+def lock_reports(uow: UnitOfWork, events: Sequence[tuple[Envelope, ReportSubmittedV1]]) -> None:
+    """Before a batch of reports: every duplicate-check lock its reports will take, in one
+    sorted order (``yiwang.batch.apply_batch``'s ``prepare``)."""
+    repo.lock_in_order(uow.session, [
+        key for _, r in events for key in repo.duplicate_lock_keys(r.category, r.lat, r.lon)
+    ])  # fmt: skip
 
 
 def open_case_from_report(
