@@ -293,9 +293,24 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
         if not req.cursor:
             keys = keys.offset((req.page - 1) * req.page_size)
         k = keys.subquery("k")
-        q = (sa.select(*cols).join_from(cv, k, cv.c.case_id == k.c.case_id)
-             .order_by(cv.c.created_at.desc(), cv.c.case_id))  # fmt: skip
-        rows = s.execute(q).mappings().all()
+        page = sa.select(*cols).join_from(cv, k, cv.c.case_id == k.c.case_id)
+        capped: int | None = None
+        if req.count == "auto":
+            # the capped count rides along with the page (one round trip less): the page
+            # is outer-joined to the count, so an empty page still brings the count
+            n = sa.select(sa.func.count().label("_n")).select_from(
+                sa.select(sa.literal(1)).select_from(cv).where(where)
+                .limit(AUTO_EXACT_UP_TO + 1).subquery("c")
+            ).subquery("n")  # fmt: skip
+            p = page.subquery("p")
+            q = (sa.select(p, n.c._n).select_from(n).outerjoin(p, sa.true())
+                 .order_by(p.c.created_at.desc(), p.c.case_id))  # fmt: skip
+            rows = s.execute(q).mappings().all()
+            capped = int(rows[0]["_n"])
+            rows = [r for r in rows if r["case_id"] is not None]
+        else:
+            q = page.order_by(cv.c.created_at.desc(), cv.c.case_id)
+            rows = s.execute(q).mappings().all()
         more = len(rows) > req.page_size
         rows = rows[: req.page_size]
         estimated = False
@@ -307,7 +322,8 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
         elif not req.cursor and req.page == 1 and not more:
             total = len(rows)  # the whole result is on this page
         else:  # auto: exact up to AUTO_EXACT_UP_TO, beyond it the planner's estimate
-            total = _capped_count(s, where, AUTO_EXACT_UP_TO)
+            assert capped is not None
+            total = capped
             if total > AUTO_EXACT_UP_TO:
                 guess = _estimate(s, sa.select(sa.literal(1)).select_from(cv).where(where))
                 total, estimated = max(guess, AUTO_EXACT_UP_TO + 1), True
