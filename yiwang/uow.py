@@ -63,6 +63,7 @@ class UnitOfWork:
         self.schema = schema
         self._on_commit = on_commit
         self._outbox, self._inbox = _tables(schema)
+        self._outbox_insert, self._inbox_claim = _statements(schema)
         self.session: Session
         self.emitted: list[Envelope] = []
         self._committed = False
@@ -196,27 +197,18 @@ class UnitOfWork:
             occurred_at=occurred_at,
         )
         headers = {f"nameko.{k}": v for k, v in env.trace.items()}
-        self.session.execute(
-            self._outbox.insert().values(
-                event_id=env.id,
-                exchange=f"{self.producer}.events",
-                routing_key=env.type,
-                body=env.model_dump_json(),
-                headers=headers,
-            )
-        )
+        # statement and parameters apart: compiled once per process, not once per event
+        self.session.execute(self._outbox_insert, {
+            "event_id": env.id, "exchange": f"{self.producer}.events", "routing_key": env.type,
+            "body": env.model_dump_json(), "headers": headers,
+        })  # fmt: skip
         self.emitted.append(env)
         return env
 
     def claim_event(self, consumer: str, event_id: uuid.UUID, event_type: str) -> bool:
         """Record (consumer, event id) in the inbox. False means: already applied, skip."""
-        stmt = (
-            pg_insert(self._inbox)
-            .values(consumer=consumer, event_id=event_id, event_type=event_type)
-            .on_conflict_do_nothing()
-            .returning(self._inbox.c.event_id)
-        )
-        return self.session.execute(stmt).first() is not None
+        params = {"consumer": consumer, "event_id": event_id, "event_type": event_type}
+        return self.session.execute(self._inbox_claim, params).first() is not None
 
 
 @functools.lru_cache(maxsize=64)
@@ -224,6 +216,14 @@ def _tables(schema: str) -> tuple[sa.Table, sa.Table]:
     """The schema's outbox and inbox table objects, built once per process."""
     md = sa.MetaData(schema=schema)
     return outbox_table(md), inbox_table(md)
+
+
+@functools.lru_cache(maxsize=64)
+def _statements(schema: str) -> tuple[Any, Any]:
+    """The outbox insert and the inbox claim of a schema, built once per process."""
+    outbox, inbox = _tables(schema)
+    claim = pg_insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+    return outbox.insert(), claim
 
 
 def uow_factory(

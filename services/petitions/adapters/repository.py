@@ -63,23 +63,24 @@ def _columns(case: Case) -> dict[str, Any]:
 
 
 def insert(s: Session, case: Case, *, report_id: uuid.UUID | None, now: datetime) -> None:
-    s.execute(
-        cases.insert().values(
-            id=uuid.UUID(case.case_id), report_id=report_id, source=case.source.value,
-            external_ref=case.external_ref, created_at=case.created_at, updated_at=now,
-            **_columns(case),
-        )
-    )  # fmt: skip
+    s.execute(cases.insert(), {
+        "id": uuid.UUID(case.case_id), "report_id": report_id, "source": case.source.value,
+        "external_ref": case.external_ref, "created_at": case.created_at, "updated_at": now,
+        **_columns(case),
+    })  # fmt: skip
     if case.reporter.account_id:
         follow(s, case.reporter.account_id, case.case_id, "reporter", case.created_at)
 
 
+# optimistic concurrency: the row changes only if nobody saved the case meanwhile
+_SAVE = cases.update().where(
+    cases.c.id == sa.bindparam("b_id"), cases.c.version == sa.bindparam("b_expected")
+)
+
+
 def save(s: Session, case: Case, expected_version: int, now: datetime) -> None:
-    res = s.execute(
-        cases.update()
-        .where(cases.c.id == uuid.UUID(case.case_id), cases.c.version == expected_version)
-        .values(updated_at=now, **_columns(case))
-    )
+    res = s.execute(_SAVE, {"b_id": uuid.UUID(case.case_id), "b_expected": expected_version,
+                            "updated_at": now, **_columns(case)})  # fmt: skip
     if res.rowcount != 1:  # type: ignore[attr-defined]
         actual = s.execute(
             sa.select(cases.c.version).where(cases.c.id == uuid.UUID(case.case_id))
@@ -105,24 +106,23 @@ def load_many(s: Session, ids: Iterable[str]) -> list[Case]:
     return [Case.from_dict(r) for r in rows]
 
 
+# statements built once: executed with parameters apart, they are compiled once per process
+_FOLLOW = pg_insert(case_followers).on_conflict_do_nothing()
+_LINK_REPORT = pg_insert(case_reports).on_conflict_do_nothing()
+
+
 def follow(s: Session, account_id: str, case_id: str, relation: str, at: datetime) -> None:
-    s.execute(
-        pg_insert(case_followers)
-        .values(account_id=account_id, case_id=uuid.UUID(case_id), relation=relation, at=at)
-        .on_conflict_do_nothing()
-    )
+    s.execute(_FOLLOW, {"account_id": account_id, "case_id": uuid.UUID(case_id),
+                        "relation": relation, "at": at})  # fmt: skip
 
 
 def link_report(
     s: Session, report_id: uuid.UUID, case_id: str, outcome: str, account_id: str | None,
     at: datetime, details: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
-    s.execute(
-        pg_insert(case_reports)
-        .values(report_id=report_id, case_id=uuid.UUID(case_id), outcome=outcome,
-                account_id=account_id, at=at, details=details)
-        .on_conflict_do_nothing()
-    )  # fmt: skip
+    s.execute(_LINK_REPORT, {"report_id": report_id, "case_id": uuid.UUID(case_id),
+                             "outcome": outcome, "account_id": account_id, "at": at,
+                             "details": details})  # fmt: skip
 
 
 DUPLICATE_LOCK_RADIUS_M = 60.0  # above the 50 m duplicate radius

@@ -86,26 +86,15 @@ def emit_case_events(
 def queue_notifications(s: Session, case: Case, now: datetime) -> None:
     """Status messages for the latest step (templates, per reporter's channel) and the SSE
     feed entry of the case; a timer delivers them after commit (never before)."""
-    s.execute(
-        notifications.insert().values(
-            case_id=uuid.UUID(case.case_id),
-            case_version=case.version,
-            channel="case",
-            account_id=None,
-            address=None,
-            text="",
-            created_at=now,
-            payload=sse_payload(case),
-        )
-    )
-    for n in plan_notifications(case, TEMPLATES):
-        s.execute(
-            notifications.insert().values(
-                case_id=uuid.UUID(case.case_id), case_version=case.version,
-                channel=n.channel.value, account_id=n.account_id, address=n.address,
-                text=n.text, created_at=now, payload={"status": case.status.value},
-            )
-        )  # fmt: skip
+    case_id = uuid.UUID(case.case_id)
+    rows = [{"case_id": case_id, "case_version": case.version, "channel": "case",
+             "account_id": None, "address": None, "text": "", "created_at": now,
+             "payload": sse_payload(case)}]  # fmt: skip
+    rows += [{"case_id": case_id, "case_version": case.version, "channel": n.channel.value,
+              "account_id": n.account_id, "address": n.address, "text": n.text,
+              "created_at": now, "payload": {"status": case.status.value}}
+             for n in plan_notifications(case, TEMPLATES)]  # fmt: skip
+    s.execute(notifications.insert(), rows)  # one statement for all of them
 
 
 def sse_payload(case: Case) -> dict[str, Any]:
