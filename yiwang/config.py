@@ -46,7 +46,7 @@ class Settings(BaseSettings):
 
     secret_key: str = "change-me-in-production-yiwang-demo-secret"
 
-    intake_max_in_flight: int = 256
+    intake_max_in_flight: int = 64
     rpc_max_pending: int = 2000
 
     command_sweep_interval_s: float = 5.0
