@@ -110,6 +110,7 @@ def deliver_notifications(
     ``MAX_ATTEMPTS``. SSE feed entries are published to ``<prefix>case:<case_id>``."""
     n = notifications
     sent = 0
+    delivered: list[int] = []
     with uow_factory() as uow:
         rows = uow.session.execute(
             sa.select(n).where(n.c.sent_at.is_(None)).order_by(n.c.id).limit(limit)
@@ -127,8 +128,7 @@ def deliver_notifications(
                     sender.send(Message(r.channel, r.account_id, r.address, r.text,
                                         str(r.case_id)))  # fmt: skip
                 # "sse" messages for account holders travel with the case feed entry
-                uow.session.execute(n.update().where(n.c.id == r.id)
-                                    .values(sent_at=now, attempts=r.attempts + 1))  # fmt: skip
+                delivered.append(r.id)
                 sent += 1
             except Exception as exc:  # noqa: BLE001 - a sender failure must not stop the rest
                 give_up = r.attempts + 1 >= MAX_ATTEMPTS
@@ -137,6 +137,11 @@ def deliver_notifications(
                     n.update().where(n.c.id == r.id)
                     .values(attempts=r.attempts + 1, sent_at=now if give_up else None)
                 )  # fmt: skip
+        if delivered:  # one statement for every message that went out
+            uow.session.execute(
+                n.update().where(n.c.id.in_(delivered))
+                .values(sent_at=now, attempts=n.c.attempts + 1)
+            )  # fmt: skip
         uow.commit()
     return sent
 
