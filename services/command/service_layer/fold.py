@@ -468,27 +468,26 @@ def _merged(parts: list[KpiDeltas]) -> KpiDeltas:
     return total
 
 
+_KPI_UPSERT = sa.text(f"""
+    INSERT INTO {kpi_counters.fullname} AS k (code, department, day, metric, shard, value)
+    SELECT r.code, r.department, r.day, r.metric, :shard, r.value
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+         AS r(code text, department text, day date, metric text, value bigint)
+    ORDER BY r.code, r.department, r.day, r.metric
+    ON CONFLICT (code, department, day, metric, shard)
+    DO UPDATE SET value = k.value + excluded.value
+""")
+
+
 def flush_kpis(session: Session, deltas: KpiDeltas) -> None:
+    """Add ``deltas`` to the counters in one statement (rows as one JSON document, locked in
+    key order on one shard: concurrent flushes never deadlock)."""
     if not deltas:
         return
-    shard = random.randrange(KPI_SHARDS)  # spread hot keys; sorted keys: no deadlocks
-    rows = [
-        {"code": c, "department": d, "day": day, "metric": m, "shard": shard, "value": v}
-        for (c, d, day, m), v in sorted(deltas.items())
-    ]
-    stmt = pg_insert(kpi_counters)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[
-            kpi_counters.c.code,
-            kpi_counters.c.department,
-            kpi_counters.c.day,
-            kpi_counters.c.metric,
-            kpi_counters.c.shard,
-        ],
-        set_={"value": kpi_counters.c.value + stmt.excluded.value},
-    )
-    for i in range(0, len(rows), 5000):
-        session.execute(stmt, rows[i : i + 5000])
+    shard = random.randrange(KPI_SHARDS)  # spread hot keys over shards
+    rows = [{"code": c, "department": d, "day": day.isoformat(), "metric": m, "value": v}
+            for (c, d, day, m), v in sorted(deltas.items())]  # fmt: skip
+    session.execute(_KPI_UPSERT, {"shard": shard, "rows": json.dumps(rows, ensure_ascii=False)})
 
 
 # -- the case row ---------------------------------------------------------------------------
