@@ -491,21 +491,20 @@ def flush_kpis(session: Session, deltas: KpiDeltas) -> None:
 
 
 # -- the case row ---------------------------------------------------------------------------
+# one round trip: created empty if absent, locked either way (DO UPDATE locks the row; the
+# no-op SET changes nothing), and returned
+_LOCK_CASE = (
+    pg_insert(case_view)
+    .on_conflict_do_update(index_elements=[case_view.c.case_id],
+                           set_={"case_id": pg_insert(case_view).excluded.case_id})
+    .returning(*case_view.c)
+)  # fmt: skip
+
+
 def lock_case(session: Session, case_id: uuid.UUID, now: datetime) -> dict[str, Any]:
     """The case's row, locked (created empty if absent)."""
-    session.execute(
-        pg_insert(case_view)
-        .values(case_id=case_id, last_seq=0, updated_at=now)
-        .on_conflict_do_nothing()
-    )
-    row = (
-        session.execute(
-            sa.select(case_view).where(case_view.c.case_id == case_id).with_for_update()
-        )
-        .mappings()
-        .one()
-    )
-    return dict(row)
+    params = {"case_id": case_id, "last_seq": 0, "updated_at": now}
+    return dict(session.execute(_LOCK_CASE, params).mappings().one())
 
 
 def ingest(
@@ -566,9 +565,12 @@ def ingest(
     return view, values
 
 
+_WRITE_ROW = case_view.update().where(case_view.c.case_id == sa.bindparam("b_case_id"))
+
+
 def write_row(session: Session, case_id: uuid.UUID, values: Mapping[str, Any]) -> None:
-    if values:
-        session.execute(case_view.update().where(case_view.c.case_id == case_id).values(**values))
+    if values:  # statement and parameters apart: compiled once per set of columns
+        session.execute(_WRITE_ROW, {**values, "b_case_id": case_id})
 
 
 def change_of(view: CaseView, kind: str = "case", **extra: Any) -> Change:
