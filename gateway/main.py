@@ -17,7 +17,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from gateway import middleware, problems, security
 from gateway.api import routes as routes_pkg
-from gateway.backpressure import InFlightLimit
+from gateway.backpressure import InFlightLimit, IntakeAdmission
 from gateway.deps import Resources
 from gateway.live import LiveHub
 from gateway.messaging import EventPublisher
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="One network for city governance: reports, cases, dispatch, escalation.",
         lifespan=lifespan,
     )
+    app.state.intake_limit = InFlightLimit(settings.intake_max_in_flight)
     middleware.install(app, settings)  # body size, rate limits, idempotency, audit (inside CORS)
     app.add_middleware(
         CORSMiddleware,
@@ -80,9 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["traceparent", "Location", "Retry-After", "Idempotent-Replayed"],
     )
-    app.add_middleware(TraceRequests)  # outermost of ours: every response carries traceparent
+    app.add_middleware(TraceRequests)  # every response carries traceparent
+    # outermost of ours: a report beyond capacity is refused before anything is spent on it
+    app.add_middleware(IntakeAdmission, limit=app.state.intake_limit)
     problems.install(app)
-    app.state.intake_limit = InFlightLimit(settings.intake_max_in_flight)
     # routes are matched in order: the hottest paths (citizen reports, Open311, live feeds;
     # their prefixes overlap no other module's) first, then the rest by module name
     hot = {"reports": 0, "open311": 1, "live": 2}

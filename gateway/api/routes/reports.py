@@ -6,10 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from gateway.backpressure import InFlightLimit
 from gateway.catalogue import Catalogue
 from gateway.deps import PublisherDep, RpcDep
 from gateway.security import Principal, optional_principal
@@ -71,37 +70,36 @@ def outside_jurisdiction(lat: float, lon: float) -> ValidationFailed:
 @router.post("", status_code=202, response_model=ReportAccepted,
              summary="File a citizen report (accepted durably, becomes a case)")
 async def submit_report(
-    body: ReportIn, rpc: RpcDep, publisher: PublisherDep, response: Response, request: Request,
+    body: ReportIn, rpc: RpcDep, publisher: PublisherDep, response: Response,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
 ) -> ReportAccepted:
-    limit: InFlightLimit = request.app.state.intake_limit
-    async with limit.slot():  # beyond capacity: 503 + Retry-After at once, nothing recorded
-        await catalogue.check(rpc, body.category, body.attributes)
-        located = await rpc.call("grids", "locate", lat=body.lat, lon=body.lon, crs=body.crs)
-        if not located["inside"]:
-            raise outside_jurisdiction(body.lat, body.lon)
-        report_id = uuid.uuid4()
-        payload = ReportSubmittedV1(
-            report_id=report_id,
-            source=body.source,
-            category=body.category,
-            description=body.description,
-            lat=body.lat,
-            lon=body.lon,
-            grid_code=located["grid_code"],
-            address=body.address,
-            attributes=body.attributes,
-            media=body.media,
-            contact=body.contact,
-            anonymous=body.anonymous,
-            account_id=who.account_id if who is not None else None,
-            submitted_at=datetime.now(UTC),
-        )
-        await publisher.publish(payload, jurisdiction_code=located["grid_code"])
-        url = f"/api/v1/reports/{report_id}"
-        response.headers["Location"] = url
-        return ReportAccepted(report_id=report_id, status="accepted", status_url=url,
-                              grid_code=located["grid_code"])
+    # admission (503 beyond capacity) happens before the route: gateway.backpressure
+    await catalogue.check(rpc, body.category, body.attributes)
+    located = await rpc.call("grids", "locate", lat=body.lat, lon=body.lon, crs=body.crs)
+    if not located["inside"]:
+        raise outside_jurisdiction(body.lat, body.lon)
+    report_id = uuid.uuid4()
+    payload = ReportSubmittedV1(
+        report_id=report_id,
+        source=body.source,
+        category=body.category,
+        description=body.description,
+        lat=body.lat,
+        lon=body.lon,
+        grid_code=located["grid_code"],
+        address=body.address,
+        attributes=body.attributes,
+        media=body.media,
+        contact=body.contact,
+        anonymous=body.anonymous,
+        account_id=who.account_id if who is not None else None,
+        submitted_at=datetime.now(UTC),
+    )
+    await publisher.publish(payload, jurisdiction_code=located["grid_code"])
+    url = f"/api/v1/reports/{report_id}"
+    response.headers["Location"] = url
+    return ReportAccepted(report_id=report_id, status="accepted", status_url=url,
+                          grid_code=located["grid_code"])
 
 
 @router.get("/{report_id}", summary="Where a report stands (pending until its case exists)")
