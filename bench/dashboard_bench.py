@@ -304,6 +304,7 @@ async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, tod
     pages: list[float] = []
     errors: dict[str, int] = defaultdict(int)
     served: dict[str, int] = defaultdict(int)
+    by_served: dict[str, list[float]] = defaultdict(list)  # where the tail comes from
     slots = [(user, code) for user, code, w in VIEWS for _ in range(int(w * 2))]
     rng = random.Random(20261123 + n)
     # one small client per viewer, as each browser has its own connections: one shared
@@ -327,7 +328,9 @@ async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, tod
         if t0 >= start:
             if ok:
                 lat[name].append(loop.time() - t0)
-                served[r.headers.get("x-cache", "uncached")] += 1
+                how = r.headers.get("x-cache", "uncached")
+                served[how] += 1
+                by_served[how].append(loop.time() - t0)
             else:
                 errors[f"{name}: {key}"] += 1
 
@@ -374,6 +377,7 @@ async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, tod
             "generator_cpu_s": round(cpu, 1), "wall_s": round(loop.time() - start + WARMUP_S, 1),
             "rate_per_s": round(total / seconds, 1), "errors": dict(errors),
             "served": dict(served), "changes_published": changes,
+            "by_served": {k: summary_ms(v) for k, v in by_served.items()},
             "endpoints": {k: summary_ms(lat[k]) for k in ENDPOINTS},
             "overall": summary_ms([x for v in lat.values() for x in v]),
             "page": summary_ms(pages) if pages else None}  # fmt: skip
@@ -472,6 +476,9 @@ def _line(label: str, run: dict[str, Any], bare: dict[str, Any] | None) -> None:
           f"{run['generator_cpu_s']} CPU s"
           + (f"; {run['changes_published']} case changes on the live channel meanwhile"
              if run.get("changes_published") else ""))  # fmt: skip
+    tail = "; ".join(f"{k} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms"
+                     for k, v in sorted(run.get("by_served", {}).items()))  # fmt: skip
+    print(f"dashboard: {label}, latency by how the gateway served it: {tail}")
 
 
 def main() -> int:
