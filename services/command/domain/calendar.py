@@ -354,33 +354,7 @@ class WorkingCalendar:
 
     def add_working_time_stepping(self, start: datetime, duration: timedelta) -> datetime:
         """The reference of ``add_working_time``: day by day over the office periods."""
-        require_aware(start, "start")
-        if duration < timedelta(0):
-            raise ValidationFailed(
-                "negative_duration", "duration must not be negative", "时长不能为负"
-            )
-        local = start.astimezone(self.tz)
-        if duration == timedelta(0):
-            return local
-        remaining = duration
-        day = local.date()
-        cursor = local.replace(tzinfo=None)
-        for _ in range(_MAX_SCAN_DAYS):
-            if self.is_working_day(day):
-                for p_start, p_end in self.office_hours:
-                    seg_start = max(cursor, datetime.combine(day, p_start))
-                    seg_end = datetime.combine(day, p_end)
-                    if seg_end <= seg_start:
-                        continue
-                    avail = seg_end - seg_start
-                    if remaining <= avail:
-                        return (seg_start + remaining).replace(tzinfo=self.tz)
-                    remaining -= avail
-            day += timedelta(days=1)
-            cursor = datetime.combine(day, time(0))
-        raise ValidationFailed(
-            "duration_too_long", "duration exceeds ten years of working time", "时长超过十年"
-        )
+        return self.add_working_times_stepping(start, [duration])[0]
 
     def add_working_times_stepping(
         self, start: datetime, durations: Sequence[timedelta]
