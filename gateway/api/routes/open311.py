@@ -29,7 +29,7 @@ from yiwang.contracts.base import Contact
 from yiwang.contracts.gateway import ReportSubmittedV1
 from yiwang.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from yiwang.logging import get_logger
-from yiwang.rpc_client import RemoteError
+from yiwang.rpc_client import NamekoRpcClient, RemoteError
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -165,15 +165,20 @@ def _check_jurisdiction(request: Request) -> None:
 # --- service requests -------------------------------------------------------------------
 
 
+async def _query(request: Request, rpc: NamekoRpcClient, params: dict[str, str]) -> list[dict[str, Any]]:
+    """Service requests matching the Open311 query ``params``, media links on this host."""
+    out = await rpc.call(
+        "petitions", "query_open311", params=params, jurisdiction_id=_jid(request),
+        lang=_lang(request), media_base=str(request.base_url).rstrip("/"),
+    )  # fmt: skip
+    return list(out["items"])
+
+
 @router.get("/requests.{fmt}", summary="Open311 service requests (filters; 90 days, ≤ 1000)")
 async def list_requests(fmt: Fmt, request: Request, rpc: RpcDep) -> Response:
     async def build(f: str) -> Response:
-        out = await rpc.call(
-            "petitions", "query_open311", params=_single(request.query_params),
-            jurisdiction_id=_jid(request), lang=_lang(request),
-            media_base=str(request.base_url).rstrip("/"),
-        )  # fmt: skip
-        return document(f, "service_requests", out["items"])
+        items = await _query(request, rpc, _single(request.query_params))
+        return document(f, "service_requests", items)
 
     return await _answer(fmt, build)
 
@@ -193,16 +198,12 @@ async def get_request(
 ) -> Response:
     async def build(f: str) -> Response:
         _check_jurisdiction(request)
-        out = await rpc.call(
-            "petitions", "query_open311", params={"service_request_id": service_request_id[:64]},
-            jurisdiction_id=_jid(request), lang=_lang(request),
-            media_base=str(request.base_url).rstrip("/"),
-        )  # fmt: skip
-        if not out["items"]:
+        items = await _query(request, rpc, {"service_request_id": service_request_id[:64]})
+        if not items:
             raise NotFound("service_request_not_found",
                            f"service_request_id '{service_request_id[:64]}' not found",
                            f"未找到service_request_id“{service_request_id[:64]}”")  # fmt: skip
-        return document(f, "service_requests", out["items"][:1])
+        return document(f, "service_requests", items[:1])
 
     return await _answer(fmt, build)
 
