@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from yiwang.contracts import Envelope
 from yiwang.tracing import event_span
 from yiwang.uow import UnitOfWork
 
-P = TypeVar("P")
 EventBatch = Sequence[tuple[Envelope, Any]]
 
 
