@@ -127,18 +127,22 @@ class ReliableEventHandler(EventHandler):
             self._waiting.append(Pending(envelope, payload, message))
             self._start_batches()
             return
-        context_data = self.unpack_message_headers(message)
-        context_data.setdefault("traceparent", envelope.trace.get("traceparent", ""))
         try:
             self.container.spawn_worker(
                 self,
                 (envelope, payload),
                 {},
-                context_data=context_data,
+                context_data=self._context(message, envelope),
                 handle_result=self._on_result(message),
             )
         except Exception:  # ContainerBeingKilled and friends: give the message back
             self.queue_consumer.requeue_message(message)
+
+    def _context(self, message: Any, envelope: Any) -> dict[str, Any]:
+        """The worker's context: the message's nameko headers, the event's trace context."""
+        context_data: dict[str, Any] = self.unpack_message_headers(message)
+        context_data.setdefault("traceparent", envelope.trace.get("traceparent", ""))
+        return context_data
 
     # -- batches --------------------------------------------------------------------------
     def _start_batches(self) -> None:
@@ -153,15 +157,13 @@ class ReliableEventHandler(EventHandler):
             self._spawn_batch(items)
 
     def _spawn_batch(self, items: list[Pending]) -> None:
-        first = items[0]
-        context_data = self.unpack_message_headers(first.message)
-        context_data.setdefault("traceparent", first.envelope.trace.get("traceparent", ""))
+        first = items[0]  # a batch's worker span continues its first event's trace
         try:
             self.container.spawn_worker(
                 self,
                 ([(p.envelope, p.payload) for p in items],),
                 {},
-                context_data=context_data,
+                context_data=self._context(first.message, first.envelope),
                 handle_result=self._on_batch_result(items),
             )
         except Exception:  # ContainerBeingKilled and friends: give the messages back
