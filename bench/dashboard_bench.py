@@ -320,7 +320,11 @@ async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, tod
                   headers: dict[str, str]) -> None:  # fmt: skip
         t0 = loop.time()
         try:
-            r = await client.get(path, params=params, headers=headers)
+            try:
+                r = await client.get(path, params=params, headers=headers)
+            except httpx.TransportError:  # a reset: a browser retries an idempotent GET once
+                errors[f"{name}: reset retried"] += 1
+                r = await client.get(path, params=params, headers=headers)
             ok = r.status_code == 200
             key = str(r.status_code)
         except httpx.HTTPError as exc:

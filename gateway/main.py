@@ -102,17 +102,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def main() -> None:
-    settings = Settings()
-    setup_logging("gateway", settings.log_level, settings.log_format)
-    setup_tracing("gateway", settings.otel_exporter, settings.otel_endpoint, settings.var_dir)
-    uvicorn.run(
-        create_app(settings),
+def server_config(app: FastAPI | object, settings: Settings) -> uvicorn.Config:
+    """The HTTP server's settings (one place: ``main`` and the tests use it)."""
+    return uvicorn.Config(
+        app,
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level="warning",
         access_log=False,
+        timeout_keep_alive=settings.gateway_keep_alive_s,
     )
+
+
+def main() -> None:
+    settings = Settings()
+    setup_logging("gateway", settings.log_level, settings.log_format)
+    setup_tracing("gateway", settings.otel_exporter, settings.otel_endpoint, settings.var_dir)
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
 
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # idle keep-alive connections are kept longer than clients keep them (httpx: 5 s), so
+    # the server never closes one just as a client sends on it (a reset, not an answer)
+    gateway_keep_alive_s: int = 75
     rpc_timeout_s: float = 5.0
 
     service_max_workers: int = 10
