@@ -25,7 +25,7 @@ from pydantic import Base64Bytes, Field, field_validator, model_validator
 from yiwang.contracts.base import Payload
 from yiwang.contracts.envelope import event_contract
 from yiwang.contracts.rpc import rpc_contract
-from yiwang.topology import Subscription
+from yiwang.contracts.subscription import Subscription
 
 CODE = r"^[0-9]{4,18}$"
 GRID = r"^[0-9]{15}$"
