@@ -49,7 +49,7 @@ chaos: venv         ## the chaos suite: faults under load, nothing lost, nothing
 	$(PY) -m bench.chaos
 
 simulate: venv      ## a month of the demo city with an injected clock, checked by an oracle
-	$(PY) -m services.command.simulate
+	$(PY) -m demo.simulate
 
 clean:
 	rm -rf var .coverage coverage.xml

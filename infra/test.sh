@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 V=.venv/bin
 echo "== ruff"; $V/ruff check .
-echo "== mypy (domain and shared packages)"; $V/mypy
+echo "== mypy"; $V/mypy
+echo "== import contracts (docs/ARCHITECTURE.md)"; $V/lint-imports
 echo "== pytest"
 set +e
 $V/pytest -q -p no:randomly --cov --cov-report=term:skip-covered --cov-report=xml \

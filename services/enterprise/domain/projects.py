@@ -65,6 +65,18 @@ class StepSpec:
     working_days: float
 
 
+# Investment-project approval in compressed working-day limits (审批服务变审批任务).
+STANDARD_PROCEDURE: tuple[StepSpec, ...] = (
+    StepSpec("项目备案", "development_reform", 1),
+    StepSpec("用地预审与选址意见", "natural_resources", 5),
+    StepSpec("建设用地规划许可", "natural_resources", 3),
+    StepSpec("建设工程规划许可", "natural_resources", 5),
+    StepSpec("施工图审查", "housing_construction", 5),
+    StepSpec("施工许可", "housing_construction", 3),
+    StepSpec("竣工联合验收", "housing_construction", 5),
+)
+
+
 @dataclass(slots=True)
 class ApprovalStep:
     index: int

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from demo.enterprise import KEY_PROJECT_COUNT, demo_key_projects, demo_start_times
 from services.enterprise.domain.common import Official, add_working_days, working_seconds_between
-from services.enterprise.domain.demo import KEY_PROJECT_COUNT, demo_key_projects, demo_start_times
 from services.enterprise.domain.events import (
     ApprovalStepLate,
     ApprovalStepStarted,
