@@ -28,7 +28,6 @@ from services.enterprise.adapters.repository import (
     PROJECTS,
     Repository,
 )
-from services.enterprise.domain.common import require_aware
 from services.enterprise.domain.projects import STANDARD_PROCEDURE, KeyProject, create_project
 from services.enterprise.domain.uscc import uscc_generator
 from services.enterprise.service_layer import (
@@ -39,7 +38,7 @@ from services.enterprise.service_layer import (
     projects,
     techsupport,
 )
-from yiwang.clock import Clock, SystemClock
+from yiwang.clock import Clock, SystemClock, require_aware
 from yiwang.contracts import enterprise as c
 from yiwang.uow import UnitOfWork
 

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yiwang.jurisdiction import Level
+from yiwang.text import require_text
 
 from .common import (
     Official,
@@ -28,9 +30,7 @@ from .common import (
     advance_working_time,
     illegal_transition,
     mon_to_fri,
-    require_aware,
     require_code_at,
-    require_text,
     working_seconds_between,
 )
 from .events import (
