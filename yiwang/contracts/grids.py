@@ -33,6 +33,7 @@ HOUSEHOLD = r"^[0-9]{18}-[0-9A-Za-z]{1,8}$"
 CATEGORY = r"^[a-z0-9_.]+$"
 Crs = Literal["wgs84", "gcj02"]
 WorkerRoleName = Literal["leader", "member"]
+SensorAlertKind = Literal["water_zero_use", "emergency_call"]
 WorkerStatusName = Literal["on_duty", "off_duty", "on_leave", "departed"]
 
 # --- events ------------------------------------------------------------------------------
@@ -122,7 +123,7 @@ class SensorAlertRaisedV1(Payload):
     petitions opens a case with source "sensor" for the grid's workers."""
 
     alert_id: uuid.UUID
-    kind: Literal["water_zero_use", "emergency_call"]
+    kind: SensorAlertKind
     category: str = Field(min_length=1, max_length=64, pattern=CATEGORY)
     description: str = Field(min_length=1, max_length=2000)
     urgency: Literal["normal", "urgent"]
