@@ -41,6 +41,7 @@ test: venv web      ## lint, types, unit, integration and end-to-end tests with 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: venv         ## benchmarks with their raw baselines; results in bench/results/
 	$(PY) -m bench.run
