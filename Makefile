@@ -41,6 +41,7 @@ test: venv web      ## lint, types, unit, integration and end-to-end tests with 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: venv         ## benchmarks with their raw baselines; results in bench/results/
 	$(PY) -m bench.run
@@ -49,7 +50,7 @@ chaos: venv         ## the chaos suite: faults under load, nothing lost, nothing
 	$(PY) -m bench.chaos
 
 simulate: venv      ## a month of the demo city with an injected clock, checked by an oracle
-	$(PY) -m services.command.simulate
+	$(PY) -m demo.simulate
 
 clean:
 	rm -rf var .coverage coverage.xml

@@ -111,16 +111,16 @@ def ensure_dependencies(settings: Settings) -> None:
 
 
 DEMO_STEPS: list[tuple[str, list[str]]] = [
-    ("demo city (grids, people, places)", ["-m", "services.grids.cli", "load-demo", "--if-empty"]),
+    ("demo city (grids, people, places)", ["-m", "demo.load_city", "--if-empty"]),
     ("demo accounts (one per role) and the Open311 key", ["-m", "gateway.security.seed"]),
-    ("demo enterprises, institutions and 23 key projects", ["-m", "services.enterprise.demo"]),
+    ("demo enterprises, institutions and 23 key projects", ["-m", "demo.enterprise"]),
 ]
 
 
 def load_demo(settings: Settings, env: dict[str, str] | None = None) -> None:
     """Load the demo city through the same import paths users use (idempotent)."""
     for label, args in DEMO_STEPS:
-        if args[1] == "services.grids.cli":
+        if args[1] == "demo.load_city":
             args = [*args, "--size", settings.demo_size, "--seed", str(settings.demo_seed)]
         typer.echo(f"loading {label}")
         subprocess.run([sys.executable, *args], check=True, env={**os.environ, **(env or {})})

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import DomainError, Forbidden, ValidationFailed
 
 from .case import Case
 from .categories import Category, CategoryCatalogue, validate_attributes
-from .common import require_aware, require_coordinates
+from .common import require_coordinates
 from .lifecycle import FINISHED, CaseStatus
 from .sla import sla_class
 
