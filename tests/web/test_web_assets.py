@@ -144,3 +144,16 @@ def test_an_import_cycle_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a" / "two.js").write_text('import "./one.js";\n')
     with pytest.raises(RuntimeError, match="cycle"):
         AssetIndex(tmp_path, ("a",))
+
+
+def test_pages_preload_their_static_imports_only(client: TestClient) -> None:
+    citizen = client.get("/citizen/").text
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', citizen)
+    assert any("/common/api/client." in u for u in preloaded)
+    assert any("/common/map." in u for u in preloaded)
+    assert not any("echarts" in u for u in preloaded)  # loaded on demand, by the map picker
+    volunteer = client.get("/volunteer/").text
+    assert "/volunteer/app." in volunteer and "/volunteer/qr." not in volunteer  # import()
+    # the preloaded modules are exactly what the scripts import, nothing else
+    imported = {u for u in crawl(client, "/citizen/") if u.endswith(".js")}
+    assert set(preloaded) <= imported
