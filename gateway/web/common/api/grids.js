@@ -7,7 +7,6 @@ export default (call) => ({
   searchUnits: (query) => call("GET", "/api/v1/grids/units", { query }),
   myWorker: () => call("GET", "/api/v1/grids/workers/me"),
   startPatrol: (body) => call("POST", "/api/v1/grids/patrols", { body }),
-  patrol: (patrolId) => call("GET", "/api/v1/grids/patrols/{patrol_id}", { path: { patrol_id: patrolId } }),
   patrolPoints: (patrolId, body) => call("POST", "/api/v1/grids/patrols/{patrol_id}/points", { path: { patrol_id: patrolId }, body }),
   endPatrol: (patrolId, body) => call("POST", "/api/v1/grids/patrols/{patrol_id}/end", { path: { patrol_id: patrolId }, body }),
   finding: (patrolId, body, idem) => call("POST", "/api/v1/grids/patrols/{patrol_id}/findings", { path: { patrol_id: patrolId }, body, idem }),
