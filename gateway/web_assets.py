@@ -7,7 +7,9 @@ References between files are rewritten to those URLs: ``src``/``href`` in the HT
 stay at their plain URLs, revalidated on every visit) and, in JavaScript, module specifiers and
 string literals naming another served file (``import x from "../common/dom.js"``,
 ``import("./qr.js")``, ``"/vendor/echarts.min.js"``). A file's hash covers the rewritten text,
-so it changes whenever anything it imports changes (an import cycle is refused).
+so it changes whenever anything it imports changes. Modules that import each other in a
+cycle cannot be named by their content: then nothing is fingerprinted (pages and files are
+served at their plain URLs, revalidated every time) and the cycle is logged.
 
 Bodies are compressed once, on first request (Brotli, gzip), and kept in memory; the index is
 rebuilt when a file under the folders changes (old URLs keep working until the restart).
@@ -26,6 +28,10 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin
 
 import brotli
+
+from yiwang.logging import get_logger
+
+log = get_logger(__name__)
 
 HASH_LEN = 10
 # string literals that look like a served file path: "./x.js", "../common/y.js", "/vendor/z.js"
@@ -100,6 +106,7 @@ class AssetIndex:
         self.by_source: dict[str, Asset] = {}
         self.by_url: dict[str, Asset] = {}
         self.pages: dict[str, bytes] = {}
+        self.error = ""
         self.refresh()
 
     # ---- building
@@ -129,7 +136,13 @@ class AssetIndex:
         with self._lock:
             if signature == self._signature:
                 return
-            self._build(files)
+            try:
+                self._build(files)
+                self.error = ""
+            except RuntimeError as e:  # an import cycle: serve everything unfingerprinted
+                self.error = str(e)
+                self.by_source, self.pages = {}, {}
+                log.error("web_assets_not_fingerprinted", error=self.error)
             self._signature = signature
 
     def _build(self, files: list[Path]) -> None:
@@ -216,4 +229,5 @@ class AssetIndex:
         return self.by_url.get(url)
 
     def url_for(self, source: str) -> str:
+        """The fingerprinted URL of ``source`` (KeyError when not fingerprinted)."""
         return self.by_source[source].url
