@@ -97,6 +97,7 @@ async function measure(browser, [name, path, user, ready], size) {
     bad: list.filter((r) => r.status === 404 || r.status >= 500 || (r.failed && r.failed !== "net::ERR_ABORTED")).map((r) => `${r.status || r.failed} ${r.method} ${r.url}`),
     refused: list.filter((r) => r.status >= 400 && r.status < 500 && r.status !== 404).map((r) => `${r.status} ${r.method} ${r.url}`),
     uncompressed_text: list.filter((r) => r.done && r.bytes > 2048 && /javascript|css|json|html|svg/.test(r.type || "") && !r.encoding).map((r) => r.url),
+    streams: list.filter((r) => (r.type || "").includes("event-stream")).map((r) => `${r.encoding || "identity"} ${new URL(r.url).pathname}`),
     largest: list.sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((r) => `${r.bytes} ${new URL(r.url).pathname}`),
     shows: /null|NaN|undefined/.test(text) ? text.match(/.{0,30}(null|NaN|undefined).{0,30}/)[0] : "",
     errors,

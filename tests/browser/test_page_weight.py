@@ -58,6 +58,9 @@ def test_pages_download_little_at_start(system: System, chromium: str, artifacts
         if not p["name"].startswith("dashboard"):
             # ECharts is for maps and charts: loaded only when one is drawn
             assert not any("echarts" in x for x in p["largest"]), f"{where}: {p['largest']}"
+    # the leaders' dashboard follows the live stream, which is never compressed
+    for p in (p for p in pages if p["name"] == "dashboard (signed in)"):
+        assert p["streams"] == ["identity /api/v1/live/cases"], p["streams"]
     citizen = [p for p in pages if p["name"] == "citizen"]
     for p in citizen:
         assert p["bytes"] < CITIZEN_BUDGET, f"citizen page at {p['size']}: {p['bytes']} bytes"
