@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import BlockingConnectionPool, Redis
+from starlette_compress import CompressMiddleware, remove_compress_type
 
 from gateway import middleware, problems, security
 from gateway.api import routes as routes_pkg
@@ -84,6 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(TraceRequests)  # every response carries traceparent
     # outermost of ours: a report beyond capacity is refused before anything is spent on it
     app.add_middleware(IntakeAdmission, limit=app.state.intake_limit)
+    # JSON, HTML and scripts compressed (Brotli/gzip/zstd, as the client accepts); never the
+    # live streams (text/event-stream), whose events must leave as they happen
+    remove_compress_type("text/event-stream")
+    app.add_middleware(CompressMiddleware, minimum_size=1024)
     problems.install(app)
     # routes are matched in order: the hottest paths (citizen reports, Open311, live feeds;
     # their prefixes overlap no other module's) first, then the rest by module name
