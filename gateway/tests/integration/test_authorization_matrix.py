@@ -37,8 +37,10 @@ from yiwang.errors import Forbidden
 pytestmark = pytest.mark.integration
 
 PUBLIC = {
+    ("GET", "/live"),
     ("GET", "/health"),
     ("GET", "/ready"),
+    ("GET", "/metrics"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
