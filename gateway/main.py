@@ -22,11 +22,13 @@ from gateway.backpressure import InFlightLimit, IntakeAdmission
 from gateway.deps import Resources
 from gateway.live import LiveHub
 from gateway.messaging import EventPublisher
+from gateway.metrics_mw import MeasureRequests
 from gateway.readcache import ReadCache
 from gateway.tracing_mw import TraceRequests
 from yiwang.config import Settings
 from yiwang.db import make_engine
 from yiwang.logging import setup_logging
+from yiwang.metrics import POOLS, SSE_SUBSCRIBERS
 from yiwang.rpc_client import NamekoRpcClient
 from yiwang.tracing import setup_tracing
 
@@ -54,9 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                      on_change=app.state.read_cache.changed)  # fmt: skip
         if settings.readcache_ttl_s > 0:
             app.state.live_hub.start()
+        POOLS.add("gateway", engine)
+        SSE_SUBSCRIBERS.set_function(lambda: app.state.live_hub.subscribers)
         try:
             yield
         finally:
+            POOLS.remove("gateway", engine)
             await app.state.live_hub.close()
             await app.state.read_cache.close()
             await rpc.close()
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # live streams (text/event-stream), whose events must leave as they happen
     remove_compress_type("text/event-stream")
     app.add_middleware(CompressMiddleware, minimum_size=1024)
+    app.add_middleware(MeasureRequests)  # outermost: latency per route, refusals included
     problems.install(app)
     # routes are matched in order: the hottest paths (citizen reports, Open311, live feeds;
     # their prefixes overlap no other module's) first, then the rest by module name

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     demo_size: Literal["tiny", "small", "city10m"] = "small"
     demo_seed: int = 20261123
     var_dir: str = "var"
+    # Prometheus /metrics of a service process on this port (0: off; the gateway serves
+    # /metrics on its own port). yiwang/metrics.py
+    metrics_port: int = 0
 
     secret_key: str = "change-me-in-production-yiwang-demo-secret"
 

@@ -52,6 +52,7 @@ from yiwang.contracts.command import (
 )
 from yiwang.contracts.health import HealthResponse
 from yiwang.logging import get_logger
+from yiwang.metrics import SLA_SWEEP_CASES, SLA_SWEEP_DURATION
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import ClockProvider, RedisPublisher, Tracing, UnitOfWorkProvider
@@ -110,7 +111,11 @@ class CommandService:
             return
         CommandService._last_sweep = tick
         now = self.clock.now()
+        t0 = time.perf_counter()
         result = sla.sweep(self.uow(), now, notify=self.live)
+        SLA_SWEEP_DURATION.observe(time.perf_counter() - t0)
+        for action in ("warned", "overdue", "escalated"):
+            SLA_SWEEP_CASES.labels(action).inc(result.get(action, 0))
         if result["rows"]:
             log.info("sla_sweep", **result)
         CommandService._sweeps += 1

@@ -20,6 +20,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 
 from yiwang.config import Settings  # noqa: E402
 from yiwang.logging import get_logger, setup_logging  # noqa: E402
+from yiwang.metrics import serve as serve_metrics  # noqa: E402
 from yiwang.tracing import setup_tracing  # noqa: E402
 
 
@@ -69,6 +70,8 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    if settings.metrics_port:
+        serve_metrics(settings.metrics_port)
     runner.start()
     log.info("service_started", service=cls.name)
     try:

@@ -1,0 +1,203 @@
+"""Prometheus metrics of every process: one registry per process, every metric defined here.
+
+The gateway serves them at ``/metrics``; each service process on ``YIWANG_METRICS_PORT``
+(``0``: off, as under ``make up`` where five processes share one host; Kubernetes and
+compose set it). Each process is one Prometheus target (no multiprocess mode: the gateway
+runs one uvicorn worker per process, a service one nameko runner).
+
+Gauges that describe the database (outbox backlog and age, connection pools) are read at
+scrape time by collectors, never by the hot paths. ``deploy/grafana/yiwang.json`` and
+``deploy/prometheus/alerts.yml`` may use only the names in ``METRIC_NAMES``
+(``tests/deploy/test_observability.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.engine import Engine
+
+from yiwang.logging import get_logger
+
+log = get_logger(__name__)
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+HTTP_LATENCY = Histogram(
+    "yiwang_http_request_duration_seconds",
+    "Gateway: time from request to the response's first byte, per route template",
+    ["method", "route", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+ENTRYPOINT_LATENCY = Histogram(
+    "yiwang_entrypoint_duration_seconds",
+    "Services: time a worker ran, per entrypoint (rpc, event, timer) and outcome",
+    ["service", "entrypoint", "kind", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+DEAD_LETTERS = Counter(
+    "yiwang_dead_letters",
+    "Messages this process moved to a dead-letter queue, per queue and reason",
+    ["queue", "reason"],
+)
+RETRIES = Counter(
+    "yiwang_event_retries",
+    "Failed event deliveries sent to a delay queue for another attempt",
+    ["queue"],
+)
+OUTBOX_PUBLISHED = Counter(
+    "yiwang_outbox_published",
+    "Outbox rows the relay published with broker confirms",
+    ["schema"],
+)
+SLA_SWEEP_DURATION = Histogram(
+    "yiwang_sla_sweep_duration_seconds",
+    "Command: duration of one SLA sweep",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0),
+)
+SLA_SWEEP_CASES = Counter(
+    "yiwang_sla_sweep_cases",
+    "Command: cases the SLA sweep warned, marked overdue or escalated",
+    ["action"],
+)
+SSE_SUBSCRIBERS = Gauge(
+    "yiwang_sse_subscribers",
+    "Gateway: dashboards connected to the live stream (server-sent events)",
+)
+
+
+class _OutboxCollector(Collector):
+    """``yiwang_outbox_backlog`` and ``yiwang_outbox_oldest_age_seconds`` per schema,
+    queried when scraped (one indexed statement per schema: the partial unpublished index)."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def add(self, schema: str, engine: Engine) -> None:
+        with self._lock:
+            self._sources[schema] = engine
+
+    def remove(self, schema: str, engine: Engine) -> None:
+        with self._lock:
+            if self._sources.get(schema) is engine:
+                del self._sources[schema]
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())  # collected only on scrape
+
+    def collect(self) -> Iterator[Any]:
+        backlog = GaugeMetricFamily(
+            "yiwang_outbox_backlog",
+            "Outbox rows committed but not yet published",
+            labels=["schema"],
+        )
+        age = GaugeMetricFamily(
+            "yiwang_outbox_oldest_age_seconds",
+            "Age of the oldest unpublished outbox row (0 when none)",
+            labels=["schema"],
+        )
+        with self._lock:
+            sources = list(self._sources.items())
+        for schema, engine in sources:
+            try:
+                with engine.connect() as conn:
+                    row = conn.execute(
+                        sa.text(
+                            f"SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
+                            f'FROM "{schema}".outbox WHERE published_at IS NULL'
+                        )
+                    ).one()
+            except Exception as exc:  # noqa: BLE001 - a scrape never fails the process
+                log.warning("metrics_outbox_failed", schema=schema, error=str(exc)[:200])
+                continue
+            backlog.add_metric([schema], float(row[0]))
+            age.add_metric([schema], float(row[1]))
+        yield backlog
+        yield age
+
+
+class _PoolCollector(Collector):
+    """``yiwang_db_pool_connections{pool, state}``: SQLAlchemy pools' size, checked out and
+    overflow (read from the pool objects, no database round trip)."""
+
+    def __init__(self) -> None:
+        self._pools: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def add(self, name: str, engine: Engine) -> None:
+        with self._lock:
+            self._pools[name] = engine
+
+    def remove(self, name: str, engine: Engine) -> None:
+        with self._lock:
+            if self._pools.get(name) is engine:
+                del self._pools[name]
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())
+
+    def collect(self) -> Iterator[Any]:
+        fam = GaugeMetricFamily(
+            "yiwang_db_pool_connections",
+            "Database connection pool: size, checked_out, overflow",
+            labels=["pool", "state"],
+        )
+        with self._lock:
+            pools = list(self._pools.items())
+        for name, engine in pools:
+            pool: Any = engine.pool
+            for state, fn in (("size", "size"), ("checked_out", "checkedout"),
+                              ("overflow", "overflow")):  # fmt: skip
+                if hasattr(pool, fn):
+                    fam.add_metric([name, state], float(getattr(pool, fn)()))
+        yield fam
+
+
+OUTBOX = _OutboxCollector()
+POOLS = _PoolCollector()
+REGISTRY.register(OUTBOX)
+REGISTRY.register(POOLS)
+
+# every metric name the code registers (histograms and counters expose derived series:
+# <name>_bucket/_sum/_count, <name>_total)
+METRIC_NAMES: frozenset[str] = frozenset(
+    {
+        "yiwang_http_request_duration_seconds",
+        "yiwang_entrypoint_duration_seconds",
+        "yiwang_dead_letters",
+        "yiwang_event_retries",
+        "yiwang_outbox_published",
+        "yiwang_sla_sweep_duration_seconds",
+        "yiwang_sla_sweep_cases",
+        "yiwang_sse_subscribers",
+        "yiwang_outbox_backlog",
+        "yiwang_outbox_oldest_age_seconds",
+        "yiwang_db_pool_connections",
+    }
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The registry in the text format, and its content type."""
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def serve(port: int, addr: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from the pod network
+    """Serve ``/metrics`` on ``port`` in a background thread (green under eventlet)."""
+    start_http_server(port, addr=addr, registry=REGISTRY)
+    log.info("metrics_serving", port=port)
