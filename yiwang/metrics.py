@@ -1,4 +1,5 @@
-"""Prometheus metrics of every process: one registry per process, every metric defined here.
+"""Prometheus metrics of every process: one registry per process, every metric defined here;
+and a service process's probe port (``/live``, ``/ready``, ``/metrics``).
 
 The gateway serves them at ``/metrics``; each service process on ``YIWANG_METRICS_PORT``
 (``0``: off, as under ``make up`` where five processes share one host; Kubernetes and
@@ -13,6 +14,7 @@ scrape time by collectors, never by the hot paths. ``deploy/grafana/yiwang.json`
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +27,6 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
-    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -197,7 +198,52 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
+def ready_checks() -> dict[str, str]:
+    """A service process's readiness: every database pool it registered answers ``SELECT 1``
+    (empty until the service's providers started)."""
+    with POOLS._lock:
+        pools = list(POOLS._pools.items())
+    out: dict[str, str] = {}
+    for name, engine in pools:
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            out[f"database:{name}"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported
+            out[f"database:{name}"] = f"down: {type(exc).__name__}"
+    return out
+
+
+def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """``/live`` (the process and its hub answer), ``/ready`` (started and its database
+    reachable), ``/metrics`` (the registry) — a service process's probe and scrape port."""
+    path = environ.get("PATH_INFO", "/")
+    if path == "/live":
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"status": "ok"}']
+    if path == "/ready":
+        checks = ready_checks()
+        ok = bool(checks) and all(v == "ok" for v in checks.values())
+        body = json.dumps({"status": "ready" if ok else "not_ready", "checks": checks})
+        start_response("200 OK" if ok else "503 Service Unavailable",
+                       [("Content-Type", "application/json")])  # fmt: skip
+        return [body.encode()]
+    if path == "/metrics":
+        body_bytes, content_type = exposition()
+        start_response("200 OK", [("Content-Type", content_type)])
+        return [body_bytes]
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"not found"]
+
+
 def serve(port: int, addr: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from the pod network
-    """Serve ``/metrics`` on ``port`` in a background thread (green under eventlet)."""
-    start_http_server(port, addr=addr, registry=REGISTRY)
+    """Serve ``wsgi_app`` on ``port`` in a daemon thread (green under eventlet)."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class _Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            pass
+
+    server = make_server(addr, port, wsgi_app, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
     log.info("metrics_serving", port=port)

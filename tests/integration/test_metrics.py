@@ -47,7 +47,9 @@ def scrape(sup) -> str:  # type: ignore[no-untyped-def]
             time.sleep(0.2)
 
 
-def test_a_service_process_exposes_rpc_latency_dead_letters_outbox_and_pool(resources, probe_service) -> None:  # type: ignore[no-untyped-def]
+def test_a_service_process_exposes_rpc_latency_dead_letters_outbox_and_pool(
+    resources, probe_service
+) -> None:  # type: ignore[no-untyped-def]
     async def calls() -> None:
         client = NamekoRpcClient(resources.amqp_uri, timeout_s=10)
         await client.connect()
@@ -81,6 +83,16 @@ def test_a_service_process_exposes_rpc_latency_dead_letters_outbox_and_pool(reso
     assert (value(text, "yiwang_event_retries_total") or 0) >= 2
 
 
+def test_a_service_process_answers_its_probes(probe_service) -> None:  # type: ignore[no-untyped-def]
+    scrape(probe_service)  # the port is up
+    base = f"http://127.0.0.1:{probe_service.env['YIWANG_METRICS_PORT']}"
+    assert httpx.get(f"{base}/live", timeout=5).json() == {"status": "ok"}
+    r = httpx.get(f"{base}/ready", timeout=5)
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "checks": {"database:probe": "ok"}}
+    assert httpx.get(f"{base}/nothing", timeout=5).status_code == 404
+
+
 def test_outbox_backlog_and_oldest_age_are_read_from_the_database(resources) -> None:  # type: ignore[no-untyped-def]
     schema = f"m{uuid.uuid4().hex[:8]}"
     engine = sa.create_engine(resources.database_url)
@@ -111,3 +123,19 @@ def test_every_declared_metric_name_is_exposed() -> None:
     families = {fam.name for fam in text_string_to_metric_families(exposition()[0].decode())}
     # collectors without a source yield empty families, which the text format still names
     assert families >= METRIC_NAMES, METRIC_NAMES - families
+
+
+def test_a_service_is_not_ready_while_its_database_is_unreachable() -> None:
+    from yiwang.metrics import POOLS, wsgi_app
+
+    dead = sa.create_engine("postgresql+psycopg2://nobody@127.0.0.1:1/none",
+                            connect_args={"connect_timeout": 1})  # fmt: skip
+    statuses: list[str] = []
+    POOLS.add("dead", dead)
+    try:
+        body = wsgi_app({"PATH_INFO": "/ready"}, lambda status, headers: statuses.append(status))
+    finally:
+        POOLS.remove("dead", dead)
+        dead.dispose()
+    assert statuses == ["503 Service Unavailable"]
+    assert b'"database:dead": "down: OperationalError"' in body[0]
