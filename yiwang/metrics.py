@@ -46,7 +46,8 @@ HTTP_LATENCY = Histogram(
 )
 ENTRYPOINT_LATENCY = Histogram(
     "yiwang_entrypoint_duration_seconds",
-    "Services: time a worker ran, per entrypoint (rpc, event, timer) and outcome",
+    "Services: time a worker ran, per entrypoint (rpc, event, timer) and outcome "
+    "(ok, refused: a DomainError answered to the caller, error)",
     ["service", "entrypoint", "kind", "outcome"],
     buckets=LATENCY_BUCKETS,
 )
@@ -81,6 +82,14 @@ SSE_SUBSCRIBERS = Gauge(
 )
 
 
+# label names of the metrics the collectors below produce at scrape time
+COLLECTED_LABELS: dict[str, tuple[str, ...]] = {
+    "yiwang_outbox_backlog": ("schema",),
+    "yiwang_outbox_oldest_age_seconds": ("schema",),
+    "yiwang_db_pool_connections": ("pool", "state"),
+}
+
+
 class _OutboxCollector(Collector):
     """``yiwang_outbox_backlog`` and ``yiwang_outbox_oldest_age_seconds`` per schema,
     queried when scraped (one indexed statement per schema: the partial unpublished index)."""
@@ -105,12 +114,12 @@ class _OutboxCollector(Collector):
         backlog = GaugeMetricFamily(
             "yiwang_outbox_backlog",
             "Outbox rows committed but not yet published",
-            labels=["schema"],
+            labels=list(COLLECTED_LABELS["yiwang_outbox_backlog"]),
         )
         age = GaugeMetricFamily(
             "yiwang_outbox_oldest_age_seconds",
             "Age of the oldest unpublished outbox row (0 when none)",
-            labels=["schema"],
+            labels=list(COLLECTED_LABELS["yiwang_outbox_oldest_age_seconds"]),
         )
         with self._lock:
             sources = list(self._sources.items())
@@ -156,7 +165,7 @@ class _PoolCollector(Collector):
         fam = GaugeMetricFamily(
             "yiwang_db_pool_connections",
             "Database connection pool: size, checked_out, overflow",
-            labels=["pool", "state"],
+            labels=list(COLLECTED_LABELS["yiwang_db_pool_connections"]),
         )
         with self._lock:
             pools = list(self._pools.items())

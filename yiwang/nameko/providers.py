@@ -105,7 +105,9 @@ class Tracing(DependencyProvider):
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         if exc_info is not None and id(worker_ctx) in self._started:
-            self._started[id(worker_ctx)] = (self._started[id(worker_ctx)][0], "error")
+            # a DomainError crossing RPC is a refusal (the caller's 4xx), not a failure
+            outcome = "refused" if type(exc_info[1]).__name__ == "RemoteDomainError" else "error"
+            self._started[id(worker_ctx)] = (self._started[id(worker_ctx)][0], outcome)
         entry = self._active.get(id(worker_ctx))
         if entry and exc_info is not None:
             entry[0].record_exception(exc_info[1])
