@@ -4,8 +4,11 @@ HEALTHCHECK, and a build context that leaves out what the image must not carry."
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import subprocess
+import sys
 
 from dockerfile_parse import DockerfileParser
 
@@ -79,3 +82,14 @@ def test_the_build_context_leaves_out_secrets_caches_and_local_state() -> None:
             for src in shlex.split(ins["value"])[:-1]:
                 assert src not in ignored, src
                 assert os.path.exists(os.path.join(ROOT, src)), src
+
+
+def test_checkov_finds_nothing_in_the_dockerfile() -> None:
+    checkov = os.path.join(os.path.dirname(sys.executable), "checkov")
+    r = subprocess.run([checkov, "-f", DOCKERFILE, "--framework", "dockerfile", "--compact",
+                        "--skip-download", "-o", "json"],
+                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    report = json.loads(r.stdout)
+    assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
+    passed = {p["check_id"] for p in report["results"]["passed_checks"]}
+    assert {"CKV_DOCKER_2", "CKV_DOCKER_3"} <= passed  # HEALTHCHECK, a non-root USER
