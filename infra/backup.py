@@ -10,10 +10,15 @@
 - ``manifest.json``: what was taken, the extensions the schemas need, and every table's row
   count, which a restore checks.
 
+Every schema is dumped from one exported snapshot (``pg_dump --snapshot``), so the backup is
+one consistent moment of the whole system even while it runs.
+
 ``python -m infra.backup restore DIR [--schema S …] [--force]`` restores into the database of
 ``YIWANG_DATABASE_URL`` (it must exist; an empty one is the usual target): creates the
 extensions, ``pg_restore``s each schema in one transaction, checks every table's row count
-against the manifest and unpacks the media. A schema that already holds tables, or a
+against the manifest, marks the outbox events published in the last ``--replay-s`` seconds
+before the snapshot to be sent again (they may have been on the broker, whose queues are not
+backed up; consumers apply each event once) and unpacks the media. A schema that already holds tables, or a
 non-empty media directory, is refused unless ``--force`` (which drops them first).
 
 Needs ``pg_dump``/``pg_restore`` of the server's major version or newer (the image has
@@ -40,6 +45,7 @@ from yiwang.migrate import SERVICES
 
 app = typer.Typer(add_completion=False, help=__doc__)
 FORMAT = 1
+REPLAY_S = 600.0  # outbox events published this long before the snapshot are sent again
 
 
 def libpq(database_url: str) -> tuple[str, dict[str, str]]:
@@ -56,18 +62,22 @@ def _engine(database_url: str) -> sa.Engine:
     return sa.create_engine(database_url, poolclass=sa.pool.NullPool)
 
 
+def _counts(conn: sa.Connection, schemas: list[str]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {s: {} for s in schemas}
+    rows = conn.execute(sa.text(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' AND table_schema = ANY(:s) ORDER BY 1, 2"),
+        {"s": schemas}).all()  # fmt: skip
+    for schema, table in rows:
+        n = conn.execute(sa.text(f'SELECT count(*) FROM "{schema}"."{table}"')).scalar_one()
+        out[schema][table] = int(n)
+    return out
+
+
 def table_counts(database_url: str, schemas: list[str]) -> dict[str, dict[str, int]]:
     """``{schema: {table: rows}}`` of the base tables in ``schemas`` (exact counts)."""
-    out: dict[str, dict[str, int]] = {s: {} for s in schemas}
     with _engine(database_url).connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_type = 'BASE TABLE' AND table_schema = ANY(:s) ORDER BY 1, 2"),
-            {"s": schemas}).all()  # fmt: skip
-        for schema, table in rows:
-            n = conn.execute(sa.text(f'SELECT count(*) FROM "{schema}"."{table}"')).scalar_one()
-            out[schema][table] = int(n)
-    return out
+        return _counts(conn, schemas)
 
 
 def existing_schemas(database_url: str) -> list[str]:
@@ -98,12 +108,19 @@ def backup(database_url: str, media_dir: str, out_dir: str) -> Path:
     schemas = existing_schemas(database_url)
     if not schemas:
         raise RuntimeError("no Yiwang schema in this database: nothing to back up")
-    for schema in schemas:
-        _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-              f"--schema={schema}", f"--file={target / f'{schema}.dump'}", url], env)  # fmt: skip
-    # counted after the dumps: a table written meanwhile may count more than its dump holds,
-    # so counts are what a restore must reach at least (a quiesced system: exactly)
-    counts = table_counts(database_url, schemas)
+    # one snapshot for every schema and the counts: the backup is one moment of the whole
+    # system (an event a service's outbox marked sent is in its consumer's inbox, or in
+    # flight on the broker; restore re-sends the recent ones), even while it runs
+    engine = _engine(database_url).execution_options(isolation_level="REPEATABLE READ")
+    with engine.connect() as conn:  # the transaction begins with the first statement
+        snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+        taken_at = conn.execute(sa.text("SELECT now()")).scalar_one()
+        for schema in schemas:
+            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
+                  f"--snapshot={snapshot}", f"--schema={schema}",
+                  f"--file={target / f'{schema}.dump'}", url], env)  # fmt: skip
+        counts = _counts(conn, schemas)  # same snapshot: exactly what the dumps hold
+        conn.rollback()
     media: dict[str, Any] = {"file": None, "files": 0, "bytes": 0}
     if os.path.isdir(media_dir):
         with tarfile.open(target / "media.tar.gz", "w:gz") as tar:
@@ -117,6 +134,7 @@ def backup(database_url: str, media_dir: str, out_dir: str) -> Path:
     manifest = {
         "format": FORMAT,
         "created_at": datetime.now(UTC).isoformat(),
+        "snapshot_at": taken_at.isoformat(),
         "database": make_url(database_url).render_as_string(hide_password=True),
         "extensions": _extensions(database_url),
         "schemas": {s: {"file": f"{s}.dump", "tables": counts[s]} for s in schemas},
@@ -127,8 +145,15 @@ def backup(database_url: str, media_dir: str, out_dir: str) -> Path:
 
 
 def restore(source: str, database_url: str, media_dir: str, *,
-            schemas: list[str] | None = None, force: bool = False) -> dict[str, Any]:  # fmt: skip
-    """Restore the backup in ``source``; return the manifest with the counts found."""
+            schemas: list[str] | None = None, force: bool = False,
+            replay_s: float = REPLAY_S) -> dict[str, Any]:  # fmt: skip
+    """Restore the backup in ``source``; return the manifest with the counts found and how
+    many outbox events were marked for re-sending.
+
+    The broker's queues are not in a backup: an event published within ``replay_s`` before
+    the snapshot may not have reached its consumer yet. Those outbox rows are marked
+    unpublished, so the relays send them again when the services start; consumers apply an
+    event once (inbox), so one that had arrived changes nothing."""
     src = Path(source)
     manifest = json.loads((src / "manifest.json").read_text())
     if manifest.get("format") != FORMAT:
@@ -152,11 +177,18 @@ def restore(source: str, database_url: str, media_dir: str, *,
               "--single-transaction", f"--dbname={url}",
               str(src / manifest["schemas"][s]["file"])], env)  # fmt: skip
     found = table_counts(database_url, chosen)
-    short = {f"{s}.{t}": (n, found[s].get(t)) for s in chosen
-             for t, n in manifest["schemas"][s]["tables"].items()
-             if found[s].get(t) is None or found[s][t] < n}  # fmt: skip
-    if short:
-        raise RuntimeError(f"restored tables short of the manifest (expected, found): {short}")
+    wrong = {f"{s}.{t}": (n, found[s].get(t)) for s in chosen
+             for t, n in manifest["schemas"][s]["tables"].items() if found[s].get(t) != n}  # fmt: skip
+    if wrong:
+        raise RuntimeError(f"restored tables differ from the manifest (expected, found): {wrong}")
+    replayed = 0
+    with _engine(database_url).begin() as conn:
+        for s in chosen:
+            if "outbox" in found[s]:
+                replayed += conn.execute(sa.text(
+                    f'UPDATE "{s}".outbox SET published_at = NULL WHERE published_at > '
+                    "CAST(:at AS timestamptz) - make_interval(secs => :w)"),
+                    {"at": manifest["snapshot_at"], "w": replay_s}).rowcount  # fmt: skip
     media = manifest["media"]
     if media["file"] and schemas is None:
         if os.path.isdir(media_dir) and os.listdir(media_dir):
@@ -166,7 +198,7 @@ def restore(source: str, database_url: str, media_dir: str, *,
         os.makedirs(media_dir, exist_ok=True)
         with tarfile.open(src / media["file"], "r:gz") as tar:
             tar.extractall(media_dir, filter="data")  # no absolute paths, links out, devices
-    return {**manifest, "restored": found}
+    return {**manifest, "restored": found, "replayed": replayed}
 
 
 def _media_dir(settings: Settings) -> str:
@@ -192,18 +224,24 @@ def restore_cmd(
     source: str = typer.Argument(..., help="a directory written by `backup`"),
     schema: list[str] = typer.Option([], help="restore only these schemas (no media)"),  # noqa: B008
     force: bool = typer.Option(False, help="drop schemas and media that already exist"),
+    replay_s: float = typer.Option(
+        REPLAY_S,
+        help="re-send outbox events published this many "
+        "seconds before the backup (consumers apply each once)",
+    ),
 ) -> None:
     """Restore a backup into the database of YIWANG_DATABASE_URL."""
     settings = Settings()
     try:
         result = restore(source, settings.database_url, _media_dir(settings),
-                         schemas=schema or None, force=force)  # fmt: skip
+                         schemas=schema or None, force=force, replay_s=replay_s)  # fmt: skip
     except RuntimeError as exc:
         typer.echo(f"restore refused: {exc}", err=True)
         raise typer.Exit(1) from None
     rows = sum(sum(t.values()) for t in result["restored"].values())
     typer.echo(f"restored {len(result['restored'])} schemas, {rows} rows, "
-               f"{result['media']['files']} media files")  # fmt: skip
+               f"{result['media']['files']} media files; {result['replayed']} recent events "
+               "will be sent again")  # fmt: skip
 
 
 if __name__ == "__main__":

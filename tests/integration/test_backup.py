@@ -38,6 +38,20 @@ def source() -> Iterator[TestResources]:
         res.destroy()
 
 
+@pytest.fixture(scope="module")
+def filled(source: TestResources) -> list[str]:
+    ids = fill(source)
+    with sa.create_engine(source.database_url, poolclass=sa.pool.NullPool).begin() as conn:
+        # three events just published (maybe still on the broker), one long delivered
+        conn.execute(sa.text("UPDATE petitions.outbox SET published_at = now() WHERE seq <= 3"))
+        conn.execute(
+            sa.text(
+                "UPDATE petitions.outbox SET published_at = now() - interval '2 hours' WHERE seq = 4"
+            )
+        )
+    return ids
+
+
 @pytest.fixture()
 def fresh() -> Iterator[TestResources]:
     res = TestResources.create("restore")  # an empty database, never migrated
@@ -95,9 +109,9 @@ def fingerprint(database_url: str) -> dict[str, tuple[int, str]]:
 
 
 def test_backup_then_restore_into_a_fresh_database_finds_everything(
-    source, fresh, tmp_path
+    source, filled, fresh, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    ids = fill(source)
+    ids = filled
     media = tmp_path / "media"
     (media / "2026" / "12").mkdir(parents=True)
     photo = os.urandom(70_000)
@@ -117,8 +131,8 @@ def test_backup_then_restore_into_a_fresh_database_finds_everything(
     )
 
     restored_media = tmp_path / "restored-media"
-    result = restore(str(target), fresh.database_url, str(restored_media))
-    assert set(result["restored"]) == set(SERVICES)
+    result = restore(str(target), fresh.database_url, str(restored_media), replay_s=0)
+    assert set(result["restored"]) == set(SERVICES) and result["replayed"] == 0
     assert fingerprint(fresh.database_url) == before  # every row of every table, same bytes
     assert (restored_media / "2026" / "12" / "photo.jpg").read_bytes() == photo
     assert (restored_media / "note.txt").read_text() == "现场照片"
@@ -140,7 +154,9 @@ def test_backup_then_restore_into_a_fresh_database_finds_everything(
     assert fingerprint(fresh.database_url) == before
 
 
-def test_restore_refuses_to_overwrite_and_the_cli_runs(source, fresh, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_restore_refuses_to_overwrite_and_the_cli_replays_recent_events(
+    source, filled, fresh, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     env = {**os.environ, "PYTHONPATH": ROOT, "YIWANG_DATABASE_URL": source.database_url,
            "YIWANG_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
     r = subprocess.run([sys.executable, "-m", "infra.backup", "backup"], env=env, cwd=ROOT,
@@ -155,10 +171,16 @@ def test_restore_refuses_to_overwrite_and_the_cli_runs(source, fresh, tmp_path) 
                         "--schema", "petitions"], env=env, cwd=ROOT,
                        capture_output=True, text=True, timeout=300)  # fmt: skip
     assert r.returncode == 0, r.stderr
+    assert "3 recent events will be sent again" in r.stdout
     after = fingerprint(fresh.database_url)
     assert {k.split(".")[0] for k in after} == {"petitions"}
-    assert after == {k: v for k, v in fingerprint(source.database_url).items()
-                     if k.startswith("petitions.")}  # fmt: skip
+    assert {k: v for k, v in after.items() if k != "petitions.outbox"} == {
+        k: v for k, v in fingerprint(source.database_url).items()
+        if k.startswith("petitions.") and k != "petitions.outbox"}  # fmt: skip
+    with sa.create_engine(fresh.database_url, poolclass=sa.pool.NullPool).connect() as conn:
+        sent = conn.execute(sa.text(
+            "SELECT seq FROM petitions.outbox WHERE published_at IS NOT NULL")).scalars().all()  # fmt: skip
+    assert sent == [4]  # the long-delivered one stays sent; the three recent ones go again
     r = subprocess.run([sys.executable, "-m", "infra.backup", "restore", str(target),
                         "--schema", "petitions"], env=env, cwd=ROOT,
                        capture_output=True, text=True, timeout=300)  # fmt: skip
