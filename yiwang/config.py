@@ -73,6 +73,34 @@ class Settings(BaseSettings):
     body_limit_prefixes: dict[str, int] = {"/api/v1/media": 20 * 1024 * 1024}
     idempotency_ttl_s: int = 24 * 3600
 
+    # Reach: notification channels and delivery (services/petitions/adapters/channels.py,
+    # services/petitions/service_layer/delivery.py); "log" writes messages to the log.
+    reach_email_backend: Literal["log", "smtp"] = "log"
+    reach_sms_backend: Literal["log", "aliyun"] = "log"
+    reach_push_backend: Literal["log", "webpush"] = "log"
+    reach_rate_per_s: dict[str, int] = {"email": 20, "sms": 20, "push": 100}
+    reach_max_attempts: int = 8
+    reach_backoff_base_s: float = 5.0
+    reach_backoff_max_s: float = 3600.0
+    reach_lease_s: float = 120.0
+    reach_public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_ca_file: str | None = None
+    smtp_sender: str = "noreply@yiwang.example"
+    smtp_timeout_s: float = 10.0
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_access_key_id: str = ""
+    aliyun_sms_access_key_secret: str = ""
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_template_code: str = ""
+    vapid_private_key: str = ""
+    vapid_public_key: str = ""
+    vapid_subject: str = "mailto:ops@yiwang.example"
+
     # Gateway read cache of dashboard reads (gateway/readcache.py); 0 disables it.
     readcache_ttl_s: float = 5.0
     readcache_min_refresh_s: float = 1.0
