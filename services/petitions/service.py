@@ -238,7 +238,11 @@ class PetitionsService:
     @timer(interval=DELIVERY_INTERVAL_S)
     def deliver_notifications(self) -> int:
         return sweeps.deliver_notifications(
-            self.uow, self.sender, self._publish(), self.redis.prefix, self.clock.now(),
+            self.uow,
+            self.sender,
+            self._publish(),
+            self.redis.prefix,
+            self.clock.now(),
             courier=self._courier(),
         )
 
@@ -249,7 +253,11 @@ class PetitionsService:
     @timer(interval=SWEEP_INTERVAL_S)
     def sweep(self) -> dict[str, int]:
         done = sweeps.run_all(
-            self.uow, self.clock.now(), self.sender, self._publish(), self.redis.prefix,
+            self.uow,
+            self.clock.now(),
+            self.sender,
+            self._publish(),
+            self.redis.prefix,
             courier=self._courier(),
         )
         if any(done.values()):

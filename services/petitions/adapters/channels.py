@@ -137,9 +137,7 @@ class SmtpChannel:
         if m.unsubscribe_url:
             msg["List-Unsubscribe"] = f"<{m.unsubscribe_url}>"
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            body += (
-                "\n\n——\n不想再收到这类邮件？退订 / Unsubscribe: " + m.unsubscribe_url + "\n"
-            )
+            body += "\n\n——\n不想再收到这类邮件？退订 / Unsubscribe: " + m.unsubscribe_url + "\n"
         msg.set_content(body)
         return msg
 
@@ -376,5 +374,3 @@ def build_channels(settings: Any) -> dict[str, ChannelSender]:
             vapid_private_key=settings.vapid_private_key, subject=settings.vapid_subject,
         ))  # fmt: skip
     return out
-
-

@@ -198,9 +198,9 @@ def _claim(uow_factory: UowFactory, courier: Courier, now: datetime) -> list[_Cl
                 subs.setdefault(sub.account_id, []).append(sub)
         uow.commit()
     out = []
-    for r in rows:
+    for row in rows:
         # the row as claimed: ``attempts`` now includes this attempt (the outcome's guard)
-        r = SimpleNamespace(**{**r._asdict(), "attempts": r.attempts + 1})
+        r: Any = SimpleNamespace(**{**row._asdict(), "attempts": row.attempts + 1})
         out.append(_Claimed(
             r, prefs.get(r.account_id) if r.account_id else None,
             (r.channel, (r.address or "").lower()) in opted,
@@ -317,7 +317,7 @@ def _record(uow_factory: UowFactory, c: _Claimed, o: Outcome, now: datetime) -> 
     if o.push_done is not None:  # the row is ours while leased: no concurrent writer
         values["payload"] = {**(r.payload or {}), "push_done": o.push_done}
     with uow_factory() as uow:
-        done = uow.session.execute(
+        done = uow.session.execute(  # type: ignore[attr-defined]
             N.update().where(N.c.id == r.id, N.c.status == "sending",
                              N.c.attempts == r.attempts).values(**values)
         ).rowcount  # fmt: skip
@@ -325,7 +325,9 @@ def _record(uow_factory: UowFactory, c: _Claimed, o: Outcome, now: datetime) -> 
             log.warning("reach_lease_lost", id=r.id)
             return False
         if o.gone:
-            uow.session.execute(push_subscriptions.delete().where(push_subscriptions.c.id.in_(o.gone)))
+            uow.session.execute(
+                push_subscriptions.delete().where(push_subscriptions.c.id.in_(o.gone))
+            )
         if o.kind == "dead":
             uow.emit(rc.NotificationDeadLetteredV1(
                 notification_id=r.id, channel=r.channel, case_id=r.case_id,
@@ -471,7 +473,9 @@ def get_preferences(uow: UnitOfWork, account_id: str) -> dict[str, Any]:
         return _prefs_view(account_id, load_preferences(uow.session, [account_id]).get(account_id))
 
 
-def put_preferences(uow: UnitOfWork, req: rc.PutPreferencesRequest, now: datetime) -> dict[str, Any]:
+def put_preferences(
+    uow: UnitOfWork, req: rc.PutPreferencesRequest, now: datetime
+) -> dict[str, Any]:
     def hm(v: str | None) -> time | None:
         return time.fromisoformat(v) if v else None
 
@@ -506,7 +510,7 @@ def register_push(uow: UnitOfWork, req: rc.RegisterPushRequest, now: datetime) -
 def unregister_push(uow: UnitOfWork, req: rc.UnregisterPushRequest) -> dict[str, Any]:
     ps = push_subscriptions
     with uow:
-        n = uow.session.execute(ps.delete().where(
+        n = uow.session.execute(ps.delete().where(  # type: ignore[attr-defined]
             ps.c.endpoint == req.endpoint, ps.c.account_id == req.account_id)).rowcount  # fmt: skip
         uow.commit()
     return {"removed": n}

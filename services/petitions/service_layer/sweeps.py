@@ -127,6 +127,7 @@ def run_all(
         "auto_evaluated": auto_evaluate(uow_factory, now),
         "info_expired": expire_info_requests(uow_factory, now),
         "contacts_erased": erase_contacts(uow_factory, now),
-        "notifications_sent": deliver_notifications(uow_factory, sender, publish, prefix, now,
-                                                    courier=courier),
+        "notifications_sent": deliver_notifications(
+            uow_factory, sender, publish, prefix, now, courier=courier
+        ),
     }
