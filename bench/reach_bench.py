@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import smtplib
 import sys
 import time
 import uuid
@@ -126,7 +125,7 @@ def main() -> None:
                 from pywebpush import webpush
 
                 session = requests.Session()
-                for i in range(n):
+                for _i in range(n):
                     webpush({"endpoint": sub["endpoint"], "keys": {"p256dh": sub["p256dh"],
                              "auth": sub["auth"]}}, '{"body": "文本"}', vapid_private_key=priv,
                             vapid_claims={"sub": "mailto:ops@bench.example"},
