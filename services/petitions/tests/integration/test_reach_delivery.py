@@ -379,3 +379,30 @@ def test_lease_lost_to_another_run_does_not_overwrite_the_newer_attempt(
     late = delivery.Outcome("dead", reason="late answer")
     assert delivery._record(rw.uow, claimed[0], late, rw.now) is False
     assert status(rw, nid).status == "sent"
+
+
+def test_service_timer_delivers_a_case_status_by_the_persons_preferred_channel(
+    rw: World, smtp: SmtpServer
+) -> None:
+    from types import SimpleNamespace
+
+    from nameko.testing.services import worker_factory
+
+    from services.petitions.service import PetitionsService
+
+    delivery.put_preferences(rw.uow(), rc.PutPreferencesRequest(
+        account_id="citizen-1", channels=["email"], email="wang@example.org"), rw.now)  # fmt: skip
+    published: list[tuple[str, str]] = []
+    svc = worker_factory(PetitionsService, uow=rw.uow, reach=courier(email=smtp_channel(smtp)),
+                         redis=SimpleNamespace(client=SimpleNamespace(publish=lambda ch, m: published.append((ch, m))), prefix="t:"))  # fmt: skip
+    svc.clock = rw.clock
+    case_id = rw.submit()
+    rw.act(case_id, "accept")
+    assert svc.deliver_notifications() == 2 + 2 + 2  # per step: feed entry, sse, e-mail
+    assert (
+        sorted(str(m["Subject"]) for m in smtp.received) == ["一网通办：您反映的问题有新进展"] * 2
+    )
+    texts = [m.get_content() for m in smtp.received]
+    assert any("已收到" in t for t in texts) and any("已受理" in t for t in texts)
+    assert [ch for ch, _ in published] == [f"t:case:{case_id}"] * 2
+    assert svc.deliver_notifications() == 0
