@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     otp_resend_s: int = 60
     otp_log_codes: bool = True
     otp_auto_register: bool = True
+    otp_sms: bool = False  # send codes by SMS through petitions' delivery core (gateway/reach.py)
     rate_limit_window_s: int = 60
     rate_limit_per_ip: int = 600
     rate_limit_per_account: int = 300

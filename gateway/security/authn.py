@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,8 +81,10 @@ class TokenPair:
 
 class Authenticator:
     def __init__(
-        self, settings: Settings, engine: Engine, redis: Redis, clock: Clock | None = None
-    ) -> None:
+        self, settings: Settings, engine: Engine, redis: Redis, clock: Clock | None = None,
+        send_code: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> None:  # fmt: skip
+        self.send_code = send_code  # SMS sender of one-time codes (gateway/reach.py)
         self.settings = settings
         self.engine = engine
         self.redis = redis
@@ -168,6 +171,12 @@ class Authenticator:
         pipe.hset(key, mapping={"h": cred.keyed_hash(s.secret_key, "otp", phone, code), "n": 0})
         pipe.expire(key, s.otp_ttl_s)
         await pipe.execute()
+        if self.send_code is not None:
+            try:
+                await self.send_code(phone, code)
+            except Exception:
+                await self.redis.delete(cool)  # not sent: the person may ask again at once
+                raise
         if s.otp_log_codes:
             log.warning(
                 "otp_code_demo",

@@ -59,6 +59,7 @@ class QueueMessageRequest(Payload):
     text: str = Field(min_length=1, max_length=500)
     subject: str | None = Field(default=None, max_length=120)
     urgent: bool = False
+    sensitive: bool = False  # e.g. a code: its text is never listed and erased once final
     case_id: uuid.UUID | None = None
 
 

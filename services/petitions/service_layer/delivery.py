@@ -68,6 +68,7 @@ from yiwang.uow import UnitOfWork
 
 log = get_logger(__name__)
 N = notifications
+REDACTED = "[redacted]"
 _ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO off")
 UowFactory = Callable[[], UnitOfWork]
 
@@ -315,6 +316,8 @@ def _record(uow_factory: UowFactory, c: _Claimed, o: Outcome, now: datetime) -> 
         values.update(status="pending", next_attempt_at=o.at, last_error=o.reason)
         if o.kind == "deferred":  # not an attempt: quiet hours or the channel's rate
             values["attempts"] = N.c.attempts - 1
+    if o.kind in ("sent", "dead", "suppressed") and (r.payload or {}).get("sensitive"):
+        values["text"] = REDACTED  # a sign-in code is of no use to anyone afterwards
     if o.push_done is not None:  # the row is ours while leased: no concurrent writer
         values["payload"] = {**(r.payload or {}), "push_done": o.push_done}
     with uow_factory() as uow:
@@ -391,7 +394,9 @@ def queue_message(uow: UnitOfWork, req: rc.QueueMessageRequest, now: datetime) -
             pg_insert(N).values(
                 case_id=req.case_id, case_version=None, channel=req.channel,
                 account_id=req.account_id, address=req.address, text=req.text,
-                payload={"subject": req.subject} if req.subject else {}, created_at=now,
+                payload={**({"subject": req.subject} if req.subject else {}),
+                         **({"sensitive": True} if req.sensitive else {})},
+                created_at=now,
                 urgent=req.urgent, idempotency_key=req.idempotency_key, next_attempt_at=now,
             ).on_conflict_do_nothing(constraint="uq_notifications_idempotency_key")
             .returning(N.c.id)
@@ -411,7 +416,8 @@ def _view(r: Any) -> dict[str, Any]:
         "account_id": r.account_id, "address": _mask(r.address), "status": r.status,
         "attempts": r.attempts, "resends": r.resends, "last_error": r.last_error,
         "created_at": r.created_at, "sent_at": r.sent_at, "next_attempt_at": r.next_attempt_at,
-        "urgent": r.urgent, "text": r.text,
+        "urgent": r.urgent,
+        "text": REDACTED if (r.payload or {}).get("sensitive") else r.text,
     }  # fmt: skip
 
 

@@ -406,3 +406,14 @@ def test_service_timer_delivers_a_case_status_by_the_persons_preferred_channel(
     assert any("已收到" in t for t in texts) and any("已受理" in t for t in texts)
     assert [ch for ch, _ in published] == [f"t:case:{case_id}"] * 2
     assert svc.deliver_notifications() == 0
+
+
+def test_a_sensitive_message_is_never_listed_and_erased_once_sent(
+    rw: World, sms: AliyunSmsServer
+) -> None:
+    nid = queue(rw, "sms", "13812345678", "验证码 735091", urgent=True, sensitive=True)
+    items = delivery.list_deliveries(rw.uow(), rc.ListDeliveriesRequest())["items"]
+    assert [i["text"] for i in items] == ["[redacted]"]
+    assert delivery.deliver_pending(rw.uow, courier(sms=sms_channel(sms)), rw.now) == {"sent": 1}
+    assert "735091" in sms.received[0]["TemplateParam"]
+    assert status(rw, nid).text == "[redacted]"
