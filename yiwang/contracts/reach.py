@@ -107,6 +107,7 @@ class PreferencesView(Payload):
     phone: str | None
     quiet_start: str | None
     quiet_end: str | None
+    staff_alerts: bool = False
 
 
 @rpc_contract("petitions", "get_contact_preferences", PreferencesView)
@@ -122,6 +123,11 @@ class PutPreferencesRequest(Payload):
     phone: str | None = Field(default=None, pattern=r"^1[3-9][0-9]{9}$")
     quiet_start: str | None = Field(default=None, pattern=HHMM)
     quiet_end: str | None = Field(default=None, pattern=HHMM)
+    # staff: told when a case is dispatched to their department or escalated to their unit
+    # (department and unit are the caller's own, set by the gateway from the sign-in)
+    staff_alerts: bool = False
+    department: str | None = Field(default=None, max_length=64)
+    jurisdiction_code: str | None = Field(default=None, max_length=18)
 
 
 class PushSubscriptionView(Payload):

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import ResourcesDep, RpcDep
-from gateway.security import ROLES, Principal, require
+from gateway.security import ROLES, STAFF_ROLES, Principal, require
+from yiwang.errors import Forbidden
 
 router = APIRouter(tags=["reach"])
 
@@ -69,6 +70,11 @@ class PreferencesIn(BaseModel):
     phone: str | None = Field(default=None, pattern=r"^1[3-9][0-9]{9}$")
     quiet_start: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     quiet_end: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    staff_alerts: bool = Field(
+        default=False,
+        description="staff: tell me when a case is dispatched to my department or escalated "
+        "to my unit",
+    )
 
 
 @router.get("/api/v1/push/vapid-public-key", summary="The application server key for Web Push")
@@ -109,8 +115,17 @@ async def put_preferences(
     body: PreferencesIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("reach.preferences"))],
 ) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("petitions", "put_contact_preferences", account_id=who.account_id,
-                          **body.model_dump())  # fmt: skip
+    staff = body.staff_alerts and who.role in STAFF_ROLES | {"department_handler", "leader"}
+    if body.staff_alerts and not staff:
+        raise Forbidden("not_staff", "queue alerts are for staff", "待办提醒仅限工作人员")
+    return await rpc.call(
+        "petitions", "put_contact_preferences", account_id=who.account_id,
+        **body.model_dump(),
+        department=who.department if staff else None,
+        # a department handler's queue is the department, not the unit it is bound to
+        jurisdiction_code=(who.jurisdiction_code or None)
+        if staff and who.role != "department_handler" else None,
+    )  # fmt: skip
 
 
 Token = Annotated[str, Query(min_length=10, max_length=400)]

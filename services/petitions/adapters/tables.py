@@ -134,8 +134,17 @@ contact_preferences = sa.Table(
     sa.Column("phone", sa.String(20), nullable=True),
     sa.Column("quiet_start", sa.Time, nullable=True),
     sa.Column("quiet_end", sa.Time, nullable=True),
+    # staff: told when a case enters their queue (dispatched to their department,
+    # escalated to their unit); department and unit come from their sign-in, not a form
+    sa.Column("staff_alerts", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("department", sa.String(64), nullable=True),
+    sa.Column("jurisdiction_code", sa.String(18), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
+    sa.Index("ix_contact_preferences_department", "department",
+             postgresql_where=sa.text("staff_alerts")),
+    sa.Index("ix_contact_preferences_jurisdiction", "jurisdiction_code",
+             postgresql_where=sa.text("staff_alerts")),
+)  # fmt: skip
 
 # Web Push subscriptions (the browser's PushSubscription), several per account.
 push_subscriptions = sa.Table(

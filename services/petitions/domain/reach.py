@@ -175,3 +175,41 @@ def read_opt_out_token(secret: str, channel: str, token: str) -> str:
     if not hmac.compare_digest(opt_out_token(secret, channel, address), token):
         raise bad
     return address
+
+
+# --- staff: a case entering their queue ------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StaffQueue:
+    """Whose queue a case step puts the case in: ``kind`` is ``department`` (dispatched or
+    reassigned to it) or ``unit`` (escalated to that jurisdiction code)."""
+
+    kind: str
+    key: str
+    urgent: bool
+
+
+def staff_queue_of(action: str, data: Mapping[str, object]) -> StaffQueue | None:
+    if action in ("dispatch", "reassign") and data.get("department"):
+        return StaffQueue("department", str(data["department"]), urgent=False)
+    if action == "escalate" and data.get("to"):
+        return StaffQueue("unit", str(data["to"]), urgent=True)  # overdue: ignores quiet hours
+    return None
+
+
+STAFF_TEXT = {
+    "department": "新的待办：“{title}”已派给本部门，请在{due_at}前办理。",
+    "unit": "升级督办：“{title}”已升级至本级处理，请尽快办理。",
+}
+
+
+def plan_staff_alerts(
+    queue: StaffQueue, title: str, due_at: str, staff: Mapping[str, Preferences]
+) -> list[Planned]:
+    """One message per staff member and preferred channel (none chosen: none sent)."""
+    text = STAFF_TEXT[queue.kind].format(title=title, due_at=due_at or "时限")
+    out = []
+    for account_id, pref in sorted(staff.items()):
+        for ch in pref.channels:
+            addr = {"email": pref.email, "sms": pref.phone, "push": account_id}[ch]
+            out.append(Planned(ch, account_id, addr, text, {"staff": queue.kind}))
+    return out

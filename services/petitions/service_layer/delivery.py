@@ -221,6 +221,16 @@ def load_preferences(s: Any, accounts: list[str]) -> dict[str, Preferences]:
     }
 
 
+def load_staff(s: Any, kind: str, key: str) -> dict[str, Preferences]:
+    """Staff who asked to be told when a case enters this department's or unit's queue."""
+    cp = contact_preferences
+    col = cp.c.department if kind == "department" else cp.c.jurisdiction_code
+    return {
+        r.account_id: Preferences(tuple(r.channels), r.email, r.phone, r.quiet_start, r.quiet_end)
+        for r in s.execute(sa.select(cp).where(cp.c.staff_alerts, col == key))
+    }
+
+
 @dataclass
 class Outcome:
     kind: str  # sent | retry | dead | deferred | suppressed
@@ -471,19 +481,25 @@ def resend(uow: UnitOfWork, req: rc.ResendRequest, now: datetime) -> dict[str, A
 
 
 # --- preferences, push subscriptions, opt-out --------------------------------------------
-def _prefs_view(account_id: str, p: Preferences | None) -> dict[str, Any]:
+def _prefs_view(account_id: str, p: Preferences | None, staff_alerts: bool) -> dict[str, Any]:
     p = p or Preferences()
     return {
         "account_id": account_id, "channels": list(p.channels), "email": p.email,
         "phone": p.phone,
         "quiet_start": p.quiet_start.strftime("%H:%M") if p.quiet_start else None,
         "quiet_end": p.quiet_end.strftime("%H:%M") if p.quiet_end else None,
+        "staff_alerts": staff_alerts,
     }  # fmt: skip
 
 
 def get_preferences(uow: UnitOfWork, account_id: str) -> dict[str, Any]:
+    cp = contact_preferences
     with uow:
-        return _prefs_view(account_id, load_preferences(uow.session, [account_id]).get(account_id))
+        alerts = uow.session.execute(
+            sa.select(cp.c.staff_alerts).where(cp.c.account_id == account_id)
+        ).scalar()
+        prefs = load_preferences(uow.session, [account_id]).get(account_id)
+    return _prefs_view(account_id, prefs, bool(alerts))
 
 
 def put_preferences(
@@ -495,8 +511,13 @@ def put_preferences(
     p = Preferences(tuple(req.channels), req.email, req.phone, hm(req.quiet_start),
                     hm(req.quiet_end))  # fmt: skip
     cp = contact_preferences
+    if req.staff_alerts and not (req.department or req.jurisdiction_code):
+        raise ValidationFailed("not_staff", "only staff with a department or a unit get queue "
+                               "alerts", "只有部门或单位工作人员可以接收待办提醒")  # fmt: skip
     values = {"channels": list(p.channels), "email": p.email, "phone": p.phone,
-              "quiet_start": p.quiet_start, "quiet_end": p.quiet_end, "updated_at": now}  # fmt: skip
+              "quiet_start": p.quiet_start, "quiet_end": p.quiet_end, "updated_at": now,
+              "staff_alerts": req.staff_alerts, "department": req.department,
+              "jurisdiction_code": req.jurisdiction_code}  # fmt: skip
     with uow:
         uow.session.execute(pg_insert(cp).values(account_id=req.account_id, **values)
                             .on_conflict_do_update(index_elements=[cp.c.account_id], set_=values))  # fmt: skip
@@ -504,7 +525,7 @@ def put_preferences(
             uow.session.execute(opt_outs.delete().where(
                 opt_outs.c.channel == "email", opt_outs.c.address == p.email.lower()))  # fmt: skip
         uow.commit()
-    return _prefs_view(req.account_id, p)
+    return _prefs_view(req.account_id, p, req.staff_alerts)
 
 
 def register_push(uow: UnitOfWork, req: rc.RegisterPushRequest, now: datetime) -> dict[str, Any]:

@@ -28,10 +28,15 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('quiet_start', sa.Time(), nullable=True),
     sa.Column('quiet_end', sa.Time(), nullable=True),
+    sa.Column('staff_alerts', sa.Boolean(), server_default=sa.text('false'), nullable=False),
+    sa.Column('department', sa.String(length=64), nullable=True),
+    sa.Column('jurisdiction_code', sa.String(length=18), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('account_id'),
     schema='petitions'
     )
+    op.create_index('ix_contact_preferences_department', 'contact_preferences', ['department'], unique=False, schema='petitions', postgresql_where=sa.text('staff_alerts'))
+    op.create_index('ix_contact_preferences_jurisdiction', 'contact_preferences', ['jurisdiction_code'], unique=False, schema='petitions', postgresql_where=sa.text('staff_alerts'))
     op.create_table('opt_outs',
     sa.Column('channel', sa.String(length=10), nullable=False),
     sa.Column('address', sa.String(length=120), nullable=False),
@@ -97,5 +102,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_petitions_push_subscriptions_account_id'), table_name='push_subscriptions', schema='petitions')
     op.drop_table('push_subscriptions', schema='petitions')
     op.drop_table('opt_outs', schema='petitions')
+    op.drop_index('ix_contact_preferences_jurisdiction', table_name='contact_preferences', schema='petitions', postgresql_where=sa.text('staff_alerts'))
+    op.drop_index('ix_contact_preferences_department', table_name='contact_preferences', schema='petitions', postgresql_where=sa.text('staff_alerts'))
     op.drop_table('contact_preferences', schema='petitions')
     # ### end Alembic commands ###

@@ -417,3 +417,42 @@ def test_a_sensitive_message_is_never_listed_and_erased_once_sent(
     assert delivery.deliver_pending(rw.uow, courier(sms=sms_channel(sms)), rw.now) == {"sent": 1}
     assert "735091" in sms.received[0]["TemplateParam"]
     assert status(rw, nid).text == "[redacted]"
+
+
+def test_staff_are_told_when_a_case_enters_their_queue(rw: World, sms: AliyunSmsServer) -> None:
+    from datetime import timedelta as td
+
+    from services.petitions.service_layer import cases
+    from services.petitions.tests.integration.conftest import GRID
+    from yiwang.contracts import new_envelope
+    from yiwang.contracts.command import CaseEscalatedV1, CaseRoutedV1
+
+    def staff(account: str, phone: str, **where: Any) -> None:
+        delivery.put_preferences(rw.uow(), rc.PutPreferencesRequest(
+            account_id=account, channels=["sms"], phone=phone, staff_alerts=True,
+            quiet_start="00:00", quiet_end="23:59", **where), rw.now)  # fmt: skip
+
+    staff("handler-1", "13700000001", department="urban_management")
+    staff("handler-2", "13700000002", department="water")
+    staff("street-1", "13700000003", jurisdiction_code=GRID[:9])
+    with pytest.raises(Exception, match="not_staff|only staff"):
+        staff("citizen-5", "13700000004")
+    case_id = rw.submit()
+    rw.act(case_id, "accept")
+    routed = CaseRoutedV1(case_id=uuid.UUID(case_id), department="urban_management",
+                          rule_id="r1", at=rw.now + td(minutes=1))  # fmt: skip
+    assert cases.apply_case_routed(rw.uow(), new_envelope(routed, producer="command"), routed,
+                                   rw.now)  # fmt: skip
+    esc = CaseEscalatedV1(case_id=uuid.UUID(case_id), escalation_no=1, from_level="community",
+                          to_level="street", jurisdiction_code=GRID[:9], reason="overdue",
+                          deadline=rw.now + td(days=1), at=rw.now + td(minutes=2))  # fmt: skip
+    assert cases.apply_case_escalated(rw.uow(), new_envelope(esc, producer="command"), esc, rw.now)
+    # every staff member is in quiet hours: only the (urgent) escalation goes out now
+    c = courier(sms=sms_channel(sms))
+    assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 1, "deferred": 1}
+    got = {p["PhoneNumbers"]: p["TemplateParam"] for p in sms.received}
+    assert set(got) == {"13700000003"} and "升级督办" in got["13700000003"]
+    with rw.engine.connect() as conn:
+        held = conn.execute(sa.text("SELECT account_id, text FROM petitions.notifications "
+                                    "WHERE status = 'pending' AND channel = 'sms'")).all()  # fmt: skip
+    assert [r.account_id for r in held] == ["handler-1"] and "派给本部门" in held[0].text

@@ -32,6 +32,10 @@ SECRET = "routes-secret"
 PEOPLE = {
     "citizen": Principal("citizen-7", "citizen", "王女士", ""),
     "admin": Principal("admin-1", "admin", "管理员", ""),
+    "handler": Principal(
+        "h-1", "department_handler", "城管李", "3299", department="urban_management"
+    ),
+    "street": Principal("s-1", "street_staff", "钱干事", "329901001"),
 }
 SUB = {"endpoint": "https://push.example.net/send/abc123",
        "keys": {"p256dh": "B" + "x" * 86, "auth": "a" * 22}, "expirationTime": None}  # fmt: skip
@@ -86,7 +90,7 @@ def test_push_subscription_and_preferences_are_kept_per_account(env: Any) -> Non
     r = client.put("/api/v1/me/notification-preferences", json=body, headers=me)
     assert r.status_code == 200, r.text
     assert client.get("/api/v1/me/notification-preferences", headers=me).json() == {
-        "account_id": "citizen-7", "phone": None, **body}  # fmt: skip
+        "account_id": "citizen-7", "phone": None, "staff_alerts": False, **body}  # fmt: skip
     r = client.put("/api/v1/me/notification-preferences", json={"channels": ["sms"]}, headers=me)
     assert r.status_code == 422 and r.json()["code"] == "phone_required"
     r = client.post("/api/v1/push/subscriptions/remove", json={"endpoint": SUB["endpoint"]},
@@ -130,3 +134,22 @@ def test_opt_out_link_from_the_e_mail(env: Any) -> None:
     assert r.status_code == 200 and r.json()["opted_out"] is True
     forged = url.query.replace("token=", "token=x")
     assert client.get(f"{url.path}?{forged}").status_code == 422
+
+
+def test_queue_alerts_take_the_department_and_unit_from_the_sign_in(env: Any) -> None:
+    client, world, _ = env
+    body = {"channels": ["sms"], "phone": "13700000001", "staff_alerts": True}
+    r = client.put(
+        "/api/v1/me/notification-preferences", json=body, headers={"x-test-as": "citizen"}
+    )
+    assert r.status_code == 403 and r.json()["code"] == "not_staff"
+    for who in ("handler", "street"):
+        r = client.put("/api/v1/me/notification-preferences", json=body, headers={"x-test-as": who})
+        assert r.status_code == 200 and r.json()["staff_alerts"] is True, r.text
+    with world.engine.connect() as c:
+        rows = c.execute(sa.text("SELECT account_id, department, jurisdiction_code FROM "
+                                 "petitions.contact_preferences ORDER BY account_id")).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [
+        ("h-1", "urban_management", None),
+        ("s-1", None, "329901001"),
+    ]

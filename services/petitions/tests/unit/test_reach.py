@@ -126,3 +126,23 @@ def test_aliyun_signature_v1() -> None:
     assert p["TemplateParam"] == '{"content": "文本"}'
     unsigned = {k: v for k, v in p.items() if k != "Signature"}
     assert p["Signature"] == aliyun_signature("secret", "POST", unsigned)
+
+
+def test_staff_queue_and_alerts() -> None:
+    from services.petitions.domain.reach import StaffQueue, plan_staff_alerts, staff_queue_of
+
+    assert staff_queue_of("dispatch", {"department": "water"}) == StaffQueue(
+        "department", "water", False
+    )
+    assert staff_queue_of("reassign", {"department": "roads"}) == StaffQueue(
+        "department", "roads", False
+    )
+    assert staff_queue_of("escalate", {"to": "329901"}) == StaffQueue("unit", "329901", True)
+    assert staff_queue_of("accept", {}) is None
+    staff = {"b": Preferences(("sms", "push"), phone="13700000002"), "a": Preferences(())}
+    out = plan_staff_alerts(
+        StaffQueue("department", "water", False), "井盖缺失", "2026-03-03 09:00", staff
+    )
+    assert [(p.channel, p.account_id, p.address) for p in out] == [
+        ("sms", "b", "13700000002"), ("push", "b", "b")]  # fmt: skip
+    assert "井盖缺失" in out[0].text and "2026-03-03 09:00" in out[0].text
