@@ -118,7 +118,7 @@ class WindowRateLimit:
             used = self.counts[(channel, second)]
         if used <= limit:
             return None
-        return now + timedelta(seconds=1 + (second + 1 - self.clock()))
+        return now + timedelta(seconds=second + 1 - self.clock())  # the next window
 
 
 @dataclass
@@ -363,19 +363,29 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
     counts: Counter[str] = Counter()
     started = _time.monotonic()
     used: set[str] = set()
+    blocked: dict[str, datetime] = {}  # channel -> over its rate until
+    held: list[tuple[_Claimed, datetime]] = []
     try:
         for i, c in enumerate(claimed):
             if _time.monotonic() - started > courier.cfg.lease_s * 0.8:
                 _release(uow_factory, claimed[i:])  # the rest would outlive the lease
                 counts["released"] += len(claimed) - i
                 break
+            if c.row.channel in blocked:  # the channel's rate is used up: one update later
+                held.append((c, blocked[c.row.channel]))
+                continue
             used.add(c.row.channel)
             o = _attempt(c, courier, now)
+            if o.kind == "deferred" and o.reason == "rate limit" and o.at is not None:
+                blocked[c.row.channel] = o.at
             if _record(uow_factory, c, o, now):
                 counts[o.kind] += 1
                 if o.kind in ("dead", "retry"):
                     log.info("reach_not_delivered", id=c.row.id, channel=c.row.channel,
                              outcome=o.kind, reason=o.reason)  # fmt: skip
+        if held:
+            _release(uow_factory, [c for c, _ in held], {c.row.id: at for c, at in held})
+            counts["deferred"] += len(held)
     finally:
         for name in used:
             try:
@@ -385,13 +395,18 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
     return dict(counts)
 
 
-def _release(uow_factory: UowFactory, rest: list[_Claimed]) -> None:
+def _release(uow_factory: UowFactory, rest: list[_Claimed],
+             until: Mapping[int, datetime] | None = None) -> None:  # fmt: skip
+    """Give claimed messages back unattempted (one transaction), due at ``until[id]``."""
     with uow_factory() as uow:
         for c in rest:
+            values: dict[str, Any] = {"status": "pending", "lease_until": None,
+                                      "attempts": N.c.attempts - 1}  # fmt: skip
+            if until and c.row.id in until:
+                values.update(next_attempt_at=until[c.row.id], last_error="rate limit")
             uow.session.execute(
                 N.update().where(N.c.id == c.row.id, N.c.status == "sending",
-                                 N.c.attempts == c.row.attempts)
-                .values(status="pending", lease_until=None, attempts=N.c.attempts - 1)
+                                 N.c.attempts == c.row.attempts).values(**values)
             )  # fmt: skip
         uow.commit()
 

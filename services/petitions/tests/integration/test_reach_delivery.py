@@ -456,3 +456,39 @@ def test_staff_are_told_when_a_case_enters_their_queue(rw: World, sms: AliyunSms
         held = conn.execute(sa.text("SELECT account_id, text FROM petitions.notifications "
                                     "WHERE status = 'pending' AND channel = 'sms'")).all()  # fmt: skip
     assert [r.account_id for r in held] == ["handler-1"] and "派给本部门" in held[0].text
+
+
+def test_rate_limit_is_shared_through_redis_and_the_rest_is_held_in_one_update(
+    rw: World, sms: AliyunSmsServer, resources: TestResources
+) -> None:
+    import redis
+
+    client = redis.Redis.from_url(resources.redis_url)
+    prefix = f"{resources.redis_prefix}{uuid.uuid4().hex[:6]}:"
+    try:
+        # two processes' limiters, one budget: 4 messages per second of wall-clock time
+        first, second = (delivery.WindowRateLimit({"sms": 4}, client, prefix) for _ in range(2))
+        for lim in (first, second):
+            lim.clock = lambda: 2_000_000.25
+        ids = [queue(rw, "sms", f"1371234{i:04d}") for i in range(10)]
+        c = courier(sms=sms_channel(sms))
+        c.cfg.batch = 3
+        c.limiter = first
+        assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 3}
+        c.limiter = second
+        c.cfg.batch = 10
+        assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 1, "deferred": 6}
+        rows = [status(rw, i) for i in ids]
+        assert [r.status for r in rows].count("pending") == 6
+        assert {r.attempts for r in rows if r.status == "pending"} == {0}
+        assert {r.next_attempt_at for r in rows if r.status == "pending"} == {
+            rw.now + timedelta(seconds=0.75)}  # fmt: skip
+        for lim in (first, second):
+            lim.clock = lambda: 2_000_001.25
+        rw.clock.advance(seconds=2)
+        assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 4, "deferred": 2}
+        assert len(sms.received) == 8
+    finally:
+        for k in client.scan_iter(f"{prefix}*"):
+            client.delete(k)
+        client.close()
