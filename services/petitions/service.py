@@ -72,15 +72,18 @@ class Reach(DependencyProvider):
         from yiwang.config import Settings
 
         cfg = self.container.config
-        s = cfg.get("SETTINGS") or Settings()
-        self.redis = redis.Redis.from_url(s.redis_url) if cfg.get("REDIS_URL") else None
+        s = cfg.get("SETTINGS") or Settings()  # the reach_* settings; the rest as configured
+        url = cfg.get("REDIS_URL")
+        self.redis = redis.Redis.from_url(url) if url else None
+        prefix = str(cfg.get("REDIS_PREFIX", s.redis_prefix))
         self.courier = delivery.Courier(
             channels=build_channels(s),
-            limiter=delivery.WindowRateLimit(s.reach_rate_per_s, self.redis, s.redis_prefix),
+            limiter=delivery.WindowRateLimit(s.reach_rate_per_s, self.redis, prefix),
             cfg=delivery.DeliveryConfig(
                 max_attempts=s.reach_max_attempts, backoff_base_s=s.reach_backoff_base_s,
                 backoff_max_s=s.reach_backoff_max_s, lease_s=s.reach_lease_s,
-                public_url=s.reach_public_url, secret=s.secret_key,
+                public_url=s.reach_public_url,
+                secret=str(cfg.get("SECRET_KEY") or s.secret_key),
             ),
         )  # fmt: skip
 
