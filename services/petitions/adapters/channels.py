@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 import httpx
 
-from services.petitions.domain.reach import PermanentFailure, TransientFailure
+from services.petitions.domain.reach import ChannelDown, PermanentFailure, TransientFailure
 from yiwang.logging import get_logger
 
 log = get_logger(__name__)
@@ -117,9 +117,9 @@ class SmtpChannel:
             if c.username:
                 smtp.login(c.username, c.password or "")
         except smtplib.SMTPAuthenticationError as e:
-            raise TransientFailure(f"smtp auth refused: {e.smtp_code} {_text(e.smtp_error)}") from e
+            raise ChannelDown(f"smtp auth refused: {e.smtp_code} {_text(e.smtp_error)}") from e
         except (OSError, smtplib.SMTPException) as e:
-            raise TransientFailure(f"smtp connect: {e}") from e
+            raise ChannelDown(f"smtp connect: {e}") from e
         self._smtp = smtp
         return smtp
 
@@ -268,7 +268,7 @@ class AliyunSmsChannel:
         try:
             r = self.client.post(self.cfg.endpoint, data=params)
         except httpx.HTTPError as e:
-            raise TransientFailure(f"sms provider unreachable: {e!r}") from e
+            raise ChannelDown(f"sms provider unreachable: {e!r}") from e
         if r.status_code >= 500 or r.status_code == 429:
             raise TransientFailure(f"sms provider answered {r.status_code}")
         try:

@@ -42,6 +42,11 @@ class TransientFailure(DeliveryFailure):
     """Try again later (provider 5xx, throttled, connection refused, SMTP 4xx)."""
 
 
+class ChannelDown(TransientFailure):
+    """The channel itself is unreachable (connection refused, timeout, login refused): the
+    run's other messages for it wait too instead of each waiting for the same timeout."""
+
+
 class PermanentFailure(DeliveryFailure):
     """Never going to work as it is (recipient refused, invalid number): dead-letter."""
 

@@ -52,6 +52,7 @@ from services.petitions.adapters.tables import (
 )
 from services.petitions.domain.reach import (
     DELIVERY_CHANNELS,
+    ChannelDown,
     DeliveryFailure,
     PermanentFailure,
     Preferences,
@@ -239,6 +240,7 @@ class Outcome:
     at: datetime | None = None  # deferred/retry: next attempt
     push_done: list[int] | None = None
     gone: list[int] = field(default_factory=list)
+    channel_down: bool = False
 
 
 def _attempt(c: _Claimed, courier: Courier, now: datetime) -> Outcome:
@@ -267,7 +269,9 @@ def _attempt(c: _Claimed, courier: Courier, now: datetime) -> Outcome:
     except PermanentFailure as e:
         return Outcome("dead", reason=e.reason)
     except TransientFailure as e:
-        return _retry(r, courier, now, e.reason)
+        o = _retry(r, courier, now, e.reason)
+        o.channel_down = isinstance(e, ChannelDown)
+        return o
     except Exception as e:  # noqa: BLE001 - an adapter's bug must not stop the batch
         log.exception("reach_sender_error", id=r.id, channel=r.channel)
         return _retry(r, courier, now, f"sender error: {e!r}"[:500])
@@ -378,13 +382,22 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
             o = _attempt(c, courier, now)
             if o.kind == "deferred" and o.reason == "rate limit" and o.at is not None:
                 blocked[c.row.channel] = o.at
+            elif o.channel_down:  # the others wait a little, unattempted
+                blocked[c.row.channel] = now + backoff(
+                    1, base_s=courier.cfg.backoff_base_s, cap_s=courier.cfg.backoff_max_s
+                )
             if _record(uow_factory, c, o, now):
                 counts[o.kind] += 1
                 if o.kind in ("dead", "retry"):
                     log.info("reach_not_delivered", id=c.row.id, channel=c.row.channel,
                              outcome=o.kind, reason=o.reason)  # fmt: skip
         if held:
-            _release(uow_factory, [c for c, _ in held], {c.row.id: at for c, at in held})
+            _release(
+                uow_factory,
+                [c for c, _ in held],
+                {c.row.id: at for c, at in held},
+                reason="channel busy or down",
+            )
             counts["deferred"] += len(held)
     finally:
         for name in used:
@@ -396,14 +409,14 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
 
 
 def _release(uow_factory: UowFactory, rest: list[_Claimed],
-             until: Mapping[int, datetime] | None = None) -> None:  # fmt: skip
+             until: Mapping[int, datetime] | None = None, reason: str = "") -> None:  # fmt: skip
     """Give claimed messages back unattempted (one transaction), due at ``until[id]``."""
     with uow_factory() as uow:
         for c in rest:
             values: dict[str, Any] = {"status": "pending", "lease_until": None,
                                       "attempts": N.c.attempts - 1}  # fmt: skip
             if until and c.row.id in until:
-                values.update(next_attempt_at=until[c.row.id], last_error="rate limit")
+                values.update(next_attempt_at=until[c.row.id], last_error=reason or None)
             uow.session.execute(
                 N.update().where(N.c.id == c.row.id, N.c.status == "sending",
                                  N.c.attempts == c.row.attempts).values(**values)

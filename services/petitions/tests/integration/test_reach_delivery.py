@@ -492,3 +492,20 @@ def test_rate_limit_is_shared_through_redis_and_the_rest_is_held_in_one_update(
         for k in client.scan_iter(f"{prefix}*"):
             client.delete(k)
         client.close()
+
+
+def test_an_unreachable_smtp_server_holds_the_channel_not_each_message(rw: World) -> None:
+    server = SmtpServer()  # its port is chosen, nothing listens on it yet
+    ids = [queue(rw, "email", f"d{i}@example.org") for i in range(5)]
+    other = queue(rw, "sms", "13812345678")
+    c = courier(email=smtp_channel(server))  # sms through the log sender
+    assert delivery.deliver_pending(rw.uow, c, rw.now) == {"retry": 1, "deferred": 4, "sent": 1}
+    rows = [status(rw, i) for i in ids]
+    assert [r.attempts for r in rows] == [1, 0, 0, 0, 0]  # one connection refused, not five
+    assert "smtp connect" in rows[0].last_error and status(rw, other).status == "sent"
+    assert {r.next_attempt_at for r in rows} == {rw.now + timedelta(seconds=5)}
+    with server:  # the server is up again
+        assert delivery.deliver_pending(rw.uow, c, rw.now) == {}  # not before the backoff
+        rw.clock.advance(seconds=5)
+        assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 5}
+        assert server.keys() == {key(rw, i): 1 for i in ids}
