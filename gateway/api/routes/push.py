@@ -7,7 +7,9 @@ authorise, validate and call it.
 
 from __future__ import annotations
 
+import html
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
@@ -132,18 +134,19 @@ Token = Annotated[str, Query(min_length=10, max_length=400)]
 
 
 @router.get("/api/v1/reach/opt-out", response_class=HTMLResponse,
-            summary="The opt-out link of an e-mail (anyone holding the link)")  # fmt: skip
-async def opt_out_page(token: Token, rpc: RpcDep, channel: Literal["email"] = "email") -> str:
-    await rpc.call("petitions", "opt_out", channel=channel, token=token)
-    return ("<!doctype html><meta charset=utf-8><title>已退订</title>"
-            "<p>您已退订一网通办的邮件通知（紧急通知除外）。You will no longer receive these "
-            "e-mails (urgent ones excepted).</p>")  # fmt: skip
+            summary="The opt-out link of an e-mail: a page asking to confirm")  # fmt: skip
+async def opt_out_page(token: Token, channel: Literal["email"] = "email") -> str:
+    # a GET changes nothing: mail scanners and link previews fetch links (RFC 8058 §4)
+    q = html.escape(urlencode({"channel": channel, "token": token}))
+    return ("<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            "<title>退订邮件通知</title><form method=post action='/api/v1/reach/opt-out?" + q +
+            "'><p>不再接收一网通办的邮件通知（紧急通知除外）？Stop these e-mails (urgent ones "
+            "excepted)?</p><button type=submit>退订 / Unsubscribe</button></form>")  # fmt: skip
 
 
-@router.post("/api/v1/reach/opt-out", summary="One-click opt-out (RFC 8058)")
-async def opt_out_one_click(
-    token: Token, rpc: RpcDep, channel: Literal["email"] = "email"
-) -> dict[str, Any]:
+@router.post("/api/v1/reach/opt-out",
+             summary="Opt out: the page's button, or a mail client's one-click POST (RFC 8058)")  # fmt: skip
+async def opt_out(token: Token, rpc: RpcDep, channel: Literal["email"] = "email") -> dict[str, Any]:
     return await rpc.call("petitions", "opt_out", channel=channel, token=token)
 
 
