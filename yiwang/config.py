@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     # Reach: notification channels and delivery (services/petitions/adapters/channels.py,
     # services/petitions/service_layer/delivery.py); "log" writes messages to the log.
     reach_email_backend: Literal["log", "smtp"] = "log"
-    reach_sms_backend: Literal["log", "aliyun"] = "log"
+    reach_sms_backend: Literal["log", "aliyun", "tencent"] = "log"
     reach_push_backend: Literal["log", "webpush"] = "log"
     reach_rate_per_s: dict[str, int] = {"email": 20, "sms": 20, "push": 100}
     reach_max_attempts: int = 8
@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     aliyun_sms_access_key_secret: str = ""
     aliyun_sms_sign_name: str = ""
     aliyun_sms_template_code: str = ""
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_secret_id: str = ""
+    tencent_sms_secret_key: str = ""
+    tencent_sms_sdk_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_template_id: str = ""
     vapid_private_key: str = ""
     vapid_public_key: str = ""
     vapid_subject: str = "mailto:ops@yiwang.example"

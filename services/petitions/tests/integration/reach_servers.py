@@ -312,3 +312,77 @@ def vapid_keys() -> tuple[str, str]:
     pub = key.public_key().public_bytes(serialization.Encoding.X962,
                                         serialization.PublicFormat.UncompressedPoint)  # fmt: skip
     return b64u(priv), b64u(pub)
+
+
+class TencentSmsServer(_HttpServer):
+    """Tencent Cloud ``SendSms`` (2021-01-11): checks the TC3-HMAC-SHA256 signature from the
+    request as received (its own implementation of the documented steps)."""
+
+    SECRET_ID, SECRET_KEY = "AKID-test", "tencent-test-key"
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.fail_first = 0
+        self.bad_numbers: set[str] = set()
+        self.rejected_signatures = 0
+        self.lock = threading.Lock()
+
+    def _expected(self, req: BaseHTTPRequestHandler, body: bytes, ts: int, scope: str) -> str:
+        def h(data: bytes) -> str:
+            return hashlib.sha256(data).hexdigest()
+
+        headers = "".join(f"{name}:{req.headers.get(name, '').strip().lower()}\n"
+                          for name in ("content-type", "host"))  # fmt: skip
+        canonical = f"POST\n/\n\n{headers}\ncontent-type;host\n{h(body)}"
+        to_sign = f"TC3-HMAC-SHA256\n{ts}\n{scope}\n{h(canonical.encode())}"
+        date, service, _ = scope.split("/")
+        k = hmac.new(f"TC3{self.SECRET_KEY}".encode(), date.encode(), hashlib.sha256).digest()
+        k = hmac.new(k, service.encode(), hashlib.sha256).digest()
+        k = hmac.new(k, b"tc3_request", hashlib.sha256).digest()
+        return hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+
+    def handle(self, req: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        hdr = {"Content-Type": "application/json"}
+
+        def answer(resp: dict[str, Any], status: int = 200) -> Any:
+            return status, hdr, json.dumps({"Response": {**resp, "RequestId": os.urandom(8).hex()}},
+                                           ensure_ascii=False).encode()  # fmt: skip
+
+        with self.lock:
+            try:
+                auth = req.headers["Authorization"]
+                algo, rest = auth.split(" ", 1)
+                parts = dict(p.strip().split("=", 1) for p in rest.split(","))
+                secret_id, scope = parts["Credential"].split("/", 1)
+                ts = int(req.headers["X-TC-Timestamp"])
+                ok = (algo == "TC3-HMAC-SHA256" and secret_id == self.SECRET_ID
+                      and parts["SignedHeaders"] == "content-type;host"
+                      and scope.split("/")[0] == dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d")
+                      and abs(dt.datetime.now(dt.UTC).timestamp() - ts) < 300
+                      and req.headers["X-TC-Action"] == "SendSms"
+                      and req.headers["X-TC-Version"] == "2021-01-11"
+                      and hmac.compare_digest(parts["Signature"], self._expected(req, body, ts, scope)))  # fmt: skip
+            except (KeyError, ValueError):
+                ok = False
+            if not ok:
+                self.rejected_signatures += 1
+                return answer({"Error": {"Code": "AuthFailure.SignatureFailure",
+                                         "Message": "signature does not match"}})  # fmt: skip
+            if self.fail_first > 0:
+                self.fail_first -= 1
+                return answer({"Error": {"Code": "InternalError", "Message": "try later"}}, 502)
+            payload = json.loads(body)
+            phone = payload["PhoneNumberSet"][0]
+            if phone in self.bad_numbers:
+                return answer({"SendStatusSet": [{
+                    "Code": "InvalidParameterValue.IncorrectPhoneNumber", "Message": "bad number",
+                    "PhoneNumber": phone, "SerialNo": "", "SessionContext": payload["SessionContext"]}]})  # fmt: skip
+            self.received.append(payload)
+            return answer({"SendStatusSet": [{
+                "Code": "Ok", "Message": "send success", "PhoneNumber": phone,
+                "SerialNo": f"2640:{len(self.received)}", "Fee": 1,
+                "SessionContext": payload["SessionContext"]}]})  # fmt: skip
+
+    def keys(self) -> Counter[str]:
+        with self.lock:
+            return Counter(p["SessionContext"] for p in self.received)

@@ -509,3 +509,32 @@ def test_an_unreachable_smtp_server_holds_the_channel_not_each_message(rw: World
         rw.clock.advance(seconds=5)
         assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 5}
         assert server.keys() == {key(rw, i): 1 for i in ids}
+
+
+def test_tencent_sms_tc3_signed_retried_on_5xx_and_invalid_number_dead(rw: World) -> None:
+    from services.petitions.adapters.channels import TencentSmsChannel, TencentSmsConfig
+    from services.petitions.tests.integration.reach_servers import TencentSmsServer
+
+    with TencentSmsServer() as tx:
+        tx.fail_first = 2
+        tx.bad_numbers.add("+8613900000000")
+        ch = TencentSmsChannel(TencentSmsConfig(
+            secret_id=tx.SECRET_ID, secret_key=tx.SECRET_KEY, sdk_app_id="1400000001",
+            sign_name="一网", template_id="100001", endpoint=tx.url, timeout_s=5))  # fmt: skip
+        good = queue(rw, "sms", "13812345678", "您反映的问题已受理")
+        bad = queue(rw, "sms", "13900000000")
+        c = courier(sms=ch)
+        assert delivery.deliver_pending(rw.uow, c, rw.now) == {"retry": 2}
+        rw.clock.advance(seconds=5)
+        assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 1, "dead": 1}
+        assert tx.rejected_signatures == 0 and tx.keys() == {key(rw, good): 1}
+        assert tx.received[0]["PhoneNumberSet"] == ["+8613812345678"]
+        assert tx.received[0]["TemplateParamSet"] == ["您反映的问题已受理"]
+        assert status(rw, good).provider_id == "2640:1"
+        assert "IncorrectPhoneNumber" in status(rw, bad).last_error
+        wrong = TencentSmsChannel(TencentSmsConfig(
+            secret_id=tx.SECRET_ID, secret_key="wrong", sdk_app_id="1400000001",
+            sign_name="一网", template_id="100001", endpoint=tx.url))  # fmt: skip
+        nid = queue(rw, "sms", "13812345679")
+        assert delivery.deliver_pending(rw.uow, courier(sms=wrong), rw.now) == {"dead": 1}
+        assert "AuthFailure.SignatureFailure" in status(rw, nid).last_error
