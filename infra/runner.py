@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from yiwang.config import Settings
 from yiwang.db import ensure_database
+from yiwang.keys import ensure_keyring, keys_path
 from yiwang.migrate import upgrade
 
 app = typer.Typer(add_completion=False, help="Run Yiwang locally.")
@@ -165,7 +166,12 @@ def up(wait: float = 120.0) -> None:
         typer.echo(f"created database {make_url(settings.database_url).database}")
     upgrade(settings.database_url)
     typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway")
-    load_demo(settings)
+    if settings.env == "production":  # keys are provided (infra.keys init), no demo data
+        typer.echo("production mode: no demo data loaded")
+    else:
+        ensure_keyring(keys_path(settings))  # random keys, once per installation (0600)
+        typer.echo(f"keys: {keys_path(settings)} (rotate: make rotate-keys PURPOSE=token)")
+        load_demo(settings)
     if supervisor_pid(settings) is None:
         out = open(_var(settings, "log", "supervisor.out"), "ab")
         subprocess.Popen([sys.executable, "-m", "infra.supervisor"], stdout=out,

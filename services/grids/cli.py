@@ -27,6 +27,7 @@ from yiwang.clock import SystemClock
 from yiwang.config import Settings
 from yiwang.db import make_engine
 from yiwang.errors import DomainError
+from yiwang.production import checked_keyring
 from yiwang.uow import uow_factory
 
 app = typer.Typer(add_completion=False)
@@ -53,7 +54,7 @@ def load_demo(
         t2 = time.perf_counter()
         counts: dict[str, int] = {}
         if people:
-            counts = load_people(factory(), PiiCipher(settings.secret_key), city, now)
+            counts = load_people(factory(), PiiCipher.from_keyring(checked_keyring(settings)), city, now)
         t3 = time.perf_counter()
         typer.echo(
             f"demo city {city.city_name} ({size}, seed {seed}): {json.dumps(result['counts'])} "

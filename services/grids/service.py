@@ -28,6 +28,7 @@ from yiwang.clock import Clock, SystemClock
 from yiwang.contracts.health import HealthResponse
 from yiwang.db import make_engine
 from yiwang.errors import Unavailable, ValidationFailed
+from yiwang.keys import Keyring
 from yiwang.logging import get_logger
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
@@ -108,10 +109,10 @@ class ClockProvider(DependencyProvider):
 
 
 class PiiProvider(DependencyProvider):
-    """The field cipher for personal data, keyed from ``SECRET_KEY``."""
+    """The field cipher for personal data, keyed from the keyring's ``pii`` keys."""
 
     def setup(self) -> None:
-        self.cipher = PiiCipher(self.container.config["SECRET_KEY"])
+        self.cipher = PiiCipher.from_keyring(Keyring.from_config(self.container.config["KEYS"]))
 
     def get_dependency(self, worker_ctx: Any) -> PiiCipher:
         return self.cipher
