@@ -92,17 +92,17 @@ class BodyReadTimeout:
         if scope["type"] != "http" or self.timeout_s <= 0:
             await self.app(scope, receive, send)
             return
-        body_done = False
-        started = False
+        body_done = timed_out = started = False
 
         async def timed_receive() -> Message:
-            nonlocal body_done
+            nonlocal body_done, timed_out
             if body_done:
                 return await receive()  # e.g. a streaming response waiting for disconnect
             try:
                 async with asyncio.timeout(self.timeout_s):
                     message = await receive()
             except TimeoutError:
+                timed_out = True
                 raise BodyTimeout from None
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_done = True
@@ -110,6 +110,8 @@ class BodyReadTimeout:
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if timed_out and not started:
+                return  # the app's answer to a body that never came is replaced below
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -117,6 +119,8 @@ class BodyReadTimeout:
         try:
             await self.app(scope, timed_receive, tracking_send)
         except BodyTimeout:
+            pass
+        if timed_out:
             client = scope.get("client")
             log.warning("slow_request_body", client=client[0] if client else "unknown")
             if not started:
