@@ -4,6 +4,7 @@ the services replaced by recording fakes (the security layer is what is under te
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import tempfile
 import uuid
@@ -180,6 +181,13 @@ def token_for(
     first (``live=False``: as is, e.g. a made-up account, which the gateway refuses)."""
     from datetime import UTC, datetime
 
+    if live:
+        try:
+            uuid.UUID(principal.account_id)
+        except ValueError:  # a readable test id ("v-d1"): the same account id every time
+            principal = dataclasses.replace(
+                principal, account_id=str(uuid.uuid5(uuid.NAMESPACE_URL, principal.account_id))
+            )
     version = live_account(settings, principal) if live else principal.account_version or ""
     return cred.issue_access_token(
         load_keyring(settings)["token"],
