@@ -82,6 +82,9 @@ class _Keys:
     def account(self, account_id: str) -> str:
         return f"{self.base}acct:{account_id}"
 
+    def family_version(self, family_id: str) -> str:
+        return f"{self.base}fam:ver:{family_id}"
+
 
 def account_changed_error() -> Unauthenticated:
     return Unauthenticated(
@@ -139,9 +142,11 @@ class Authenticator:
         access = cred.issue_access_token(
             self.keyring["token"], principal, str(family_id), now, s.auth_access_ttl_s, version
         )
-        await self.redis.set(
-            self.keys.account(principal.account_id), version, ex=s.auth_account_cache_s
-        )
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.keys.account(principal.account_id), version, ex=s.auth_account_cache_s)
+        # the refresh family remembers the version too: a changed account re-signs in
+        pipe.set(self.keys.family_version(str(family_id)), version, ex=s.auth_refresh_ttl_s)
+        await pipe.execute()
         refresh = cred.new_refresh_token()
         await asyncio.to_thread(
             store.store_refresh_token,
@@ -343,6 +348,14 @@ class Authenticator:
                 "The refresh token is invalid.",
                 "刷新凭证无效，请重新登录。",
             )
+        issued_for = await self.redis.get(self.keys.family_version(str(outcome.family_id)))
+        if issued_for is not None and (
+            issued_for.decode() if isinstance(issued_for, bytes) else str(issued_for)
+        ) != store.account_version(row):
+            # role, unit or password changed since sign-in: the whole family ends
+            await self._deny_family(str(outcome.family_id))
+            await asyncio.to_thread(store.revoke_family, self.engine, outcome.family_id, now)
+            raise account_changed_error()
         return await self._issue(row, outcome.family_id)
 
     async def _deny_family(self, family_id: str) -> None:

@@ -183,6 +183,9 @@ def test_password_change_refuses_earlier_tokens(client: TestClient, engine) -> N
                    password_hash=cred.hash_password("the-new-password"))  # fmt: skip
     refused(client.get("/api/v1/auth/me", headers=auth(s["access_token"])), 401,
             "account_changed")  # fmt: skip
+    # the refresh token of the old password's sign-in ends too
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": s["refresh_token"]})
+    refused(r, 401, "account_changed")
     login(client, username, "the-new-password")
 
 
