@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -52,7 +53,9 @@ def _mask(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def mask_personal_data(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def mask_personal_data(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """structlog processor: mask phone and ID numbers in every value of the line."""
     for key, value in list(event_dict.items()):
         if key not in _UNMASKED_KEYS:

@@ -41,10 +41,10 @@ class QrKeys(DependencyProvider):
 
     def setup(self) -> None:
         qr = Keyring.from_config(self.container.config["KEYS"])["qr"]
-        self.keys = QrKeySet(qr_keys_from_keyset(qr.keys), qr.current)
+        self.keyset = QrKeySet(qr_keys_from_keyset(qr.keys), qr.current)
 
     def get_dependency(self, worker_ctx: Any) -> QrKeySet:
-        return self.keys
+        return self.keyset
 
 
 @dataclass(frozen=True)

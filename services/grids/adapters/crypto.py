@@ -55,10 +55,10 @@ class PiiCipher:
                 raise ValueError("a key is required to protect personal data")
             single = _raw(keys)
             keys, current, index_key = {LEGACY_KID: single}, LEGACY_KID, single
-        if not keys or current not in keys or not index_key:
+        if not keys or current is None or current not in keys or not index_key:
             raise ValueError("the current personal-data key and the index key are required")
         self._aeads = {kid: AESGCM(_derive(k, b"grids.pii.aes-gcm.v1")) for kid, k in keys.items()}
-        self._current = current
+        self._current: str = current
         self._kid = current.encode()
         if len(self._kid) > 255:
             raise ValueError("key id too long")
