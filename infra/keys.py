@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import os
 
 import typer
@@ -82,8 +82,8 @@ def import_legacy(secret: str = typer.Option(..., prompt=True, hide_input=True))
     sets["pii"] = KeySet(pii.current, {**pii.keys, "legacy": raw})
     sets["pii_index"] = KeySet("legacy", {"legacy": raw})
     write_keyring(path, Keyring(sets))
-    fingerprint = base64.b16encode(raw[:2]).decode()
-    typer.echo(f"added the legacy key ({fingerprint}…) to {path}")
+    fingerprint = hashlib.sha256(raw).hexdigest()[:8]  # names the key, reveals nothing of it
+    typer.echo(f"added the legacy key (sha256 {fingerprint}…) to {path}")
 
 
 if __name__ == "__main__":
