@@ -440,6 +440,10 @@ def test_slow_header_connection_is_closed(resources: TestResources) -> None:
         closed, data = _closed_within(slow, 3)
         assert closed and data == b""
         slow.close()
+        silent = _connect(base)  # connects and sends nothing at all
+        closed, data = _closed_within(silent, 3)
+        assert closed and data == b""
+        silent.close()
         # a normal client is served; its idle keep-alive then ends by uvicorn's own timeout
         ok = _connect(base)
         ok.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
