@@ -71,9 +71,7 @@ class GuardedH11Protocol(H11Protocol):
 
 
 def guarded_protocol(header_timeout_s: float) -> type[GuardedH11Protocol]:
-    return type(
-        "GuardedH11Protocol", (GuardedH11Protocol,), {"header_timeout_s": header_timeout_s}
-    )
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"header_timeout_s": header_timeout_s})
 
 
 class BodyTimeout(Exception):
