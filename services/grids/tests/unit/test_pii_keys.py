@@ -59,3 +59,17 @@ def test_values_from_before_keyrings_decrypt_with_the_imported_legacy_key() -> N
     imported = PiiCipher.from_keyring(Keyring(sets))
     assert imported.decrypt(v1, "resident.id_number") == ID
     assert imported.lookup_hash(ID, "f") == old_style.lookup_hash(ID, "f")
+
+
+def test_the_service_provider_reads_the_keyring_from_the_nameko_config() -> None:
+    from types import SimpleNamespace
+
+    from services.grids.service import PiiProvider
+
+    ring = Keyring.generate(NOW)
+    provider = PiiProvider()
+    provider.container = SimpleNamespace(config={"KEYS": ring.to_config()})  # type: ignore[assignment]
+    provider.setup()
+    cipher = provider.get_dependency(None)
+    blob = PiiCipher.from_keyring(ring).encrypt(ID, "resident.id_number")
+    assert cipher.decrypt(blob, "resident.id_number") == ID

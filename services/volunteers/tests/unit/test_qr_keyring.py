@@ -39,3 +39,17 @@ def test_codes_issued_before_a_rotation_still_verify() -> None:
     assert verifier.decode(new).order_id == "o-2"
     # the keys are derived: never the raw keyring key
     assert all(new_keys[k] != rotated["qr"].keys[k] for k in new_keys)
+
+
+def test_the_service_provider_signs_with_the_current_kid_and_verifies_all() -> None:
+    from types import SimpleNamespace
+
+    from services.volunteers.service import QrKeys
+
+    rotated = Keyring.generate(NOW).rotated("qr", NOW + timedelta(seconds=1))
+    provider = QrKeys()
+    provider.container = SimpleNamespace(config={"KEYS": rotated.to_config()})  # type: ignore[assignment]
+    provider.setup()
+    keyset = provider.get_dependency(None)
+    assert keyset.current == rotated["qr"].current
+    assert set(keyset.keys) == set(rotated["qr"].keys)
