@@ -22,20 +22,31 @@ from gateway.backpressure import InFlightLimit, IntakeAdmission
 from gateway.deps import Resources
 from gateway.live import LiveHub
 from gateway.messaging import EventPublisher
+from gateway.network import BodyReadTimeout, server_config
 from gateway.readcache import ReadCache
+from gateway.security.seed import demo_present
 from gateway.tracing_mw import TraceRequests
 from yiwang.config import Settings
 from yiwang.db import make_engine
 from yiwang.logging import setup_logging
+from yiwang.production import StartupRefused, checked_keyring
 from yiwang.rpc_client import NamekoRpcClient
 from yiwang.tracing import setup_tracing
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    keyring = checked_keyring(settings)  # production: refuses weak/missing keys, demo options
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.env == "production":
+            probe = make_engine(settings.database_url, pool_size=1)
+            try:
+                if demo_present(probe):
+                    raise StartupRefused(["demo accounts or the demo API key exist"])
+            finally:
+                probe.dispose()
         rpc = NamekoRpcClient(settings.amqp_uri, timeout_s=settings.rpc_timeout_s,
                               max_pending=settings.rpc_max_pending)
         publisher = EventPublisher(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
@@ -73,15 +84,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="One network for city governance: reports, cases, dispatch, escalation.",
         lifespan=lifespan,
     )
+    app.state.keyring = keyring
     app.state.intake_limit = InFlightLimit(settings.intake_max_in_flight)
     middleware.install(app, settings)  # body size, rate limits, idempotency, audit (inside CORS)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=["*"],
+        allow_origins=list(settings.cors_origins),  # none by default: the web apps are same-origin
         allow_methods=["*"],
         allow_headers=["*"],
         expose_headers=["traceparent", "Location", "Retry-After", "Idempotent-Replayed"],
     )
+    app.add_middleware(BodyReadTimeout, timeout_s=settings.http_body_timeout_s)
     app.add_middleware(TraceRequests)  # every response carries traceparent
     # outermost of ours: a report beyond capacity is refused before anything is spent on it
     app.add_middleware(IntakeAdmission, limit=app.state.intake_limit)
@@ -105,18 +118,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
     security.install(app)  # merge POLICY tables; unknown actions fail here
     return app
-
-
-def server_config(app: FastAPI | object, settings: Settings) -> uvicorn.Config:
-    """The HTTP server's settings (one place: ``main`` and the tests use it)."""
-    return uvicorn.Config(
-        app,
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        log_level="warning",
-        access_log=False,
-        timeout_keep_alive=settings.gateway_keep_alive_s,
-    )
 
 
 def main() -> None:
