@@ -25,6 +25,7 @@ const result = { steps: {}, screenshots: [], page_errors: [], console_errors: []
 const log = (...a) => console.error("[workbench]", ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let setupDone = false;
+const openPages = [];
 
 async function http(method, path, { token, body, form } = {}) {
   if (setupDone && method !== "GET") {
@@ -79,9 +80,10 @@ async function pointInGrid(tok) {
   const ring = f.geometry.type === "Polygon" ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
   const lat = ring.reduce((a, p) => a + p[1], 0) / ring.length;
   const lon = ring.reduce((a, p) => a + p[0], 0) / ring.length;
-  // halfway to a vertex picked per run: away from other tests' reports ("me too" within 50 m)
-  const v = ring[Math.floor(Date.now() / 1000) % (ring.length - 1)];
-  return { lat: (lat + v[1]) / 2, lon: (lon + v[0]) / 2 };
+  // part of the way to a random vertex: away from other tests' reports ("me too" within 50 m)
+  const v = ring[Math.floor(Math.random() * (ring.length - 1))];
+  const k = 0.2 + Math.random() * 0.5;
+  return { lat: lat + (v[1] - lat) * k, lon: lon + (v[0] - lon) * k };
 }
 
 async function signIn(page, username) {
@@ -168,10 +170,12 @@ async function main() {
     media: media.status < 300 ? [media.data.url] : [], contact: { name: "王小明", phone: "13812345678" },
   } });
   if (report.status >= 300) throw new Error(`report refused: ${report.status} ${JSON.stringify(report.data)}`);
+  let seen = null;
   const filed = await waitFor(async () => {
     const r = await http("GET", `/api/v1/reports/${report.data.report_id}`, { token: citizen });
+    seen = r.data;
     return r.data?.state === "case_created" ? r.data : null;
-  }, 30000, "report becomes a case");
+  }, 30000, "report becomes a case").catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(seen)}`); });
   const caseId = filed.case_id;
   result.case_id = caseId;
   setupDone = true; // from here on: pages only
@@ -187,6 +191,7 @@ async function main() {
     ctx.setDefaultTimeout(20000);
     const page = await ctx.newPage();
     watch(page, name);
+    openPages.push([name, page]);
     return page;
   };
 
@@ -197,6 +202,7 @@ async function main() {
   await signIn(comm, "demo_community");
   await comm.waitForSelector(`#queue li[data-case-id="${caseId}"]`, { timeout: 30000 });
   result.steps.queue_shows_case = true;
+  await comm.waitForSelector("[data-count=submitted]");
   result.steps.queue_count = await comm.$eval("[data-count=submitted]", (el) => el.textContent).catch(() => null);
   await sleep(600);
   await shot(comm, "wb-01-queue-phone");
@@ -272,10 +278,11 @@ async function main() {
   const refusal = await comm.$eval("#act-error", (el) => ({ text: el.textContent, code: el.dataset.code || "" }));
   result.steps.refusal = refusal;
   result.steps.refusal_in_chinese = /[\u4e00-\u9fff]/.test(refusal.text) && !(await comm.$("[data-done=reassign]"));
-  result.steps.refusal_reenabled = await comm.$eval("form[data-form=reassign] [data-submit=reassign]", (b) => !b.disabled);
-  await shot(comm, "wb-06-refused-phone");
-  await comm.click("form[data-form=reassign] button.ghost");
+  // the page re-read the case: the department's start is shown, the buttons work again
   await comm.waitForFunction(() => document.querySelector("[data-case-detail]")?.dataset.status === "in_progress", null, { timeout: 15000 });
+  result.steps.refusal_reenabled = await comm.$$eval("#actions [data-action]", (bs) => bs.length > 0 && bs.every((b) => !b.disabled));
+  result.steps.refusal_still_shown = await comm.$eval("#act-error", (el) => el.dataset.refused === "reassign" && el.textContent.length > 0);
+  await shot(comm, "wb-06-refused-phone");
 
   // --- 4. the department handles it with a note and a photo -------------------------------
   await act(dept, "handle", { text: "已修补路面坑洞，恢复通行", photo: { name: "fixed.jpg", mimeType: "image/jpeg", buffer: photo } });
@@ -332,7 +339,8 @@ async function main() {
 
 main().then(() => {
   console.log(JSON.stringify(result));
-}, (e) => {
+}, async (e) => {
+  for (const [name, page] of openPages) await shot(page, `wb-failed-${name}`).catch(() => null);
   result.error = String(e?.stack || e);
   console.log(JSON.stringify(result));
   console.error(e);

@@ -19,10 +19,10 @@ const PAGE_SIZE = 20;
 const TAB_FILTERS = {
   submitted: { status: "submitted" }, accepted: { status: "accepted" }, dispatched: { status: "dispatched" },
   in_progress: { status: "in_progress" }, handled: { status: "handled" }, verified: { status: "verified" },
-  overdue: { overdue: "true" }, supervised: { supervised: "true" },
+  overdue: { overdue: "true" }, supervised: { supervised: "true" }, all: {},
 };
-const STAFF_TABS = ["submitted", "accepted", "dispatched", "in_progress", "handled", "verified", "overdue", "supervised"];
-const DEPT_TABS = ["dispatched", "in_progress", "overdue", "supervised"];
+const STAFF_TABS = ["submitted", "accepted", "dispatched", "in_progress", "handled", "verified", "overdue", "supervised", "all"];
+const DEPT_TABS = ["dispatched", "in_progress", "overdue", "supervised", "all"];
 // Lifecycle actions the workbench offers a form for, in the order shown; the API's
 // allowed_actions (GET /api/v1/cases/{id}) decides which of them appear.
 const UI_ACTIONS = ["accept", "reject", "dispatch", "reassign", "start", "handle", "verify", "fail_verification",
@@ -290,6 +290,8 @@ async function reloadCase(fromLive) {
     return;
   }
   if (seq !== caseSeq || id !== state.caseId) return;
+  // a form opened while this was loading: keep what the user is typing, show it after
+  if (fromLive && (state.busy || state.formOpen)) { state.pending = true; return; }
   const changed = fromLive && state.kase && state.kase.version !== c.version;
   state.kase = c; state.cmd = cmd; state.pending = false;
   renderCase(changed);
@@ -301,6 +303,7 @@ function backButton() {
 
 function renderCase(changed) {
   const c = state.kase;
+  state.formOpen = false; // any open form is replaced
   const row = state.cmd && !state.cmd.error ? state.cmd.case : null;
   const cat = state.cats.get(c.category);
   const attrs = Object.entries(c.attributes || {}).map(([k, v]) => {
@@ -321,13 +324,13 @@ function renderCase(changed) {
     h("dt", { text: t("case.department") }), h("dd", { "data-department": c.department || "", text: deptName(c.department) }),
     attrs.flat());
   const left = h("div", {},
-    h("div", { class: "card stack" }, facts,
+    h("div", { class: "card stack c-facts" }, facts,
       c.supporter_count ? h("p", { class: "muted small", text: t("case.supporters", { n: c.supporter_count }) }) : null),
-    h("div", { class: "card stack" }, h("h3", { text: t("case.description") }),
+    h("div", { class: "card stack c-desc" }, h("h3", { text: t("case.description") }),
       h("p", { class: "note", style: { whiteSpace: "pre-wrap", overflowWrap: "anywhere", margin: 0 }, text: c.description }),
       photos(c.media)),
-    c.reject_reason ? h("div", { class: "card" }, h("h3", { text: t("case.reject_reason") }), h("p", { text: c.reject_reason })) : null,
-    c.feedback ? h("div", { class: "card" }, h("h3", { text: t("case.feedback") }), h("p", { class: "note", text: c.feedback })) : null);
+    c.reject_reason ? h("div", { class: "card c-extra" }, h("h3", { text: t("case.reject_reason") }), h("p", { text: c.reject_reason })) : null,
+    c.feedback ? h("div", { class: "card c-extra" }, h("h3", { text: t("case.feedback") }), h("p", { class: "note", text: c.feedback })) : null);
   const right = h("div", {}, slaCard(c, row), actionsCard(c, row), supervisionsCard(c), timelineCard(c));
   mount(casePane, backButton(),
     h("div", { class: "card case-head", "data-case-detail": c.case_id, "data-status": c.status, "data-version": String(c.version) },
@@ -339,14 +342,15 @@ function renderCase(changed) {
 }
 
 function slaCard(c, row) {
-  if (!row) return h("div", { class: "card" }, h("h3", { text: t("sla.title") }), h("p", { class: "muted", text: t("sla.unavailable") }));
-  const stateKey = row.overdue ? "overdue" : row.sla_state || "on_time";
+  if (!row) return h("div", { class: "card c-sla" }, h("h3", { text: t("sla.title") }), h("p", { class: "muted", text: t("sla.unavailable") }));
   const running = OPEN.has(c.status) && row.deadline;
+  const late = row.overdue || row.sla_state === "overdue";
+  const stateKey = running ? (late ? "overdue" : row.sla_state || "on_time") : late ? "late" : "met";
   const due = row.deadline ? new Date(row.deadline) : null;
   const left = due ? due.getTime() - Date.now() : null;
   const big = !running ? t(`status.${c.status}`)
     : left >= 0 ? t("sla.remaining", { t: duration(left) }) : t("sla.overdue_by", { t: duration(left) });
-  return h("div", { class: `card sla ${running ? stateKey : ""}`, "data-sla": stateKey },
+  return h("div", { class: `card sla c-sla ${running ? stateKey : ""}`, "data-sla": stateKey },
     h("h3", { text: t("sla.title") }),
     h("div", { class: "big", text: big }),
     h("dl", { class: "facts" },
@@ -355,7 +359,7 @@ function slaCard(c, row) {
       c.status === "submitted" && row.accept_due ? [h("dt", { text: t("sla.accept_due") }), h("dd", { text: fmtTime(row.accept_due, i18n.lang) })] : null,
       h("dt", { text: t("sla.level") }), h("dd", {}, t(`level.${row.escalation_level || row.level || "grid"}`),
         row.escalation_count ? ` · ${t("sla.escalated", { n: row.escalation_count })}` : null),
-      h("dt", { text: "" }), h("dd", {}, h("span", { class: `chip ${stateKey === "overdue" ? "bad" : stateKey === "warning" ? "warn" : "ok"}`, text: t(`sla.state.${stateKey}`) }))));
+      h("dt", { text: "" }), h("dd", {}, h("span", { class: `chip ${stateKey === "overdue" || stateKey === "late" ? "bad" : stateKey === "warning" ? "warn" : "ok"}`, text: t(`sla.state.${stateKey}`) }))));
 }
 
 // --- actions: only what the API allows, each waiting for the server ------------------------
@@ -375,7 +379,9 @@ function actionsCard(c, row) {
   const formBox = h("div", { id: "act-form" });
   const msg = h("p", { class: "error", role: "alert", id: "act-error" });
   const last = state.lastDone;
-  if (last && last.caseId === c.case_id) { // the server's confirmation stays until the next action
+  if (last && last.caseId === c.case_id && last.error) { // a refusal that made us re-read the case
+    msg.dataset.code = last.code; msg.dataset.refused = last.action; msg.textContent = last.error;
+  } else if (last && last.caseId === c.case_id) { // the server's confirmation stays until the next action
     msg.className = "ok-msg"; msg.setAttribute("role", "status"); msg.dataset.done = last.action;
     msg.textContent = `✓ ${t(`done.${last.action}`)}`;
   }
@@ -384,7 +390,7 @@ function actionsCard(c, row) {
     "data-action": a, text: t(`act.${a}`),
     onclick: () => openForm(a, formBox, msg),
   }));
-  return h("div", { class: "card", id: "actions" },
+  return h("div", { class: "card c-actions", id: "actions" },
     h("h3", { text: t("case.actions") }),
     buttons.length ? h("div", { class: "actions" }, buttons) : h("p", { class: "muted", "data-no-actions": "", text: t("case.none_actions") }),
     formBox, msg);
@@ -400,7 +406,8 @@ function field(name, labelKey, { required = false, multiline = true } = {}) {
 function openForm(action, box, msg, supervision = null) {
   if (state.busy) return;
   state.lastDone = null;
-  msg.textContent = ""; msg.className = "error"; msg.setAttribute("role", "alert"); delete msg.dataset.done;
+  msg.textContent = ""; msg.className = "error"; msg.setAttribute("role", "alert");
+  delete msg.dataset.done; delete msg.dataset.refused; delete msg.dataset.code;
   state.formOpen = true;
   const c = state.kase;
   const parts = [];
@@ -496,6 +503,13 @@ async function send(action, f) {
     loadCounts(); loadQueue(true);
   } catch (e) {
     state.busy = false;
+    if (e.status === 409 && e.code === "version_conflict") {
+      // someone else changed the case meanwhile: show the server's reason with the case as it is now
+      state.formOpen = false;
+      state.lastDone = { caseId: c.case_id, action, error: e.message, code: e.code };
+      await reloadCase(false);
+      return;
+    }
     f.msg.textContent = e.message;
     f.msg.dataset.code = e.code || "";
     f.submit.textContent = label;
@@ -510,7 +524,7 @@ function supervisionsCard(c) {
   const me = state.me;
   const mine = (s) => (me.role === "department_handler" ? (s.handlers || []).includes(me.department)
     : (s.handlers || []).includes(me.jurisdiction_code));
-  return h("div", { class: "card stack" }, h("h3", { text: t("sup.title") }), sups.map((s) => {
+  return h("div", { class: "card stack c-sup" }, h("h3", { text: t("sup.title") }), sups.map((s) => {
     const box = h("div");
     const msg = h("p", { class: "error", role: "alert" });
     const answered = (s.timeline || []).some((x) => x && (x.handler === me.department || x.handler === me.jurisdiction_code));
@@ -533,7 +547,7 @@ function actorLabel(e) {
 
 function timelineCard(c) {
   const entries = [...(c.timeline || [])].reverse();
-  return h("div", { class: "card" }, h("h3", { text: t("case.timeline") }),
+  return h("div", { class: "card c-timeline" }, h("h3", { text: t("case.timeline") }),
     h("ol", { class: "timeline", id: "timeline" }, entries.map((e) => {
       const key = `tl.${e.action}`;
       const what = t(key) === key ? t("tl.other") : t(key);
