@@ -75,6 +75,11 @@ function placeName(code) {
   });
   return el;
 }
+/** who a supervision names: a department, or a unit by its code */
+function handlerName(code) {
+  if (state.depts.has(code) || !/^[0-9]+$/.test(String(code || ""))) return deptName(code);
+  return placeName(code);
+}
 const ymd = new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit" });
 /** a readable case number: the report day (Beijing time) and the first six hex digits */
 function caseNo(c) {
@@ -285,6 +290,13 @@ async function reloadCase(fromLive) {
     [c, cmd] = await Promise.all([api.getCase(id), api.getCommandCase(id).catch((e) => ({ error: e }))]);
   } catch (e) {
     if (seq !== caseSeq || id !== state.caseId) return;
+    const last = state.lastDone;
+    if (e.status === 403 && last && last.caseId === id && last.action === "escalate" && !last.error) {
+      // escalated out of this unit's jurisdiction: the case is now the upper level's
+      mount(casePane, backButton(), h("div", { class: "card" },
+        h("p", { class: "ok-msg", role: "status", id: "act-error", "data-done": "escalate", text: `✓ ${t("done.escalate.away")}` })));
+      return;
+    }
     mount(casePane, backButton(), h("div", { class: "card" }, h("p", { class: "error", role: "alert", text: e.message }),
       h("button", { type: "button", text: t("retry"), onclick: () => reloadCase(false) })));
     return;
@@ -365,6 +377,9 @@ function slaCard(c, row) {
 // --- actions: only what the API allows, each waiting for the server ------------------------
 function offeredActions(c, row) {
   const role = state.me.role;
+  // a department acts only on the cases dispatched to it (the rule the gateway enforces on
+  // case actions); the command centre's read of the case is refused for others
+  if (role === "department_handler" && c.department !== state.me.department) return [];
   const allowed = new Set(c.allowed_actions || []);
   const out = UI_ACTIONS.filter((a) => allowed.has(a));
   // escalation (POST /command/cases/{id}/escalate) is not a lifecycle action: offered on open
@@ -531,7 +546,10 @@ function supervisionsCard(c) {
     return h("div", { class: "sup stack", "data-supervision": s.supervision_id },
       h("p", { class: "note", style: { margin: 0 }, text: s.note }),
       h("p", { class: "muted small", style: { margin: 0 } }, t("sup.deadline", { t: fmtTime(s.deadline, i18n.lang) }), " · ",
-        (s.handlers || []).map((x) => deptName(x)).join("、")),
+        (s.handlers || []).map((x, i) => [i ? "、" : null, handlerName(x)])),
+      (s.timeline || []).length ? h("ul", { class: "list" }, s.timeline.map((x) => h("li", {},
+        h("div", { class: "who" }, handlerName(x.handler), ` · ${fmtTime(x.at, i18n.lang)}`),
+        x.text ? h("div", { class: "note", text: x.text }) : null, photos(x.media)))) : null,
       mine(s) && OPEN.has(c.status) && !answered
         ? h("button", { type: "button", "data-action": "answer", text: t("act.answer"), onclick: () => openForm("answer", box, msg, s) })
         : answered ? h("span", { class: "chip ok", text: t("sup.answered") }) : null,
