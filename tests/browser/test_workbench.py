@@ -86,6 +86,7 @@ def test_case_from_report_to_closure_through_the_workbench(
     assert not result["api_writes_after_setup"], result
     assert not result["undocumented_requests"], result["undocumented_requests"]
     assert steps["queue_shows_case"] and steps["reporter_masked"], result
+    assert steps["search_and_filter"], result
     assert "accept" in steps["offered_submitted"] and "close" not in steps["offered_submitted"]
     # no success before the server answers; a second tap while in flight sends nothing
     assert steps["in_flight"]["disabled"] and not steps["in_flight"]["success_shown_early"]

@@ -93,6 +93,10 @@ function duration(ms) {
   if (m >= 60) return t("dur.h", { n: Math.floor(m / 60) });
   return t("dur.m", { n: m });
 }
+function short(text, n = 48) {
+  const s = String(text || "").trim();
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
 function mediaUrl(ref) {
   const s = String(ref || "");
   return s.startsWith("/") ? s : `/api/v1/media/${encodeURIComponent(s)}`;
@@ -347,7 +351,7 @@ function renderCase(changed) {
   mount(casePane, backButton(),
     h("div", { class: "card case-head", "data-case-detail": c.case_id, "data-status": c.status, "data-version": String(c.version) },
       h("span", { class: "no", text: `${t("case.no")} ${caseNo(c)}` }),
-      h("h1", { text: c.title || catName(c.category) }),
+      h("h1", { title: c.title || "", text: short(c.title) || catName(c.category) }),
       h("div", {}, statusChip(i18n, c.status), slaChip(row), row?.supervised ? h("span", { class: "chip warn", text: t("sla.supervised") }) : null)),
     changed ? h("p", { class: "banner", role: "status", text: t("case.updated") }) : null,
     h("div", { class: "case-cols" }, left, right));
