@@ -189,6 +189,7 @@ async function main() {
 
   const watch = (page, name) => {
     page.on("pageerror", (e) => result.page_errors.push(`${name}: ${e.message}`));
+    page.on("request", (req) => { if (req.url().includes("/api/")) result.api_requests = (result.api_requests || 0) + 1; });
     page.on("request", (req) => { if (!isDocumented(req.url())) result.undocumented_requests.push(`${name}: ${req.method()} ${req.url()}`); });
   };
   const newPage = async (viewport, name, mobile) => {

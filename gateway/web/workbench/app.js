@@ -227,8 +227,17 @@ function renderQueue() {
   const r = state.total;
   headEl.textContent = r ? (r.total_exact === false ? t("queue.total.more", { n: r.total }) : t("queue.total", { n: r.total })) : "";
   if (!state.items.length) {
+    const filtered = !!(state.category || state.q);
     mount(listEl, h("li", { class: "empty", "data-empty": state.tab },
-      h("strong", { text: t("queue.empty") }), h("span", { class: "muted small", text: t("queue.empty.hint") })));
+      h("strong", { text: t(filtered ? "queue.empty.filtered" : "queue.empty") }),
+      filtered
+        ? h("button", { type: "button", class: "link", text: t("filter.clear"), onclick: () => {
+          state.category = ""; state.q = "";
+          queuePane.querySelector("select[name=category]").value = "";
+          queuePane.querySelector("input[name=q]").value = "";
+          refreshAll(true);
+        } })
+        : h("span", { class: "muted small", text: t("queue.empty.hint") })));
   } else {
     mount(listEl, state.items.map((c) => h("li", {
       class: `clickable case-item${c.case_id === state.caseId ? " sel" : ""}`, "data-case-id": c.case_id, tabindex: "0",
@@ -246,21 +255,31 @@ function renderQueue() {
     onclick: (e) => { e.target.disabled = true; state.page += 1; loadQueue(false); } }) : null);
 }
 
-let refreshTimer;
+// Refreshes are throttled (trailing): a burst of live events costs one list read every
+// 2 s and one round of tab counts every 6 s (the gateway limits requests per minute).
+function throttled(fn, gap) {
+  let last = 0; let timer = null;
+  return (now = false) => {
+    clearTimeout(timer);
+    const wait = now ? 0 : Math.max(300, last + gap - Date.now());
+    timer = setTimeout(() => { last = Date.now(); fn(); }, wait);
+  };
+}
+const queueChanged = throttled(() => loadQueue(true), 2000);
+const countsChanged = throttled(() => loadCounts(), 6000);
+const caseChanged = throttled(() => { if (state.caseId && !state.busy) reloadCase(true); }, 800);
+
 function refreshAll(reset = false) {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => {
-    loadCounts();
-    loadQueue(true);
-    if (!reset && state.caseId && !state.busy) reloadCase(true);
-  }, reset ? 0 : 600);
+  queueChanged(reset);
+  countsChanged(reset);
+  if (!reset) caseChanged();
 }
 
 function onLiveEvent(type, change) {
   if (type !== "case" || !change || typeof change !== "object") return;
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => { loadCounts(); loadQueue(true); }, 600);
-  if (change.case_id && change.case_id === state.caseId) reloadCase(true);
+  queueChanged();
+  countsChanged();
+  if (change.case_id && change.case_id === state.caseId) caseChanged();
 }
 
 // --- the case page --------------------------------------------------------------------
@@ -519,7 +538,7 @@ async function send(action, f) {
     state.lastDone = { caseId: c.case_id, action };
     toast(t(`done.${action}`), "ok");
     await reloadCase(false);
-    loadCounts(); loadQueue(true);
+    queueChanged(); countsChanged();
   } catch (e) {
     state.busy = false;
     if (e.status === 409 && e.code === "version_conflict") {
