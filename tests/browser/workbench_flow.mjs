@@ -135,7 +135,7 @@ async function audit(page, label) {
   const bad = [];
   if (/\b(null|undefined|NaN)\b/.test(r.text)) bad.push("null/undefined/NaN");
   if (/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(r.text)) bad.push("a UUID");
-  const codes = r.text.match(/\b(urban_management|transport|roads\.pothole|community_staff|department_handler|submitted|accepted|dispatched|in_progress|handled|verified|closed|on_time|case\.[a-z_]+|status\.[a-z_]+|act\.[a-z_]+|tl\.[a-z_]+|sla\.[a-z_]+)\b/g);
+  const codes = r.text.match(/(?<![\w-])(urban_management|transport|roads\.pothole|community_staff|department_handler|submitted|accepted|dispatched|in_progress|handled|verified|closed|on_time|case\.[a-z_]+|status\.[a-z_]+|act\.[a-z_]+|tl\.[a-z_]+|sla\.[a-z_]+)(?![\w-])/g);
   if (codes) bad.push(`codes: ${[...new Set(codes)].join(", ")}`);
   if (r.overflow > 1) bad.push(`horizontal overflow ${r.overflow}px`);
   if (bad.length) result.problems.push(`${label}: ${bad.join("; ")}`);
@@ -346,9 +346,24 @@ async function main() {
   await commDesk.waitForFunction(() => document.documentElement.lang === "en");
   await sleep(600);
   await shot(commDesk, "wb-12-community-desktop-en");
-  await commDesk.click("nav.tabs button[data-tab=submitted]");
+  await commDesk.click("nav.tabs button[data-tab=all]");
+  await commDesk.waitForSelector(`#queue li[data-case-id="${caseId}"]`);
   await sleep(800);
-  await shot(commDesk, "wb-13-queue-desktop-en");
+  await shot(commDesk, "wb-13-queue-all-desktop-en");
+  await audit(commDesk, "queue (desktop, English)");
+
+  // English on the phone: longer labels must not overflow either
+  await comm.click(".topbar button.lang");
+  await comm.waitForFunction(() => document.documentElement.lang === "en");
+  await comm.evaluate(() => window.scrollTo(0, 0));
+  await sleep(600);
+  await shot(comm, "wb-14-case-closed-phone-en");
+  await audit(comm, "case closed (phone, English)");
+  await comm.click("button.back");
+  await comm.waitForSelector("#queue");
+  await sleep(600);
+  await shot(comm, "wb-15-queue-phone-en");
+  await audit(comm, "queue (phone, English)");
 
   // read-only check that the pages told the truth
   const final = await http("GET", `/api/v1/cases/${caseId}`, { token: reader });
