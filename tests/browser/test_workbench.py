@@ -1,8 +1,8 @@
 """The case workbench (/workbench/): a citizen's report goes from 受理 to 结案 through the
 pages only — community staff accept and re-dispatch it on a phone (390×844), a stale write
-is refused with the server's reason in Chinese, the department handler takes it up and
-handles it with a note and a photo on a desktop (1440×900), community staff verify and close
-it. Screenshots in test-artifacts/browser/wb-*.png."""
+is refused with the server's reason in Chinese, city staff supervise it (督办) and the
+department handler answers, takes it up and handles it with a note and a photo on a desktop
+(1440×900), community staff verify and close it. Screenshots in test-artifacts/browser/wb-*.png."""
 
 from __future__ import annotations
 
@@ -91,6 +91,7 @@ def test_case_from_report_to_closure_through_the_workbench(
     assert steps["refusal"]["code"] == "version_conflict", result
     assert steps["refusal_in_chinese"] and steps["refusal_still_shown"], result
     assert steps["refusal_reenabled"], result
+    assert steps["supervised"] and steps["supervision_answered"], result
     assert steps["dept_handled"] and steps["handle_photo_in_timeline"], result
     assert steps["community_saw_handled_live"] and steps["verified"], result
     assert steps["closed_on_page"] and steps["no_actions_after_close"], result

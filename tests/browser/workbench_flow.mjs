@@ -1,7 +1,8 @@
 // The case workbench (/workbench/) in headless Debian Chromium: a citizen's report (set up
 // through the API) goes from 受理 to 结案 through the pages only — demo_community accepts and
 // re-dispatches it on a phone (390×844), a stale write is refused with the reason in Chinese,
-// demo_dept takes it up and handles it with a note and a photo on a desktop (1440×900),
+// demo_city supervises it and demo_dept answers the supervision, takes the case up and
+// handles it with a note and a photo on a desktop (1440×900),
 // demo_community verifies and closes it. Every step is a click; after the setup the script
 // itself sends no write to the API (it throws if it tries), and every request the pages make
 // must be a documented path. Prints one JSON line of results.
@@ -302,6 +303,29 @@ async function main() {
   result.steps.refusal_reenabled = await comm.$$eval("#actions [data-action]", (bs) => bs.length > 0 && bs.every((b) => !b.disabled));
   result.steps.refusal_still_shown = await comm.$eval("#act-error", (el) => el.dataset.refused === "reassign" && el.textContent.length > 0);
   await shot(comm, "wb-06-refused-phone");
+
+  // --- 3b. city staff supervise (督办) it; the department answers the supervision ----------
+  const city = await newPage(DESKTOP, "city", false);
+  await city.goto(`${BASE}/workbench/#case=${caseId}`);
+  await signIn(city, "demo_city");
+  await city.waitForSelector(`[data-case-detail="${caseId}"]`);
+  await act(city, "supervise", { text: "群众反映强烈，请今日办结并回复" }).catch(async (e) => {
+    // supervision is recorded by the command centre: the case's own version does not move
+    if (!(await city.$("[data-done=supervise]"))) throw e;
+  });
+  result.steps.supervised = !!(await city.$("[data-done=supervise]"));
+  await city.waitForSelector("[data-supervision]", { timeout: 15000 });
+  await shot(city, "wb-06b-supervised-city-desktop");
+  await city.context().close();
+  await dept.reload();
+  await dept.waitForSelector("[data-supervision] [data-action=answer]", { timeout: 20000 });
+  await dept.click("[data-supervision] [data-action=answer]");
+  await dept.fill("form[data-form=answer] textarea", "已安排人员今日修复");
+  await dept.click("[data-submit=answer]");
+  await dept.waitForSelector("[data-done=answer]", { timeout: 20000 });
+  await dept.waitForSelector("[data-supervision] .list li", { timeout: 10000 });
+  result.steps.supervision_answered = true;
+  await shot(dept, "wb-06c-supervision-answered-desktop");
 
   // --- 4. the department handles it with a note and a photo -------------------------------
   await act(dept, "handle", { text: "已修补路面坑洞，恢复通行", photo: { name: "fixed.jpg", mimeType: "image/jpeg", buffer: photo } });
