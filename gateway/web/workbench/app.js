@@ -122,7 +122,14 @@ async function start() {
     await signIn(root, i18n, api, { roles: ROLES, demo: "demo_community" });
   }
   let me;
-  try { me = await api.me(); } catch { await api.logout(); start(); return; }
+  try {
+    me = await api.me();
+  } catch (e) {
+    if (e.status === 401 || e.status === 403) { await api.logout(); start(); return; }
+    mount(root, h("p", { class: "error", role: "alert", text: t("error.load", { m: e.message }) }),
+      h("button", { type: "button", text: t("retry"), onclick: start }));
+    return;
+  }
   if (!ROLES.includes(me.role)) { await api.logout(); start(); return; }
   state.me = { ...api.account, ...me };
   bar.refresh();
