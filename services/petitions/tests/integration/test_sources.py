@@ -112,8 +112,9 @@ def test_split_and_closing_the_parent_closes_open_children(world: World) -> None
     assert len(created) == 2 and all(e["payload"]["status"] == "accepted" for e in created)
     world.clock.advance(hours=2)
     world.act(parent, "dispatch", department="urban_management")
-    world.act(parent, "start", CaseActor(id="h", role="department_handler"))
-    world.act(parent, "handle", CaseActor(id="h", role="department_handler"), feedback="ok")
+    handler = CaseActor(id="h", role="department_handler", department="urban_management")
+    world.act(parent, "start", handler)
+    world.act(parent, "handle", handler, feedback="ok")
     world.act(parent, "verify", CaseActor(id="w", role="grid_worker"))
     world.act(parent, "close")
     for child in view["child_ids"]:
