@@ -437,7 +437,7 @@ function superviseForm(c, box, reload) {
   mount(box, h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      await api.post(fill(EP.supervise, { case_id: c.case_id }), { note: note.value.trim(), deadline_hours: Number(hours.value) || 24, handlers: [] });
+      await api.post(fill(EP.supervise, { case_id: c.case_id }), { note: note.value.trim(), deadline_hours: Number(hours.value) || 24, handlers: [], expected_version: c.version });
       toast(t("supervise.done"));
       reload(); state.refresh?.();
     } catch (x) { toast(x.message, "error"); }
@@ -456,7 +456,7 @@ async function dispatchForm(c, box, reload) {
   mount(box, h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      await api.post(fill(EP.dispatch, { case_id: c.case_id }), { department: (depts.length ? sel.value : free.value.trim()) || null, note: note.value });
+      await api.post(fill(EP.dispatch, { case_id: c.case_id }), { department: (depts.length ? sel.value : free.value.trim()) || null, note: note.value, expected_version: c.version });
       toast(t("dispatch.done"));
       reload(); state.refresh?.();
     } catch (x) { toast(x.message, "error"); }
@@ -467,7 +467,7 @@ async function dispatchForm(c, box, reload) {
 
 async function escalate(c, reload) {
   try {
-    await api.post(fill(EP.escalate, { case_id: c.case_id }), { note: "" });
+    await api.post(fill(EP.escalate, { case_id: c.case_id }), { note: "", expected_version: c.version });
     toast(t("escalate.done"));
     reload(); state.refresh?.();
   } catch (x) { toast(x.message, "error"); }
