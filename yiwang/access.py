@@ -11,8 +11,8 @@ and raises what the function raises. The accessor is the actor the gateway passe
 
 The rules:
 
-- ``admin`` and ``system`` (service keys), and every account bound to no unit code
-  (``jurisdiction_code == ""``) apart from citizens and department handlers: everywhere.
+- ``admin`` and ``system`` (service keys) bound to no unit code: everywhere; bound to one,
+  like staff. Staff and leaders bound to no unit code: everywhere too.
 - Department handlers (部门经办): only cases dispatched to their department, or whistled
   (吹哨) to it, inside their unit code. Anything else looks *unknown* (404): another
   department's cases are not theirs to learn about.
@@ -63,11 +63,12 @@ class Accessor:
 
     @property
     def everywhere(self) -> bool:
-        return self.role in EVERYWHERE_ROLES
+        """Administrators and service keys bound to no unit."""
+        return self.role in EVERYWHERE_ROLES and not self.jurisdiction_code
 
     def covers(self, code: str | None) -> bool:
         """True when ``code`` lies inside this accessor's unit (prefix rule)."""
-        if self.everywhere or not self.jurisdiction_code:
+        if not self.jurisdiction_code:
             return True
         return bool(code) and str(code).startswith(self.jurisdiction_code)
 
@@ -172,13 +173,13 @@ def check_statement(
         return
     if acc.everywhere:
         return
-    codes = [c for c in communities if c]
-    if not acc.jurisdiction_code or not any(acc.covers(c) for c in codes):
+    if not any(acc.covers(c) for c in communities if c):
         raise unknown()
 
 
 def log_prefix(acc: Accessor) -> str:
-    """The code prefix the access-log entries a reader may see must lie in."""
+    """The code prefix the subjects of the access-log entries a reader may see lie in:
+    the reader's own unit (a district reads its district's unmasked reads, not the city's)."""
     return "" if acc.everywhere else acc.jurisdiction_code
 
 
