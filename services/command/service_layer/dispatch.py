@@ -115,7 +115,7 @@ def dispatch_case(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, Any]:
             sa.select(case_view).where(case_view.c.case_id == req.case_id).with_for_update()
         ).mappings().first()  # fmt: skip
         view = row_to_view(dict(row)) if row is not None else None
-        if view is None or not view.complete:
+        if row is None or view is None or not view.complete:
             raise guard.case_not_found(req.case_id)
         guard.check_write(req.actor, view, req.expected_version)
         if view.is_closed:
