@@ -337,7 +337,8 @@ class GridsService:
 
     @contract_rpc("grids")
     def access_log(self, r: cg.AccessLogRequest) -> Any:
-        return people.access_log(self.uow(), r.subject_id, r.actor_id, r.limit)
+        return people.access_log(self.uow(), r.subject_id, r.actor_id, r.limit,
+                                 r.jurisdiction_prefix)  # fmt: skip
 
     # -- places and party organisations ---------------------------------------------------
     @contract_rpc("grids")

@@ -194,7 +194,8 @@ def test_another_jurisdictions_codes_and_ids(system: System) -> None:  # noqa: F
             r = c.get(url)
             assert r.status_code in (403, 404), r.text
             refused(r, r.status_code)
-        r = c.post(f"/api/v1/command/cases/{case_id}/escalate", json={"note": "越权"})
+        r = c.post(f"/api/v1/command/cases/{case_id}/escalate",
+                   json={"note": "越权", "expected_version": elsewhere[0]["version"]})
         assert r.status_code in (403, 404, 409), r.text
         refused(r, r.status_code)
 

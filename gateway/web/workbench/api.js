@@ -117,7 +117,10 @@ export function createApi(i18n) {
     act(id, action, expectedVersion, fields = {}) {
       return post(`/api/v1/cases/${enc(id)}/actions`, { action, expected_version: expectedVersion, fields });
     },
-    escalate(id, note) { return post(`/api/v1/command/cases/${enc(id)}/escalate`, { note }); },
+    /** command writes carry the dispatch view's row version (409 version_conflict when stale) */
+    escalate(id, note, expectedVersion) {
+      return post(`/api/v1/command/cases/${enc(id)}/escalate`, { note, expected_version: expectedVersion });
+    },
     supervise(id, body) { return post(`/api/v1/command/cases/${enc(id)}/supervise`, body); },
     answerSupervision(sid, body) { return post(`/api/v1/command/supervisions/${enc(sid)}/answers`, body); },
 

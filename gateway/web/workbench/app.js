@@ -524,8 +524,9 @@ async function send(action, f) {
       }
       f.submit.textContent = t("form.sending");
     }
-    if (action === "escalate") await api.escalate(c.case_id, text);
-    else if (action === "supervise") await api.supervise(c.case_id, { note: text });
+    const viewVersion = state.cmd && !state.cmd.error ? state.cmd.case.version : undefined;
+    if (action === "escalate") await api.escalate(c.case_id, text, viewVersion);
+    else if (action === "supervise") await api.supervise(c.case_id, { note: text, expected_version: viewVersion });
     else if (action === "answer") {
       await api.answerSupervision(f.supervision.supervision_id,
         { kind: media.length ? "photo" : "text", text, media, ...(state.me.department ? { handler: state.me.department } : {}) });
