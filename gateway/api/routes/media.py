@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from gateway.deps import ResourcesDep
-from gateway.media_store import LocalMediaStore, MediaStore
+from gateway.media.checks import MediaInspector, MediaPolicy
+from gateway.media.store import LocalMediaStore, MediaStore
 from gateway.security import Principal, optional_principal
-from services.petitions.domain.media import MediaInspector, MediaPolicy
 from yiwang.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/media", tags=["media"])

@@ -22,9 +22,9 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.deps import PublisherDep, RpcDep
+from gateway.open311 import documents as o311
 from gateway.security.authn import Authenticator
 from gateway.security.policy import Policy, authenticator
-from services.petitions.domain import open311 as o311
 from yiwang.contracts.base import Contact
 from yiwang.contracts.gateway import ReportSubmittedV1
 from yiwang.errors import DomainError, Forbidden, NotFound, ValidationFailed

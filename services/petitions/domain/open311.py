@@ -1,24 +1,20 @@
-"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): documents and form parsing.
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): the catalogue as services,
+cases as service requests, the POST requests form and the GET requests query.
 
-JSON payloads are plain dicts/lists; :func:`to_xml` renders the same payloads in the
-spec's XML shapes (``<services><service>``, ``<service_requests><request>``,
-``<service_definition><attributes><attribute><values><value>``,
-``<errors><error><code/><description/></error></errors>``, ``<discovery>``).
-Datetimes are ISO 8601 with the Asia/Shanghai offset. Errors carry the HTTP status as
-their Open311 code (400, 403, 404).
+Payloads are plain dicts/lists; the gateway (``gateway.open311``) renders them as JSON or
+XML and renders errors. Datetimes are ISO 8601 with the Asia/Shanghai offset.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from yiwang.clock import SHANGHAI
-from yiwang.errors import DomainError, Forbidden, ValidationFailed
+from yiwang.errors import ValidationFailed
 
 from .case import Case
 from .categories import Category, CategoryCatalogue, validate_attributes
@@ -26,15 +22,12 @@ from .common import require_aware, require_coordinates
 from .lifecycle import FINISHED, CaseStatus
 from .sla import sla_class
 
-SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_DESCRIPTION = 2000  # the platform's limit (the spec allows up to 4,000)
 MAX_RESULTS = 1000
 DEFAULT_RANGE = timedelta(days=90)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,18}$")
 _ATTR_KEY = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
-_PLURALS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint",
-            "formats": "format"}  # fmt: skip
 
 
 def iso(when: datetime | None) -> str | None:
@@ -47,25 +40,6 @@ def _bad(code: str, en: str, zh: str, **details: Any) -> ValidationFailed:
 
 
 # --- discovery and services -------------------------------------------------------------
-
-
-def discovery(
-    *, base_url: str, contact: str, key_service: str, changeset: datetime
-) -> dict[str, Any]:
-    return {
-        "changeset": iso(changeset),
-        "contact": contact,
-        "key_service": key_service,
-        "endpoints": [
-            {
-                "specification": SPEC_URL,
-                "url": base_url.rstrip("/"),
-                "changeset": iso(changeset),
-                "type": "production",
-                "formats": ["text/xml", "application/json"],
-            }
-        ],
-    }
 
 
 def listed_services(catalogue: CategoryCatalogue) -> list[Category]:
@@ -187,87 +161,6 @@ def service_request(
         "long": lon,
         "media_url": media_url(case.media[0]) if media_url and case.media else None,
     }
-
-
-def post_response(
-    *,
-    service_request_id: str | None = None,
-    token: str | None = None,
-    service_notice: str | None = None,
-    account_id: str | None = None,
-) -> list[dict[str, Any]]:
-    """The answer to POST requests: the id when the case exists already, else a token."""
-    item: dict[str, Any] = (
-        {"service_request_id": service_request_id} if service_request_id else {"token": token}
-    )
-    item.update({"service_notice": service_notice, "account_id": account_id})
-    return [item]
-
-
-def token_response(token: str, service_request_id: str | None) -> list[dict[str, Any]]:
-    return [{"service_request_id": service_request_id, "token": token}]
-
-
-def errors_payload(error: DomainError | Iterable[DomainError]) -> list[dict[str, Any]]:
-    """Errors in the spec's shape; the code is the HTTP status (422 is reported as 400)."""
-    errs = [error] if isinstance(error, DomainError) else list(error)
-    return [
-        {"code": 400 if e.status == 422 else e.status, "description": e.message_en} for e in errs
-    ]
-
-
-def http_status(error: DomainError) -> int:
-    return 400 if error.status == 422 else error.status
-
-
-def check_api_key(api_key: str | None, valid_keys: Iterable[str]) -> None:
-    if not api_key or api_key not in set(valid_keys):
-        raise Forbidden("invalid_api_key", "Invalid api_key", "无效的api_key")
-
-
-# --- XML --------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _fill(parent: ET.Element, data: Mapping[str, Any]) -> None:
-    for key, value in data.items():
-        el = ET.SubElement(parent, key)
-        if isinstance(value, list):
-            child_tag = _PLURALS.get(key, key.rstrip("s"))
-            for item in value:
-                child = ET.SubElement(el, child_tag)
-                if isinstance(item, Mapping):
-                    _fill(child, item)
-                else:
-                    child.text = _text(item)
-        elif isinstance(value, Mapping):
-            _fill(el, value)
-        else:
-            el.text = _text(value)
-
-
-_ROOTS = {"services": "service", "service_requests": "request", "errors": "error"}
-
-
-def to_xml(root: str, payload: Any) -> str:
-    """Render a payload as the spec's XML. ``root`` is one of services, service_requests,
-    errors (payload: list of dicts), service_definition or discovery (payload: dict)."""
-    top = ET.Element(root)
-    if root in _ROOTS:
-        for item in payload:
-            _fill(ET.SubElement(top, _ROOTS[root]), item)
-    elif root in ("service_definition", "discovery"):
-        _fill(top, payload)
-    else:
-        raise ValueError(f"unknown Open311 document {root}")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode")
 
 
 # --- POST requests form -----------------------------------------------------------------

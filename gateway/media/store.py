@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from services.petitions.domain.media import MediaInfo, MediaKind
-from services.petitions.domain.media_image import public_copy, thumbnail
+from gateway.media.checks import MediaInfo, MediaKind
+from gateway.media.images import public_copy, thumbnail
 
 _KEY = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|mp4)$")
 

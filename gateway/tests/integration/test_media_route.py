@@ -15,7 +15,7 @@ from PIL import Image
 
 from gateway import problems
 from gateway.api.routes import media as routes
-from gateway.media_store import LocalMediaStore
+from gateway.media.store import LocalMediaStore
 from gateway.security import install
 from yiwang.config import Settings
 
