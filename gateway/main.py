@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from gateway import middleware, problems, security
+from gateway import hygiene, middleware, problems, security
 from gateway.api import routes as routes_pkg
 from gateway.backpressure import InFlightLimit, IntakeAdmission
 from gateway.deps import Resources
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(
                 module.router,
                 responses=problems.RESPONSES,
-                dependencies=[Depends(middleware.no_nul_characters)],
+                dependencies=[Depends(hygiene.input_hygiene)],
             )
     security.install(app)  # merge POLICY tables; unknown actions fail here
     return app

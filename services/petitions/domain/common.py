@@ -60,6 +60,15 @@ def require_coordinates(lat: float, lon: float) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
+PUBLIC_DECIMALS = 3  # ~100 m: the public sees the area of an issue, never a doorstep
+
+
+def public_location(lat: float, lon: float) -> tuple[float, float]:
+    """The blurred location everything public shows (the public map, Open311): rounded to
+    ``PUBLIC_DECIMALS`` places, so a report at someone's door does not point at the door."""
+    return round(lat, PUBLIC_DECIMALS), round(lon, PUBLIC_DECIMALS)
+
+
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in metres."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

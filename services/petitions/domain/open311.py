@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from yiwang.clock import SHANGHAI
+from yiwang.contracts.base import strict_float
 from yiwang.errors import ValidationFailed
 
 from .case import Case
 from .categories import Category, CategoryCatalogue, validate_attributes
-from .common import require_aware, require_coordinates
+from .common import public_location, require_aware, require_coordinates
 from .lifecycle import FINISHED, CaseStatus
 from .sla import sla_class
 
@@ -134,13 +135,14 @@ def service_request(
     lang: str = "zh",
     agencies: Mapping[str, str] | None = None,
     media_url: Callable[[str], str] | None = None,
-    coordinate_decimals: int | None = None,
 ) -> dict[str, Any]:
-    """A case as an Open311 service request. No personal data (contact is never exposed)."""
+    """A case as an Open311 service request. No personal data: never the contact, never the
+    free-text address (it may name a flat), and the location blurred exactly as on the
+    public map (:func:`.common.public_location`)."""
     dept = case.department or category.department
     lat, lon = case.lat, case.lon
-    if coordinate_decimals is not None and lat is not None and lon is not None:
-        lat, lon = round(lat, coordinate_decimals), round(lon, coordinate_decimals)
+    if lat is not None and lon is not None:
+        lat, lon = public_location(lat, lon)
     sla = sla_class(case.sla_class)
     return {
         "service_request_id": case.case_id,
@@ -154,7 +156,7 @@ def service_request(
         "requested_datetime": iso(case.created_at),
         "updated_datetime": iso(case.timeline[-1].at if case.timeline else case.created_at),
         "expected_datetime": iso(case.due_at),
-        "address": case.address,
+        "address": None,
         "address_id": None,
         "zipcode": None,
         "lat": lat,
@@ -247,7 +249,7 @@ def parse_post_form(
     lat = lon = None
     if lat_s or lon_s:
         try:
-            lat, lon = require_coordinates(float(lat_s), float(lon_s))
+            lat, lon = require_coordinates(strict_float(lat_s), strict_float(lon_s))
         except (ValueError, ValidationFailed):
             raise _bad("invalid_lat_long", "lat and long must both be valid decimal degrees",
                        "lat和long须同时为有效的十进制经纬度") from None  # fmt: skip

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.petitions.domain import open311 as o
+from services.petitions.domain.common import public_location
 from services.petitions.domain.lifecycle import CaseStatus
 from services.petitions.tests.unit.builders import CATALOGUE, T0, case_in, do, new_case
 from yiwang.errors import ValidationFailed
@@ -50,13 +51,23 @@ def test_service_request_open_and_closed() -> None:
     assert req["agency_responsible"] == "District Transport Bureau"
     assert req["requested_datetime"] == "2026-01-05T09:00:00+08:00"
     assert req["expected_datetime"] is not None and req["expected_datetime"].endswith("+08:00")
-    assert req["lat"] == 28.2389 and req["long"] == 117.0339 and req["media_url"] is None
+    assert req["media_url"] is None
     assert "phone" not in str(req) and "13800138000" not in str(req)
     rejected = case_in(CaseStatus.REJECTED)
     r = o.service_request(rejected, CATALOGUE.get(rejected.category), lang="en")
     assert r["status"] == "closed" and r["status_notes"] == "Not accepted: not a public matter"
     fwd = case_in(CaseStatus.FORWARDED)
     assert o.status_notes(fwd, "zh") == "已转交Provincial Highway Bureau"
+
+
+def test_service_request_shows_no_address_and_the_public_map_location() -> None:
+    """Open311 once answered the reporter's address text ("3单元 502室") and coordinates to
+    ~1 m, undoing the public map's blurring."""
+    case = new_case(lat=28.238912, lon=117.033949, address="幸福小区3单元 502室")
+    assert case.address == "幸福小区3单元 502室"
+    req = o.service_request(case, CATALOGUE.get(case.category))
+    assert req["address"] is None and "502" not in str(req)
+    assert (req["lat"], req["long"]) == public_location(28.238912, 117.033949) == (28.239, 117.034)
 
 
 def test_service_request_closed_fields() -> None:
@@ -95,6 +106,9 @@ def test_parse_post_form_ok() -> None:
         ({"lat": "", "long": ""}, "location_required"),
         ({"long": ""}, "invalid_lat_long"),
         ({"lat": "123"}, "invalid_lat_long"),
+        ({"lat": "28.2_389"}, "invalid_lat_long"),  # Python's float() reads it as 28.2389
+        ({"lat": "２８.２３８９"}, "invalid_lat_long"),  # full-width digits
+        ({"long": "nan"}, "invalid_lat_long"),
         ({"attribute[period]": "dawn"}, "invalid_attribute"),
         ({"attribute[period]": ""}, "missing_attribute"),
         ({"attribute[colour]": "red"}, "unknown_attribute"),
