@@ -22,13 +22,13 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Request
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from starlette.datastructures import UploadFile
 
 from yiwang.contracts.base import has_control_characters, strict_number_text
 from yiwang.errors import ValidationFailed
 
-CREDENTIAL_PARAMS = ("api_key", "access_token")
+CREDENTIAL_PARAMS = ("api_key", "access_token", "upload_token")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -137,6 +137,22 @@ def _numeric(annotation: Any) -> bool | None:
     return None
 
 
+_LAX = {True: TypeAdapter(int), False: TypeAdapter(float)}
+
+
+def _lax_only(raw: str, integer: bool) -> bool:
+    """Text pydantic's lax mode would read as a number but a strict reader would not
+    (``32.0_1``, `` 32``, ``nan``). Text that is no number at all is left to the route's own
+    validation, which answers after authentication."""
+    if strict_number_text(raw, integer=integer):
+        return False
+    try:
+        _LAX[integer].validate_python(raw)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_params(request: Request, route: APIRoute) -> None:
     stack, seen = [route.dependant], set()
     while stack:
@@ -156,7 +172,7 @@ def _check_params(request: Request, route: APIRoute) -> None:
                     else request.query_params.getlist(f.alias)
                 )
                 for value in raw:
-                    if not strict_number_text(str(value), integer=kind):
+                    if _lax_only(str(value), kind):
                         raise invalid_number(f.alias)
 
 
@@ -212,6 +228,7 @@ async def input_hygiene(request: Request) -> None:
         except ValueError:
             return  # the route answers 422 for malformed JSON
         check_tree(data, "body")
+        request.state.json_body = data  # for gateway.media.references (no third parse)
         if isinstance(route, APIRoute) and route.body_field is not None:
             _check_numbers(route.body_field.field_info.annotation, data, "body")
     else:

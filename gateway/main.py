@@ -20,6 +20,7 @@ from gateway.api import routes as routes_pkg
 from gateway.backpressure import InFlightLimit, IntakeAdmission
 from gateway.deps import Resources
 from gateway.live import LiveHub
+from gateway.media.references import attach_referenced_media
 from gateway.messaging import EventPublisher
 from gateway.readcache import ReadCache
 from gateway.tracing_mw import TraceRequests
@@ -96,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(
                 module.router,
                 responses=problems.RESPONSES,
-                dependencies=[Depends(hygiene.input_hygiene)],
+                dependencies=[Depends(hygiene.input_hygiene),
+                              Depends(attach_referenced_media)],  # fmt: skip
             )
     security.install(app)  # merge POLICY tables; unknown actions fail here
     return app

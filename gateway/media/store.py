@@ -3,7 +3,15 @@
 Files are named by their SHA-256 (``ab/cd/<sha>.<ext>``), so the same photo uploaded twice is
 stored once. Three trees under the root: ``original/`` (private: may carry EXIF location),
 ``public/`` (images re-encoded without metadata; videos as uploaded) and ``thumb/`` (JPEG
-thumbnails). An S3-compatible store would implement the same three methods.
+thumbnails). Two marker trees track what uploads became: ``pending/`` (uploaded, referenced
+by nothing yet; the marker's mtime is the upload time) and ``attached/`` (referenced by an
+accepted write: a report, feedback, a work order). :meth:`LocalMediaStore.purge_orphans`
+deletes uploads still pending after a day. An S3-compatible store would implement the same
+methods (object tags and a lifecycle rule for the orphans).
+
+Images are checked from their header before anything is decoded or written (pixel limit),
+and at most ``decode_concurrency`` images are decoded at once, so the memory decoding takes
+is bounded by ``decode_concurrency × max_pixels × 4`` bytes.
 """
 
 from __future__ import annotations
@@ -11,12 +19,19 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from gateway.media.checks import MediaInfo, MediaKind
-from gateway.media.images import public_copy, thumbnail
+from gateway.media.images import MAX_PIXELS, process
+from yiwang.config import Settings
+from yiwang.logging import get_logger
+
+log = get_logger(__name__)
 
 _KEY = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|mp4)$")
 
@@ -37,14 +52,26 @@ class MediaStore(Protocol):
 
     def thumbnail_path(self, media_id: str) -> Path | None: ...
 
+    def mark_attached(self, media_ids: Iterable[str]) -> int: ...
+
+    def purge_orphans(self, max_age_s: float, now: float | None = None) -> int: ...
+
 
 def valid_media_id(media_id: str) -> bool:
     return bool(_KEY.match(media_id))
 
 
 class LocalMediaStore:
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_pixels: int = MAX_PIXELS,
+        decode_concurrency: int = 2,
+    ) -> None:
         self.root = Path(root)
+        self.max_pixels = max_pixels
+        self._decoding = threading.BoundedSemaphore(max(1, decode_concurrency))
 
     def _path(self, tree: str, media_id: str, ext: str | None = None) -> Path:
         sha, _, own_ext = media_id.partition(".")
@@ -62,15 +89,58 @@ class LocalMediaStore:
 
     def put(self, data: bytes, info: MediaInfo) -> Stored:
         media_id = f"{info.sha256}.{info.ext}"
-        self._write(self._path("original", media_id), data)
-        thumb = False
+        processed = None
         if info.kind is MediaKind.IMAGE:
-            self._write(self._path("public", media_id), public_copy(data, info.mime))
-            self._write(self._path("thumb", media_id, "jpg"), thumbnail(data))
-            thumb = True
+            with self._decoding:  # refuses pixel bombs from the header, before decoding
+                processed = process(data, info.mime, max_pixels=self.max_pixels)
+        self._write(self._path("original", media_id), data)
+        if processed is not None:
+            self._write(self._path("public", media_id), processed.public)
+            self._write(self._path("thumb", media_id, "jpg"), processed.thumbnail)
         else:
             self._write(self._path("public", media_id), data)
-        return Stored(media_id, info.mime, info.kind.value, info.size, thumb)
+        if not self._path("attached", media_id).exists():
+            marker = self._path("pending", media_id)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()  # (re)starts the day an unattached upload is kept
+        return Stored(media_id, info.mime, info.kind.value, info.size, processed is not None)
+
+    def mark_attached(self, media_ids: Iterable[str]) -> int:
+        """Uploads an accepted write references are kept for good; returns how many."""
+        n = 0
+        for media_id in set(media_ids):
+            if not valid_media_id(media_id) or not self._path("original", media_id).exists():
+                continue
+            marker = self._path("attached", media_id)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            self._path("pending", media_id).unlink(missing_ok=True)
+            n += 1
+        return n
+
+    def purge_orphans(self, max_age_s: float, now: float | None = None) -> int:
+        """Delete uploads that nothing attached within ``max_age_s``; returns how many."""
+        cutoff = (time.time() if now is None else now) - max_age_s
+        purged = 0
+        pending = self.root / "pending"
+        if not pending.exists():
+            return 0
+        for marker in pending.glob("*/*/*"):
+            media_id = marker.name
+            try:
+                if not valid_media_id(media_id) or marker.stat().st_mtime >= cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            if not self._path("attached", media_id).exists():
+                for path in (self._path("original", media_id), self._path("public", media_id),
+                             self._path("thumb", media_id, "jpg")):  # fmt: skip
+                    path.unlink(missing_ok=True)
+                purged += 1
+            marker.unlink(missing_ok=True)
+        if purged:
+            log.info("media_orphans_purged", count=purged)
+        return purged
 
     def public_path(self, media_id: str) -> Path | None:
         if not valid_media_id(media_id):
@@ -83,3 +153,14 @@ class LocalMediaStore:
             return None
         p = self._path("thumb", media_id, "jpg")
         return p if p.exists() else None
+
+
+def media_store_of(state: Any, settings: Settings) -> MediaStore:
+    """The process's store (built once, on first use, from the settings)."""
+    store = getattr(state, "media_store", None)
+    if store is None:
+        store = LocalMediaStore(os.path.join(settings.var_dir, "media"),
+                                max_pixels=settings.media_max_pixels,
+                                decode_concurrency=settings.media_decode_concurrency)  # fmt: skip
+        state.media_store = store
+    return store  # type: ignore[no-any-return]

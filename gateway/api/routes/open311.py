@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.deps import PublisherDep, RpcDep
 from gateway.hygiene import check_form, check_request
+from gateway.media.references import attach, media_ids
 from gateway.open311 import documents as o311
 from gateway.security.authn import Authenticator
 from gateway.security.policy import Policy, authenticator
@@ -318,6 +319,7 @@ async def post_request(
             account_id=None, submitted_at=datetime.now(UTC),
         )  # fmt: skip
         await publisher.publish(payload, jurisdiction_code=grid)
+        await attach(request, media_ids(media))  # an upload of ours it links is kept
         notice = "已受理，处理进度可凭token查询" if _lang(request) == "zh" else (
             "Accepted; follow it with the token")  # fmt: skip
         return document(f, "service_requests",
