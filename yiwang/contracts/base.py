@@ -90,6 +90,12 @@ def _clean_text(value: Any) -> Any:
 
 StrictFloat = Annotated[float, BeforeValidator(strict_float)]
 StrictInt = Annotated[int, BeforeValidator(strict_int)]
-Latitude = Annotated[StrictFloat, Field(ge=-90, le=90, description="degrees north (WGS 84)")]
-Longitude = Annotated[StrictFloat, Field(ge=-180, le=180, description="degrees east (WGS 84)")]
+Latitude = Annotated[
+    float, Field(ge=-90, le=90, description="degrees north (WGS 84)"), BeforeValidator(strict_float)
+]
+Longitude = Annotated[
+    float,
+    Field(ge=-180, le=180, description="degrees east (WGS 84)"),
+    BeforeValidator(strict_float),
+]
 CleanText = Annotated[str, BeforeValidator(_clean_text)]
