@@ -267,7 +267,7 @@ async def _locate(rpc: Any, sub: dict[str, Any]) -> tuple[float, float, str]:
     lat, lon = sub.get("lat"), sub.get("lon")
     if lat is None or lon is None:
         aid = sub.get("address_id") or ""
-        if not (aid.isdigit() and len(aid) == 18):
+        if not (aid.isascii() and aid.isdigit() and len(aid) == 18):  # not full-width digits
             raise ValidationFailed(
                 "address_not_located",
                 "address_string alone cannot be located here: send lat/long or address_id "
