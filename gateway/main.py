@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await publisher.close()
             await redis.aclose()
             engine.dispose()
+            if (media := getattr(app.state, "media_store", None)) is not None:
+                media.close()  # its image decoder processes
 
     app = FastAPI(
         # FastAPI's own server span per request, parented on the caller's traceparent; no

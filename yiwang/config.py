@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     # Gateway media uploads (gateway/media): who may upload, how much, what is kept.
     media_max_pixels: int = 20_000_000
     media_decode_concurrency: int = 2
+    media_decode_memory_mib: int = 384
     media_upload_token_ttl_s: int = 1800
     media_upload_tokens_per_ip_hour: int = 20
     media_quota_files_per_day: int = 100

@@ -9,9 +9,9 @@ accepted write: a report, feedback, a work order). :meth:`LocalMediaStore.purge_
 deletes uploads still pending after a day. An S3-compatible store would implement the same
 methods (object tags and a lifecycle rule for the orphans).
 
-Images are checked from their header before anything is decoded or written (pixel limit),
-and at most ``decode_concurrency`` images are decoded at once, so the memory decoding takes
-is bounded by ``decode_concurrency × max_pixels × 4`` bytes.
+Images are checked from their header before anything is decoded or written (pixel limit);
+the gateway decodes the accepted ones in worker processes with a memory cap
+(:mod:`gateway.media.decoder`), at most ``decode_concurrency`` at once.
 """
 
 from __future__ import annotations
@@ -21,18 +21,20 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from gateway.media.checks import MediaInfo, MediaKind
-from gateway.media.images import MAX_PIXELS, process
+from gateway.media.decoder import DecoderPool
+from gateway.media.images import MAX_PIXELS, Processed, process
 from yiwang.config import Settings
 from yiwang.logging import get_logger
 
 log = get_logger(__name__)
 
+Decoder = Callable[[bytes, str], Processed]
 _KEY = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp|mp4)$")
 
 
@@ -56,6 +58,8 @@ class MediaStore(Protocol):
 
     def purge_orphans(self, max_age_s: float, now: float | None = None) -> int: ...
 
+    def close(self) -> None: ...
+
 
 def valid_media_id(media_id: str) -> bool:
     return bool(_KEY.match(media_id))
@@ -68,10 +72,19 @@ class LocalMediaStore:
         *,
         max_pixels: int = MAX_PIXELS,
         decode_concurrency: int = 2,
+        decoder: Decoder | None = None,
     ) -> None:
+        """``decoder``: makes the public copy and thumbnail (default: in this process, at
+        most ``decode_concurrency`` at once; the gateway passes a
+        :class:`gateway.media.decoder.DecoderPool`)."""
         self.root = Path(root)
         self.max_pixels = max_pixels
         self._decoding = threading.BoundedSemaphore(max(1, decode_concurrency))
+        self._decoder = decoder or self._decode_here
+
+    def _decode_here(self, data: bytes, mime: str) -> Processed:
+        with self._decoding:  # refuses pixel bombs from the header, before decoding
+            return process(data, mime, max_pixels=self.max_pixels)
 
     def _path(self, tree: str, media_id: str, ext: str | None = None) -> Path:
         sha, _, own_ext = media_id.partition(".")
@@ -91,8 +104,7 @@ class LocalMediaStore:
         media_id = f"{info.sha256}.{info.ext}"
         processed = None
         if info.kind is MediaKind.IMAGE:
-            with self._decoding:  # refuses pixel bombs from the header, before decoding
-                processed = process(data, info.mime, max_pixels=self.max_pixels)
+            processed = self._decoder(data, info.mime)
         self._write(self._path("original", media_id), data)
         if processed is not None:
             self._write(self._path("public", media_id), processed.public)
@@ -104,6 +116,11 @@ class LocalMediaStore:
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()  # (re)starts the day an unattached upload is kept
         return Stored(media_id, info.mime, info.kind.value, info.size, processed is not None)
+
+    def close(self) -> None:
+        closer = getattr(self._decoder, "close", None)
+        if closer is not None:
+            closer()
 
     def mark_attached(self, media_ids: Iterable[str]) -> int:
         """Uploads an accepted write references are kept for good; returns how many."""
@@ -159,8 +176,13 @@ def media_store_of(state: Any, settings: Settings) -> MediaStore:
     """The process's store (built once, on first use, from the settings)."""
     store = getattr(state, "media_store", None)
     if store is None:
+        decoder = None
+        if settings.media_decode_memory_mib > 0:  # 0: decode in the gateway process itself
+            decoder = DecoderPool(settings.media_decode_concurrency,
+                                  settings.media_decode_memory_mib, settings.media_max_pixels)  # fmt: skip
         store = LocalMediaStore(os.path.join(settings.var_dir, "media"),
                                 max_pixels=settings.media_max_pixels,
-                                decode_concurrency=settings.media_decode_concurrency)  # fmt: skip
+                                decode_concurrency=settings.media_decode_concurrency,
+                                decoder=decoder)  # fmt: skip
         state.media_store = store
     return store  # type: ignore[no-any-return]

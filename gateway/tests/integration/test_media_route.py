@@ -1,7 +1,7 @@
 """Media uploads over HTTP (the whole gateway app, real Redis): sniffing against the
 extension, EXIF stripped, thumbnails, content-hash storage; who may upload (sign-in or an
-upload token), quotas, pixel bombs refused from the header, orphans purged after a day
-(issue [Security] 6)."""
+upload token), quotas, pixel bombs refused from the header, decoding in capped worker
+processes, orphans purged after a day (issue [Security] 6)."""
 
 from __future__ import annotations
 
@@ -178,8 +178,15 @@ with TestClient(create_app(settings)) as c:
     before = hwm()
     t = time.monotonic()
     r = c.post("/api/v1/media", files={"file": ("bomb.png", bomb, "")}, headers=h)
-    print(json.dumps({"status": r.status_code, "code": r.json().get("code"), "seconds":
-                      time.monotonic() - t, "hwm_before_mib": before, "hwm_after_mib": hwm()}))
+    bomb_out = {"status": r.status_code, "code": r.json().get("code"), "seconds":
+                time.monotonic() - t, "hwm_before_mib": before, "hwm_after_mib": hwm()}
+    big = _png((5000, 4000), "RGBA", (1, 2, 3, 4))  # 20 MP: accepted, decoded in a worker
+    before = hwm()
+    t = time.monotonic()
+    r = c.post("/api/v1/media", files={"file": ("big.png", big, "")}, headers=h)
+    big_out = {"status": r.status_code, "seconds": time.monotonic() - t,
+               "hwm_before_mib": before, "hwm_after_mib": hwm()}
+    print(json.dumps({"bomb": bomb_out, "big": big_out}))
 """
 
 
@@ -190,11 +197,23 @@ def test_pixel_bomb_costs_little_memory(resources, tmp_path: Path) -> None:  # t
     out = subprocess.run([sys.executable, "-c", RSS_PROBE, str(tmp_path)], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=120)  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
-    print("pixel bomb:", got)
+    both = json.loads(out.stdout.strip().splitlines()[-1])
+    print("pixel bomb and a large accepted image:", both)
+    got = both["bomb"]
     assert got["status"] == 413 and got["code"] == "image_too_many_pixels"
     assert got["hwm_after_mib"] - got["hwm_before_mib"] < 32, got
     assert got["seconds"] < 2.0, got
+    big = both["big"]  # 80 MB decoded, in a worker process: the gateway does not grow
+    assert big["status"] == 201 and big["hwm_after_mib"] - big["hwm_before_mib"] < 32, big
+
+
+def test_decoding_is_capped_in_memory(resources, var: Path) -> None:  # type: ignore[no-untyped-def]
+    with gateway_client(resources, var_dir=str(var), media_decode_memory_mib=64,
+                        media_decode_concurrency=1) as c:  # fmt: skip
+        me = citizen(c)
+        r = up(c, _png((5000, 4000), "RGBA", (1, 2, 3, 5)), "big.png", **me)
+        assert r.status_code == 413 and r.json()["code"] == "image_too_much_memory", r.text
+        assert up(c, _png((640, 480), "RGB", (5, 6, 7)), **me).status_code == 201  # still works
 
 
 def test_orphans_are_purged_after_a_day_attached_uploads_kept(
