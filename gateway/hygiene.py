@@ -153,8 +153,16 @@ def _lax_only(raw: str, integer: bool) -> bool:
     return True
 
 
-def _check_params(request: Request, route: APIRoute) -> None:
-    stack, seen = [route.dependant], set()
+_NUMERIC_PARAMS: dict[int, list[tuple[str, str, bool]]] = {}  # id(route) -> its number params
+
+
+def _numeric_params(route: APIRoute) -> list[tuple[str, str, bool]]:
+    """(source, name, integer?) of the route's numeric path/query parameters, dependencies
+    included (computed once per route)."""
+    found = _NUMERIC_PARAMS.get(id(route))
+    if found is not None:
+        return found
+    found, stack, seen = [], [route.dependant], set()
     while stack:
         dep = stack.pop()
         if id(dep) in seen:
@@ -164,16 +172,22 @@ def _check_params(request: Request, route: APIRoute) -> None:
         for source, fields in (("path", dep.path_params), ("query", dep.query_params)):
             for f in fields:
                 kind = _numeric(f.field_info.annotation)
-                if kind is None:
-                    continue
-                raw = (
-                    [request.path_params.get(f.alias, "")]
-                    if source == "path"
-                    else request.query_params.getlist(f.alias)
-                )
-                for value in raw:
-                    if _lax_only(str(value), kind):
-                        raise invalid_number(f.alias)
+                if kind is not None:
+                    found.append((source, f.alias, kind))
+    _NUMERIC_PARAMS[id(route)] = found
+    return found
+
+
+def _check_params(request: Request, route: APIRoute) -> None:
+    for source, name, kind in _numeric_params(route):
+        raw = (
+            [str(request.path_params.get(name, ""))]
+            if source == "path"
+            else request.query_params.getlist(name)
+        )
+        for value in raw:
+            if _lax_only(value, kind):
+                raise invalid_number(name)
 
 
 def _check_numbers(annotation: Any, value: Any, where: str) -> None:
@@ -225,12 +239,16 @@ async def input_hygiene(request: Request) -> None:
         body = await request.body()
         try:
             data = json.loads(body) if body else None
-        except ValueError:
-            return  # the route answers 422 for malformed JSON
-        check_tree(data, "body")
+        except (ValueError, RecursionError):
+            return  # the route answers 4xx for malformed JSON
+        try:
+            check_tree(data, "body")
+            if isinstance(route, APIRoute) and route.body_field is not None:
+                _check_numbers(route.body_field.field_info.annotation, data, "body")
+        except RecursionError:
+            raise ValidationFailed("too_deeply_nested", "The JSON body is nested too deeply.",
+                                   "JSON请求体嵌套过深。") from None  # fmt: skip
         request.state.json_body = data  # for gateway.media.references (no third parse)
-        if isinstance(route, APIRoute) and route.body_field is not None:
-            _check_numbers(route.body_field.field_info.annotation, data, "body")
     else:
         await check_form(request)
 

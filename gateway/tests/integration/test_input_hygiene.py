@@ -190,3 +190,11 @@ def test_credentials_in_a_write_query_string_are_refused(client: TestClient) -> 
 def test_multipart_text_fields_and_file_names_are_checked(client: TestClient) -> None:
     r = client.post("/api/v1/media", files={"file": ("a\x1b.jpg", b"\xff\xd8\xff\xe0", "")})
     assert r.status_code == 422 and r.json()["code"] == "control_character", r.text
+
+
+def test_deeply_nested_json_is_a_4xx(client: TestClient) -> None:
+    for depth in (500, 990, 5000):
+        body = '{"category": "appearance.litter", "attributes": ' + "[" * depth + "]" * depth + "}"
+        r = client.post("/api/v1/reports", content=body,
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+        assert 400 <= r.status_code < 500, (depth, r.status_code, r.text[:200])
