@@ -190,7 +190,7 @@ GROUP BY 1, 2, 3, 4
 
 
 def grid_codes() -> list[str]:
-    from services.grids.domain import democity
+    from demo import city as democity
 
     return list(democity.generate("city10m", 20261123, with_people=False).grid_codes)
 
@@ -320,7 +320,11 @@ async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, tod
                   headers: dict[str, str]) -> None:  # fmt: skip
         t0 = loop.time()
         try:
-            r = await client.get(path, params=params, headers=headers)
+            try:
+                r = await client.get(path, params=params, headers=headers)
+            except httpx.TransportError:  # a reset: a browser retries an idempotent GET once
+                errors[f"{name}: reset retried"] += 1
+                r = await client.get(path, params=params, headers=headers)
             ok = r.status_code == 200
             key = str(r.status_code)
         except httpx.HTTPError as exc:

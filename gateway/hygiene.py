@@ -137,7 +137,7 @@ def _numeric(annotation: Any) -> bool | None:
     return None
 
 
-_LAX = {True: TypeAdapter(int), False: TypeAdapter(float)}
+_LAX: dict[bool, TypeAdapter[Any]] = {True: TypeAdapter(int), False: TypeAdapter(float)}
 
 
 def _lax_only(raw: str, integer: bool) -> bool:
@@ -202,16 +202,16 @@ def _check_numbers(annotation: Any, value: Any, where: str) -> None:
                 _check_numbers(a, value, where)
         return None
     if origin in (list, tuple, set, frozenset) and isinstance(value, list):
-        args = get_args(annotation)
+        items = get_args(annotation)
         for v in value:
-            for a in args:
+            for a in items:
                 if a is not Ellipsis:
                     _check_numbers(a, v, where)
         return None
     if origin is dict and isinstance(value, dict):
-        args = get_args(annotation)
+        kv = get_args(annotation)
         for k, v in value.items():
-            _check_numbers(args[1] if len(args) == 2 else Any, v, f"{where}.{k}")
+            _check_numbers(kv[1] if len(kv) == 2 else Any, v, f"{where}.{k}")
         return None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         if isinstance(value, dict):

@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import BlockingConnectionPool, Redis
+from starlette_compress import CompressMiddleware, remove_compress_type
 
 from gateway import hygiene, middleware, problems, security
 from gateway.api import routes as routes_pkg
@@ -22,20 +23,31 @@ from gateway.deps import Resources
 from gateway.live import LiveHub
 from gateway.media.references import attach_referenced_media
 from gateway.messaging import EventPublisher
+from gateway.network import BodyReadTimeout, server_config
 from gateway.readcache import ReadCache
+from gateway.security.seed import demo_present
 from gateway.tracing_mw import TraceRequests
 from yiwang.config import Settings
 from yiwang.db import make_engine
 from yiwang.logging import setup_logging
+from yiwang.production import StartupRefused, checked_keyring
 from yiwang.rpc_client import NamekoRpcClient
 from yiwang.tracing import setup_tracing
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    keyring = checked_keyring(settings)  # production: refuses weak/missing keys, demo options
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.env == "production":
+            probe = make_engine(settings.database_url, pool_size=1)
+            try:
+                if demo_present(probe):
+                    raise StartupRefused(["demo accounts or the demo API key exist"])
+            finally:
+                probe.dispose()
         rpc = NamekoRpcClient(settings.amqp_uri, timeout_s=settings.rpc_timeout_s,
                               max_pending=settings.rpc_max_pending)
         publisher = EventPublisher(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
@@ -75,18 +87,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="One network for city governance: reports, cases, dispatch, escalation.",
         lifespan=lifespan,
     )
+    app.state.keyring = keyring
     app.state.intake_limit = InFlightLimit(settings.intake_max_in_flight)
     middleware.install(app, settings)  # body size, rate limits, idempotency, audit (inside CORS)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=["*"],
+        allow_origins=list(settings.cors_origins),  # none by default: the web apps are same-origin
         allow_methods=["*"],
         allow_headers=["*"],
         expose_headers=["traceparent", "Location", "Retry-After", "Idempotent-Replayed"],
     )
+    app.add_middleware(BodyReadTimeout, timeout_s=settings.http_body_timeout_s)
     app.add_middleware(TraceRequests)  # every response carries traceparent
     # outermost of ours: a report beyond capacity is refused before anything is spent on it
     app.add_middleware(IntakeAdmission, limit=app.state.intake_limit)
+    # JSON, HTML and scripts compressed (Brotli/gzip/zstd, as the client accepts); never the
+    # live streams (text/event-stream), whose events must leave as they happen
+    remove_compress_type("text/event-stream")
+    app.add_middleware(CompressMiddleware, minimum_size=1024)
     problems.install(app)
     # routes are matched in order: the hottest paths (citizen reports, Open311, live feeds;
     # their prefixes overlap no other module's) first, then the rest by module name
@@ -110,13 +128,7 @@ def main() -> None:
     settings = Settings()
     setup_logging("gateway", settings.log_level, settings.log_format)
     setup_tracing("gateway", settings.otel_exporter, settings.otel_endpoint, settings.var_dir)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        log_level="warning",
-        access_log=False,
-    )
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
 
 
 if __name__ == "__main__":

@@ -143,7 +143,8 @@ class Hygiene:
     def _identity(self, scope: Scope) -> str | None:
         auth = header(scope, b"authorization")
         if auth and auth[:7].lower() == "bearer ":
-            sub = cred.peek_subject(self.settings.secret_key, auth[7:].strip())
+            keyring = scope["app"].state.keyring
+            sub = cred.peek_subject(keyring["token"], auth[7:].strip())
             return f"acct:{sub}" if sub else None
         key = header(scope, b"x-api-key")
         if key:

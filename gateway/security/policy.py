@@ -178,7 +178,11 @@ def remember(request: Request, principal: Principal) -> None:
 def authenticator(request: Request) -> Authenticator:
     res = request.app.state.resources
     return Authenticator(
-        res.settings, res.engine, res.redis, getattr(request.app.state, "clock", None)
+        res.settings,
+        res.engine,
+        res.redis,
+        request.app.state.keyring,
+        getattr(request.app.state, "clock", None),
     )
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
-from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
@@ -28,29 +26,12 @@ from yiwang.contracts.volunteers import VolunteerOrderEscalatedV1
 from yiwang.logging import get_logger
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
-from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
+from yiwang.nameko.providers import RedisPublisher, Tracing, UnitOfWorkProvider
 from yiwang.nameko.rpc import contract_rpc
 
 log = get_logger(__name__)
 SWEEP_INTERVAL_S = 60
 DELIVERY_INTERVAL_S = 1
-
-
-class RedisPublisher(DependencyProvider):
-    """``publish(channel, message)`` on the deployment's Redis (SSE feeds for the gateway)."""
-
-    def setup(self) -> None:
-        cfg = self.container.config
-        self.prefix = str(cfg.get("REDIS_PREFIX", "yiwang:"))
-        url = cfg.get("REDIS_URL")
-        self.client = redis.Redis.from_url(url) if url else None
-
-    def stop(self) -> None:
-        if self.client is not None:
-            self.client.close()
-
-    def get_dependency(self, worker_ctx: Any) -> Any:
-        return self
 
 
 class PetitionsService:
@@ -191,20 +172,16 @@ class PetitionsService:
         return agency.list_applications(self.uow(), request)
 
     # --- housekeeping ---------------------------------------------------------------------
-    def _publish(self) -> Any:
-        client = self.redis.client
-        return client.publish if client is not None else None
-
     @timer(interval=DELIVERY_INTERVAL_S)
     def deliver_notifications(self) -> int:
         return sweeps.deliver_notifications(
-            self.uow, self.sender, self._publish(), self.redis.prefix, self.clock.now()
+            self.uow, self.sender, self.redis.publish, self.redis.prefix, self.clock.now()
         )
 
     @timer(interval=SWEEP_INTERVAL_S)
     def sweep(self) -> dict[str, int]:
         done = sweeps.run_all(
-            self.uow, self.clock.now(), self.sender, self._publish(), self.redis.prefix
+            self.uow, self.clock.now(), self.sender, self.redis.publish, self.redis.prefix
         )
         if any(done.values()):
             log.info("petitions_sweep", **done)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.contracts.base import strict_float
 from yiwang.errors import ValidationFailed
 
 from .case import Case
 from .categories import Category, CategoryCatalogue, validate_attributes
-from .common import public_location, require_aware, require_coordinates
+from .common import public_location, require_coordinates
 from .lifecycle import FINISHED, CaseStatus
 from .sla import sla_class
 

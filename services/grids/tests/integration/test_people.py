@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from demo.city import DemoCity
 from services.grids.adapters.crypto import PiiCipher
-from services.grids.domain.democity import DemoCity
 from services.grids.service_layer import people
 from services.grids.service_layer.people import ReadAccess
 from services.grids.tests.integration.conftest import T0, outbox
