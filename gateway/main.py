@@ -16,11 +16,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import BlockingConnectionPool, Redis
 from starlette_compress import CompressMiddleware, remove_compress_type
 
-from gateway import middleware, problems, security
+from gateway import hygiene, middleware, problems, security
 from gateway.api import routes as routes_pkg
 from gateway.backpressure import InFlightLimit, IntakeAdmission
 from gateway.deps import Resources
 from gateway.live import LiveHub
+from gateway.media.references import attach_referenced_media
 from gateway.messaging import EventPublisher
 from gateway.network import BodyReadTimeout, server_config
 from gateway.readcache import ReadCache
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await publisher.close()
             await redis.aclose()
             engine.dispose()
+            if (media := getattr(app.state, "media_store", None)) is not None:
+                media.close()  # its image decoder processes
 
     app = FastAPI(
         # FastAPI's own server span per request, parented on the caller's traceparent; no
@@ -114,7 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(
                 module.router,
                 responses=problems.RESPONSES,
-                dependencies=[Depends(middleware.no_nul_characters)],
+                dependencies=[Depends(hygiene.input_hygiene),
+                              Depends(attach_referenced_media)],  # fmt: skip
             )
     security.install(app)  # merge POLICY tables; unknown actions fail here
     return app

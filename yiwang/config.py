@@ -94,6 +94,17 @@ class Settings(BaseSettings):
     # a disabled account or the token's expiry.
     live_auth_recheck_s: float = 5.0
 
+    # Gateway media uploads (gateway/media): who may upload, how much, what is kept.
+    media_max_pixels: int = 20_000_000
+    media_decode_concurrency: int = 2
+    media_decode_memory_mib: int = 384
+    media_upload_token_ttl_s: int = 1800
+    media_upload_tokens_per_ip_hour: int = 20
+    media_quota_files_per_day: int = 100
+    media_quota_bytes_per_day: int = 200 * 1024 * 1024
+    media_orphan_max_age_s: int = 24 * 3600
+    media_purge_interval_s: int = 3600
+
     # Gateway read cache of dashboard reads (gateway/readcache.py); 0 disables it.
     readcache_ttl_s: float = 5.0
     readcache_min_refresh_s: float = 1.0

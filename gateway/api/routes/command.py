@@ -126,11 +126,19 @@ async def list_cases(
     q: CaseText = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9_-]{1,200}$",
+              description="keyset paging: ``next_cursor`` of the previous page (``page`` "
+              "ignored); an invalid cursor is refused (422), never ignored"),
+    ] = None,  # fmt: skip
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
                  created_from, created_to, q)  # fmt: skip
     args = {"page": page, "page_size": page_size, **f}
+    if cursor:
+        args["cursor"] = cursor
     return await cache.respond(if_none_match, scope_of(who), "list_cases", args,
                                f["jurisdiction_prefix"],
                                lambda: rpc.call("command", "list_cases", **args))  # fmt: skip

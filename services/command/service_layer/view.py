@@ -406,12 +406,17 @@ def to_export(name: str, header: list[str], rows: list[list[Any]], fmt: str) -> 
 
     if fmt == "xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        def xml_cell(v: Any) -> Any:  # text stored with control characters must not fail
+            v = cell(v)
+            return ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(name[:31])
         ws.append(header)
         for r in rows:
-            ws.append([cell(v) for v in r])
+            ws.append([xml_cell(v) for v in r])
         buf = io.BytesIO()
         wb.save(buf)
         content = buf.getvalue()

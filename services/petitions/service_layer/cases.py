@@ -20,7 +20,7 @@ from services.petitions.domain.case import (
     close_children,
 )
 from services.petitions.domain.categories import CategoryCatalogue
-from services.petitions.domain.common import version_conflict
+from services.petitions.domain.common import public_location, version_conflict
 from services.petitions.domain.duplicates import merge, split_off
 from services.petitions.domain.lifecycle import OPEN, ROLES, CaseStatus, Role
 from services.petitions.domain.sla import expected_datetime, sla_class
@@ -308,7 +308,7 @@ def list_my_cases(uow: UnitOfWork, req: ListMyCasesRequest) -> dict[str, Any]:
 
 
 def public_map(uow: UnitOfWork, req: PublicMapRequest) -> dict[str, Any]:
-    """Public cases of public categories as GeoJSON: location rounded to ~100 m (3 decimals),
+    """Public cases of public categories as GeoJSON: location blurred to ~100 m (public_location),
     no title, description, reporter or photos."""
     c = cases
     hidden = ["rejected", "merged", "forwarded"]
@@ -336,9 +336,10 @@ def public_map(uow: UnitOfWork, req: PublicMapRequest) -> dict[str, Any]:
         category = cat.categories.get(r.category)
         if category is None or not category.public:
             continue
+        lat, lon = public_location(r.lat, r.lon)
         features.append({
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(r.lon, 3), round(r.lat, 3)]},
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": {
                 "case_id": str(r.id), "category": r.category, "category_name": category.name_zh,
                 "status": r.status, "grid_code": r.grid_code,
