@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv web up down status test lint bench chaos simulate clean
+.PHONY: venv web up down status test lint bench chaos simulate clean rotate-keys
 
 venv: $(STAMP)
 
@@ -32,6 +32,9 @@ $(WEB)/vendor/echarts.min.js: $(WEB_STAMP) $(WEB)/scripts/vendor.mjs
 down:               ## stop what `make up` started, nothing else
 	@test -x $(PY) && $(PY) -m infra.runner down || echo "nothing running"
 
+rotate-keys: venv  ## new current key: make rotate-keys PURPOSE=token|pii|qr (old keys kept)
+	$(PY) -m infra.keys rotate $(or $(PURPOSE),token)
+
 status: venv
 	$(PY) -m infra.runner status
 
@@ -41,6 +44,7 @@ test: venv web      ## lint, types, unit, integration and end-to-end tests with 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: venv         ## benchmarks with their raw baselines; results in bench/results/
 	$(PY) -m bench.run
@@ -49,7 +53,7 @@ chaos: venv         ## the chaos suite: faults under load, nothing lost, nothing
 	$(PY) -m bench.chaos
 
 simulate: venv      ## a month of the demo city with an injected clock, checked by an oracle
-	$(PY) -m services.command.simulate
+	$(PY) -m demo.simulate
 
 clean:
 	rm -rf var .coverage coverage.xml

@@ -146,9 +146,8 @@ class Chaos:
         from yiwang.migrate import upgrade
 
         upgrade(self.res.database_url)
-        subprocess.run([sys.executable, "-m", "services.grids.cli", "load-demo", "--size",
-                        "small"], env={**os.environ, **self.env}, cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "demo.load_city", "--size", "small"],
+                       env={**os.environ, **self.env}, cwd=ROOT, check=True, capture_output=True)
         self.sup = Supervisor(ALL, env=self.env, log_dir=os.path.join(ROOT, "var", "log-chaos"),
                               cwd=ROOT)
         self.sup.start()

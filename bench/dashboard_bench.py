@@ -190,7 +190,7 @@ GROUP BY 1, 2, 3, 4
 
 
 def grid_codes() -> list[str]:
-    from services.grids.domain import democity
+    from demo import city as democity
 
     return list(democity.generate("city10m", 20261123, with_people=False).grid_codes)
 

@@ -29,7 +29,7 @@ import shapely
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import write_result  # noqa: E402
-from services.grids.domain import democity  # noqa: E402
+from demo import city as democity  # noqa: E402
 from services.grids.domain.locate import GridIndex  # noqa: E402
 from services.grids.service_layer.boundaries import GridMap, import_boundaries  # noqa: E402
 from yiwang.clock import SystemClock  # noqa: E402

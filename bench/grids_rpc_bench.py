@@ -24,9 +24,9 @@ from typing import Any
 import psutil
 
 from bench.common import summary_ms, write_result
+from demo import city as democity
 from infra.processes import SERVICES
 from infra.supervisor import Supervisor
-from services.grids.domain import democity
 from services.grids.service_layer.boundaries import GridMap, import_boundaries
 from tests.support.resources import TestResources
 from yiwang.clock import SystemClock

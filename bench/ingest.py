@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from shapely.geometry import Point
 
 from bench.common import summary_ms
+from demo import city as democity
 from infra.processes import ALL
 from infra.runner import load_demo
 from infra.supervisor import Supervisor
-from services.grids.domain import democity
 from tests.support.resources import TestResources, free_port
 from yiwang.config import Settings
 

@@ -91,7 +91,7 @@ def main() -> None:
         upgrade(url, ["petitions"])
         engine = make_engine(url, pool_size=4)
         factory = uow_factory(engine, producer="petitions", schema="petitions")
-        cfg = delivery.DeliveryConfig(batch=200, secret="bench", lease_s=600)
+        cfg = delivery.DeliveryConfig(batch=200, lease_s=600)
         priv, pub = vapid_keys()
         with SmtpServer() as smtp, AliyunSmsServer() as sms, PushServer(pub) as push:
             smtp_cfg = SmtpConfig(host="127.0.0.1", port=smtp.port, username=smtp.USER,

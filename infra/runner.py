@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from yiwang.config import Settings
 from yiwang.db import ensure_database
+from yiwang.keys import ensure_keyring, keys_path
 from yiwang.migrate import upgrade
 
 app = typer.Typer(add_completion=False, help="Run Yiwang locally.")
@@ -111,19 +112,33 @@ def ensure_dependencies(settings: Settings) -> None:
 
 
 DEMO_STEPS: list[tuple[str, list[str]]] = [
-    ("demo city (grids, people, places)", ["-m", "services.grids.cli", "load-demo", "--if-empty"]),
+    ("demo city (grids, people, places)", ["-m", "demo.load_city", "--if-empty"]),
     ("demo accounts (one per role) and the Open311 key", ["-m", "gateway.security.seed"]),
-    ("demo enterprises, institutions and 23 key projects", ["-m", "services.enterprise.demo"]),
+    ("demo enterprises, institutions and 23 key projects", ["-m", "demo.enterprise"]),
 ]
 
 
 def load_demo(settings: Settings, env: dict[str, str] | None = None) -> None:
     """Load the demo city through the same import paths users use (idempotent)."""
     for label, args in DEMO_STEPS:
-        if args[1] == "services.grids.cli":
+        if args[1] == "demo.load_city":
             args = [*args, "--size", settings.demo_size, "--seed", str(settings.demo_seed)]
         typer.echo(f"loading {label}")
         subprocess.run([sys.executable, *args], check=True, env={**os.environ, **(env or {})})
+
+
+def _has_personal_data(settings: Settings) -> bool:
+    """True when the grids schema already holds residents (encrypted with earlier keys)."""
+    eng = sa.create_engine(settings.database_url)
+    try:
+        with eng.connect() as c:
+            return bool(c.execute(sa.text(
+                "SELECT to_regclass('grids.residents') IS NOT NULL "
+                "AND EXISTS (SELECT 1 FROM grids.residents)")).scalar())  # fmt: skip
+    except Exception:  # noqa: BLE001 - no schema yet: nothing encrypted
+        return False
+    finally:
+        eng.dispose()
 
 
 def supervisor_pid(settings: Settings) -> int | None:
@@ -165,7 +180,17 @@ def up(wait: float = 120.0) -> None:
         typer.echo(f"created database {make_url(settings.database_url).database}")
     upgrade(settings.database_url)
     typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway")
-    load_demo(settings)
+    if settings.env == "production":  # keys are provided (infra.keys init), no demo data
+        typer.echo("production mode: no demo data loaded")
+    else:
+        new_keys = not os.path.exists(keys_path(settings))
+        ensure_keyring(keys_path(settings))  # random keys, once per installation (0600)
+        typer.echo(f"keys: {keys_path(settings)} (rotate: make rotate-keys PURPOSE=token)")
+        if new_keys and _has_personal_data(settings):
+            typer.echo("warning: personal data encrypted before this installation had its own "
+                       "keys exists; import the former secret (python -m infra.keys "
+                       "import-legacy) or drop the database and run make up again", err=True)  # fmt: skip
+        load_demo(settings)
     if supervisor_pid(settings) is None:
         out = open(_var(settings, "log", "supervisor.out"), "ab")
         subprocess.Popen([sys.executable, "-m", "infra.supervisor"], stdout=out,

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from yiwang.errors import ValidationFailed
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -37,3 +39,12 @@ class FakeClock:
         if when.tzinfo is None:
             raise ValueError("FakeClock needs a timezone-aware datetime")
         self._now = when
+
+
+def require_aware(when: datetime, field: str = "time") -> datetime:
+    """Refuse naive datetimes: every instant in the domain carries its timezone."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValidationFailed(
+            "naive_datetime", f"{field} must be timezone-aware", f"{field}必须带时区", field=field
+        )
+    return when

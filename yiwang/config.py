@@ -47,7 +47,12 @@ class Settings(BaseSettings):
     demo_seed: int = 20261123
     var_dir: str = "var"
 
-    secret_key: str = "change-me-in-production-yiwang-demo-secret"
+    # "demo" (the quick start) or "production" (refuses to start with demo accounts, weak or
+    # missing keys, one-time codes in the log or self-registration by code).
+    env: Literal["demo", "production"] = "demo"
+    # The keyring (yiwang/keys.py): generated once per installation in the demo; "" means
+    # <var_dir>/keys.json. There is no secret in the source.
+    keys_file: str = ""
 
     intake_max_in_flight: int = 64
     rpc_max_pending: int = 2000
@@ -59,20 +64,47 @@ class Settings(BaseSettings):
     # Gateway security (gateway/security): tokens, one-time codes, abuse limits.
     auth_access_ttl_s: int = 900
     auth_refresh_ttl_s: int = 30 * 24 * 3600
-    auth_login_max_failures: int = 10
+    # Redis cache of each account's version (role, unit, active, password); a token of a
+    # changed account is refused at the latest this long after a change made outside the API.
+    auth_account_cache_s: int = 30
+    # Wrong passwords per (account, client) before growing delays (1 s, 2 s, 4 s … capped
+    # at auth_login_lockout_s); a burst from this many clients for one account is alerted.
+    auth_login_max_failures: int = 5
     auth_login_lockout_s: int = 900
+    auth_login_alert_clients: int = 20
     otp_ttl_s: int = 300
     otp_max_attempts: int = 5
     otp_resend_s: int = 60
-    otp_log_codes: bool = True
+    otp_log_codes: bool = True  # demo only: production refuses it
     otp_auto_register: bool = True
     otp_sms: bool = False  # send codes by SMS through petitions' delivery core (gateway/reach.py)
     rate_limit_window_s: int = 60
     rate_limit_per_ip: int = 600
     rate_limit_per_account: int = 300
+    # Network: proxies whose X-Forwarded-For is believed ("" = none, comma-separated IPs or
+    # CIDRs); seconds a client may take to send its request head, and between body chunks;
+    # origins allowed cross-origin requests (none: the web apps are same-origin).
+    forwarded_allow_ips: str = ""
+    http_header_timeout_s: float = 10.0
+    http_body_timeout_s: float = 30.0
+    cors_origins: list[str] = []
     body_limit_bytes: int = 1024 * 1024
     body_limit_prefixes: dict[str, int] = {"/api/v1/media": 20 * 1024 * 1024}
     idempotency_ttl_s: int = 24 * 3600
+    # Live streams (SSE) re-check their token this often: they end soon after a logout,
+    # a disabled account or the token's expiry.
+    live_auth_recheck_s: float = 5.0
+
+    # Gateway media uploads (gateway/media): who may upload, how much, what is kept.
+    media_max_pixels: int = 20_000_000
+    media_decode_concurrency: int = 2
+    media_decode_memory_mib: int = 384
+    media_upload_token_ttl_s: int = 1800
+    media_upload_tokens_per_ip_hour: int = 20
+    media_quota_files_per_day: int = 100
+    media_quota_bytes_per_day: int = 200 * 1024 * 1024
+    media_orphan_max_age_s: int = 24 * 3600
+    media_purge_interval_s: int = 3600
 
     # Reach: notification channels and delivery (services/petitions/adapters/channels.py,
     # services/petitions/service_layer/delivery.py); "log" writes messages to the log.

@@ -11,34 +11,15 @@ the declarations always agree and a queue exists before its first message is pub
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from yiwang.contracts import command, enterprise, gateway, grids, petitions, volunteers
+from yiwang.contracts.subscription import Subscription
 
 RPC_EXCHANGE = "nameko-rpc"
 DEAD_LETTER_EXCHANGE = "yiwang.dlx"
 RETRY_EXCHANGE = "yiwang.retry"
 DELIVERY_LIMIT = 20
-
-
-@dataclass(frozen=True)
-class Subscription:
-    source: str  # the producing service (its exchange is "<source>.events")
-    event_type: str
-    consumer: str  # consuming nameko service
-    method: str
-
-    @property
-    def exchange(self) -> str:
-        return f"{self.source}.events"
-
-    @property
-    def queue(self) -> str:
-        # nameko's SERVICE_POOL queue naming: evt-{source}-{type}--{service}.{method}
-        return f"evt-{self.source}-{self.event_type}--{self.consumer}.{self.method}"
-
-    @property
-    def consumer_id(self) -> str:
-        return f"{self.consumer}.{self.method}"
 
 
 def consumer_queue_arguments(queue: str) -> dict[str, Any]:
@@ -60,8 +41,6 @@ def dlq_name(queue: str) -> str:
 
 def all_subscriptions() -> list[Subscription]:
     """Every subscription, collected from each contract module's ``SUBSCRIPTIONS``."""
-    from yiwang.contracts import command, enterprise, gateway, grids, petitions, volunteers
-
     subs: list[Subscription] = []
     for module in (gateway, petitions, grids, command, volunteers, enterprise):
         subs.extend(getattr(module, "SUBSCRIPTIONS", []))

@@ -180,9 +180,13 @@ def authenticator(request: Request) -> Authenticator:
     res = request.app.state.resources
     send_code = otp_sender(res.rpc, res.settings.otp_ttl_s) if res.settings.otp_sms else None
     return Authenticator(
-        res.settings, res.engine, res.redis, getattr(request.app.state, "clock", None),
+        res.settings,
+        res.engine,
+        res.redis,
+        request.app.state.keyring,
+        getattr(request.app.state, "clock", None),
         send_code=send_code,
-    )  # fmt: skip
+    )
 
 
 async def _authenticate(

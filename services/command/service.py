@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -13,7 +12,6 @@ from nameko.timer import timer
 from services.command.service_layer import audit, dispatch, engage, kpis, sla, view
 from services.command.service_layer import calendar as work_calendar
 from yiwang.batch import EventBatch, after_commit, apply_batch
-from yiwang.clock import Clock, SystemClock
 from yiwang.contracts.command import (
     AnswerSupervisionRequest,
     AuditTrailRequest,
@@ -56,7 +54,7 @@ from yiwang.contracts.health import HealthResponse
 from yiwang.logging import get_logger
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
-from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
+from yiwang.nameko.providers import ClockProvider, RedisPublisher, Tracing, UnitOfWorkProvider
 from yiwang.nameko.rpc import contract_rpc
 
 log = get_logger(__name__)
@@ -65,61 +63,6 @@ log = get_logger(__name__)
 # YIWANG_COMMAND_SWEEP_INTERVAL_S; benchmarks that load a frozen data set set it very high)
 TICK_S = 1.0
 WARNINGS_EVERY = 60  # sweeps between two early-warning evaluations (~5 min)
-
-
-class ClockProvider(DependencyProvider):
-    """The service's clock: the system clock, unless a test/simulation passes another
-    (``ClockProvider.override = FakeClock(...)`` before the container starts)."""
-
-    override: Clock | None = None
-
-    def setup(self) -> None:
-        self.clock: Clock = self.override or SystemClock()
-
-    def get_dependency(self, worker_ctx: Any) -> Clock:
-        return self.clock
-
-
-class LivePublisher(DependencyProvider):
-    """Publishes view changes to Redis pub/sub ``<REDIS_PREFIX>live`` (for the gateway's SSE)."""
-
-    def setup(self) -> None:
-        cfg = self.container.config
-        self.channel = f"{cfg.get('REDIS_PREFIX', 'yiwang:')}live"
-        self.url = cfg.get("REDIS_URL")
-        self._client: Any = None
-
-    def _redis(self) -> Any:
-        if self._client is None and self.url:
-            import redis
-
-            self._client = redis.Redis.from_url(
-                self.url, socket_timeout=1, socket_connect_timeout=1
-            )
-        return self._client
-
-    def publish(self, messages: list[dict[str, Any]]) -> None:
-        client = self._redis()
-        if client is None:
-            return
-        try:
-            pipe = client.pipeline(transaction=False)
-            for m in messages:
-                pipe.publish(self.channel, json.dumps(m, ensure_ascii=False, default=str))
-            pipe.execute()
-        except Exception as exc:  # noqa: BLE001 - dashboards refresh later anyway
-            log.warning("live_publish_failed", error=str(exc)[:200])
-            self._client = None
-
-    def stop(self) -> None:
-        if self._client is not None:
-            try:
-                self._client.close()
-            except Exception:  # noqa: BLE001
-                pass
-
-    def get_dependency(self, worker_ctx: Any) -> Any:
-        return self.publish
 
 
 class CalendarRefresher(DependencyProvider):
@@ -137,11 +80,15 @@ class CommandService:
     uow = UnitOfWorkProvider("command")
     tracing = Tracing()
     clock = ClockProvider()
-    live = LivePublisher()
+    redis = RedisPublisher()
     calendar = CalendarRefresher()
     _sweeps = 0
     _last_sweep = 0.0
     config = Config()
+
+    def live(self, messages: list[dict[str, Any]]) -> None:
+        """View changes to Redis ``<prefix>live``, for the gateway's live dashboards."""
+        self.redis.publish_json(f"{self.redis.prefix}live", messages)
 
     # -- events -----------------------------------------------------------------------------
     @reliable_event_handler("petitions", "case.created", batch=True)
@@ -177,7 +124,8 @@ class CommandService:
 
     @contract_rpc("command")
     def get_case(self, request: GetCaseRequest) -> Any:
-        return view.get_case(self.uow(), request.case_id, request.jurisdiction_prefix)
+        return view.get_case(self.uow(), request.case_id, request.jurisdiction_prefix,
+                             request.viewer)  # fmt: skip
 
     @contract_rpc("command")
     def export_cases(self, request: ExportCasesRequest) -> Any:
@@ -234,7 +182,8 @@ class CommandService:
     @contract_rpc("command")
     def escalate_case(self, request: EscalateCaseRequest) -> Any:
         return sla.escalate_case(self.uow(), request.case_id, request.actor, request.note,
-                                 self.clock.now(), self.live)  # fmt: skip
+                                 self.clock.now(), self.live,
+                                 expected_version=request.expected_version)  # fmt: skip
 
     @contract_rpc("command")
     def run_sweep(self, request: RunSweepRequest) -> Any:
@@ -266,7 +215,8 @@ class CommandService:
 
     @contract_rpc("command")
     def get_supervision(self, request: GetSupervisionRequest) -> Any:
-        return engage.get_supervision(self.uow(), request.supervision_id, self.clock.now())
+        return engage.get_supervision(self.uow(), request.supervision_id, self.clock.now(),
+                                      viewer=request.viewer)  # fmt: skip
 
     # -- the working-day calendar (holidays, make-up working days) ----------------------------
     @contract_rpc("command")

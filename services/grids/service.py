@@ -24,13 +24,13 @@ from services.grids.service_layer.boundaries import GridMap
 from services.grids.service_layer.common import map_versions
 from services.grids.service_layer.people import ReadAccess
 from yiwang import contracts as c
-from yiwang.clock import Clock, SystemClock
 from yiwang.contracts.health import HealthResponse
 from yiwang.db import make_engine
 from yiwang.errors import Unavailable, ValidationFailed
+from yiwang.keys import Keyring
 from yiwang.logging import get_logger
 from yiwang.nameko.health import db_health
-from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
+from yiwang.nameko.providers import ClockProvider, Tracing, UnitOfWorkProvider
 from yiwang.nameko.rpc import contract_rpc
 from yiwang.uow import uow_factory
 
@@ -97,21 +97,11 @@ class GridMapProvider(DependencyProvider):
         return self
 
 
-class ClockProvider(DependencyProvider):
-    """The service's clock (SystemClock); tests replace it with a FakeClock."""
-
-    def __init__(self, clock: Clock | None = None) -> None:
-        self.clock = clock or SystemClock()
-
-    def get_dependency(self, worker_ctx: Any) -> Clock:
-        return self.clock
-
-
 class PiiProvider(DependencyProvider):
-    """The field cipher for personal data, keyed from ``SECRET_KEY``."""
+    """The field cipher for personal data, keyed from the keyring's ``pii`` keys."""
 
     def setup(self) -> None:
-        self.cipher = PiiCipher(self.container.config["SECRET_KEY"])
+        self.cipher = PiiCipher.from_keyring(Keyring.from_config(self.container.config["KEYS"]))
 
     def get_dependency(self, worker_ctx: Any) -> PiiCipher:
         return self.cipher
@@ -347,7 +337,8 @@ class GridsService:
 
     @contract_rpc("grids")
     def access_log(self, r: cg.AccessLogRequest) -> Any:
-        return people.access_log(self.uow(), r.subject_id, r.actor_id, r.limit)
+        return people.access_log(self.uow(), r.subject_id, r.actor_id, r.limit,
+                                 r.jurisdiction_prefix)  # fmt: skip
 
     # -- places and party organisations ---------------------------------------------------
     @contract_rpc("grids")

@@ -38,7 +38,7 @@ from yiwang.contracts.volunteers import VolunteerOrderEscalatedV1
 from yiwang.logging import get_logger
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
-from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
+from yiwang.nameko.providers import RedisPublisher, Tracing, UnitOfWorkProvider
 from yiwang.nameko.rpc import contract_rpc
 
 log = get_logger(__name__)
@@ -46,21 +46,17 @@ SWEEP_INTERVAL_S = 60
 DELIVERY_INTERVAL_S = 1
 
 
-class RedisPublisher(DependencyProvider):
-    """``publish(channel, message)`` on the deployment's Redis (SSE feeds for the gateway)."""
+def opt_out_keys(keys_config: Any) -> dict[str, Any]:
+    """Opt-out link keys from the keyring's ``qr`` keys (``KEYS`` of the nameko config);
+    without a keyring (a test's container) the development key of ``DeliveryConfig``."""
+    if not keys_config:
+        return {}
+    from services.petitions.domain.reach import opt_out_key
+    from yiwang.keys import Keyring
 
-    def setup(self) -> None:
-        cfg = self.container.config
-        self.prefix = str(cfg.get("REDIS_PREFIX", "yiwang:"))
-        url = cfg.get("REDIS_URL")
-        self.client = redis.Redis.from_url(url) if url else None
-
-    def stop(self) -> None:
-        if self.client is not None:
-            self.client.close()
-
-    def get_dependency(self, worker_ctx: Any) -> Any:
-        return self
+    qr = Keyring.from_config(keys_config)["qr"]
+    return {"opt_out_keys": {kid: opt_out_key(k) for kid, k in qr.keys.items()},
+            "opt_out_kid": qr.current}  # fmt: skip
 
 
 class Reach(DependencyProvider):
@@ -82,8 +78,7 @@ class Reach(DependencyProvider):
             cfg=delivery.DeliveryConfig(
                 max_attempts=s.reach_max_attempts, backoff_base_s=s.reach_backoff_base_s,
                 backoff_max_s=s.reach_backoff_max_s, lease_s=s.reach_lease_s,
-                public_url=s.reach_public_url,
-                secret=str(cfg.get("SECRET_KEY") or s.secret_key),
+                public_url=s.reach_public_url, **opt_out_keys(cfg.get("KEYS")),
             ),
         )  # fmt: skip
 
@@ -234,16 +229,12 @@ class PetitionsService:
         return agency.list_applications(self.uow(), request)
 
     # --- housekeeping ---------------------------------------------------------------------
-    def _publish(self) -> Any:
-        client = self.redis.client
-        return client.publish if client is not None else None
-
     @timer(interval=DELIVERY_INTERVAL_S)
     def deliver_notifications(self) -> int:
         return sweeps.deliver_notifications(
             self.uow,
             self.sender,
-            self._publish(),
+            self.redis.publish,
             self.redis.prefix,
             self.clock.now(),
             courier=self._courier(),
@@ -261,7 +252,7 @@ class PetitionsService:
             self.uow,
             self.clock.now(),
             self.sender,
-            self._publish(),
+            self.redis.publish,
             self.redis.prefix,
             courier=self._courier(),
         )
@@ -304,7 +295,8 @@ class PetitionsService:
 
     @contract_rpc("petitions")
     def opt_out(self, request: rc.OptOutRequest) -> Any:
-        return delivery.opt_out(self.uow(), request, self._courier().cfg.secret, self.clock.now())
+        keys = self._courier().cfg.opt_out_keys
+        return delivery.opt_out(self.uow(), request, keys, self.clock.now())
 
     @contract_rpc("petitions")
     def health(self, request: Any) -> HealthResponse:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.grids.domain import democity
+from demo import city as democity
 from tests.support.system import System
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.grids.domain import democity
+from demo import city as democity
 from tests.support.system import System
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ from pydantic import Field
 from yiwang.contracts.base import Payload
 from yiwang.contracts.envelope import event_contract
 from yiwang.contracts.rpc import rpc_contract
-from yiwang.topology import Subscription
+from yiwang.contracts.subscription import Subscription
 
 SERVICE = "enterprise"
 Id = str

@@ -25,7 +25,7 @@ from pydantic import Base64Bytes, Field, field_validator, model_validator
 from yiwang.contracts.base import Payload
 from yiwang.contracts.envelope import event_contract
 from yiwang.contracts.rpc import rpc_contract
-from yiwang.topology import Subscription
+from yiwang.contracts.subscription import Subscription
 
 CODE = r"^[0-9]{4,18}$"
 GRID = r"^[0-9]{15}$"
@@ -33,6 +33,7 @@ HOUSEHOLD = r"^[0-9]{18}-[0-9A-Za-z]{1,8}$"
 CATEGORY = r"^[a-z0-9_.]+$"
 Crs = Literal["wgs84", "gcj02"]
 WorkerRoleName = Literal["leader", "member"]
+SensorAlertKind = Literal["water_zero_use", "emergency_call"]
 WorkerStatusName = Literal["on_duty", "off_duty", "on_leave", "departed"]
 
 # --- events ------------------------------------------------------------------------------
@@ -122,7 +123,7 @@ class SensorAlertRaisedV1(Payload):
     petitions opens a case with source "sensor" for the grid's workers."""
 
     alert_id: uuid.UUID
-    kind: Literal["water_zero_use", "emergency_call"]
+    kind: SensorAlertKind
     category: str = Field(min_length=1, max_length=64, pattern=CATEGORY)
     description: str = Field(min_length=1, max_length=2000)
     urgency: Literal["normal", "urgent"]
@@ -644,6 +645,12 @@ class AccessLogRequest(Payload):
     subject_id: str | None = Field(default=None, max_length=40)
     actor_id: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=100, ge=1, le=1000)
+    jurisdiction_prefix: str = Field(
+        default="",
+        pattern=r"^[0-9]{0,18}$",
+        description="only reads of subjects inside this unit code (yiwang.access.log_prefix "
+        "of the reader); empty: all",
+    )
 
 
 # --- patrols -----------------------------------------------------------------------------

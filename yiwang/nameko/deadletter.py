@@ -7,7 +7,8 @@ from typing import Any
 
 import pika
 
-from yiwang.topology import DEAD_LETTER_EXCHANGE, RETRY_EXCHANGE, Subscription, declare_subscription
+from yiwang.contracts.subscription import Subscription
+from yiwang.topology import DEAD_LETTER_EXCHANGE, RETRY_EXCHANGE, declare_subscription
 
 
 class Republisher:

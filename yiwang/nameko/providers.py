@@ -1,4 +1,4 @@
-"""nameko dependency providers: unit of work (+ outbox relay) and tracing.
+"""nameko dependency providers: unit of work (+ outbox relay), tracing, clock, Redis.
 
 ``UnitOfWorkProvider`` replaces nameko-sqlalchemy (which does not support SQLAlchemy 2):
 it owns the service's engine (psycopg2, green under eventlet), hands each worker a
@@ -8,16 +8,21 @@ that a commit wakes immediately.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nameko.extensions import DependencyProvider
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
+from yiwang.clock import Clock, SystemClock
 from yiwang.db import make_engine
+from yiwang.logging import get_logger
 from yiwang.relay import OutboxRelay
 from yiwang.tracing import context_from, current_trace_context
 from yiwang.uow import uow_factory
+
+log = get_logger(__name__)
 
 
 class UnitOfWorkProvider(DependencyProvider):
@@ -95,3 +100,66 @@ class Tracing(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> Any:
         return None
+
+
+class ClockProvider(DependencyProvider):
+    """The service's clock: the system clock unless one is passed (tests, simulations)."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+
+    def get_dependency(self, worker_ctx: Any) -> Clock:
+        return self.clock
+
+
+class RedisPublisher(DependencyProvider):
+    """Redis pub/sub of the deployment (``REDIS_URL``; channel names start with ``prefix``,
+    from ``REDIS_PREFIX``), which the gateway relays to browsers as server-sent events.
+    Without ``REDIS_URL`` nothing is published. The client connects on first use."""
+
+    def setup(self) -> None:
+        cfg = self.container.config
+        self.prefix = str(cfg.get("REDIS_PREFIX", "yiwang:"))
+        self.url = cfg.get("REDIS_URL")
+        self._client: Any = None
+
+    def _redis(self) -> Any:
+        if self._client is None and self.url:
+            import redis
+
+            self._client = redis.Redis.from_url(
+                self.url, socket_timeout=1, socket_connect_timeout=1
+            )
+        return self._client
+
+    def publish(self, channel: str, message: str) -> None:
+        """One message; a failure raises (the caller retries, e.g. a pending notification)."""
+        client = self._redis()
+        if client is not None:
+            client.publish(channel, message)
+
+    def publish_json(self, channel: str, messages: list[dict[str, Any]]) -> None:
+        """Best effort: the messages as JSON in one round trip; a failure is logged and the
+        client reconnects next time (pages refresh on their own anyway)."""
+        client = self._redis()
+        if client is None:
+            return
+        try:
+            pipe = client.pipeline(transaction=False)
+            for m in messages:
+                pipe.publish(channel, json.dumps(m, ensure_ascii=False, default=str))
+            pipe.execute()
+        except Exception as exc:  # noqa: BLE001 - dashboards refresh later anyway
+            log.warning("live_publish_failed", channel=channel, error=str(exc)[:200])
+            self._client = None
+
+    def stop(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self._client = None
+
+    def get_dependency(self, worker_ctx: Any) -> RedisPublisher:
+        return self

@@ -1,7 +1,11 @@
 // Administration: accounts, units, departments, and editors for what the services keep as
 // data — routing rules (command), categories and their SLAs (petitions), the working-day
 // calendar of holidays and make-up days (command). Errors show the problem's localized message.
-import { createApi, fill } from "../common/api.js";
+import { createApi } from "../common/api/client.js";
+import admin from "../common/api/admin.js";
+import categoriesApi from "../common/api/categories.js";
+import command from "../common/api/command.js";
+import grids from "../common/api/grids.js";
 import { h, mount, $, toast } from "../common/dom.js";
 import { createI18n } from "../common/i18n.js";
 import { topbar, signIn, section } from "../common/shell.js";
@@ -9,26 +13,11 @@ import STRINGS from "./strings.js";
 
 const i18n = createI18n(STRINGS);
 const t = i18n.t;
-const api = createApi("admin", i18n);
+const api = createApi("admin", i18n, { admin, categories: categoriesApi, command, grids });
 const ROLES = ["admin", "city_staff", "district_staff"];
 const ALL_ROLES = ["citizen", "grid_worker", "community_staff", "street_staff", "district_staff", "city_staff",
   "department_handler", "leader", "volunteer", "enterprise_user", "institution_user", "admin"];
 const SOURCES = ["citizen", "open311", "patrol", "sensor", "hotline", "suggestion_box", "enterprise", "volunteer_order", "agency"];
-const EP = {
-  accounts: "/api/v1/admin/accounts",
-  categories: "/api/v1/categories",
-  category: "/api/v1/categories/{code}",
-  categoryDeactivate: "/api/v1/categories/{code}/deactivate",
-  rules: "/api/v1/command/rules",
-  rule: "/api/v1/command/rules/{name}",
-  rulesTest: "/api/v1/command/rules/test",
-  departments: "/api/v1/command/departments",
-  department: "/api/v1/command/departments/{code}",
-  calendar: "/api/v1/command/calendar",
-  calendarYear: "/api/v1/command/calendar/{year}",
-  units: "/api/v1/grids/units/{code}/children",
-  search: "/api/v1/grids/units",
-};
 // which tabs a role sees (the gateway's POLICY decides what it may do; refusals are shown)
 const TABS = {
   accounts: ["admin"],
@@ -100,14 +89,14 @@ function accounts(body) {
     e.preventDefault();
     const b = Object.fromEntries(Object.entries(f).map(([k, el]) => [k, el.value.trim()]));
     if (!b.department) delete b.department;
-    try { await api.post(EP.accounts, b); toast(t("account.created")); render(); } catch (x) { fail(x); }
+    try { await api.admin.createAccount(b); toast(t("account.created")); render(); } catch (x) { fail(x); }
   } }, h("h3", { "data-i18n": "account.new" }),
   ...[["username", "account.username"], ["password", "account.password"], ["display_name", "account.name"], ["role", "account.role"],
     ["jurisdiction_code", "account.code"], ["department", "account.department"]].map(([k, l]) => field(l, f[k])),
   h("button", { class: "primary", type: "submit", "data-i18n": "save" })));
   body.append(list);
   section(list, i18n, async () => {
-    const p = await api.get(EP.accounts, { page_size: 200 });
+    const p = await api.admin.accounts({ page_size: 200 });
     return table(["username", "name", "role", "unit", "department", "active"],
       items(p).map((a) => [a.username || a.phone, a.display_name, a.role, a.jurisdiction_code, a.department, a.active ? "✓" : "✗"]));
   });
@@ -130,7 +119,7 @@ function ruleText(r) {
 function rules(body) {
   const list = h("section");
   const load = () => section(list, i18n, async () => {
-    const [rs, ds] = await Promise.all([api.get(EP.rules), api.get(EP.departments).catch(() => ({ items: [] }))]);
+    const [rs, ds] = await Promise.all([api.command.rules(), api.command.departments().catch(() => ({ items: [] }))]);
     const depts = items(ds);
     const sorted = items(rs).sort((a, b) => a.order - b.order);
     return h("div", {},
@@ -144,7 +133,7 @@ function rules(body) {
           h("button", { type: "button", "data-i18n": "edit", onclick: () => ruleEditor(r, depts, sorted, load) }),
           h("button", { type: "button", class: "ghost", "data-i18n": "delete", onclick: async () => {
             if (!confirm(t("rule.confirm_delete", { name: r.name }))) return;
-            try { await api.del(fill(EP.rule, { name: r.name })); toast(t("deleted")); load(); } catch (x) { fail(x); }
+            try { await api.command.deleteRule(r.name); toast(t("deleted")); load(); } catch (x) { fail(x); }
           } }))))),
       sorted.length ? null : h("p", { class: "muted", "data-i18n": "empty" }));
   }).then(() => i18n.apply(list));
@@ -191,7 +180,7 @@ function ruleEditor(rule, depts, all, done) {
     if (Object.keys(attrs).length) when.attributes = attrs;
     const name = f.name.value.trim();
     const body = { order: Number(f.order.value), target: { kind: f.kind.value, id: f.kind.value === "department" ? f.dept.value : f.worker.value.trim() }, when };
-    try { await api.put(fill(EP.rule, { name }), body); toast(t("saved")); s.remove(); done(); } catch (x) { err.textContent = x.message; }
+    try { await api.command.putRule(name, body); toast(t("saved")); s.remove(); done(); } catch (x) { err.textContent = x.message; }
   } },
   h("h3", { "data-i18n": rule ? "rule.edit" : "rule.new" }),
   field("rule.name", f.name), field("rule.order", f.order), field("rule.target_kind", f.kind),
@@ -223,7 +212,7 @@ function ruleTester() {
     e.preventDefault();
     err.textContent = ""; out.textContent = "";
     try {
-      const r = await api.post(EP.rulesTest, { category: f.category.value.trim(), jurisdiction_code: f.jurisdiction_code.value.trim(),
+      const r = await api.command.testRules({ category: f.category.value.trim(), jurisdiction_code: f.jurisdiction_code.value.trim(),
         source: f.source.value, at: `${f.at.value}:00+08:00` });
       out.textContent = r.matched ? t("rule.matched", { rule: r.rule, target: `${t(`target.${r.target.kind}`)} ${r.target.id}` }) : t("rule.no_match");
     } catch (x) { err.textContent = x.message; }
@@ -237,7 +226,7 @@ function ruleTester() {
 function categories(body) {
   const list = h("section");
   const load = () => section(list, i18n, async () => {
-    const [cs, ds] = await Promise.all([api.get(EP.categories, { include_inactive: true }), api.get(EP.departments).catch(() => ({ items: [] }))]);
+    const [cs, ds] = await Promise.all([api.categories.list({ include_inactive: true }), api.command.departments().catch(() => ({ items: [] }))]);
     const slas = cs.sla_classes || [];
     const slaName = (code) => { const s = slas.find((x) => x.code === code); return s ? i18n.pick(s.name_zh, s.name_en) : code; };
     return h("div", {},
@@ -249,7 +238,7 @@ function categories(body) {
           h("button", { type: "button", "data-i18n": "edit", onclick: () => categoryEditor(c, slas, items(ds), load) }),
           c.active ? h("button", { type: "button", class: "ghost", "data-i18n": "cat.deactivate", onclick: async () => {
             if (!confirm(t("cat.confirm_deactivate", { name: i18n.pick(c.name_zh, c.name_en) }))) return;
-            try { await api.post(fill(EP.categoryDeactivate, { code: c.code }), {}); toast(t("saved")); load(); } catch (x) { fail(x); }
+            try { await api.categories.deactivate(c.code); toast(t("saved")); load(); } catch (x) { fail(x); }
           } }) : null)))));
   }).then(() => i18n.apply(list));
   body.append(list);
@@ -279,7 +268,7 @@ function categoryEditor(cat, slas, depts, done) {
     for (const k of Object.keys(flags)) body[k] = flags[k].querySelector("input").checked;
     const code = f.code.value.trim();
     body.code = code;
-    try { await api.put(fill(EP.category, { code }), body); toast(t("saved")); s.remove(); done(); } catch (x) { err.textContent = x.message; }
+    try { await api.categories.put(code, body); toast(t("saved")); s.remove(); done(); } catch (x) { err.textContent = x.message; }
   } }, h("h3", { "data-i18n": cat ? "cat.edit" : "cat.new" }),
   field("cat.code", f.code), field("cat.name_zh", f.name_zh), field("cat.name_en", f.name_en), field("cat.department", f.department),
   field("cat.sla", f.sla_class), field("cat.handling", f.handling_level), h("div", { class: "checks" }, flags.public, flags.citizen_selectable), err,
@@ -304,7 +293,7 @@ function holidays(body) {
   const save = h("button", { type: "button", class: "primary", "data-i18n": "cal.save", onclick: () => saveYear() });
 
   async function loadYears() {
-    const list = await api.get(EP.calendar);
+    const list = await api.command.calendars();
     const years = new Set(items(list).map((y) => y.year));
     const now = new Date().getFullYear();
     for (const y of [now - 1, now, now + 1, now + 2]) years.add(y);
@@ -316,7 +305,7 @@ function holidays(body) {
 
   async function loadYear() {
     err.textContent = "";
-    const y = await api.get(fill(EP.calendarYear, { year: cal.year }));
+    const y = await api.command.calendar(cal.year);
     cal.data = y;
     cal.days = new Map();
     for (const d of y.holidays) cal.days.set(d.day, { kind: "holiday", name: d.name });
@@ -373,7 +362,7 @@ function holidays(body) {
       expected_revision: cal.data?.revision ?? 0,
     };
     try {
-      await api.put(fill(EP.calendarYear, { year: cal.year }), body);
+      await api.command.putCalendar(cal.year, body);
       toast(t("saved"));
       await loadYears(); await loadYear();
     } catch (x) { err.textContent = x.message; fail(x); }
@@ -404,10 +393,10 @@ function departments(body) {
   const zh = h("input", { name: "name_zh", required: true }); const en = h("input", { name: "name_en" });
   body.append(h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
-    try { await api.put(fill(EP.department, { code: code.value }), { code: code.value, name_zh: zh.value.trim(), name_en: en.value.trim(), active: true }); toast(t("saved")); render(); } catch (x) { fail(x); }
+    try { await api.command.putDepartment(code.value, { code: code.value, name_zh: zh.value.trim(), name_en: en.value.trim(), active: true }); toast(t("saved")); render(); } catch (x) { fail(x); }
   } }, field("dept.code", code), field("dept.zh", zh), field("dept.en", en), h("button", { class: "primary", type: "submit", "data-i18n": "save" })));
   body.append(list);
-  section(list, i18n, async () => table(["code", "名称", "name", "active"], items(await api.get(EP.departments)).map((d) => [d.code, d.name_zh, d.name_en, d.active ? "✓" : "✗"])));
+  section(list, i18n, async () => table(["code", "名称", "name", "active"], items(await api.command.departments()).map((d) => [d.code, d.name_zh, d.name_en, d.active ? "✓" : "✗"])));
 }
 
 function units(body) {
@@ -417,12 +406,12 @@ function units(body) {
   const q = h("input", { name: "q", "data-i18n-placeholder": "unit.search" });
   body.append(h("form", { class: "row card", onsubmit: (e) => {
     e.preventDefault();
-    section(list, i18n, async () => table(["code", "name", "level"], items(await api.get(EP.search, { q: q.value.trim() })).map((u) => [u.code, u.name, u.level])));
+    section(list, i18n, async () => table(["code", "name", "level"], items(await api.grids.searchUnits({ q: q.value.trim() })).map((u) => [u.code, u.name, u.level])));
   } }, h("span", { class: "grow" }, q), h("button", { type: "submit", text: "🔍" })));
   body.append(list);
   const load = () => section(list, i18n, async () => {
     const code = chain[chain.length - 1];
-    const kids = items(await api.get(fill(EP.units, { code })));
+    const kids = items(await api.grids.children(code));
     return h("div", {}, h("div", { class: "crumbs" }, chain.map((c, i) => h("button", { type: "button", text: c, onclick: () => { chain.length = i + 1; load(); } }))),
       h("ul", { class: "list" }, kids.map((u) => h("li", { class: "clickable", onclick: () => { chain.push(u.code); load(); } },
         h("div", { class: "title", text: u.name }), h("div", { class: "meta", text: `${u.code} · ${t(`level.${u.level}`)}${u.retired ? " · retired" : ""}` })))));

@@ -1,6 +1,11 @@
 // Citizen snapshot report (市民随手拍): locate, category, describe, photos, submit, follow, rate.
 // Light: no chart library unless the citizen chooses to pick the place on the map.
-import { createApi, firstOf, fill } from "../common/api.js";
+import { createApi } from "../common/api/client.js";
+import cases from "../common/api/cases.js";
+import categories from "../common/api/categories.js";
+import grids from "../common/api/grids.js";
+import media from "../common/api/media.js";
+import reports from "../common/api/reports.js";
 import { h, mount, $, fmtTime, toast, uuid } from "../common/dom.js";
 import { createI18n } from "../common/i18n.js";
 import { topbar, signIn, section, statusChip } from "../common/shell.js";
@@ -10,25 +15,8 @@ import STRINGS from "./strings.js";
 
 const i18n = createI18n(STRINGS);
 const t = i18n.t;
-const api = createApi("citizen", i18n);
+const api = createApi("citizen", i18n, { cases, categories, grids, media, reports });
 const MINE = "yw.citizen.reports";
-const EP = {};
-const CANDIDATES = {
-  categories: [["GET", "/api/v1/categories"], ["GET", "/api/v1/cases/categories"], ["GET", "/api/v1/reports/categories"],
-    ["GET", "/api/v1/petitions/categories"]],
-  media: [["POST", "/api/v1/media"], ["POST", "/api/v1/media/uploads"], ["POST", "/api/v1/reports/media"]],
-  locate: [["GET", "/api/v1/grids/locate"], ["GET", "/api/v1/locate"]],
-  boundaries: [["GET", "/api/v1/grids/boundaries"], ["GET", "/api/v1/public/boundaries"], ["GET", "/api/v1/cases/public/boundaries"]],
-  caseDetail: [["GET", "/api/v1/cases/{case_id}/progress"], ["GET", "/api/v1/cases/{case_id}/public"], ["GET", "/api/v1/cases/{case_id}"]],
-  rate: [["POST", "/api/v1/cases/{case_id}/rating"], ["POST", "/api/v1/cases/{case_id}/rate"], ["POST", "/api/v1/cases/{case_id}/actions/rate"]],
-  mine: [["GET", "/api/v1/cases/mine"], ["GET", "/api/v1/reports/mine"], ["GET", "/api/v1/reports"]],
-};
-async function resolve() {
-  await Promise.all(Object.entries(CANDIDATES).map(async ([k, list]) => {
-    for (const [m, p] of list) if (await firstOf(m, p)) { EP[k] = p; return; }
-  }));
-}
-
 const bar = topbar(i18n, api, { onLogout: () => render() });
 mount($("#bar"), bar);
 const state = { tab: "report", where: null, grid: null };
@@ -62,15 +50,13 @@ async function reportForm(body) {
     state.where = { lat, lon };
     state.grid = null;
     showWhere();
-    if (EP.locate) {
-      try {
-        const r = await api.get(EP.locate, { lat, lon });
-        if (r.inside === false) toast(t("outside"), "error");
-        const chain = r.chain || [];
-        state.grid = chain.length ? chain[chain.length - 1].name || r.grid_code : r.grid_code;
-        showWhere();
-      } catch { /* located without the grid name */ }
-    }
+    try {
+      const r = await api.grids.locate({ lat, lon });
+      if (r.inside === false) toast(t("outside"), "error");
+      const chain = r.chain || [];
+      state.grid = chain.length ? chain[chain.length - 1].name || r.grid_code : r.grid_code;
+      showWhere();
+    } catch { /* located without the grid name */ }
   };
   const locateBtn = h("button", { type: "button", class: "primary", "data-i18n": "locate", onclick: () => {
     if (!navigator.geolocation) { toast(t("locate.failed"), "error"); return; }
@@ -80,7 +66,7 @@ async function reportForm(body) {
       () => { whereText.textContent = ""; toast(t("locate.failed"), "error"); },
       { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   } });
-  const mapBtn = h("button", { type: "button", "data-i18n": "tap.map", hidden: !EP.boundaries, onclick: () => pickOnMap(mapBox, setWhere) });
+  const mapBtn = h("button", { type: "button", "data-i18n": "tap.map", onclick: () => pickOnMap(mapBox, setWhere) });
   const cat = h("select", { name: "category", required: true });
   const attrBox = h("div", { class: "stack" });  // the chosen category's questions
   let catalogue = [];
@@ -115,18 +101,20 @@ async function reportForm(body) {
     submit.textContent = t("submitting");
     try {
       const media = [];
-      if (EP.media && photos.files().length) {
+      if (photos.files().length) {
         toast(t("photos.uploading"));
-        for (const f of photos.files()) media.push(String(await upload(api, EP.media, f)));
+        // anonymous citizens upload with a short-lived upload token (no sign-in: no token, no upload)
+        const up = api.signedIn ? {} : { "X-Upload-Token": (await api.media.uploadToken()).upload_token };
+        for (const f of photos.files()) media.push(String(await upload((form) => api.media.upload(form, up), f)));
       }
       const contact = cname.value.trim() || cphone.value.trim()
         ? { name: cname.value.trim() || null, phone: cphone.value.trim() || null } : null;
-      const r = await api.post("/api/v1/reports", {
+      const r = await api.reports.file({
         category: cat.value, description: desc.value.trim(), lat: state.where.lat, lon: state.where.lon,
         attributes: Object.fromEntries([...attrBox.querySelectorAll("[data-attr]")]
           .filter((el) => el.value.trim()).map((el) => [el.dataset.attr, el.value.trim()])),
         address: address.value.trim() || null, media, contact, anonymous: anon.checked,
-      }, { idem });
+      }, idem);
       remember({ report_id: r.report_id, at: new Date().toISOString(), description: desc.value.trim().slice(0, 80), category: cat.selectedOptions[0]?.textContent || cat.value, photos: media.length });
       toast(t("submitted", { id: String(r.report_id).slice(0, 8) }));
       state.tab = "mine";
@@ -143,7 +131,7 @@ async function reportForm(body) {
     attrBox,
     h("label", {}, h("span", { "data-i18n": "description" }), desc),
     h("label", {}, h("span", { "data-i18n": "address" }), address),
-    EP.media ? h("div", {}, h("span", { class: "small muted", "data-i18n": "photos" }), photos.el) : null),
+    h("div", {}, h("span", { class: "small muted", "data-i18n": "photos" }), photos.el)),
   h("div", { class: "card stack" },
     h("label", {}, h("span", { "data-i18n": "contact.name" }), cname),
     h("label", {}, h("span", { "data-i18n": "contact.phone" }), cphone),
@@ -153,15 +141,13 @@ async function reportForm(body) {
   showWhere();
   // categories
   const opts = [h("option", { value: "", "data-i18n": "category.pick" })];
-  if (EP.categories) {
-    try {
-      const res = await api.get(EP.categories);
-      const list = Array.isArray(res) ? res : res.items || res.categories || [];
-      catalogue = list;
-      const leaves = list.filter((c) => c.active !== false && !c.group && c.citizen_selectable !== false && !list.some((o) => o.code?.startsWith(`${c.code}.`)));
-      for (const c of leaves) opts.push(h("option", { value: c.code, text: i18n.pick(c.name_zh || c.name, c.name_en) }));
-    } catch (x) { toast(x.message, "error"); }
-  }
+  try {
+    const res = await api.categories.list();
+    const list = Array.isArray(res) ? res : res.items || res.categories || [];
+    catalogue = list;
+    const leaves = list.filter((c) => c.active !== false && !c.group && c.citizen_selectable !== false && !list.some((o) => o.code?.startsWith(`${c.code}.`)));
+    for (const c of leaves) opts.push(h("option", { value: c.code, text: i18n.pick(c.name_zh || c.name, c.name_en) }));
+  } catch (x) { toast(x.message, "error"); }
   mount(cat, opts);
   i18n.apply(form);
 }
@@ -172,7 +158,7 @@ async function pickOnMap(box, setWhere) {
   box.dataset.ready = "1";
   mount(box, h("p", { class: "muted", text: t("loading") }));
   try {
-    const [echarts, fc] = await Promise.all([loadECharts(), api.get(EP.boundaries, { levels: "street", simplify_m: 50, precision: 5 })]);
+    const [echarts, fc] = await Promise.all([loadECharts(), api.grids.boundaries({ levels: "street", simplify_m: 50, precision: 5 })]);
     const { geo } = keyedByCode(fc);
     box.replaceChildren();
     echarts.registerMap("yw-citizen", geo);
@@ -212,15 +198,15 @@ function myReports(body) {
 }
 
 async function reportCard(r) {
-  const s = await api.get(`/api/v1/reports/${encodeURIComponent(r.report_id)}`);
+  const s = await api.reports.get(r.report_id);
   const status = s.case_status || (s.state === "pending" ? "pending" : s.state);
   const wrap = h("div", { class: "stack" },
     h("div", { class: "title", text: r.description }),
     h("div", {}, statusChip(i18n, status), h("span", { class: "small muted", text: t(`state.${s.state}`) })),
     h("div", { class: "meta", text: `${r.category} · ${fmtTime(r.at, i18n.lang)}` }));
-  if (s.case_id && EP.caseDetail) {
+  if (s.case_id && api.signedIn) {
     try {
-      const d = await api.get(fill(EP.caseDetail, { case_id: s.case_id }));
+      const d = await api.cases.get(s.case_id);
       const tl = d.timeline || d.progress || [];
       if (tl.length) {
         wrap.append(h("h3", { "data-i18n": "progress" }), h("ol", { class: "timeline" }, tl.map((e) =>
@@ -229,7 +215,7 @@ async function reportCard(r) {
       }
     } catch { /* progress is optional */ }
   }
-  if (s.case_id && (s.case_status === "closed") && EP.rate) wrap.append(rating(s.case_id));
+  if (s.case_id && (s.case_status === "closed")) wrap.append(rating(s.case_id));
   i18n.apply(wrap);
   return wrap;
 }
@@ -248,12 +234,12 @@ function rating(caseId) {
     if (!api.signedIn) { toast(t("rate.sign_in"), "error"); return; }
     if (!score) return;
     try {
-      const cur = await api.get(fill(EP.caseDetail, { case_id: caseId }));
-      await api.post(fill(EP.rate, { case_id: caseId }), { score, comment: comment.value.trim(), expected_version: cur.version });
+      const cur = await api.cases.get(caseId);
+      await api.cases.rate(caseId, { score, comment: comment.value.trim(), expected_version: cur.version });
       toast(t("rate.done"));
       render();
     } catch (x) { toast(x.message, "error"); }
   } }, h("h3", { "data-i18n": "rate" }), stars, comment, h("button", { class: "primary", type: "submit", "data-i18n": "submit" }));
 }
 
-resolve().then(render);
+render();

@@ -1,6 +1,7 @@
 // Live updates: Server-Sent Events read with fetch (so the bearer token travels in a header,
 // which EventSource cannot send), reconnecting with backoff; polling when no stream exists.
-export function live({ api, path, query, onEvent, onState, pollMs = 5000, poll }) {
+// open() gives the stream's { url, headers } (an api.live.* function from common/api/live.js).
+export function live({ open, onEvent, onState, pollMs = 5000, poll }) {
   let stopped = false;
   let ctrl = null;
   let timer = null;
@@ -8,12 +9,9 @@ export function live({ api, path, query, onEvent, onState, pollMs = 5000, poll }
 
   async function stream() {
     ctrl = new AbortController();
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(query || {})) if (v !== undefined && v !== null && v !== "") q.append(k, v);
-    const url = q.toString() ? `${path}?${q}` : path;
+    const { url, headers } = open();
     const res = await fetch(url, {
-      headers: { Accept: "text/event-stream", ...(api.token ? { Authorization: `Bearer ${api.token}` } : {}) },
-      signal: ctrl.signal, cache: "no-store",
+      headers, signal: ctrl.signal, cache: "no-store",
     });
     if (!res.ok || !res.body) throw new Error(`stream ${res.status}`);
     onState?.(true);
@@ -62,6 +60,6 @@ export function live({ api, path, query, onEvent, onState, pollMs = 5000, poll }
     timer = setTimeout(tick, pollMs);
   }
 
-  if (path) loop(); else if (poll) polling();
+  if (open) loop(); else if (poll) polling();
   return () => { stopped = true; ctrl?.abort(); clearTimeout(timer); };
 }

@@ -18,11 +18,11 @@ export async function shrink(file, max = 1600, quality = 0.8) {
   }
 }
 
-/** Upload to the gateway's media endpoint; returns the URL (or id) to put in `media`. */
-export async function upload(api, path, file) {
+/** Upload with send(form) (api.media.upload); returns the URL (or id) to put in `media`. */
+export async function upload(send, file) {
   const form = new FormData();
   form.append("file", await shrink(file), file.name || "photo.jpg");
-  const r = await api.request("POST", path, { form });
+  const r = await send(form);
   return r.url || r.href || r.location || r.media_url || r.id || r.media_id;
 }
 

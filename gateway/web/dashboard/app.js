@@ -1,6 +1,11 @@
 // Leaders' mobile command dashboard (兴隆决策指挥): map, KPIs, trends, the six functions,
 // overdue/escalated cases, drill-down city → grid, case detail, one-key supervision, dispatch.
-import { createApi, firstOf, fill } from "../common/api.js";
+import { createApi } from "../common/api/client.js";
+import cases from "../common/api/cases.js";
+import command from "../common/api/command.js";
+import enterpriseApi from "../common/api/enterprise.js";
+import grids from "../common/api/grids.js";
+import liveApi from "../common/api/live.js";
 import { h, mount, clear, $, fmtTime, pct, toast } from "../common/dom.js";
 import { createI18n } from "../common/i18n.js";
 import { topbar, signIn, section, statusChip } from "../common/shell.js";
@@ -10,7 +15,7 @@ import STRINGS from "./strings.js";
 
 const i18n = createI18n(STRINGS);
 const t = i18n.t;
-const api = createApi("dashboard", i18n);
+const api = createApi("dashboard", i18n, { cases, command, enterprise: enterpriseApi, grids, live: liveApi });
 const ROLES = ["leader", "city_staff", "district_staff", "street_staff", "community_staff", "admin"];
 const LEVEL_BY_LEN = { 4: "city", 6: "district", 9: "street", 12: "community", 15: "grid" };
 const CHILD_LEVEL = { city: "district", district: "street", street: "community", community: "grid" };
@@ -18,36 +23,6 @@ const FINISHED = new Set(["closed", "evaluated", "rejected", "forwarded", "merge
 const TABS = ["overview", "decision", "citizen", "enterprise", "grassroots", "supervision", "linkage"];
 const CITIZEN_SOURCES = ["citizen", "open311", "hotline", "suggestion_box"];
 const GRASSROOTS_SOURCES = ["patrol", "sensor"];
-
-// Candidate paths (the first one the gateway's OpenAPI lists is used; absent = not shown).
-const CANDIDATES = {
-  cases: [["GET", "/api/v1/command/cases"]],
-  caseDetail: [["GET", "/api/v1/command/cases/{case_id}"], ["GET", "/api/v1/cases/{case_id}"]],
-  caseMedia: [["GET", "/api/v1/cases/{case_id}"]],
-  kpis: [["GET", "/api/v1/command/kpis"]],
-  series: [["GET", "/api/v1/command/kpis/series"], ["GET", "/api/v1/command/kpi-series"], ["GET", "/api/v1/command/kpis/daily"]],
-  supervise: [["POST", "/api/v1/command/cases/{case_id}/supervise"], ["POST", "/api/v1/command/cases/{case_id}/supervisions"],
-    ["POST", "/api/v1/command/cases/{case_id}/supervision"]],
-  dispatch: [["POST", "/api/v1/command/cases/{case_id}/dispatch"], ["POST", "/api/v1/command/cases/{case_id}/dispatches"]],
-  escalate: [["POST", "/api/v1/command/cases/{case_id}/escalate"], ["POST", "/api/v1/command/cases/{case_id}/escalations"]],
-  departments: [["GET", "/api/v1/command/departments"], ["GET", "/api/v1/admin/departments"]],
-  stream: [["GET", "/api/v1/live/cases"], ["GET", "/api/v1/command/stream"], ["GET", "/api/v1/command/events"], ["GET", "/api/v1/stream"],
-    ["GET", "/api/v1/events"], ["GET", "/api/v1/command/live"], ["GET", "/api/v1/command/sse"]],
-  boundaries: [["GET", "/api/v1/grids/boundaries"], ["GET", "/api/v1/grids/boundaries.geojson"], ["GET", "/api/v1/grids/export"]],
-  unit: [["GET", "/api/v1/grids/units/{code}"]],
-  alerts: [["GET", "/api/v1/command/alerts"], ["GET", "/api/v1/command/warnings/alerts"]],
-  tally: [["GET", "/api/v1/command/whistles/tally"], ["GET", "/api/v1/command/duty-tally"], ["GET", "/api/v1/command/whistle-tally"]],
-  entDemands: [["GET", "/api/v1/enterprise/demands"]],
-  projects: [["GET", "/api/v1/enterprise/projects"]],
-};
-const EP = {};
-async function resolveEndpoints() {
-  await Promise.all(Object.entries(CANDIDATES).map(async ([k, list]) => {
-    for (const [m, p] of list) {
-      if (await firstOf(m, p)) { EP[k] = p; return; }
-    }
-  }));
-}
 
 const state = { code: "", chain: [], tab: "overview", names: {}, stop: null, charts: [], pollCases: null };
 
@@ -90,12 +65,11 @@ async function boot() {
     account = await signIn($("#app"), i18n, api, { roles: ROLES, demo: "demo_leader" });
   }
   bar.refresh();
-  await resolveEndpoints();
   state.code = account.jurisdiction_code || "";
-  if (!state.code && EP.boundaries) state.code = ""; // admin: the whole deployment
+  // admin ("" = everywhere): the whole deployment
   state.chain = [state.code];
-  if (EP.unit && state.code) {
-    try { state.names[state.code] = (await api.get(fill(EP.unit, { code: state.code }))).name; } catch { /* code only */ }
+  if (state.code) {
+    try { state.names[state.code] = (await api.grids.unit(state.code)).name; } catch { /* code only */ }
   }
   render();
   startLive();
@@ -140,11 +114,11 @@ function drill(code, name) {
 async function kpiCards(el) {
   await section(el, i18n, async () => {
     const [k, overdue, supervised] = await Promise.all([
-      EP.kpis && state.code.length >= 4 ? api.get(EP.kpis, { jurisdiction: state.code, jurisdiction_code: state.code, ...range(30) }).catch(() => null) : null,
-      api.get(EP.cases, { jurisdiction: state.code, overdue: true, page_size: 1 }),
-      api.get(EP.cases, { jurisdiction: state.code, supervised: true, page_size: 1 }),
+      state.code.length >= 4 ? api.command.kpis({ jurisdiction: state.code, ...range(30) }).catch(() => null) : null,
+      api.command.cases({ jurisdiction: state.code, overdue: true, page_size: 1 }),
+      api.command.cases({ jurisdiction: state.code, supervised: true, page_size: 1 }),
     ]);
-    const all = await api.get(EP.cases, { jurisdiction: state.code, page_size: 1 });
+    const all = await api.command.cases({ jurisdiction: state.code, page_size: 1 });
     const counts = k?.counts || {};
     const esc = Object.values(k?.escalations_by_level || {}).reduce((a, b) => a + b, 0);
     const card = (label, v, cls = "", id = "") => h("div", { class: `kpi ${cls}`, dataset: { kpi: id } },
@@ -162,8 +136,8 @@ async function kpiCards(el) {
 }
 
 async function trends(el) {
-  if (!EP.series || state.code.length < 4) { el.hidden = true; return; }
-  const s = await api.get(EP.series, { jurisdiction: state.code, jurisdiction_code: state.code, ...range(30) }).catch(() => null);
+  if (state.code.length < 4) { el.hidden = true; return; }
+  const s = await api.command.series({ jurisdiction: state.code, ...range(30) }).catch(() => null);
   if (!s?.days?.length) { el.hidden = true; return; }
   const days = s.days.map((d) => String(d.day_from).slice(5));
   const box = h("div", { class: "chart" });
@@ -186,8 +160,8 @@ async function trends(el) {
 async function caseMapCounts(children) {
   // Open and overdue cases per child unit, from the command view (newest 200 of each kind).
   const [open, overdue] = await Promise.all([
-    api.get(EP.cases, { jurisdiction: state.code, page_size: 200 }),
-    api.get(EP.cases, { jurisdiction: state.code, overdue: true, page_size: 200 }),
+    api.command.cases({ jurisdiction: state.code, page_size: 200 }),
+    api.command.cases({ jurisdiction: state.code, overdue: true, page_size: 200 }),
   ]);
   const byChild = {};
   const bucket = (c) => children.find((code) => (c.grid_code || c.jurisdiction_code || "").startsWith(code));
@@ -197,7 +171,6 @@ async function caseMapCounts(children) {
 }
 
 async function gridMap(el) {
-  if (!EP.boundaries) { el.hidden = true; return; }
   const level = levelOf(state.code);
   const child = CHILD_LEVEL[level] || "grid";
   const box = h("div", { class: "map", id: "map" });
@@ -213,7 +186,7 @@ async function gridMap(el) {
     h("p", { class: "small muted", text: t("map.hint") }));
   let fc;
   try {
-    fc = await api.get(EP.boundaries, { jurisdiction: state.code, levels: child, simplify_m: child === "grid" ? 5 : 20, precision: 5 });
+    fc = await api.grids.boundaries({ jurisdiction: state.code, levels: child, simplify_m: child === "grid" ? 5 : 20, precision: 5 });
   } catch (e) { mount(box, h("p", { class: "error", text: e.message })); return; }
   const { geo, names } = keyedByCode(fc);
   if (!geo.features.length) { el.hidden = true; return; }
@@ -260,7 +233,7 @@ function caseList(el, titleKey, query, filter) {
   const box = h("div");
   mount(el, h("h3", { text: t(titleKey) }), box);
   const load = () => section(box, i18n, async () => {
-    const page = await api.get(EP.cases, { jurisdiction: state.code, page_size: 50, ...query });
+    const page = await api.command.cases({ jurisdiction: state.code, page_size: 50, ...query });
     const list = items(page).filter(filter || (() => true));
     return list.length ? h("ul", { class: "list", dataset: { list: titleKey } }, list.map(caseItem)) : null;
   });
@@ -289,8 +262,8 @@ function decision(body) {
   append2(body, h("div", { class: "grid2" }, cat, src), tr, alerts);
   trends(tr);
   (async () => {
-    if (!EP.kpis || state.code.length < 4) { cat.hidden = src.hidden = true; return; }
-    const k = await api.get(EP.kpis, { jurisdiction: state.code, jurisdiction_code: state.code, ...range(30) }).catch(() => null);
+    if (state.code.length < 4) { cat.hidden = src.hidden = true; return; }
+    const k = await api.command.kpis({ jurisdiction: state.code, ...range(30) }).catch(() => null);
     if (!k) { cat.hidden = src.hidden = true; return; }
     const pie = async (el, title, obj, label) => {
       const box = h("div", { class: "chart" });
@@ -301,9 +274,8 @@ function decision(body) {
     await pie(cat, "by.category", k.by_category, (n) => n);
     await pie(src, "by.source", k.by_source, (n) => t(`source.${n}`));
   })();
-  if (!EP.alerts) { alerts.hidden = true; return; }
   section(alerts, i18n, async () => {
-    const a = await api.get(EP.alerts, { limit: 30 });
+    const a = await api.command.alerts({ limit: 30 });
     if (!items(a).length) return null;
     return h("div", {}, h("h3", { text: t("alerts") }), h("ul", { class: "list" }, items(a).map((x) =>
       h("li", {}, h("div", { class: "title", text: i18n.pick(x.message_zh, x.message_en) }),
@@ -326,16 +298,14 @@ function grassroots(body) { bySources(body, GRASSROOTS_SOURCES); }
 function enterprise(body) {
   const d = h("section"); const cases = h("section");
   append2(body, d, cases);
-  if (EP.entDemands) {
-    section(d, i18n, async () => {
-      const page = await api.get(EP.entDemands, { page_size: 50 });
-      if (!items(page).length) return null;
-      return h("div", {}, h("h3", { text: t("ent.demands") }), h("ul", { class: "list" }, items(page).map((x) =>
-        h("li", {}, h("div", { class: "title", text: x.title || x.description || x.category || x.demand_id }),
-          h("div", {}, h("span", { class: "chip", text: x.status || "" }), x.overdue ? h("span", { class: "chip bad", text: t("kpi.overdue") }) : null),
-          h("div", { class: "meta", text: `${x.enterprise_name || x.enterprise_id || ""} · ${fmtTime(x.created_at || x.filed_at, i18n.lang)}` })))));
-    });
-  }
+  section(d, i18n, async () => {
+    const page = await api.enterprise.demands({ page_size: 50 });
+    if (!items(page).length) return null;
+    return h("div", {}, h("h3", { text: t("ent.demands") }), h("ul", { class: "list" }, items(page).map((x) =>
+      h("li", {}, h("div", { class: "title", text: x.title || x.description || x.category || x.demand_id }),
+        h("div", {}, h("span", { class: "chip", text: x.status || "" }), x.overdue ? h("span", { class: "chip bad", text: t("kpi.overdue") }) : null),
+        h("div", { class: "meta", text: `${x.enterprise_name || x.enterprise_id || ""} · ${fmtTime(x.created_at || x.filed_at, i18n.lang)}` })))));
+  });
   const reload = caseList(cases, "source.enterprise", { source: "enterprise" });
   state.refresh = () => reload();
 }
@@ -345,9 +315,8 @@ function supervision(body) {
   append2(body, sup, proj);
   const reload = caseList(sup, "list.supervised", { supervised: true });
   state.refresh = () => reload();
-  if (!EP.projects) { proj.hidden = true; return; }
   section(proj, i18n, async () => {
-    const page = await api.get(EP.projects, { page_size: 50 });
+    const page = await api.enterprise.projects();
     if (!items(page).length) return null;
     return h("div", {}, h("h3", { text: t("ent.projects") }), h("ul", { class: "list" }, items(page).map((p) => {
       const done = p.progress ?? (p.steps ? p.steps.filter((s) => s.status === "approved" || s.approved_at).length / Math.max(1, p.steps.length) : null);
@@ -366,9 +335,8 @@ function linkage(body) {
     caseList(esc, "list.escalated", {}, (c) => c.escalation_count > 0 || c.whistle_count > 0),
   ];
   state.refresh = () => reloads.forEach((r) => r());
-  if (!EP.tally) { tally.hidden = true; return; }
   section(tally, i18n, async () => {
-    const d = await api.get(EP.tally, { jurisdiction: state.code });
+    const d = await api.command.whistleTally({ jurisdiction: state.code });
     if (!items(d).length) return null;
     return h("div", {}, h("h3", { text: t("duty") }), h("table", { class: "t" },
       h("tr", {}, ["department", "summoned", "on_time", "late", "missing"].map((k) => h("th", { text: k }))),
@@ -394,11 +362,11 @@ async function openCase(caseId) {
   const sheet = h("div", { class: "sheet", onclick: (e) => { if (e.target === sheet) sheet.remove(); } }, panel);
   document.body.append(sheet);
   const load = () => section(panel, i18n, async () => {
-    const d = await api.get(fill(EP.caseDetail, { case_id: caseId }), { jurisdiction: state.code });
+    const d = await api.command.case(caseId);
     const c = d.case || d;
     let media = mediaUrls(d);
-    if (!media.length && EP.caseMedia && EP.caseMedia !== EP.caseDetail) {
-      try { media = mediaUrls(await api.get(fill(EP.caseMedia, { case_id: caseId }))); } catch { /* none */ }
+    if (!media.length) {
+      try { media = mediaUrls(await api.cases.get(caseId)); } catch { /* none */ }
     }
     const tl = (d.timeline || []).map((e) => {
       const data = e.data || {};
@@ -408,9 +376,9 @@ async function openCase(caseId) {
         h("div", { class: "meta", text: `${fmtTime(e.at, i18n.lang)} ${who}` }), note ? h("div", { text: note }) : null);
     });
     const actions = h("div", { class: "row" },
-      EP.supervise ? h("button", { class: "primary", type: "button", text: t("case.supervise"), dataset: { action: "supervise" }, onclick: () => superviseForm(c, actionBox, load) }) : null,
-      EP.dispatch ? h("button", { type: "button", text: t("case.dispatch"), dataset: { action: "dispatch" }, onclick: () => dispatchForm(c, actionBox, load) }) : null,
-      EP.escalate ? h("button", { class: "warn", type: "button", text: t("case.escalate"), dataset: { action: "escalate" }, onclick: () => escalate(c, load) }) : null,
+      h("button", { class: "primary", type: "button", text: t("case.supervise"), dataset: { action: "supervise" }, onclick: () => superviseForm(c, actionBox, load) }),
+      h("button", { type: "button", text: t("case.dispatch"), dataset: { action: "dispatch" }, onclick: () => dispatchForm(c, actionBox, load) }),
+      h("button", { class: "warn", type: "button", text: t("case.escalate"), dataset: { action: "escalate" }, onclick: () => escalate(c, load) }),
       h("span", { class: "grow" }),
       h("button", { class: "ghost", type: "button", text: t("back"), onclick: () => sheet.remove() }));
     const actionBox = h("div");
@@ -437,7 +405,7 @@ function superviseForm(c, box, reload) {
   mount(box, h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      await api.post(fill(EP.supervise, { case_id: c.case_id }), { note: note.value.trim(), deadline_hours: Number(hours.value) || 24, handlers: [] });
+      await api.command.supervise(c.case_id, { note: note.value.trim(), deadline_hours: Number(hours.value) || 24, handlers: [], expected_version: c.version });
       toast(t("supervise.done"));
       reload(); state.refresh?.();
     } catch (x) { toast(x.message, "error"); }
@@ -448,7 +416,7 @@ function superviseForm(c, box, reload) {
 
 async function dispatchForm(c, box, reload) {
   let depts = [];
-  if (EP.departments) { try { depts = items(await api.get(EP.departments)); } catch { depts = []; } }
+  try { depts = items(await api.command.departments()); } catch { depts = []; }
   const sel = h("select", { name: "department" }, depts.filter((d) => d.active !== false).map((d) =>
     h("option", { value: d.code, selected: d.code === c.department, text: i18n.pick(d.name_zh, d.name_en) })));
   const free = h("input", { name: "department", value: c.department || "", pattern: "[a-z][a-z0-9_]{1,63}" });
@@ -456,7 +424,7 @@ async function dispatchForm(c, box, reload) {
   mount(box, h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      await api.post(fill(EP.dispatch, { case_id: c.case_id }), { department: (depts.length ? sel.value : free.value.trim()) || null, note: note.value });
+      await api.command.dispatch(c.case_id, { department: (depts.length ? sel.value : free.value.trim()) || null, note: note.value, expected_version: c.version });
       toast(t("dispatch.done"));
       reload(); state.refresh?.();
     } catch (x) { toast(x.message, "error"); }
@@ -467,7 +435,7 @@ async function dispatchForm(c, box, reload) {
 
 async function escalate(c, reload) {
   try {
-    await api.post(fill(EP.escalate, { case_id: c.case_id }), { note: "" });
+    await api.command.escalate(c.case_id, { note: "", expected_version: c.version });
     toast(t("escalate.done"));
     reload(); state.refresh?.();
   } catch (x) { toast(x.message, "error"); }
@@ -479,7 +447,7 @@ function startLive() {
   let pending = null;
   const soon = () => { clearTimeout(pending); pending = setTimeout(() => state.refresh?.(), 400); };
   state.stop = live({
-    api, path: EP.stream || null, query: { jurisdiction: state.code },
+    open: api.live.cases({ jurisdiction: state.code }),
     onState: setLive,
     onEvent: (type, data) => {
       if (type === "ping" || type === "hello") return;

@@ -1,6 +1,7 @@
 // Enterprise app in three editions (企业版 / 政府版 / 机构版) over the enterprise API:
 // problem demands, bank–enterprise financing, talent, technical support, policies, key projects.
-import { createApi } from "../common/api.js";
+import { createApi } from "../common/api/client.js";
+import enterprise from "../common/api/enterprise.js";
 import { h, mount, $, fmtTime, toast } from "../common/dom.js";
 import { createI18n } from "../common/i18n.js";
 import { topbar, signIn, section } from "../common/shell.js";
@@ -8,8 +9,7 @@ import STRINGS from "./strings.js";
 
 const i18n = createI18n(STRINGS);
 const t = i18n.t;
-const api = createApi("enterprise", i18n);
-const E = "/api/v1/enterprise";
+const api = createApi("enterprise", i18n, { enterprise });
 const GOV = ["leader", "city_staff", "district_staff", "street_staff", "department_handler", "admin"];
 const EDITION_TABS = {
   enterprise: ["demands", "policies", "financing", "jobs", "tech", "me"],
@@ -47,9 +47,10 @@ function render() {
 }
 i18n.onChange(() => render());
 
-function genericList(el, path, query, { title, extra } = {}) {
+/** load: () => a page or list from api.enterprise */
+function genericList(el, load, { title, extra } = {}) {
   section(el, i18n, async () => {
-    const list = items(await api.get(path, query));
+    const list = items(await load());
     if (!list.length) return null;
     return h("div", {}, title ? h("h3", { text: t(title) }) : null, h("ul", { class: "list" }, list.map((x) => h("li", {},
       h("div", { class: "title", text: first(x, "title", "name", "product_name", "description", "category") }),
@@ -71,7 +72,7 @@ function demands(body) {
     body.append(h("form", { class: "card stack", onsubmit: async (e) => {
       e.preventDefault();
       try {
-        await api.post(`${E}/demands`, { category: cat.value, title: title.value.trim() || null, description: desc.value.trim(), urgency: urg.value, attachments: [] });
+        await api.enterprise.fileDemand({ category: cat.value, title: title.value.trim() || null, description: desc.value.trim(), urgency: urg.value, attachments: [] });
         toast(t("demand.filed")); render();
       } catch (x) { toast(x.message, "error"); }
     } }, h("h3", { "data-i18n": "demand.file" }),
@@ -79,10 +80,10 @@ function demands(body) {
     h("label", {}, h("span", { "data-i18n": "demand.description" }), desc), h("label", {}, h("span", { "data-i18n": "demand.urgency" }), urg),
     h("button", { class: "primary", type: "submit", "data-i18n": "submit" })));
     body.append(listEl);
-    genericList(listEl, `${E}/demands/mine`, {}, { extra: (d) => (d.status === "answered" ? rate(d) : null) });
+    genericList(listEl, () => api.enterprise.myDemands(), { extra: (d) => (d.status === "answered" ? rate(d) : null) });
   } else {
     body.append(listEl);
-    genericList(listEl, `${E}/demands`, { page_size: 50 });
+    genericList(listEl, () => api.enterprise.demands({ page_size: 50 }));
   }
 }
 
@@ -90,7 +91,7 @@ function rate(d) {
   const score = h("select", { name: "score" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: n, text: "★".repeat(n) })));
   return h("form", { class: "row", onsubmit: async (e) => {
     e.preventDefault();
-    try { await api.post(`${E}/demands/${encodeURIComponent(d.demand_id)}/rating`, { score: Number(score.value), expected_version: d.version }); toast(t("demand.rated")); render(); } catch (x) { toast(x.message, "error"); }
+    try { await api.enterprise.rateDemand(d.demand_id, { score: Number(score.value), expected_version: d.version }); toast(t("demand.rated")); render(); } catch (x) { toast(x.message, "error"); }
   } }, h("span", { class: "small muted", text: t("demand.rate") }), score, h("button", { type: "submit", text: t("submit") }));
 }
 
@@ -98,31 +99,31 @@ const TABS = {
   demands,
   policies(body) {
     const a = h("section"); const b = h("section"); body.append(a, b);
-    if (state.edition === "enterprise") genericList(a, `${E}/policies/mine`, {}, { title: "eligible" });
-    genericList(b, `${E}/policies`, {});
+    if (state.edition === "enterprise") genericList(a, () => api.enterprise.myPolicies(), { title: "eligible" });
+    genericList(b, () => api.enterprise.policies());
   },
   financing(body) {
     const a = h("section"); const b = h("section"); body.append(a, b);
-    genericList(a, `${E}/financing/needs`, {}, { title: "needs" });
-    genericList(b, `${E}/financing/products`, {}, { title: "products" });
+    genericList(a, () => api.enterprise.financingNeeds(), { title: "needs" });
+    genericList(b, () => api.enterprise.financingProducts(), { title: "products" });
   },
-  jobs(body) { genericList(body, `${E}/jobs`, {}); },
+  jobs(body) { genericList(body, () => api.enterprise.jobs()); },
   tech(body) {
     const a = h("section"); const b = h("section"); body.append(a, b);
-    genericList(a, `${E}/tech-needs`, {});
-    genericList(b, `${E}/capabilities`, {}, { title: "capabilities" });
+    genericList(a, () => api.enterprise.techNeeds());
+    genericList(b, () => api.enterprise.capabilities(), { title: "capabilities" });
   },
   projects(body) {
-    genericList(body, `${E}/projects`, {}, { extra: (p) => {
+    genericList(body, () => api.enterprise.projects(), { extra: (p) => {
       const steps = p.steps || [];
       const done = steps.filter((s) => s.status === "approved" || s.approved_at).length;
       return steps.length ? h("div", { class: "meta", text: `${t("progress")} ${done}/${steps.length}` }) : null;
     } });
   },
-  enterprises(body) { genericList(body, `${E}/enterprises`, {}); },
+  enterprises(body) { genericList(body, () => api.enterprise.enterprises()); },
   me(body) {
     section(body, i18n, async () => {
-      const me = await api.get(state.edition === "institution" ? `${E}/institutions/me` : `${E}/me`);
+      const me = await (state.edition === "institution" ? api.enterprise.myInstitution() : api.enterprise.me());
       return h("div", { class: "card stack" }, h("h2", { text: first(me, "name", "title") }),
         h("p", { class: "small muted", text: [first(me, "uscc", "kind"), first(me, "status"), first(me, "district_code", "industry")].filter(Boolean).join(" · ") }));
     });

@@ -1,7 +1,9 @@
 // Volunteer service: residents order (点单) and rate (评单), show the check-in QR code;
 // volunteers and units claim (接单) and check in by scanning it (扫码签到); staff review;
 // the wish tree (微心愿); points.
-import { createApi, firstOf, fill } from "../common/api.js";
+import { createApi } from "../common/api/client.js";
+import grids from "../common/api/grids.js";
+import volunteers from "../common/api/volunteers.js";
 import { h, mount, $, fmtTime, toast } from "../common/dom.js";
 import { createI18n } from "../common/i18n.js";
 import { topbar, signIn, section } from "../common/shell.js";
@@ -9,13 +11,11 @@ import STRINGS from "./strings.js";
 
 const i18n = createI18n(STRINGS);
 const t = i18n.t;
-const api = createApi("volunteer", i18n);
-const V = "/api/v1/volunteers";
+const api = createApi("volunteer", i18n, { grids, volunteers });
 const CATS = ["companion", "repair", "cleaning", "tutoring", "medical", "legal", "other"];
 const RESIDENTS = ["citizen", "volunteer"];
 const CLAIMERS = ["volunteer", "citizen", "enterprise_user", "institution_user"];
 const STAFF = ["community_staff", "street_staff", "admin"];
-const EP = {};
 const state = { tab: null, account: null, community: "", gps: null };
 
 const bar = topbar(i18n, api, { onLogout: () => location.reload() });
@@ -40,8 +40,6 @@ async function boot() {
   if (!account) account = await signIn($("#app"), i18n, api, { demo: "demo_volunteer", phone: true });
   state.account = account;
   if (account.jurisdiction_code?.length === 12) state.community = account.jurisdiction_code;
-  EP.locate = await firstOf("GET", "/api/v1/grids/locate");
-  EP.media = await firstOf("POST", "/api/v1/media");
   state.tab = tabsFor(account.role)[0];
   bar.refresh();
   render();
@@ -79,11 +77,11 @@ function order(body) {
   const comm = h("input", { name: "community_code", required: true, pattern: "[0-9]{12}", inputmode: "numeric", value: state.community });
   const from = h("input", { name: "window_start", type: "datetime-local", value: localInput(new Date(Date.now() + 3600e3)) });
   const to = h("input", { name: "window_end", type: "datetime-local", value: localInput(new Date(Date.now() + 3 * 3600e3)) });
-  const locate = h("button", { type: "button", "data-i18n": "order.locate", hidden: !EP.locate, onclick: async () => {
+  const locate = h("button", { type: "button", "data-i18n": "order.locate", onclick: async () => {
     state.gps = await here();
     if (!state.gps) return;
     try {
-      const r = await api.get(EP.locate, state.gps);
+      const r = await api.grids.locate(state.gps);
       const c = (r.chain || []).find((u) => u.level === "community" || String(u.code).length === 12);
       if (c) { comm.value = c.code; state.community = c.code; }
     } catch (x) { toast(x.message, "error"); }
@@ -92,7 +90,7 @@ function order(body) {
     e.preventDefault();
     const gps = state.gps || (await here()) || { lat: 0, lon: 0 };
     try {
-      await api.post(`${V}/orders`, {
+      await api.volunteers.placeOrder({
         community_code: comm.value.trim(), category: cat.value, description: desc.value.trim(), address: addr.value.trim(),
         window_start: new Date(from.value).toISOString(), window_end: new Date(to.value).toISOString(), lat: gps.lat, lon: gps.lon,
       });
@@ -119,7 +117,7 @@ function orderLi(o, ...extra) {
 
 function listOrders(body, query, extras) {
   section(body, i18n, async () => {
-    const list = items(await api.get(`${V}/orders`, { page_size: 50, ...query }));
+    const list = items(await api.volunteers.orders({ page_size: 50, ...query }));
     if (!list.length) return h("p", { class: "muted", text: t("empty.orders") });
     return h("ul", { class: "list" }, list.map((o) => orderLi(o, ...extras(o))));
   });
@@ -139,7 +137,7 @@ function qrButton(o) {
   const box = h("div");
   return h("div", { class: "stack" }, h("button", { type: "button", "data-i18n": "order.qr", text: t("order.qr"), dataset: { action: "qr" }, onclick: async () => {
     try {
-      const q = await api.get(`${V}/orders/${encodeURIComponent(o.order_id)}/qr`);
+      const q = await api.volunteers.qr(o.order_id);
       await import("./qr.js").then(({ qrCanvas }) => mount(box, h("p", { class: "small muted", text: t("order.qr.hint") }),
         qrCanvas(q.token), h("p", { class: "small", style: { overflowWrap: "anywhere" }, text: q.token, dataset: { token: "1" } })));
     } catch (x) { toast(x.message, "error"); }
@@ -155,14 +153,14 @@ function rateForm(o) {
   return h("form", { class: "stack", onsubmit: async (e) => {
     e.preventDefault();
     if (!stars) return;
-    try { await api.post(`${V}/orders/${encodeURIComponent(o.order_id)}/rate`, { stars, comment: comment.value.trim() }); toast(t("order.rated")); render(); } catch (x) { toast(x.message, "error"); }
+    try { await api.volunteers.rate(o.order_id, { stars, comment: comment.value.trim() }); toast(t("order.rated")); render(); } catch (x) { toast(x.message, "error"); }
   } }, h("span", { class: "small muted", text: t("order.rate") }), row, comment, h("button", { class: "primary", type: "submit", text: t("submit") }));
 }
 
 // ---------- volunteers: hall, claimed, check-in
 function hall(body) {
   listOrders(body, { jurisdiction: state.community }, (o) => [h("button", { type: "button", class: "primary", text: t("claim"), dataset: { action: "claim" }, onclick: async () => {
-    try { await api.post(`${V}/orders/${encodeURIComponent(o.order_id)}/claim`, { expected_version: o.version }); toast(t("claimed")); state.tab = "claimed"; render(); } catch (x) { toast(x.message, "error"); }
+    try { await api.volunteers.claim(o.order_id, { expected_version: o.version }); toast(t("claimed")); state.tab = "claimed"; render(); } catch (x) { toast(x.message, "error"); }
   } })]);
 }
 
@@ -183,7 +181,7 @@ function checkIn(o) {
   const send = async (token) => {
     const gps = (await here()) || { lat: o.lat, lon: o.lon };
     try {
-      await api.post(`${V}/orders/${encodeURIComponent(o.order_id)}/check-in`, { token: token.trim(), lat: gps.lat, lon: gps.lon });
+      await api.volunteers.checkIn(o.order_id, { token: token.trim(), lat: gps.lat, lon: gps.lon });
       stopScan(); toast(t("checkin.done")); render();
     } catch (x) { toast(x.message, "error"); }
   };
@@ -215,7 +213,7 @@ function completeForm(o) {
   const note = h("input", { name: "note", required: true, maxlength: 2000, placeholder: t("complete.note") });
   return h("form", { class: "row", onsubmit: async (e) => {
     e.preventDefault();
-    try { await api.post(`${V}/orders/${encodeURIComponent(o.order_id)}/complete`, { note: note.value.trim(), photos: [] }); toast(t("complete.done")); render(); } catch (x) { toast(x.message, "error"); }
+    try { await api.volunteers.complete(o.order_id, { note: note.value.trim(), photos: [] }); toast(t("complete.done")); render(); } catch (x) { toast(x.message, "error"); }
   } }, h("span", { class: "grow" }, note), h("button", { class: "primary", type: "submit", text: t("complete") }));
 }
 
@@ -225,10 +223,10 @@ function review(body) {
     const reason = h("input", { name: "reason", maxlength: 500, placeholder: t("reject.reason") });
     return [h("div", { class: "row" },
       h("button", { type: "button", class: "primary", text: t("publish"), onclick: async () => {
-        try { await api.post(`${V}/orders/${encodeURIComponent(o.order_id)}/publish`, { expected_version: o.version }); render(); } catch (x) { toast(x.message, "error"); }
+        try { await api.volunteers.publish(o.order_id, { expected_version: o.version }); render(); } catch (x) { toast(x.message, "error"); }
       } }), h("span", { class: "grow" }, reason),
       h("button", { type: "button", text: t("reject"), onclick: async () => {
-        try { await api.post(`${V}/orders/${encodeURIComponent(o.order_id)}/reject`, { reason: reason.value.trim() || "-", expected_version: o.version }); render(); } catch (x) { toast(x.message, "error"); }
+        try { await api.volunteers.reject(o.order_id, { reason: reason.value.trim() || "-", expected_version: o.version }); render(); } catch (x) { toast(x.message, "error"); }
       } }))];
   });
 }
@@ -241,7 +239,7 @@ function wishes(body) {
     if (!/^[0-9]{12}$/.test(comm.value)) return;
     state.community = comm.value;
     section(tree, i18n, async () => {
-      const w = await api.get(`${V}/communities/${comm.value}/wishes`);
+      const w = await api.volunteers.wishes(comm.value);
       const leaves = w.leaves || [];
       if (!leaves.length) return null;
       return h("ul", { class: "list", id: "wish-tree" }, leaves.map((x) => h("li", { dataset: { wishId: x.wish_id } },
@@ -250,7 +248,7 @@ function wishes(body) {
         h("div", { class: "small", text: x.description }),
         h("div", { class: "meta", text: `${x.beneficiary} · ${fmtTime(x.posted_at, i18n.lang)}` }),
         x.status === "verified" && CLAIMERS.includes(state.account.role) ? h("button", { type: "button", class: "primary", text: t("wish.claim"), onclick: async () => {
-          try { await api.post(`${V}/wishes/${encodeURIComponent(x.wish_id)}/claim`, {}); toast(t("wish.claimed")); load(); } catch (e) { toast(e.message, "error"); }
+          try { await api.volunteers.claimWish(x.wish_id); toast(t("wish.claimed")); load(); } catch (e) { toast(e.message, "error"); }
         } }) : null)));
     });
   };
@@ -260,7 +258,7 @@ function wishes(body) {
   const post = h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      await api.post(`${V}/wishes`, { community_code: comm.value, title: title.value.trim(), beneficiary: who.value.trim(), description: desc.value.trim() });
+      await api.volunteers.makeWish({ community_code: comm.value, title: title.value.trim(), beneficiary: who.value.trim(), description: desc.value.trim() });
       toast(t("wish.posted")); load();
     } catch (x) { toast(x.message, "error"); }
   } }, h("h3", { "data-i18n": "wish.post" }),
@@ -275,7 +273,7 @@ function wishes(body) {
 
 function points(body) {
   section(body, i18n, async () => {
-    const b = await api.get(`${V}/points/me`);
+    const b = await api.volunteers.myPoints();
     return h("div", { class: "kpis" }, h("div", { class: "kpi ok" }, h("div", { class: "v", text: b.balance }), h("div", { class: "l", text: t("points.balance") })));
   });
 }

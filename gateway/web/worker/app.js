@@ -1,6 +1,11 @@
 // Grid worker handheld page: my grid, my tasks, patrol start/stop with GPS, findings with
 // photos, verification of handled cases.
-import { createApi, firstOf, fill } from "../common/api.js";
+import { createApi } from "../common/api/client.js";
+import cases from "../common/api/cases.js";
+import categories from "../common/api/categories.js";
+import command from "../common/api/command.js";
+import grids from "../common/api/grids.js";
+import media from "../common/api/media.js";
 import { h, mount, $, fmtTime, toast, uuid } from "../common/dom.js";
 import { createI18n } from "../common/i18n.js";
 import { topbar, signIn, section, statusChip } from "../common/shell.js";
@@ -10,28 +15,7 @@ import STRINGS from "./strings.js";
 
 const i18n = createI18n(STRINGS);
 const t = i18n.t;
-const api = createApi("worker", i18n);
-const EP = {};
-const CANDIDATES = {
-  me: [["GET", "/api/v1/grids/workers/me"]],
-  unit: [["GET", "/api/v1/grids/units/{code}"]],
-  boundaries: [["GET", "/api/v1/grids/boundaries"]],
-  cases: [["GET", "/api/v1/command/cases"]],
-  caseDetail: [["GET", "/api/v1/cases/{case_id}"], ["GET", "/api/v1/command/cases/{case_id}"]],
-  action: [["POST", "/api/v1/cases/{case_id}/actions"]],
-  patrolStart: [["POST", "/api/v1/grids/patrols"]],
-  patrolPoints: [["POST", "/api/v1/grids/patrols/{patrol_id}/points"]],
-  patrolEnd: [["POST", "/api/v1/grids/patrols/{patrol_id}/end"]],
-  patrol: [["GET", "/api/v1/grids/patrols/{patrol_id}"]],
-  finding: [["POST", "/api/v1/grids/patrols/{patrol_id}/findings"]],
-  media: [["POST", "/api/v1/media"], ["POST", "/api/v1/media/uploads"]],
-  categories: [["GET", "/api/v1/categories"], ["GET", "/api/v1/cases/categories"], ["GET", "/api/v1/reports/categories"]],
-};
-async function resolve() {
-  await Promise.all(Object.entries(CANDIDATES).map(async ([k, list]) => {
-    for (const [m, p] of list) if (await firstOf(m, p)) { EP[k] = p; return; }
-  }));
-}
+const api = createApi("worker", i18n, { cases, categories, command, grids, media });
 const TASK_STATUSES = ["dispatched", "in_progress"];
 const PATROL_KEY = "yw.worker.patrol";
 const state = { tab: "tasks", me: null, grids: [], names: {}, gps: null, watch: null, buffer: [], flush: null, charts: [] };
@@ -45,15 +29,12 @@ async function boot() {
   if (account) { try { account = await api.me(); } catch { account = null; } }
   if (!account || account.role !== "grid_worker") account = await signIn($("#app"), i18n, api, { roles: ["grid_worker"], demo: "demo_grid", phone: true });
   bar.refresh();
-  await resolve();
-  if (EP.me) { try { state.me = await api.get(EP.me); } catch { state.me = null; } }
+  try { state.me = await api.grids.myWorker(); } catch { state.me = null; }
   state.grids = Object.keys(state.me?.grids || {});
   if (!state.grids.length && account.jurisdiction_code?.length === 15) state.grids = [account.jurisdiction_code];
-  if (EP.unit) {
-    await Promise.all(state.grids.map(async (g) => {
-      try { state.names[g] = (await api.get(fill(EP.unit, { code: g }))).name; } catch { /* code only */ }
-    }));
-  }
+  await Promise.all(state.grids.map(async (g) => {
+    try { state.names[g] = (await api.grids.unit(g)).name; } catch { /* code only */ }
+  }));
   if (localStorage.getItem(PATROL_KEY)) { state.tab = "patrol"; resumePatrol(); }
   render();
 }
@@ -79,7 +60,7 @@ const items = (p) => (Array.isArray(p) ? p : p?.items || []);
 async function casesOf(statuses) {
   const out = [];
   for (const g of state.grids) {
-    for (const s of statuses) out.push(...items(await api.get(EP.cases, { jurisdiction: g, status: s, page_size: 50 })));
+    for (const s of statuses) out.push(...items(await api.command.cases({ jurisdiction: g, status: s, page_size: 50 })));
   }
   return out;
 }
@@ -91,16 +72,15 @@ function caseCard(c, actions) {
   const act = async (action) => {
     try {
       const attachments = [];
-      if (EP.media) for (const f of photos.files()) attachments.push(String(await upload(api, EP.media, f)));
-      const path = fill(EP.action, { case_id: c.case_id, action });
+      for (const f of photos.files()) attachments.push(String(await upload(api.media.upload, f)));
       let version = c.version;
-      if (EP.caseDetail) { try { const d = await api.get(fill(EP.caseDetail, { case_id: c.case_id })); version = d.version ?? d.case?.version ?? version; } catch { /* use the list's */ } }
+      try { const d = await api.cases.get(c.case_id); version = d.version ?? d.case?.version ?? version; } catch { /* use the list's */ }
       // each lifecycle action names its text field (petitions' case_action fields)
       const textField = { handle: "feedback", fail_verification: "reason" }[action] || "note";
       const fields = { [textField]: note.value.trim() || t(`act.${action}`) };
       if (attachments.length && action !== "start") fields.attachments = attachments;
       const body = { action, expected_version: version, fields };
-      await api.post(path, body);
+      await api.cases.act(c.case_id, body);
       toast(t("act.done"));
       render();
     } catch (x) { toast(x.message, "error"); }
@@ -110,15 +90,14 @@ function caseCard(c, actions) {
     h("div", {}, statusChip(i18n, c.status), c.overdue ? h("span", { class: "chip bad", text: "!" }) : null),
     h("div", { class: "meta", text: `${c.category} · ${gname(c.grid_code)} · ${fmtTime(c.created_at, i18n.lang)}${c.deadline ? ` → ${fmtTime(c.deadline, i18n.lang)}` : ""}` }),
     c.description && c.description !== "null" && c.description !== c.title ? h("div", { class: "small", text: c.description }) : null);
-  if (EP.action && actions.length) {
-    box.append(note, EP.media ? photos.el : null, h("div", { class: "row" }, actions.map(([a, cls]) =>
+  if (actions.length) {
+    box.append(note, photos.el, h("div", { class: "row" }, actions.map(([a, cls]) =>
       h("button", { type: "button", class: cls, "data-i18n": `act.${a}`, dataset: { action: a }, onclick: () => act(a) }))));
   }
   return h("li", { dataset: { caseId: c.case_id } }, box);
 }
 
 function tasks(body) {
-  if (!EP.cases) return;
   section(body, i18n, async () => {
     const list = await casesOf(TASK_STATUSES);
     if (!list.length) return h("p", { class: "muted", "data-i18n": "tasks.empty", text: t("tasks.empty") });
@@ -130,7 +109,6 @@ function tasks(body) {
 }
 
 function verify(body) {
-  if (!EP.cases) return;
   section(body, i18n, async () => {
     const list = await casesOf(["handled"]);
     if (!list.length) return h("p", { class: "muted", text: t("verify.empty") });
@@ -147,20 +125,18 @@ function grid(body) {
     const mapBox = h("div", { class: "map" });
     const card = h("section", { class: "card stack" }, h("h2", { text: gname(g) }), h("p", { class: "small muted", text: g }), mapBox);
     body.append(card);
-    if (EP.boundaries) {
-      (async () => {
-        try {
-          const [echarts, fc] = await Promise.all([loadECharts(), api.get(EP.boundaries, { jurisdiction: g, levels: "grid", precision: 6 })]);
-          const { geo } = keyedByCode(fc);
-          if (!geo.features.length) { mapBox.hidden = true; return; }
-          echarts.registerMap(`yw-grid-${g}`, geo);
-          const c = echarts.init(mapBox);
-          state.charts.push(c);
-          c.setOption({ series: [{ type: "map", map: `yw-grid-${g}`, roam: true, label: { show: false }, selectedMode: false,
-            itemStyle: { areaColor: "#fdecee", borderColor: "#c8102e" }, emphasis: { disabled: true } }] });
-        } catch { mapBox.hidden = true; }
-      })();
-    } else mapBox.hidden = true;
+    (async () => {
+      try {
+        const [echarts, fc] = await Promise.all([loadECharts(), api.grids.boundaries({ jurisdiction: g, levels: "grid", precision: 6 })]);
+        const { geo } = keyedByCode(fc);
+        if (!geo.features.length) { mapBox.hidden = true; return; }
+        echarts.registerMap(`yw-grid-${g}`, geo);
+        const c = echarts.init(mapBox);
+        state.charts.push(c);
+        c.setOption({ series: [{ type: "map", map: `yw-grid-${g}`, roam: true, label: { show: false }, selectedMode: false,
+          itemStyle: { areaColor: "#fdecee", borderColor: "#c8102e" }, emphasis: { disabled: true } }] });
+      } catch { mapBox.hidden = true; }
+    })();
     if (state.me?.name) card.append(h("p", { text: `${t("grid.workers")}: ${state.me.name}` }));
   }
 }
@@ -181,25 +157,24 @@ async function flushPoints() {
   const p = patrolState();
   if (!p || !state.buffer.length) return;
   const points = state.buffer.splice(0, 5000);
-  try { await api.post(fill(EP.patrolPoints, { patrol_id: p.patrol_id }), { points }); } catch { state.buffer.unshift(...points); }
+  try { await api.grids.patrolPoints(p.patrol_id, { points }); } catch { state.buffer.unshift(...points); }
 }
 function stopGps() {
   if (state.watch !== null) navigator.geolocation.clearWatch(state.watch);
   clearInterval(state.flush);
   state.watch = null;
 }
-function resumePatrol() { if (state.watch === null && EP.patrolPoints) startGps(() => updateStatus?.()); }
+function resumePatrol() { if (state.watch === null) startGps(() => updateStatus?.()); }
 let updateStatus = null;
 
 function patrol(body) {
-  if (!EP.patrolStart) return;
   const p = patrolState();
   if (!p) {
     const sel = h("select", { name: "grid" }, state.grids.map((g) => h("option", { value: g, text: gname(g) })));
     mount(body, h("div", { class: "card stack" }, h("label", {}, h("span", { "data-i18n": "patrol.grid" }), sel),
       h("button", { class: "primary", type: "button", "data-i18n": "patrol.start", dataset: { action: "patrol-start" }, onclick: async () => {
         try {
-          const r = await api.post(EP.patrolStart, { grid_code: sel.value, patrol_id: uuid() });
+          const r = await api.grids.startPatrol({ grid_code: sel.value, patrol_id: uuid() });
           localStorage.setItem(PATROL_KEY, JSON.stringify({ patrol_id: r.patrol_id, grid_code: r.grid_code, started_at: r.started_at }));
           startGps(() => updateStatus?.());
           render();
@@ -218,13 +193,13 @@ function patrol(body) {
     h("button", { class: "warn", type: "button", "data-i18n": "patrol.end", dataset: { action: "patrol-end" }, onclick: async () => {
       await flushPoints();
       try {
-        const r = await api.post(fill(EP.patrolEnd, { patrol_id: p.patrol_id }), {});
+        const r = await api.grids.endPatrol(p.patrol_id, {});
         toast(`${t("patrol.ended")} · ${t("patrol.distance", { m: Math.round(r.distance_m || 0) })}`);
       } catch (x) { toast(x.message, "error"); }
       stopGps();
       localStorage.removeItem(PATROL_KEY);
       render();
-    } })), EP.finding ? findingForm(p) : null);
+    } })), findingForm(p));
 }
 
 function findingForm(p) {
@@ -232,28 +207,26 @@ function findingForm(p) {
   const desc = h("textarea", { name: "description", required: true, maxlength: 2000 });
   const photos = picker(i18n);
   const fid = uuid();
-  if (EP.categories) {
-    api.get(EP.categories).then((res) => {
-      const list = Array.isArray(res) ? res : res.items || res.categories || [];
-      for (const c of list.filter((c) => !c.group && c.active !== false && !list.some((o) => o.code?.startsWith(`${c.code}.`)))) cat.append(h("option", { value: c.code, text: i18n.pick(c.name_zh || c.name, c.name_en) }));
-    }).catch(() => {});
-  }
+  api.categories.list().then((res) => {
+    const list = Array.isArray(res) ? res : res.items || res.categories || [];
+    for (const c of list.filter((c) => !c.group && c.active !== false && !list.some((o) => o.code?.startsWith(`${c.code}.`)))) cat.append(h("option", { value: c.code, text: i18n.pick(c.name_zh || c.name, c.name_en) }));
+  }).catch(() => {});
   const form = h("form", { class: "card stack", id: "finding-form", onsubmit: async (e) => {
     e.preventDefault();
     if (!state.gps) { toast(t("finding.need_gps"), "error"); return; }
     try {
       const urls = [];
-      if (EP.media) for (const f of photos.files()) urls.push(String(await upload(api, EP.media, f)));
-      await api.post(fill(EP.finding, { patrol_id: p.patrol_id }), {
+      for (const f of photos.files()) urls.push(String(await upload(api.media.upload, f)));
+      await api.grids.finding(p.patrol_id, {
         finding_id: fid, category: cat.value, description: desc.value.trim(), lat: state.gps.lat, lon: state.gps.lon, photos: urls,
-      }, { idem: fid });
+      }, fid);
       toast(t("finding.done"));
       render();
     } catch (x) { toast(x.message, "error"); }
   } }, h("h3", { "data-i18n": "finding" }),
   h("label", {}, h("span", { "data-i18n": "finding.category" }), cat),
   h("label", {}, h("span", { "data-i18n": "finding.description" }), desc),
-  EP.media ? h("div", {}, h("span", { class: "small muted", "data-i18n": "finding.photos" }), photos.el) : null,
+  h("div", {}, h("span", { class: "small muted", "data-i18n": "finding.photos" }), photos.el),
   h("button", { class: "primary", type: "submit", "data-i18n": "submit" }));
   return form;
 }

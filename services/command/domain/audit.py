@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from services.command.domain.calendar import require_aware
+from yiwang.clock import require_aware
 from yiwang.errors import ValidationFailed
 
 GENESIS = "0" * 64

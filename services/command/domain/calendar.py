@@ -32,7 +32,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from services.command.domain.holidays_cn import HOLIDAY_DATA
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import ValidationFailed
 
 YearStatus = Literal["published", "provisional", "fallback_weekdays"]
@@ -44,18 +44,6 @@ DEFAULT_OFFICE_HOURS: tuple[tuple[time, time], ...] = (
 
 _MAX_SCAN_DAYS = 3660  # ten years: no real SLA is longer; guards against runaway loops
 _ZERO = timedelta(0)
-
-
-def require_aware(when: datetime, field_name: str = "time") -> datetime:
-    """Refuse naive datetimes."""
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValidationFailed(
-            "naive_datetime",
-            f"{field_name} must be timezone-aware",
-            f"{field_name}必须带时区",
-            field=field_name,
-        )
-    return when
 
 
 _STATUSES: tuple[str, ...] = ("published", "provisional")

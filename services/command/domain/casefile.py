@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from services.command.domain.calendar import require_aware
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, ValidationFailed
 
 # -- event types -------------------------------------------------------------------------

@@ -22,8 +22,7 @@ from shapely.errors import ShapelyError
 from shapely.geometry import Point
 from shapely.prepared import PreparedGeometry, prep
 
-from services.command.domain.calendar import require_aware
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
 
 TargetKind = Literal["department", "grid_worker"]

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.command.domain.calendar import require_aware
 from services.command.domain.casefile import CLOSED_STATUSES
 from services.command.domain.sla import Deadline, SlaPolicy, SlaState
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, ValidationFailed
 from yiwang.jurisdiction import ESCALATION_LADDER, Level, code_at, level_of, next_level_up
 

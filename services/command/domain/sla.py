@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from services.command.domain.calendar import DEFAULT_CALENDAR, WorkingCalendar, require_aware
-from yiwang.clock import Clock
+from services.command.domain.calendar import DEFAULT_CALENDAR, WorkingCalendar
+from yiwang.clock import Clock, require_aware
 from yiwang.errors import ValidationFailed
 from yiwang.jurisdiction import Level
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from services.command.domain.calendar import require_aware
+from yiwang.clock import require_aware
 from yiwang.errors import Forbidden, ValidationFailed
 from yiwang.jurisdiction import is_valid_code, within
 

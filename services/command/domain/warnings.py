@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.command.domain.calendar import require_aware
+from yiwang.clock import require_aware
 from yiwang.errors import ValidationFailed
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.command.domain.calendar import require_aware
+from yiwang.clock import require_aware
 from yiwang.errors import Forbidden, NotFound, ValidationFailed
 from yiwang.jurisdiction import Level, level_of
 

@@ -24,7 +24,7 @@ from services.command.domain.audit import (
     entry_hash,
     json_value,
 )
-from services.command.domain.calendar import require_aware
+from yiwang.clock import require_aware
 from yiwang.uow import UnitOfWork
 
 _LOCK_KEY = 7_420_001  # pg_advisory_xact_lock key of the audit chain

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yiwang.jurisdiction import Level
+from yiwang.text import require_text as _text
 
-from .common import Official, illegal_transition, normalise_tags, require_aware, require_code_at
+from .common import Official, illegal_transition, normalise_tags, require_code_at
 from .common import enum_value as _enum
-from .common import require_text as _text
 from .events import (
     EnterpriseRegistered,
     EnterpriseRejected,

@@ -9,9 +9,10 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TypeVar
 
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
 from yiwang.jurisdiction import Level, level_of, within
+from yiwang.text import require_text
 
 WorkingDayPredicate = Callable[[date], bool]
 E = TypeVar("E", bound=StrEnum)
@@ -23,31 +24,6 @@ _MAX_CALENDAR_SCAN_DAYS = 3660
 def mon_to_fri(day: date) -> bool:
     """The default business calendar: Monday to Friday are working days."""
     return day.weekday() < 5
-
-
-def require_aware(when: datetime, field: str = "time") -> datetime:
-    """Refuse naive datetimes: every instant in the domain carries its timezone."""
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValidationFailed(
-            "naive_datetime", f"{field} must be timezone-aware", f"{field}必须带时区", field=field
-        )
-    return when
-
-
-def require_text(value: str, field: str, *, max_len: int = 2000) -> str:
-    """A non-blank, bounded piece of text, stripped."""
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed("required", f"{field} is required", f"{field}不能为空", field=field)
-    if len(text) > max_len:
-        raise ValidationFailed(
-            "too_long",
-            f"{field} is longer than {max_len} characters",
-            f"{field}超过{max_len}个字符",
-            field=field,
-            max_len=max_len,
-        )
-    return text
 
 
 def require_positive_amount(value: Decimal | int | str, field: str) -> Decimal:

@@ -16,7 +16,9 @@ from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
+from yiwang.clock import require_aware
 from yiwang.errors import Forbidden, NotFound, ValidationFailed
+from yiwang.text import require_text
 
 from .accounts import Enterprise
 from .common import (
@@ -26,8 +28,6 @@ from .common import (
     enum_value,
     illegal_transition,
     mon_to_fri,
-    require_aware,
-    require_text,
 )
 from .events import (
     DemandAnswered,

@@ -13,18 +13,12 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yiwang.text import require_text
 
 from .accounts import Enterprise, Institution, InstitutionKind
-from .common import (
-    Reason,
-    enum_value,
-    illegal_transition,
-    normalise_tags,
-    require_aware,
-    require_positive_amount,
-    require_text,
-)
+from .common import Reason, enum_value, illegal_transition, normalise_tags, require_positive_amount
 from .events import FinancingGranted, FinancingResponded
 
 MAX_TERM_MONTHS = 360

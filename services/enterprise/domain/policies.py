@@ -14,9 +14,10 @@ from datetime import date
 
 from yiwang.errors import ValidationFailed
 from yiwang.jurisdiction import level_of
+from yiwang.text import require_text
 
 from .accounts import Enterprise, EnterpriseSize
-from .common import Reason, enum_value, normalise_tags, require_text
+from .common import Reason, enum_value, normalise_tags
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yiwang.jurisdiction import Level
+from yiwang.text import require_text
 
 from .common import (
     Official,
@@ -28,9 +30,7 @@ from .common import (
     advance_working_time,
     illegal_transition,
     mon_to_fri,
-    require_aware,
     require_code_at,
-    require_text,
     working_seconds_between,
 )
 from .events import (
@@ -63,6 +63,18 @@ class StepSpec:
     name: str
     department: str
     working_days: float
+
+
+# Investment-project approval in compressed working-day limits (审批服务变审批任务).
+STANDARD_PROCEDURE: tuple[StepSpec, ...] = (
+    StepSpec("项目备案", "development_reform", 1),
+    StepSpec("用地预审与选址意见", "natural_resources", 5),
+    StepSpec("建设用地规划许可", "natural_resources", 3),
+    StepSpec("建设工程规划许可", "natural_resources", 5),
+    StepSpec("施工图审查", "housing_construction", 5),
+    StepSpec("施工许可", "housing_construction", 3),
+    StepSpec("竣工联合验收", "housing_construction", 5),
+)
 
 
 @dataclass(slots=True)

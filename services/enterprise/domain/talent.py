@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yiwang.text import require_text
 
 from .accounts import Enterprise
-from .common import illegal_transition, require_aware, require_text
+from .common import illegal_transition
 from .events import CandidateHired
 
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from yiwang.clock import require_aware
 from yiwang.errors import Forbidden, ValidationFailed
+from yiwang.text import require_text
 
 from .accounts import Enterprise, Institution, InstitutionKind
-from .common import illegal_transition, normalise_tags, require_aware, require_text
+from .common import illegal_transition, normalise_tags
 
 
 @dataclass(frozen=True, slots=True)

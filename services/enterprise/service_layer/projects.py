@@ -13,7 +13,7 @@ from services.enterprise.adapters.codec import encode
 from services.enterprise.adapters.repository import PROJECTS
 from services.enterprise.domain import events as dev
 from services.enterprise.domain import projects as dom
-from services.enterprise.domain.demo import STANDARD_PROCEDURE
+from services.enterprise.domain.projects import STANDARD_PROCEDURE
 from services.enterprise.service_layer.common import check_version, new_id, official
 from yiwang.contracts.enterprise import (
     ApprovalStepApprovedV1,

@@ -10,7 +10,6 @@ source "patrol".
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,23 +17,15 @@ from enum import StrEnum
 
 from yiwang.clock import SHANGHAI
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
+from yiwang.geo import haversine_m
 
 from .locate import check_coordinates
 from .people import GridWorker, KeyPlace
 
-EARTH_RADIUS_M = 6_371_008.8
 CHECK_IN_RADIUS_M = 100.0
 MAX_PHOTOS = 9
 MAX_DESCRIPTION = 2000
 CLOCK_SKEW = timedelta(minutes=2)
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _aware(at: datetime, what: str) -> datetime:

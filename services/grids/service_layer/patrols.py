@@ -100,7 +100,7 @@ def _save(uow: UnitOfWork, patrol: Patrol, version: int) -> None:
             version=version + 1,
         )
     )
-    if res.rowcount != 1:
+    if res.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(
             "version_conflict", "the patrol changed meanwhile; retry", "巡查记录已被更新，请重试"
         )
@@ -318,12 +318,12 @@ def patrol_stats(uow: UnitOfWork, prefix: str, by: str, now: datetime) -> dict[s
         )
         patrols = [_load(uow, pid, lock=False)[0] for pid in rows]
         places: dict[str, list[str]] = defaultdict(list)
-        for p in uow.session.execute(
+        for place in uow.session.execute(
             sa.select(t.key_places.c.place_id, t.key_places.c.grid_code).where(
                 t.key_places.c.grid_code.startswith(prefix)
             )
         ):
-            places[p.grid_code].append(p.place_id)
+            places[place.grid_code].append(place.place_id)
     groups: dict[str, list[Patrol]] = defaultdict(list)
     for p in patrols:
         groups[p.worker_id if by == "worker" else p.grid_code].append(p)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -33,7 +33,7 @@ from services.grids.domain.people import (
 )
 from services.grids.domain.units import split_household_code, validate_code
 from services.grids.service_layer.common import bump_map_version
-from yiwang.contracts.grids import WorkerAssignedV1, WorkerUnassignedV1
+from yiwang.contracts.grids import WorkerAssignedV1, WorkerRoleName, WorkerUnassignedV1
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yiwang.jurisdiction import Level
 from yiwang.uow import UnitOfWork
@@ -196,7 +196,7 @@ def add_worker(
             )
             .on_conflict_do_nothing()
         )
-        if uow.session.execute(stmt).rowcount == 0:
+        if uow.session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
             raise Conflict(
                 "worker_exists", f"worker '{worker_id}' exists (or account linked)", "网格员已存在"
             )
@@ -250,7 +250,7 @@ def assign_worker(
         bump_map_version(uow, now, roster=True)
         uow.emit(
             WorkerAssignedV1(
-                worker_id=w.worker_id, name=w.name, grid_code=grid_code, role=role, at=now
+                worker_id=w.worker_id, name=w.name, grid_code=grid_code, role=cast(WorkerRoleName, role), at=now
             ),
             jurisdiction_code=grid_code,
         )
@@ -269,7 +269,7 @@ def unassign_worker(
                 t.assignments.c.worker_id == w.worker_id, t.assignments.c.grid_code == grid_code
             )
         )
-        if res.rowcount:
+        if res.rowcount:  # type: ignore[attr-defined]
             bump_map_version(uow, now, roster=True)
             uow.emit(
                 WorkerUnassignedV1(worker_id=w.worker_id, grid_code=grid_code, at=now),
@@ -336,7 +336,7 @@ def add_building(
             )
             .on_conflict_do_nothing()
         )
-        if uow.session.execute(stmt).rowcount == 0:
+        if uow.session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
             raise Conflict("building_exists", f"building '{code}' exists", "楼栋已存在")
         row = uow.session.execute(sa.select(t.buildings).where(t.buildings.c.code == code)).one()
         uow.commit()
@@ -398,7 +398,7 @@ def add_household(
             )
             .on_conflict_do_nothing()
         )
-        if uow.session.execute(stmt).rowcount == 0:
+        if uow.session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
             raise Conflict("household_exists", f"household '{code}' exists", "住户已存在")
         row = uow.session.execute(sa.select(t.households).where(t.households.c.code == code)).one()
         uow.commit()
@@ -568,7 +568,7 @@ def add_resident(
                 resident_id=dup.resident_id,
             )
         stmt = pg_insert(t.residents).values(**values).on_conflict_do_nothing()
-        if uow.session.execute(stmt).rowcount == 0:
+        if uow.session.execute(stmt).rowcount == 0:  # type: ignore[attr-defined]
             raise Conflict("resident_exists", "resident exists", "居民已存在")
         if tag_list:
             uow.session.execute(
@@ -807,7 +807,7 @@ def add_key_place(
         stmt = pg_insert(t.key_places).values(
             place_id=place_id, kind=kind, name=name, grid_code=grid_code, lat=lat, lon=lon
         )
-        if uow.session.execute(stmt.on_conflict_do_nothing()).rowcount == 0:
+        if uow.session.execute(stmt.on_conflict_do_nothing()).rowcount == 0:  # type: ignore[attr-defined]
             raise Conflict("key_place_exists", "key place exists", "重点场所已存在")
         uow.commit()
     return {
@@ -852,7 +852,7 @@ def add_party_org(
         stmt = pg_insert(t.party_orgs).values(
             org_id=org_id, kind=k.value, unit_code=unit_code, name=name, secretary=secretary
         )
-        if uow.session.execute(stmt.on_conflict_do_nothing()).rowcount == 0:
+        if uow.session.execute(stmt.on_conflict_do_nothing()).rowcount == 0:  # type: ignore[attr-defined]
             raise Conflict("party_org_exists", "party organisation exists", "党组织已存在")
         uow.commit()
     return {
@@ -891,9 +891,22 @@ def list_party_orgs(uow: UnitOfWork, prefix: str, limit: int) -> dict[str, Any]:
 
 
 def access_log(
-    uow: UnitOfWork, subject_id: str | None, actor_id: str | None, limit: int
-) -> dict[str, Any]:
+    uow: UnitOfWork, subject_id: str | None, actor_id: str | None, limit: int,
+    prefix: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    """Unmasked reads, newest first; ``prefix``: only reads of subjects inside that unit
+    (a household's code starts with its grid's; a resident is where their household is)."""
     q = sa.select(t.access_log)
+    if prefix:
+        log = t.access_log
+        residents_inside = sa.select(t.residents.c.resident_id).where(
+            t.residents.c.household_code.startswith(prefix, autoescape=True)
+        )
+        q = q.where(sa.or_(
+            sa.and_(log.c.subject_kind == "household",
+                    log.c.subject_id.startswith(prefix, autoescape=True)),
+            sa.and_(log.c.subject_kind == "resident", log.c.subject_id.in_(residents_inside)),
+        ))  # fmt: skip
     if subject_id:
         q = q.where(t.access_log.c.subject_id == subject_id)
     if actor_id:

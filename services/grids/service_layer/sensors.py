@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,7 +31,7 @@ from services.grids.domain.sensors import (
     emergency_call,
 )
 from services.grids.service_layer.people import missing
-from yiwang.contracts.grids import SensorAlertRaisedV1
+from yiwang.contracts.grids import SensorAlertKind, SensorAlertRaisedV1
 from yiwang.errors import NotFound, ValidationFailed
 from yiwang.uow import UnitOfWork
 
@@ -119,17 +119,17 @@ def _households(uow: UnitOfWork, codes: list[str]) -> dict[str, _Household]:
     ).all()
     tags: dict[str, set[ResidentTag]] = defaultdict(set)
     family: dict[str, str] = {}
-    for r in s.execute(
+    for resident in s.execute(
         sa.select(
             t.residents.c.household_code, t.residents.c.family_contact_masked, t.resident_tags.c.tag
         )
         .outerjoin(t.resident_tags, t.resident_tags.c.resident_id == t.residents.c.resident_id)
         .where(t.residents.c.household_code.in_(codes))
     ):
-        if r.tag:
-            tags[r.household_code].add(ResidentTag(r.tag))
-        if r.family_contact_masked:
-            family.setdefault(r.household_code, r.family_contact_masked)
+        if resident.tag:
+            tags[resident.household_code].add(ResidentTag(resident.tag))
+        if resident.family_contact_masked:
+            family.setdefault(resident.household_code, resident.family_contact_masked)
     out = {}
     for r in rows:
         loc = Location(r.lat, r.lon) if r.lat is not None and r.lon is not None else None
@@ -194,7 +194,7 @@ def _emit_alert(
     uow.emit(
         SensorAlertRaisedV1(
             alert_id=alert_id,
-            kind=alert.kind,
+            kind=cast(SensorAlertKind, alert.kind),  # a rule kind, checked by the domain
             category=CATEGORIES[alert.kind],
             description=text,
             urgency="urgent" if alert.urgent else "normal",

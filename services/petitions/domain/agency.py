@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from yiwang.clock import require_aware
 from yiwang.errors import Forbidden, NotFound, ValidationFailed
+from yiwang.text import limit_text, require_text
 
 from .categories import HandlingLevel
-from .common import illegal_transition, limit_text, require_aware, require_text, version_conflict
+from .common import illegal_transition, version_conflict
 from .lifecycle import Role
 
 MATERIALS: dict[str, tuple[str, str]] = {

@@ -17,19 +17,14 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
 from yiwang.jurisdiction import Level, level_of
+from yiwang.text import limit_text, require_text
 
 from . import events as ev
 from .categories import Category, CategoryCatalogue, validate_attributes
-from .common import (
-    illegal_transition,
-    limit_text,
-    require_aware,
-    require_coordinates,
-    require_text,
-    version_conflict,
-)
+from .common import illegal_transition, require_coordinates, version_conflict
 from .lifecycle import (
     CITIZEN_SOURCES,
     FINISHED,

@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from yiwang.clock import require_aware
 from yiwang.errors import ValidationFailed
+from yiwang.geo import EARTH_RADIUS_M, haversine_m
 
 from .case import Actor, Case, Supporter
-from .common import EARTH_RADIUS_M, haversine_m, require_aware, require_coordinates
+from .common import require_coordinates
 
 INDEX_PRECISION = 7  # cells of about 153 m × 153 m (narrower towards the poles)
 _BASE32 = "0123456789bcdefghjkmnpqrstuvwxyz"

@@ -161,23 +161,32 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def opt_out_token(secret: str, channel: str, address: str) -> str:
-    """``<address b64>.<signature>``: anyone holding the link may opt that address out."""
-    msg = f"opt-out|{channel}|{address.strip().lower()}".encode()
-    sig = hmac.new(secret.encode(), msg, hashlib.sha256).digest()[:18]
-    return f"{_b64(address.strip().lower().encode())}.{_b64(sig)}"
+def opt_out_key(qr_key: bytes) -> bytes:
+    """The opt-out link key derived from a keyring ``qr`` key (signed links handed to
+    people), separated from the QR codes' own use of it."""
+    return hmac.new(qr_key, b"yiwang.reach.opt-out.v1", hashlib.sha256).digest()
 
 
-def read_opt_out_token(secret: str, channel: str, token: str) -> str:
+def opt_out_token(key: bytes, kid: str, channel: str, address: str) -> str:
+    """``<address b64>.<kid>.<signature>``: anyone holding the link may opt that address out;
+    the key id lets links in old e-mails verify after a key rotation."""
+    addr = address.strip().lower()
+    sig = hmac.new(key, f"opt-out|{channel}|{addr}".encode(), hashlib.sha256).digest()[:18]
+    return f"{_b64(addr.encode())}.{kid}.{_b64(sig)}"
+
+
+def read_opt_out_token(keys: Mapping[str, bytes], channel: str, token: str) -> str:
     """The address a valid token names; ValidationFailed otherwise."""
     bad = ValidationFailed("invalid_opt_out_link", "this opt-out link is not valid",
                            "退订链接无效")  # fmt: skip
     try:
-        addr_part, _sig = token.split(".", 1)
+        addr_part, rest = token.split(".", 1)
+        kid, _sig = rest.rsplit(".", 1)
         address = _unb64(addr_part).decode()
     except (ValueError, UnicodeDecodeError):
         raise bad from None
-    if not hmac.compare_digest(opt_out_token(secret, channel, address), token):
+    key = keys.get(kid)
+    if key is None or not hmac.compare_digest(opt_out_token(key, kid, channel, address), token):
         raise bad
     return address
 

@@ -23,10 +23,8 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import NotFound, ValidationFailed
-
-from .common import require_aware
 
 WorkingDayPredicate = Callable[[date], bool]
 _MAX_SCAN_DAYS = 366 * 2

@@ -130,7 +130,9 @@ class DeliveryConfig:
     lease_s: float = 120.0
     batch: int = 200
     public_url: str = "http://127.0.0.1:8000"
-    secret: str = "change-me"
+    # opt-out link keys (kid -> key, derived from the keyring's ``qr`` keys) and the current
+    opt_out_keys: Mapping[str, bytes] = field(default_factory=lambda: {"dev": b"dev" * 11})
+    opt_out_kid: str = "dev"
 
 
 @dataclass
@@ -152,7 +154,9 @@ def message_key(row: Any) -> str:
 
 
 def opt_out_url(cfg: DeliveryConfig, channel: str, address: str) -> str:
-    q = urlencode({"channel": channel, "token": opt_out_token(cfg.secret, channel, address)})
+    key = cfg.opt_out_keys[cfg.opt_out_kid]
+    q = urlencode({"channel": channel,
+                   "token": opt_out_token(key, cfg.opt_out_kid, channel, address)})  # fmt: skip
     return f"{cfg.public_url.rstrip('/')}/api/v1/reach/opt-out?{q}"
 
 
@@ -578,8 +582,9 @@ def unregister_push(uow: UnitOfWork, req: rc.UnregisterPushRequest) -> dict[str,
     return {"removed": n}
 
 
-def opt_out(uow: UnitOfWork, req: rc.OptOutRequest, secret: str, now: datetime) -> dict[str, Any]:
-    address = read_opt_out_token(secret, req.channel, req.token)
+def opt_out(uow: UnitOfWork, req: rc.OptOutRequest, keys: Mapping[str, bytes],
+            now: datetime) -> dict[str, Any]:  # fmt: skip
+    address = read_opt_out_token(keys, req.channel, req.token)
     with uow:
         uow.session.execute(pg_insert(opt_outs).values(channel=req.channel, address=address,
                                                        at=now).on_conflict_do_nothing())  # fmt: skip

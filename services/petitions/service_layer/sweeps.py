@@ -29,6 +29,7 @@ from yiwang.logging import get_logger
 from yiwang.uow import UnitOfWork
 
 log = get_logger(__name__)
+SSE_MAX_ATTEMPTS = 5  # a live feed entry is worth a few retries, not the delivery core's
 
 
 Message = Outgoing  # (channel, account_id, address, text, case_id, …)
@@ -92,7 +93,7 @@ def deliver_notifications(
     sent = 0
     with uow_factory() as uow:
         rows = uow.session.execute(
-            sa.select(n.c.id, n.c.channel, n.c.case_id, n.c.payload)
+            sa.select(n.c.id, n.c.channel, n.c.case_id, n.c.payload, n.c.attempts)
             .where(n.c.sent_at.is_(None), n.c.channel.in_(("case", "sse")))
             .order_by(n.c.id).limit(limit).with_for_update(skip_locked=True)
         ).all()  # fmt: skip
@@ -102,8 +103,13 @@ def deliver_notifications(
                 try:
                     publish(f"{prefix}case:{r.case_id}",
                             json.dumps(r.payload, ensure_ascii=False, default=str))  # fmt: skip
-                except Exception as exc:  # noqa: BLE001 - a live update is best effort
-                    log.warning("sse_publish_failed", id=r.id, error=str(exc))
+                except Exception as exc:  # noqa: BLE001 - Redis down: next time, a few times
+                    give_up = r.attempts + 1 >= SSE_MAX_ATTEMPTS
+                    log.warning("sse_publish_failed", id=r.id, error=str(exc), give_up=give_up)
+                    uow.session.execute(n.update().where(n.c.id == r.id).values(
+                        attempts=r.attempts + 1, sent_at=now if give_up else None,
+                        status="dead" if give_up else "pending", last_error=str(exc)[:500]))  # fmt: skip
+                    continue
             # "sse" messages for account holders travel with the case feed entry
             done.append(r.id)
         if done:  # one statement for every entry that went out

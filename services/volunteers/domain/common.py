@@ -6,38 +6,11 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
+from yiwang.geo import haversine_m
 from yiwang.jurisdiction import Level, level_of, within
-
-EARTH_RADIUS_M = 6_371_008.8
-
-
-def require_aware(when: datetime, field: str = "time") -> datetime:
-    """Refuse naive datetimes: every instant in the domain carries its timezone."""
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValidationFailed(
-            "naive_datetime",
-            f"{field} must be timezone-aware",
-            f"{field}必须带时区",
-            field=field,
-        )
-    return when
-
-
-def require_text(value: str, field: str, *, max_len: int = 2000) -> str:
-    """A non-blank, bounded piece of text, stripped."""
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed("required", f"{field} is required", f"{field}不能为空", field=field)
-    if len(text) > max_len:
-        raise ValidationFailed(
-            "too_long",
-            f"{field} is longer than {max_len} characters",
-            f"{field}超过{max_len}个字符",
-            field=field,
-            max_len=max_len,
-        )
-    return text
+from yiwang.text import require_text
 
 
 def require_community_code(code: str) -> str:
@@ -112,14 +85,6 @@ class GeoPoint:
 
     def distance_m(self, other: GeoPoint) -> float:
         return haversine_m(self.lat, self.lon, other.lat, other.lon)
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass(frozen=True, slots=True)

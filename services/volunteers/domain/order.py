@@ -22,18 +22,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypedDict
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
 from yiwang.jurisdiction import Level
+from yiwang.text import require_text
 
-from .common import (
-    GeoPoint,
-    Staff,
-    TimeWindow,
-    illegal_transition,
-    require_aware,
-    require_community_code,
-    require_text,
-)
+from .common import GeoPoint, Staff, TimeWindow, illegal_transition, require_community_code
 from .points import PointRules
 from .qr import VerifiedScan
 from .registration import Claimant, ClaimantKind, Volunteer

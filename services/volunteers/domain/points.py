@@ -14,11 +14,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import Conflict, ValidationFailed
 from yiwang.jurisdiction import Level, level_of
+from yiwang.text import require_text
 
-from .common import Staff, require_aware, require_community_code, require_text
+from .common import Staff, require_community_code
 
 
 class HolderKind(StrEnum):

@@ -22,9 +22,10 @@ from collections.abc import Callable, Mapping, MutableSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
 
-from .common import GeoPoint, TimeWindow, require_aware
+from .common import GeoPoint, TimeWindow
 
 DEFAULT_RADIUS_M = 200.0
 DEFAULT_GRACE = timedelta(minutes=15)

@@ -13,17 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from enum import StrEnum
 
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import Forbidden, ValidationFailed
+from yiwang.text import require_text
 
-from .common import (
-    Staff,
-    TimeWindow,
-    illegal_transition,
-    require_aware,
-    require_community_code,
-    require_text,
-)
+from .common import Staff, TimeWindow, illegal_transition, require_community_code
 
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}$")

@@ -12,17 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
+from yiwang.text import require_text
 
-from .common import (
-    Staff,
-    TimeWindow,
-    illegal_transition,
-    require_aware,
-    require_community_code,
-    require_text,
-)
+from .common import Staff, TimeWindow, illegal_transition, require_community_code
 
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
 RATING_CLOSES_AFTER = timedelta(days=7)

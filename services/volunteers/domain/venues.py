@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from yiwang.clock import SHANGHAI
+from yiwang.clock import SHANGHAI, require_aware
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yiwang.text import require_text
 
-from .common import Staff, TimeWindow, require_aware, require_community_code, require_text
+from .common import Staff, TimeWindow, require_community_code
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from yiwang.clock import require_aware
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yiwang.text import require_text
 
-from .common import Staff, illegal_transition, require_aware, require_community_code, require_text
+from .common import Staff, illegal_transition, require_community_code
 
 
 class WishStatus(StrEnum):

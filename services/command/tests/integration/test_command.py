@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.command import simulate
+from demo import simulate
 from services.command.adapters.tables import case_view
 from services.command.service_layer import audit, dispatch, engage, kpis, sla, view
 from services.command.tests.integration.conftest import T0, Petitions

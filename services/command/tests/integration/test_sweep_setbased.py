@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.command import simulate
+from demo import simulate
 from services.command.service_layer import audit, sla
 
 pytestmark = pytest.mark.integration

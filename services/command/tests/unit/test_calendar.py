@@ -125,7 +125,7 @@ def test_working_time_between() -> None:
 
 def test_refusals() -> None:
     with pytest.raises(ValidationFailed) as e:
-        add_working_time(datetime(2026, 3, 10, 9), timedelta(hours=1))
+        add_working_time(datetime(2026, 3, 10, 9), timedelta(hours=1))  # noqa: DTZ001 - the naive instant this test refuses
     assert e.value.code == "naive_datetime"
     with pytest.raises(ValidationFailed):
         add_working_time(sh(2026, 3, 10, 9), timedelta(hours=-1))
@@ -150,7 +150,7 @@ def test_configurable_office_hours() -> None:
 
 
 moments = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 6, 30), timezones=st.just(UTC)
+    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 6, 30), timezones=st.just(UTC)  # noqa: DTZ001 - hypothesis takes naive bounds
 )
 
 
@@ -168,7 +168,7 @@ def test_add_then_measure_roundtrip(start: datetime, minutes: int) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.datetimes(min_value=datetime(2024, 12, 1), max_value=datetime(2026, 12, 1),
+    st.datetimes(min_value=datetime(2024, 12, 1), max_value=datetime(2026, 12, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
                  timezones=st.just(UTC)),
     st.lists(st.integers(min_value=0, max_value=40 * 3600), min_size=1, max_size=4),
 )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.enterprise import demo
+from demo import enterprise as demo
 from services.enterprise.service_layer import sweeps
 
 from .conftest import DISTRICT, GRID, World

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from demo.enterprise import KEY_PROJECT_COUNT, demo_key_projects, demo_start_times
 from services.enterprise.domain.common import Official, add_working_days, working_seconds_between
-from services.enterprise.domain.demo import KEY_PROJECT_COUNT, demo_key_projects, demo_start_times
 from services.enterprise.domain.events import (
     ApprovalStepLate,
     ApprovalStepStarted,
@@ -155,7 +155,7 @@ def test_demo_has_23_projects() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 1, 1)).map(
+    start=st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 1, 1)).map(  # noqa: DTZ001 - hypothesis takes naive bounds
         lambda d: d.replace(tzinfo=SHANGHAI)
     ),
     days=st.floats(0.1, 20),

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import tests.conftest as shared
+from demo import city as democity
+from demo.city import DemoCity
+from demo.load_city import load_people
 from services.grids.adapters.crypto import PiiCipher
-from services.grids.domain import democity
-from services.grids.domain.democity import DemoCity
 from services.grids.service_layer.boundaries import import_boundaries
-from services.grids.service_layer.demo import load_people
 from tests.support.resources import TestResources
 from yiwang.clock import SHANGHAI
 from yiwang.db import make_engine

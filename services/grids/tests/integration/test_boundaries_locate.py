@@ -9,7 +9,7 @@ import pytest
 import shapely
 from sqlalchemy.engine import Engine
 
-from services.grids.domain.democity import DemoCity
+from demo.city import DemoCity
 from services.grids.service_layer.boundaries import (
     GridMap,
     export_boundaries,

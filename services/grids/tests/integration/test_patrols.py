@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from services.grids.domain.democity import DemoCity
+from demo.city import DemoCity
 from services.grids.service_layer import patrols
 from services.grids.tests.integration.conftest import T0, outbox
 from yiwang.contracts.grids import PatrolFindingReportedV1

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from services.grids.domain.democity import DemoCity
+from demo.city import DemoCity
 from services.grids.service_layer import sensors
 from services.grids.tests.integration.conftest import count, outbox
 from yiwang.clock import SHANGHAI, FakeClock

@@ -11,8 +11,8 @@ import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy.engine import Engine
 
+from demo.city import DemoCity
 from services.grids.adapters.crypto import PiiCipher
-from services.grids.domain.democity import DemoCity
 from services.grids.service import GridsService
 from services.grids.service_layer.boundaries import GridMap
 from services.grids.tests.integration.conftest import outbox

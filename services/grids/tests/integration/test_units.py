@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.grids.domain.democity import DemoCity
+from demo.city import DemoCity
 from services.grids.service_layer import units
 from services.grids.service_layer.common import map_versions
 from services.grids.tests.integration.conftest import T0, outbox

@@ -8,7 +8,6 @@ from services.grids.domain.patrols import (
     GpsPoint,
     Patrol,
     PatrolFindingReported,
-    haversine_m,
     summarize_week,
     week_start,
 )
@@ -21,6 +20,7 @@ from services.grids.domain.people import (
     WorkerStatus,
 )
 from yiwang.errors import Conflict, Forbidden, ValidationFailed
+from yiwang.geo import haversine_m
 
 GRID = "329901001001001"
 T0 = datetime(2026, 1, 7, 2, 0, tzinfo=UTC)  # Wednesday 10:00 Shanghai

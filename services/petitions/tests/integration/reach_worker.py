@@ -23,7 +23,7 @@ def main(argv: list[str]) -> int:
     smtp = SmtpChannel(SmtpConfig(host="127.0.0.1", port=int(port), username="yiwang",
                                   password="smtp-secret", ssl_context=ctx))  # fmt: skip
     courier = delivery.Courier(channels={"email": smtp},
-                               cfg=delivery.DeliveryConfig(batch=50, secret="s", lease_s=60))  # fmt: skip
+                               cfg=delivery.DeliveryConfig(batch=50, lease_s=60))  # fmt: skip
     factory = uow_factory(make_engine(url), producer="petitions", schema="petitions")
     at = datetime.fromisoformat(now)
     print("ready", flush=True)

@@ -258,7 +258,7 @@ AS = {
 @pytest.fixture()
 def client(world: World) -> Any:
     svc = worker_factory(PetitionsService, uow=world.uow,
-                         redis=SimpleNamespace(client=None, prefix="t:"))  # fmt: skip
+                         redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"))  # fmt: skip
     svc.clock = world.clock
     app = FastAPI()
     app.include_router(agency_routes.router)

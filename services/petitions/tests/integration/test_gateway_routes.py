@@ -57,7 +57,7 @@ PEOPLE = {
 @pytest.fixture()
 def client(world: World) -> Any:
     svc = worker_factory(PetitionsService, uow=world.uow,
-                         redis=SimpleNamespace(client=None, prefix="t:"))  # fmt: skip
+                         redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"))  # fmt: skip
     svc.clock = world.clock
     svc.sender = sweeps.LogSender()
     app = FastAPI()

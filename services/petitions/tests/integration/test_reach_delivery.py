@@ -35,7 +35,7 @@ from tests.support.resources import TestResources
 from yiwang.contracts import reach as rc
 from yiwang.contracts.petitions import CaseActor
 
-SECRET = "reach-test-secret"
+KEYS = {"qr-old": b"o" * 32, "qr-new": b"n" * 32}  # a rotation happened: both verify
 ADMIN = CaseActor(id="admin-1", role="admin")
 
 
@@ -73,7 +73,8 @@ def sms_channel(server: AliyunSmsServer) -> AliyunSmsChannel:
 
 def courier(**channels: Any) -> delivery.Courier:
     return delivery.Courier(channels=channels, cfg=delivery.DeliveryConfig(
-        secret=SECRET, backoff_base_s=5, max_attempts=6, lease_s=60))  # fmt: skip
+        opt_out_keys=KEYS, opt_out_kid="qr-new", backoff_base_s=5, max_attempts=6,
+        lease_s=60))  # fmt: skip
 
 
 def queue(w: World, channel: str, address: str | None, text: str = "您的诉求有新进展",
@@ -113,14 +114,14 @@ def test_email_goes_over_starttls_with_auth_key_and_opt_out_link(rw: World,
     token = dict(p.split("=", 1) for p in link.split("?", 1)[1].split("&"))["token"]
     from urllib.parse import unquote
 
-    delivery.opt_out(rw.uow(), rc.OptOutRequest(token=unquote(token)), SECRET, rw.now)
+    delivery.opt_out(rw.uow(), rc.OptOutRequest(token=unquote(token)), KEYS, rw.now)
     muted = queue(rw, "email", "P0@example.org")  # case does not matter
     urgent = queue(rw, "email", "p0@example.org", urgent=True)
     assert delivery.deliver_pending(rw.uow, c, rw.now) == {"suppressed": 1, "sent": 1}
     assert status(rw, muted).status == "suppressed" and status(rw, urgent).status == "sent"
     with pytest.raises(Exception, match="invalid_opt_out_link|not valid"):
         delivery.opt_out(rw.uow(), rc.OptOutRequest(token=unquote(token)[:-2] + "AA"),
-                         SECRET, rw.now)  # fmt: skip
+                         KEYS, rw.now)  # fmt: skip
 
 
 def test_refused_recipient_is_dead_lettered_with_reason_and_others_go(rw: World,
@@ -394,7 +395,7 @@ def test_service_timer_delivers_a_case_status_by_the_persons_preferred_channel(
         account_id="citizen-1", channels=["email"], email="wang@example.org"), rw.now)  # fmt: skip
     published: list[tuple[str, str]] = []
     svc = worker_factory(PetitionsService, uow=rw.uow, reach=courier(email=smtp_channel(smtp)),
-                         redis=SimpleNamespace(client=SimpleNamespace(publish=lambda ch, m: published.append((ch, m))), prefix="t:"))  # fmt: skip
+                         redis=SimpleNamespace(publish=lambda ch, m: published.append((ch, m)), prefix="t:"))  # fmt: skip
     svc.clock = rw.clock
     case_id = rw.submit()
     rw.act(case_id, "accept")

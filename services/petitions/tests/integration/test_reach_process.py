@@ -24,8 +24,11 @@ from yiwang.contracts import reach as rc
 pytestmark = pytest.mark.integration
 
 
-def _start(resources: TestResources, smtp: SmtpServer, log: Any) -> subprocess.Popen[bytes]:
+def _start(
+    resources: TestResources, smtp: SmtpServer, log: Any, keys: str
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, **resources.env(
+        YIWANG_KEYS_FILE=keys,
         YIWANG_REACH_EMAIL_BACKEND="smtp", YIWANG_SMTP_HOST="localhost",
         YIWANG_SMTP_PORT=str(smtp.port), YIWANG_SMTP_USERNAME=smtp.USER,
         YIWANG_SMTP_PASSWORD=smtp.PASSWORD, YIWANG_SMTP_CA_FILE=smtp.cert,
@@ -60,7 +63,7 @@ def test_the_service_process_delivers_over_smtp_and_survives_a_kill(
         return int(delivery.queue_message(world.uow(), req, world.clock.now())["id"])
 
     with open(tmp_path / "petitions.log", "wb") as log:
-        proc = _start(resources, smtp, log)
+        proc = _start(resources, smtp, log, str(tmp_path / "keys.json"))
         try:
             # the process's clock is the real one; queue at the real time
             from yiwang.clock import SystemClock
@@ -73,7 +76,7 @@ def test_the_service_process_delivers_over_smtp_and_survives_a_kill(
             second = queue("second@example.org")  # queued while no sender runs
             time.sleep(1.5)
             assert len(smtp.received) == 1
-            proc = _start(resources, smtp, log)
+            proc = _start(resources, smtp, log, str(tmp_path / "keys.json"))
             assert _wait(lambda: len(smtp.received) == 2), (tmp_path / "petitions.log").read_text()
             time.sleep(2.5)  # a few more delivery ticks: nothing again
         finally:

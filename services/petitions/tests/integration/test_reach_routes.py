@@ -26,9 +26,9 @@ from services.petitions.tests.integration.reach_servers import SmtpServer
 from services.petitions.tests.integration.test_gateway_routes import DirectRpc
 from services.petitions.tests.integration.test_reach_delivery import queue, smtp_channel, status
 from yiwang.config import Settings
+from yiwang.keys import Keyring
 
 pytestmark = pytest.mark.integration
-SECRET = "routes-secret"
 PEOPLE = {
     "citizen": Principal("citizen-7", "citizen", "王女士", ""),
     "admin": Principal("admin-1", "admin", "管理员", ""),
@@ -46,15 +46,16 @@ def env(world: World) -> Iterator[tuple[TestClient, World, Any]]:
     with world.engine.begin() as c:
         c.execute(sa.text("TRUNCATE petitions.contact_preferences, petitions.push_subscriptions,"
                           " petitions.opt_outs"))  # fmt: skip
-    courier = delivery.Courier(cfg=delivery.DeliveryConfig(secret=SECRET))
+    courier = delivery.Courier(cfg=delivery.DeliveryConfig())
     svc = worker_factory(PetitionsService, uow=world.uow, reach=courier,
-                         redis=SimpleNamespace(client=None, prefix="t:"))  # fmt: skip
+                         redis=SimpleNamespace(publish=lambda c, m: None, prefix="t:"))  # fmt: skip
     svc.clock = world.clock
     svc.sender = LogChannel()
     app = FastAPI()
     app.include_router(routes.router)
     problems.install(app)
     install(app, [routes])
+    app.state.keyring = Keyring.generate()  # anonymous calls are authenticated (401)
     app.state.resources = SimpleNamespace(
         rpc=DirectRpc(svc), settings=Settings(vapid_public_key="BPUBLIC"), engine=None, redis=None
     )

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.petitions.domain.case import Actor, Reporter, Supporter
-from services.petitions.domain.common import haversine_m
 from services.petitions.domain.duplicates import (
     Candidate,
     DuplicatePolicy,
@@ -23,6 +22,7 @@ from services.petitions.domain.duplicates import (
 from services.petitions.domain.lifecycle import CaseStatus, Role
 from services.petitions.tests.unit.builders import T0, case_in, new_case
 from yiwang.errors import Conflict, ValidationFailed
+from yiwang.geo import haversine_m
 
 LAT, LON = 28.2389, 117.0339
 CAT = "roads.pothole"

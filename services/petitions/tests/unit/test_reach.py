@@ -21,6 +21,7 @@ from services.petitions.domain.reach import (
     Preferences,
     apply_preferences,
     backoff,
+    opt_out_key,
     opt_out_token,
     quiet_until,
     read_opt_out_token,
@@ -95,14 +96,18 @@ def test_apply_preferences_rewrites_account_holders_only() -> None:
     assert [p.channel for p in silent] == ["sse"]  # chose no channel: only the live page
 
 
-def test_opt_out_token_round_trip_and_tamper() -> None:
-    token = opt_out_token("k", "email", "Wang@Example.org")
-    assert read_opt_out_token("k", "email", token) == "wang@example.org"
-    for bad in (token[:-1] + ("A" if token[-1] != "A" else "B"), "x" + token, "nodot"):
+def test_opt_out_token_round_trip_tamper_and_rotation() -> None:
+    old, new = opt_out_key(b"q" * 32), opt_out_key(b"r" * 32)
+    assert old != new and old != b"q" * 32  # derived, not the QR key itself
+    token = opt_out_token(old, "qr-1", "email", "Wang@Example.org")
+    keys = {"qr-1": old, "qr-2": new}
+    assert read_opt_out_token(keys, "email", token) == "wang@example.org"  # after a rotation
+    for bad in (token[:-1] + ("A" if token[-1] != "A" else "B"), "x" + token, "nodot",
+                token.replace("qr-1", "qr-2"), token.replace("qr-1", "qr-9")):  # fmt: skip
         with pytest.raises(ValidationFailed):
-            read_opt_out_token("k", "email", bad)
+            read_opt_out_token(keys, "email", bad)
     with pytest.raises(ValidationFailed):
-        read_opt_out_token("other-key", "email", token)
+        read_opt_out_token({"qr-1": new}, "email", token)
 
 
 def test_aliyun_signature_v1() -> None:

@@ -57,7 +57,7 @@ def test_holiday_calendar_is_pluggable() -> None:
 
 def test_input_checks_and_lookup() -> None:
     with pytest.raises(ValidationFailed):
-        expected_datetime(QUICK_1D, datetime(2026, 1, 5))
+        expected_datetime(QUICK_1D, datetime(2026, 1, 5))  # noqa: DTZ001 - the naive instant this test refuses
     with pytest.raises(NotFound):
         sla_class("nope")
     assert sla_class("quick_1d") is QUICK_1D
@@ -67,7 +67,7 @@ def test_input_checks_and_lookup() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31),
+@given(st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31),  # noqa: DTZ001 - hypothesis takes naive bounds
                     timezones=st.just(SHANGHAI)),
        st.sampled_from([QUICK_1D, STANDARD_3D]))  # fmt: skip
 def test_working_day_deadlines_land_on_working_days(at: datetime, sla: object) -> None:

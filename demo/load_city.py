@@ -1,4 +1,8 @@
-"""Bulk load of a demo city's people and places (after its boundaries are imported).
+"""Load the demo city: its boundaries, then its people and places in bulk.
+
+``python -m demo.load_city --if-empty --size small --seed N`` (run by ``make up``) imports
+the boundaries through the same import users use (validation included), then people,
+workers, places, meters and devices in bulk.
 
 Every record goes through the same validation and encryption as the one-by-one commands
 (``people.resident_values`` checks ID numbers and phones); rows are written with batched
@@ -7,19 +11,27 @@ multi-row INSERTs in one transaction, so a failed load leaves nothing behind.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+import typer
 
+from demo.city import DemoCity, generate
 from services.grids.adapters import tables as t
 from services.grids.adapters.crypto import PiiCipher
-from services.grids.domain.democity import DemoCity
 from services.grids.domain.people import validate_phone
+from services.grids.service_layer.boundaries import count_units, import_boundaries
 from services.grids.service_layer.common import bump_map_version
 from services.grids.service_layer.people import protect, resident_values
-from yiwang.uow import UnitOfWork
+from yiwang.clock import SystemClock
+from yiwang.config import Settings
+from yiwang.db import make_engine
+from yiwang.production import checked_keyring
+from yiwang.uow import UnitOfWork, uow_factory
 
 CHUNK = 5000
 
@@ -168,3 +180,38 @@ def load_people(uow: UnitOfWork, pii: PiiCipher, city: DemoCity, now: datetime) 
         bump_map_version(uow, now, roster=True)
         uow.commit()
     return counts
+
+
+def main(
+    size: str = "small", seed: int = 20261123, if_empty: bool = False, people: bool = True
+) -> None:
+    """Generate the deterministic demo city and import it (boundaries, then people)."""
+    settings = Settings()
+    engine = make_engine(settings.database_url, pool_size=1)
+    factory = uow_factory(engine, producer="grids", schema="grids")
+    try:
+        if if_empty and count_units(factory()) > 0:
+            typer.echo("demo city already loaded")
+            return
+        t0 = time.perf_counter()
+        city = generate(size, seed, with_people=people)
+        fc = city.feature_collection()
+        t1 = time.perf_counter()
+        now = SystemClock().now()
+        result = import_boundaries(factory(), fc, now)
+        t2 = time.perf_counter()
+        counts: dict[str, int] = {}
+        if people:
+            counts = load_people(factory(), PiiCipher.from_keyring(checked_keyring(settings)), city, now)
+        t3 = time.perf_counter()
+        typer.echo(
+            f"demo city {city.city_name} ({size}, seed {seed}): {json.dumps(result['counts'])} "
+            f"{json.dumps(counts)}; generated in {t1 - t0:.1f} s, boundaries {t2 - t1:.1f} s, "
+            f"people {t3 - t2:.1f} s"
+        )
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    typer.run(main)

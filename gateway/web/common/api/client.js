@@ -1,6 +1,12 @@
-// The gateway's REST API: bearer tokens (refreshed once on 401), idempotency keys on every
-// POST, RFC 9457 problem details turned into errors with zh-CN/English messages.
-import { uuid } from "./dom.js";
+// The gateway's REST API client: bearer tokens (refreshed once on 401), idempotency keys on
+// every POST, RFC 9457 problem details turned into errors with zh-CN/English messages.
+//
+// Every path the web apps call is written once, as a literal, in this folder: an area module
+// (cases.js, command.js, ...) exports `(call, stream) => ({ name: (...) => call(<method>,
+// <path template>, { path, query, body, form, idem }) })`, method and template as string
+// literals. tests/web/test_api_contract.py reads them and checks each against the gateway's
+// API document; no app probes, guesses or downloads that document at run time.
+import { uuid } from "../dom.js";
 
 export class ApiError extends Error {
   constructor(status, problem, lang) {
@@ -14,9 +20,11 @@ export class ApiError extends Error {
   }
 }
 
-let openapi = null;
-
-export function createApi(app, i18n) {
+/**
+ * createApi("citizen", i18n, { cases, reports }) -> api with api.cases.get(id), api.reports.file(body)...
+ * (plus the account, sign-in and sign-out every app shares).
+ */
+export function createApi(app, i18n, areas = {}) {
   const KEY = `yw.auth.${app}`;
   let auth = null;
   try { auth = JSON.parse(localStorage.getItem(KEY) || "null"); } catch { auth = null; }
@@ -28,14 +36,8 @@ export function createApi(app, i18n) {
     else localStorage.removeItem(KEY);
   }
 
-  async function raw(method, path, { body, query, form, idem, headers = {}, noAuth } = {}) {
-    let url = path;
-    if (query) {
-      const q = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") q.append(k, v);
-      const s = q.toString();
-      if (s) url += (url.includes("?") ? "&" : "?") + s;
-    }
+  async function raw(method, template, { path, body, query, form, idem, headers = {}, noAuth } = {}) {
+    const url = withQuery(fill(template, path), query);
     const h = { Accept: "application/json", "Accept-Language": i18n.lang, ...headers };
     if (auth && !noAuth) h.Authorization = `Bearer ${auth.access}`;
     let payload;
@@ -59,9 +61,9 @@ export function createApi(app, i18n) {
     return true;
   }
 
-  async function request(method, path, opts = {}) {
-    let res = await raw(method, path, opts);
-    if (res.status === 401 && auth && !opts.noAuth && (await refresh())) res = await raw(method, path, opts);
+  async function call(method, template, opts = {}) {
+    let res = await raw(method, template, opts);
+    if (res.status === 401 && auth && !opts.noAuth && (await refresh())) res = await raw(method, template, opts);
     if (res.status === 401 && auth && !opts.noAuth) {
       save(null);
       for (const fn of onLogout) fn();
@@ -73,63 +75,56 @@ export function createApi(app, i18n) {
     return data;
   }
 
-  return {
+  /** a streamed GET (Server-Sent Events, read by common/live.js): its URL and headers now */
+  function stream(method, template, { path, query } = {}) {
+    return () => ({
+      url: withQuery(fill(template, path), query),
+      headers: { Accept: "text/event-stream", ...(auth ? { Authorization: `Bearer ${auth.access}` } : {}) },
+    });
+  }
+
+  const api = {
     get account() { return auth?.account || null; },
     get token() { return auth?.access || null; },
     get signedIn() { return !!auth; },
     onLogout(fn) { onLogout.add(fn); },
-    get: (p, query) => request("GET", p, { query }),
-    post: (p, body, opts = {}) => request("POST", p, { body, ...opts }),
-    put: (p, body) => request("PUT", p, { body }),
-    patch: (p, body) => request("PATCH", p, { body }),
-    del: (p) => request("DELETE", p),
-    request,
     async login(username, password) {
-      save(await request("POST", "/api/v1/auth/login", { body: { username, password }, noAuth: true }));
+      save(await call("POST", "/api/v1/auth/login", { body: { username, password }, noAuth: true }));
       return auth.account;
     },
-    async otpRequest(phone) { return request("POST", "/api/v1/auth/otp/request", { body: { phone }, noAuth: true }); },
+    async otpRequest(phone) { return call("POST", "/api/v1/auth/otp/request", { body: { phone }, noAuth: true }); },
     async otpVerify(phone, code) {
-      save(await request("POST", "/api/v1/auth/otp/verify", { body: { phone, code }, noAuth: true }));
+      save(await call("POST", "/api/v1/auth/otp/verify", { body: { phone, code }, noAuth: true }));
       return auth.account;
     },
     async logout() {
-      try { if (auth) await request("POST", "/api/v1/auth/logout"); } catch { /* already gone */ }
+      try { if (auth) await call("POST", "/api/v1/auth/logout"); } catch { /* already gone */ }
       save(null);
       for (const fn of onLogout) fn();
     },
     /** the account from /auth/me (also checks the stored token is still good) */
     async me() {
-      const a = await request("GET", "/api/v1/auth/me");
+      const a = await call("GET", "/api/v1/auth/me");
       if (auth) { auth.account = { ...auth.account, ...a }; localStorage.setItem(KEY, JSON.stringify(auth)); }
       return a;
     },
   };
+  for (const [name, area] of Object.entries(areas)) api[name] = area(call, stream);
+  return api;
 }
 
-/** The gateway's OpenAPI paths, to show only what the API really offers. */
-export async function routes() {
-  if (!openapi) {
-    try {
-      const r = await fetch("/openapi.json", { headers: { Accept: "application/json" } });
-      openapi = r.ok ? (await r.json()).paths || {} : {};
-    } catch { openapi = {}; }
-  }
-  return openapi;
+/** "/api/v1/cases/{case_id}" + { case_id: "x" } -> "/api/v1/cases/x" */
+export function fill(template, params = {}) {
+  return template.replace(/\{(\w+)\}/g, (_, k) => {
+    if (params[k] === undefined || params[k] === null || params[k] === "") throw new Error(`missing path parameter ${k}`);
+    return encodeURIComponent(params[k]);
+  });
 }
 
-/** has("POST", "/api/v1/cases/{case_id}/actions") */
-export async function has(method, path) {
-  const p = (await routes())[path];
-  return !!(p && p[method.toLowerCase()]);
-}
-
-/** the first existing path among candidates (API paths may still be landing) */
-export async function firstOf(method, ...paths) {
-  for (const p of paths) if (await has(method, p)) return p;
-  return null;
-}
-
-export function fill(path, params) {
-  return path.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(params[k]));
+function withQuery(url, query) {
+  if (!query) return url;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== "") q.append(k, v);
+  const s = q.toString();
+  return s ? url + (url.includes("?") ? "&" : "?") + s : url;
 }

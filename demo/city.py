@@ -30,10 +30,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from yiwang.jurisdiction import Level
-
-from .geo import feature
-from .people import (
+from services.grids.domain.geo import feature
+from services.grids.domain.people import (
     Building,
     GridWorker,
     Household,
@@ -47,7 +45,8 @@ from .people import (
     WorkerRole,
     id_check_char,
 )
-from .sensors import HouseholdBinding
+from services.grids.domain.sensors import HouseholdBinding
+from yiwang.jurisdiction import Level
 
 
 @dataclass(frozen=True)

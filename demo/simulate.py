@@ -1,6 +1,6 @@
 """A month of the demo city through the command service, checked by an independent oracle.
 
-``python -m services.command.simulate`` (= ``make simulate``): case arrivals by source and
+``python -m demo.simulate`` (= ``make simulate``): case arrivals by source and
 category on the demo city's grids, handlers that sometimes miss deadlines, send cases
 back, or get bad ratings; a FakeClock advances from one step to the next and the SLA sweep
 runs before every step (and at the end). The petitions service is played by this module:
@@ -32,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from demo.city import generate as generate_city
 from services.command.adapters.tables import case_events, kpi_counters
 from services.command.domain import casefile as cf
 from services.command.domain.kpi import recompute_kpis
@@ -520,7 +521,6 @@ def reset(factory: Callable[[], UnitOfWork]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from services.grids.domain import democity
     from yiwang.config import Settings
     from yiwang.db import ensure_database, make_engine
     from yiwang.migrate import upgrade
@@ -539,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(url, pool_size=4)
     factory = uow_factory(engine, producer="command", schema="command")
     reset(factory)
-    city = democity.generate("small", args.seed, with_people=False)
+    city = generate_city("small", args.seed, with_people=False)
     grids = city.grid_codes[: args.grids] if args.grids else city.grid_codes
     print(f"simulating {args.days} days of {len(grids)} grids ({url.rsplit('/', 1)[1]}) ...")
     rep = run(factory, grids, days=args.days, seed=args.seed, cases_per_grid_day=args.rate)

@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 import pytest
 import shapely
 
-from services.grids.domain.democity import SIZES, DemoCity, generate
+from demo.city import SIZES, DemoCity, generate
 from services.grids.domain.geo import area_m2, import_feature_collection
 from services.grids.domain.locate import GridIndex
 from services.grids.domain.people import (

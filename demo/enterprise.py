@@ -1,6 +1,6 @@
 """Demo data for the enterprise platforms, through the service layer (idempotent).
 
-``python -m services.enterprise.demo [--district 329901] [--grid 329901001001001]``
+``python -m demo.enterprise [--district 329901] [--grid 329901001001001]``
 
 Creates verified enterprises (``demo-enterprise-1`` is the one the gateway's demo account
 ``demo_enterprise`` acts for), two banks (``demo-institution-1`` for ``demo_institution``)
@@ -15,7 +15,7 @@ import argparse
 import random
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,7 @@ from services.enterprise.adapters.repository import (
     PROJECTS,
     Repository,
 )
-from services.enterprise.domain.demo import demo_key_projects, demo_start_times
+from services.enterprise.domain.projects import STANDARD_PROCEDURE, KeyProject, create_project
 from services.enterprise.domain.uscc import uscc_generator
 from services.enterprise.service_layer import (
     accounts,
@@ -38,7 +38,7 @@ from services.enterprise.service_layer import (
     projects,
     techsupport,
 )
-from yiwang.clock import Clock, SystemClock
+from yiwang.clock import Clock, SystemClock, require_aware
 from yiwang.contracts import enterprise as c
 from yiwang.uow import UnitOfWork
 
@@ -96,6 +96,54 @@ CAPABILITIES_DEMO = [
     ("demo-capability-1", "催化剂研发与评价", ["催化剂", "石化", "新材料"]),
     ("demo-capability-2", "工业废水处理工艺", ["废水", "环保", "石化"]),
 ]
+
+
+KEY_PROJECT_COUNT = 23  # seed 004
+_KINDS = (
+    "智能制造产业园",
+    "石化新材料",
+    "物流中心",
+    "数据中心",
+    "商业综合体",
+    "医药研发基地",
+    "新能源装备",
+)
+
+
+def demo_key_projects(
+    *,
+    district_code: str,
+    leader_id: str,
+    start: datetime,
+    seed: int = 4,
+    count: int = KEY_PROJECT_COUNT,
+) -> list[KeyProject]:
+    """``count`` planned projects (start them with ``KeyProject.start``), reproducible per seed."""
+    require_aware(start)
+    rng = random.Random(seed)
+    projects = []
+    for i in range(count):
+        name = f"重点项目{i + 1:02d}：{rng.choice(_KINDS)}"
+        projects.append(
+            create_project(
+                project_id=f"KP{i + 1:03d}",
+                name=name,
+                district_code=district_code,
+                leader_id=leader_id,
+                steps=STANDARD_PROCEDURE,
+            )
+        )
+    return projects
+
+
+def demo_start_times(
+    start: datetime, count: int = KEY_PROJECT_COUNT, seed: int = 4
+) -> list[datetime]:
+    """Staggered procedure start times over the 30 days after ``start``."""
+    rng = random.Random(seed)
+    return [
+        start + timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 8)) for _ in range(count)
+    ]
 
 
 def _system(district: str) -> c.Actor:
