@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv web up down status test lint bench chaos simulate clean backup restore
+.PHONY: venv web up down status test lint bench chaos simulate clean rotate-keys backup restore
 
 venv: $(STAMP)
 
@@ -31,6 +31,9 @@ $(WEB)/vendor/echarts.min.js: $(WEB_STAMP) $(WEB)/scripts/vendor.mjs
 
 down:               ## stop what `make up` started, nothing else
 	@test -x $(PY) && $(PY) -m infra.runner down || echo "nothing running"
+
+rotate-keys: venv  ## new current key: make rotate-keys PURPOSE=token|pii|qr (old keys kept)
+	$(PY) -m infra.keys rotate $(or $(PURPOSE),token)
 
 status: venv
 	$(PY) -m infra.runner status

@@ -30,6 +30,7 @@ from services.grids.service_layer.people import protect, resident_values
 from yiwang.clock import SystemClock
 from yiwang.config import Settings
 from yiwang.db import make_engine
+from yiwang.production import checked_keyring
 from yiwang.uow import UnitOfWork, uow_factory
 
 CHUNK = 5000
@@ -201,7 +202,7 @@ def main(
         t2 = time.perf_counter()
         counts: dict[str, int] = {}
         if people:
-            counts = load_people(factory(), PiiCipher(settings.secret_key), city, now)
+            counts = load_people(factory(), PiiCipher.from_keyring(checked_keyring(settings)), city, now)
         t3 = time.perf_counter()
         typer.echo(
             f"demo city {city.city_name} ({size}, seed {seed}): {json.dumps(result['counts'])} "

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import json
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,7 @@ log = get_logger(__name__)
 CLIENT_QUEUE = 256
 RETRY = b"retry: 3000\n\n"
 KEEP_ALIVE = b": keep-alive\n\n"
+END_UNAUTHENTICATED = b"event: end\ndata: unauthenticated\n\n"
 
 
 def frame(change: dict[str, Any]) -> bytes:
@@ -177,17 +178,35 @@ class LiveHub:
         return n
 
     async def stream(
-        self, sub: Subscriber, heartbeat_s: float = 15.0
+        self,
+        sub: Subscriber,
+        heartbeat_s: float = 15.0,
+        still_valid: Callable[[], Awaitable[bool]] | None = None,
+        recheck_s: float = 5.0,
     ) -> AsyncGenerator[bytes, None]:
+        """The client's frames, a keep-alive after ``heartbeat_s`` of silence; when
+        ``still_valid`` is given it is asked every ``recheck_s`` (is the viewer's token still
+        good: not revoked, not expired, account unchanged?) and the stream ends with an
+        ``end`` event when it says no."""
         self.start()
         self.add(sub)
+        loop = asyncio.get_running_loop()
         try:
             yield RETRY
+            last_beat = last_check = loop.time()
+            wait_s = heartbeat_s if still_valid is None else min(heartbeat_s, recheck_s)
             while True:
-                if await sub.wait(heartbeat_s):
+                if await sub.wait(wait_s):
                     yield sub.take()
-                else:
+                    last_beat = loop.time()
+                elif loop.time() - last_beat >= heartbeat_s - 1e-3:
                     yield KEEP_ALIVE
+                    last_beat = loop.time()
+                if still_valid is not None and loop.time() - last_check >= recheck_s - 1e-3:
+                    last_check = loop.time()
+                    if not await still_valid():
+                        yield END_UNAUTHENTICATED
+                        return
         finally:
             self.remove(sub)
 

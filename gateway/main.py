@@ -16,28 +16,40 @@ from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import BlockingConnectionPool, Redis
 from starlette_compress import CompressMiddleware, remove_compress_type
 
-from gateway import middleware, problems, security
+from gateway import hygiene, middleware, problems, security
 from gateway.api import routes as routes_pkg
 from gateway.backpressure import InFlightLimit, IntakeAdmission
 from gateway.deps import Resources
 from gateway.live import LiveHub
+from gateway.media.references import attach_referenced_media
 from gateway.messaging import EventPublisher
 from gateway.metrics_mw import MeasureRequests
+from gateway.network import BodyReadTimeout, server_config
 from gateway.readcache import ReadCache
+from gateway.security.seed import demo_present
 from gateway.tracing_mw import TraceRequests
 from yiwang.config import Settings
 from yiwang.db import make_engine
 from yiwang.logging import setup_logging
 from yiwang.metrics import POOLS, SSE_SUBSCRIBERS
+from yiwang.production import StartupRefused, checked_keyring
 from yiwang.rpc_client import NamekoRpcClient
 from yiwang.tracing import setup_tracing
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    keyring = checked_keyring(settings)  # production: refuses weak/missing keys, demo options
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.env == "production":
+            probe = make_engine(settings.database_url, pool_size=1)
+            try:
+                if demo_present(probe):
+                    raise StartupRefused(["demo accounts or the demo API key exist"])
+            finally:
+                probe.dispose()
         rpc = NamekoRpcClient(settings.amqp_uri, timeout_s=settings.rpc_timeout_s,
                               max_pending=settings.rpc_max_pending)
         publisher = EventPublisher(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
@@ -68,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await publisher.close()
             await redis.aclose()
             engine.dispose()
+            if (media := getattr(app.state, "media_store", None)) is not None:
+                media.close()  # its image decoder processes
 
     app = FastAPI(
         # FastAPI's own server span per request, parented on the caller's traceparent; no
@@ -78,15 +92,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="One network for city governance: reports, cases, dispatch, escalation.",
         lifespan=lifespan,
     )
+    app.state.keyring = keyring
     app.state.intake_limit = InFlightLimit(settings.intake_max_in_flight)
     middleware.install(app, settings)  # body size, rate limits, idempotency, audit (inside CORS)
     app.add_middleware(
         CORSMiddleware,
-        allow_origins=["*"],
+        allow_origins=list(settings.cors_origins),  # none by default: the web apps are same-origin
         allow_methods=["*"],
         allow_headers=["*"],
         expose_headers=["traceparent", "Location", "Retry-After", "Idempotent-Replayed"],
     )
+    app.add_middleware(BodyReadTimeout, timeout_s=settings.http_body_timeout_s)
     app.add_middleware(TraceRequests)  # every response carries traceparent
     # outermost of ours: a report beyond capacity is refused before anything is spent on it
     app.add_middleware(IntakeAdmission, limit=app.state.intake_limit)
@@ -107,22 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(
                 module.router,
                 responses=problems.RESPONSES,
-                dependencies=[Depends(middleware.no_nul_characters)],
+                dependencies=[Depends(hygiene.input_hygiene),
+                              Depends(attach_referenced_media)],  # fmt: skip
             )
     security.install(app)  # merge POLICY tables; unknown actions fail here
     return app
-
-
-def server_config(app: FastAPI | object, settings: Settings) -> uvicorn.Config:
-    """The HTTP server's settings (one place: ``main`` and the tests use it)."""
-    return uvicorn.Config(
-        app,
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        log_level="warning",
-        access_log=False,
-        timeout_keep_alive=settings.gateway_keep_alive_s,
-    )
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.audit_writer import AuditWriter
@@ -27,7 +27,6 @@ from gateway.problems import problem
 from gateway.security import credentials as cred
 from gateway.security.policy import SCOPE_KEY
 from yiwang.config import Settings
-from yiwang.errors import ValidationFailed
 from yiwang.logging import get_logger
 from yiwang.tracing import current_trace_id
 
@@ -144,7 +143,8 @@ class Hygiene:
     def _identity(self, scope: Scope) -> str | None:
         auth = header(scope, b"authorization")
         if auth and auth[:7].lower() == "bearer ":
-            sub = cred.peek_subject(self.settings.secret_key, auth[7:].strip())
+            keyring = scope["app"].state.keyring
+            sub = cred.peek_subject(keyring["token"], auth[7:].strip())
             return f"acct:{sub}" if sub else None
         key = header(scope, b"x-api-key")
         if key:
@@ -383,47 +383,9 @@ def _replaying(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]
     return wrapped
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-async def no_nul_characters(request: Request) -> None:
-    """Router dependency: text with NUL characters is refused (422) before any service sees
-    it (PostgreSQL cannot store them; a service would fail instead of refusing)."""
-    if not request.url.path.startswith("/api/"):
-        return
-    if "\x00" in request.url.path or any(
-        "\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()
-    ):
-        raise _nul()
-    if "json" in request.headers.get("content-type", ""):
-        body = await request.body()  # cached: the route reads the same bytes
-        if b"\\u0000" in body:
-            try:
-                data = json.loads(body)
-            except ValueError:
-                return  # the route answers 422 for malformed JSON
-            if _has_nul(data):
-                raise _nul()
-
-
-def _nul() -> ValidationFailed:
-    return ValidationFailed(
-        "nul_character",
-        "Text must not contain NUL (U+0000) characters.",
-        "文本不能包含空字符（U+0000）。",
-    )
-
-
 def install(app: Any, settings: Settings) -> None:
     """Add the hygiene middleware (call before adding CORS, so CORS wraps it)."""
     app.add_middleware(Hygiene, settings=settings)
 
 
-__all__ = ["Hygiene", "install", "no_nul_characters"]
+__all__ = ["Hygiene", "install"]

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from yiwang.config import Settings
 from yiwang.db import ensure_database
+from yiwang.keys import ensure_keyring, keys_path
 from yiwang.migrate import upgrade
 
 app = typer.Typer(add_completion=False, help="Run Yiwang locally.")
@@ -126,6 +127,20 @@ def load_demo(settings: Settings, env: dict[str, str] | None = None) -> None:
         subprocess.run([sys.executable, *args], check=True, env={**os.environ, **(env or {})})
 
 
+def _has_personal_data(settings: Settings) -> bool:
+    """True when the grids schema already holds residents (encrypted with earlier keys)."""
+    eng = sa.create_engine(settings.database_url)
+    try:
+        with eng.connect() as c:
+            return bool(c.execute(sa.text(
+                "SELECT to_regclass('grids.residents') IS NOT NULL "
+                "AND EXISTS (SELECT 1 FROM grids.residents)")).scalar())  # fmt: skip
+    except Exception:  # noqa: BLE001 - no schema yet: nothing encrypted
+        return False
+    finally:
+        eng.dispose()
+
+
 def supervisor_pid(settings: Settings) -> int | None:
     try:
         pid = int(open(_var(settings, "run", "supervisor.pid")).read().strip())
@@ -165,7 +180,17 @@ def up(wait: float = 120.0) -> None:
         typer.echo(f"created database {make_url(settings.database_url).database}")
     upgrade(settings.database_url)
     typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway")
-    load_demo(settings)
+    if settings.env == "production":  # keys are provided (infra.keys init), no demo data
+        typer.echo("production mode: no demo data loaded")
+    else:
+        new_keys = not os.path.exists(keys_path(settings))
+        ensure_keyring(keys_path(settings))  # random keys, once per installation (0600)
+        typer.echo(f"keys: {keys_path(settings)} (rotate: make rotate-keys PURPOSE=token)")
+        if new_keys and _has_personal_data(settings):
+            typer.echo("warning: personal data encrypted before this installation had its own "
+                       "keys exists; import the former secret (python -m infra.keys "
+                       "import-legacy) or drop the database and run make up again", err=True)  # fmt: skip
+        load_demo(settings)
     if supervisor_pid(settings) is None:
         out = open(_var(settings, "log", "supervisor.out"), "ab")
         subprocess.Popen([sys.executable, "-m", "infra.supervisor"], stdout=out,

@@ -50,7 +50,12 @@ class Settings(BaseSettings):
     # /metrics on its own port). yiwang/metrics.py
     metrics_port: int = 0
 
-    secret_key: str = "change-me-in-production-yiwang-demo-secret"
+    # "demo" (the quick start) or "production" (refuses to start with demo accounts, weak or
+    # missing keys, one-time codes in the log or self-registration by code).
+    env: Literal["demo", "production"] = "demo"
+    # The keyring (yiwang/keys.py): generated once per installation in the demo; "" means
+    # <var_dir>/keys.json. There is no secret in the source.
+    keys_file: str = ""
 
     intake_max_in_flight: int = 64
     rpc_max_pending: int = 2000
@@ -62,19 +67,82 @@ class Settings(BaseSettings):
     # Gateway security (gateway/security): tokens, one-time codes, abuse limits.
     auth_access_ttl_s: int = 900
     auth_refresh_ttl_s: int = 30 * 24 * 3600
-    auth_login_max_failures: int = 10
+    # Redis cache of each account's version (role, unit, active, password); a token of a
+    # changed account is refused at the latest this long after a change made outside the API.
+    auth_account_cache_s: int = 30
+    # Wrong passwords per (account, client) before growing delays (1 s, 2 s, 4 s … capped
+    # at auth_login_lockout_s); a burst from this many clients for one account is alerted.
+    auth_login_max_failures: int = 5
     auth_login_lockout_s: int = 900
+    auth_login_alert_clients: int = 20
     otp_ttl_s: int = 300
     otp_max_attempts: int = 5
     otp_resend_s: int = 60
-    otp_log_codes: bool = True
+    otp_log_codes: bool = True  # demo only: production refuses it
     otp_auto_register: bool = True
+    otp_sms: bool = False  # send codes by SMS through petitions' delivery core (gateway/reach.py)
     rate_limit_window_s: int = 60
     rate_limit_per_ip: int = 600
     rate_limit_per_account: int = 300
+    # Network: proxies whose X-Forwarded-For is believed ("" = none, comma-separated IPs or
+    # CIDRs); seconds a client may take to send its request head, and between body chunks;
+    # origins allowed cross-origin requests (none: the web apps are same-origin).
+    forwarded_allow_ips: str = ""
+    http_header_timeout_s: float = 10.0
+    http_body_timeout_s: float = 30.0
+    cors_origins: list[str] = []
     body_limit_bytes: int = 1024 * 1024
     body_limit_prefixes: dict[str, int] = {"/api/v1/media": 20 * 1024 * 1024}
     idempotency_ttl_s: int = 24 * 3600
+    # Live streams (SSE) re-check their token this often: they end soon after a logout,
+    # a disabled account or the token's expiry.
+    live_auth_recheck_s: float = 5.0
+
+    # Gateway media uploads (gateway/media): who may upload, how much, what is kept.
+    media_max_pixels: int = 20_000_000
+    media_decode_concurrency: int = 2
+    media_decode_memory_mib: int = 384
+    media_upload_token_ttl_s: int = 1800
+    media_upload_tokens_per_ip_hour: int = 20
+    media_quota_files_per_day: int = 100
+    media_quota_bytes_per_day: int = 200 * 1024 * 1024
+    media_orphan_max_age_s: int = 24 * 3600
+    media_purge_interval_s: int = 3600
+
+    # Reach: notification channels and delivery (services/petitions/adapters/channels.py,
+    # services/petitions/service_layer/delivery.py); "log" writes messages to the log.
+    reach_email_backend: Literal["log", "smtp"] = "log"
+    reach_sms_backend: Literal["log", "aliyun", "tencent"] = "log"
+    reach_push_backend: Literal["log", "webpush"] = "log"
+    reach_rate_per_s: dict[str, int] = {"email": 20, "sms": 20, "push": 100}
+    reach_max_attempts: int = 8
+    reach_backoff_base_s: float = 5.0
+    reach_backoff_max_s: float = 3600.0
+    reach_lease_s: float = 120.0
+    reach_public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_ca_file: str | None = None
+    smtp_sender: str = "noreply@yiwang.example"
+    smtp_timeout_s: float = 10.0
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_access_key_id: str = ""
+    aliyun_sms_access_key_secret: str = ""
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_template_code: str = ""
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_secret_id: str = ""
+    tencent_sms_secret_key: str = ""
+    tencent_sms_sdk_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_template_id: str = ""
+    vapid_private_key: str = ""
+    vapid_public_key: str = ""
+    vapid_subject: str = "mailto:ops@yiwang.example"
 
     # Gateway read cache of dashboard reads (gateway/readcache.py); 0 disables it.
     readcache_ttl_s: float = 5.0

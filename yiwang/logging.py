@@ -1,9 +1,15 @@
-"""Structured JSON logs (structlog) carrying the current trace id."""
+"""Structured JSON logs (structlog) carrying the current trace id.
+
+Every line passes ``mask_personal_data``: mainland mobile numbers and resident ID numbers
+in any value (messages, fields, exceptions of other libraries) are masked before they are
+written (``138****0001``, ``110101********123X``)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -15,6 +21,45 @@ def _add_trace(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     tid = current_trace_id()
     if tid:
         event_dict["trace_id"] = tid
+    return event_dict
+
+
+_EDGE_L = r"(?<![0-9A-Za-z])"
+_EDGE_R = r"(?![0-9A-Za-z])"
+_ID_NUMBER = re.compile(_EDGE_L + r"([1-9]\d{5})\d{8}(\d{3}[\dXx])" + _EDGE_R)
+_PHONE = re.compile(_EDGE_L + r"(?:\+?86[- ]?)?(1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})" + _EDGE_R)
+_UNMASKED_KEYS = frozenset({"trace_id", "span_id", "timestamp", "level", "logger"})
+
+
+def mask_text(text: str) -> str:
+    """``text`` with ID numbers and mobile numbers masked."""
+    if not any(c.isdigit() for c in text):
+        return text
+    text = _ID_NUMBER.sub(lambda m: f"{m[1]}********{m[2]}", text)
+    return _PHONE.sub(lambda m: f"{m[1]}****{m[2]}", text)
+
+
+def _mask(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if depth > 3:
+        return value
+    if isinstance(value, dict):
+        return {k: _mask(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_mask(v, depth + 1) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 10**9:
+        return mask_text(str(value))  # a phone number passed as a number
+    return value
+
+
+def mask_personal_data(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask phone and ID numbers in every value of the line."""
+    for key, value in list(event_dict.items()):
+        if key not in _UNMASKED_KEYS:
+            event_dict[key] = _mask(value)
     return event_dict
 
 
@@ -40,6 +85,7 @@ def setup_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            mask_personal_data,  # last before rendering: covers messages and tracebacks
             renderer,
         ],
     )

@@ -1,11 +1,23 @@
 """Authentication flows on storage + Redis: password and one-time-code login, refresh
-rotation with reuse detection, logout (denylist), bearer and API-key authentication."""
+rotation with reuse detection, logout (denylist), bearer and API-key authentication.
+
+A bearer token is bound to the live account: it carries the account's version
+(``store.account_version``), which is checked against Redis in the same round trip as the
+revocation list; a disabled account, a changed role or unit, or a new password refuses
+the account's earlier tokens. The version is cached ``auth_account_cache_s`` seconds (a
+miss reads the account once), and dropped at once by ``account_changed``.
+
+Wrong passwords are counted per (account, client): a stranger's guesses slow down only
+that stranger (delays of 1 s, 2 s, 4 s … after ``auth_login_max_failures``), never lock
+the account for its owner; failures for one account from many clients are alerted."""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import math
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +31,7 @@ from gateway.security.principal import Principal, Unauthenticated
 from yiwang.clock import Clock, SystemClock
 from yiwang.config import Settings
 from yiwang.errors import DomainError
+from yiwang.keys import Keyring
 from yiwang.logging import get_logger
 
 log = get_logger(__name__)
@@ -55,8 +68,31 @@ class _Keys:
     def otp_cooldown(self, phone: str) -> str:
         return f"{self.base}otp:cool:{phone}"
 
-    def login_failures(self, username: str) -> str:
-        return f"{self.base}login:fail:{username}"
+    def login_failures(self, username: str, client: str) -> str:
+        return f"{self.base}login:fail:{username}:{client}"
+
+    def login_lock(self, username: str, client: str) -> str:
+        return f"{self.base}login:lock:{username}:{client}"
+
+    def login_clients(self, username: str) -> str:
+        return f"{self.base}login:clients:{username}"
+
+    def login_alerted(self, username: str) -> str:
+        return f"{self.base}login:alerted:{username}"
+
+    def account(self, account_id: str) -> str:
+        return f"{self.base}acct:{account_id}"
+
+    def family_version(self, family_id: str) -> str:
+        return f"{self.base}fam:ver:{family_id}"
+
+
+def account_changed_error() -> Unauthenticated:
+    return Unauthenticated(
+        "account_changed",
+        "Your account changed or was disabled; sign in again.",
+        "账号信息已变更或已停用，请重新登录。",
+    )
 
 
 @dataclass
@@ -80,11 +116,19 @@ class TokenPair:
 
 class Authenticator:
     def __init__(
-        self, settings: Settings, engine: Engine, redis: Redis, clock: Clock | None = None
+        self,
+        settings: Settings,
+        engine: Engine,
+        redis: Redis,
+        keyring: Keyring,
+        clock: Clock | None = None,
+        send_code: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
+        self.send_code = send_code  # SMS sender of one-time codes (gateway/reach.py)
         self.settings = settings
         self.engine = engine
         self.redis = redis
+        self.keyring = keyring
         self.clock = clock or SystemClock()
         self.keys = keys(settings)
 
@@ -93,12 +137,19 @@ class Authenticator:
 
     # -- issuing -------------------------------------------------------------------------
 
-    async def _issue(self, principal: Principal, family_id: uuid.UUID) -> TokenPair:
+    async def _issue(self, row: Any, family_id: uuid.UUID) -> TokenPair:
         s = self.settings
         now = self.now()
+        principal = store.principal_from_account(row)
+        version = store.account_version(row)
         access = cred.issue_access_token(
-            s.secret_key, principal, str(family_id), now, s.auth_access_ttl_s
+            self.keyring["token"], principal, str(family_id), now, s.auth_access_ttl_s, version
         )
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(self.keys.account(principal.account_id), version, ex=s.auth_account_cache_s)
+        # the refresh family remembers the version too: a changed account re-signs in
+        pipe.set(self.keys.family_version(str(family_id)), version, ex=s.auth_refresh_ttl_s)
+        await pipe.execute()
         refresh = cred.new_refresh_token()
         await asyncio.to_thread(
             store.store_refresh_token,
@@ -114,38 +165,87 @@ class Authenticator:
         )
 
     async def issue_for(self, account_row: Any) -> TokenPair:
-        return await self._issue(store.principal_from_account(account_row), uuid.uuid4())
+        return await self._issue(account_row, uuid.uuid4())
+
+    # -- account changes -----------------------------------------------------------------------
+
+    async def account_changed(self, account_id: str) -> None:
+        """Forget the cached version: the account's earlier tokens are checked against the
+        database on their next use (and refused when the account changed)."""
+        await self.redis.delete(self.keys.account(str(account_id)))
+
+    async def update_account(self, account_id: str, **changes: Any) -> Any | None:
+        """Change an account (role, unit, active, password hash …) and make its earlier
+        tokens re-checked at once."""
+        row = await asyncio.to_thread(store.update_account, self.engine, account_id, **changes)
+        await self.account_changed(account_id)
+        return row
+
+    async def _account_version(self, account_id: str) -> str:
+        row = await asyncio.to_thread(store.find_account, self.engine, account_id=account_id)
+        version = store.account_version(row)
+        await self.redis.set(
+            self.keys.account(account_id), version, ex=self.settings.auth_account_cache_s
+        )
+        return version
 
     # -- password login ----------------------------------------------------------------------
 
-    async def login(self, username: str, password: str) -> TokenPair:
-        s = self.settings
-        fail_key = self.keys.login_failures(username.lower())
-        failures = int(await self.redis.get(fail_key) or 0)
-        if failures >= s.auth_login_max_failures:
-            ttl = await self.redis.ttl(fail_key)
+    async def login(self, username: str, password: str, client: str = "unknown") -> TokenPair:
+        name = username.lower()
+        lock_key = self.keys.login_lock(name, client)
+        locked_ms = int(await self.redis.pttl(lock_key))
+        if locked_ms > 0:
             raise TooManyAttempts(
                 "too_many_attempts",
-                "Too many failed logins; try later.",
+                "Too many failed logins from here; try later.",
                 "登录失败次数过多，请稍后再试。",
-                retry_after=max(int(ttl), 1),
+                retry_after=max(math.ceil(locked_ms / 1000), 1),
             )
         row = await asyncio.to_thread(store.find_account, self.engine, username=username)
         ok = await asyncio.to_thread(
             cred.verify_password, row.password_hash if row is not None else None, password
         )
         if not ok or row is None or not row.active:
-            pipe = self.redis.pipeline()
-            pipe.incr(fail_key)
-            pipe.expire(fail_key, s.auth_login_lockout_s)
-            await pipe.execute()
+            await self._failed_login(name, client)
             raise bad_credentials()
-        await self.redis.delete(fail_key)
+        await self.redis.delete(self.keys.login_failures(name, client))
         if cred.needs_rehash(row.password_hash):
             await asyncio.to_thread(
                 store.set_password_hash, self.engine, row.id, cred.hash_password(password)
             )
+            row = await asyncio.to_thread(store.find_account, self.engine, account_id=str(row.id))
+            if row is None:
+                raise bad_credentials()
         return await self.issue_for(row)
+
+    async def _failed_login(self, name: str, client: str) -> None:
+        """Count a wrong password against (account, client); past the threshold that client
+        waits 1 s, 2 s, 4 s … (capped); many clients failing for one account is alerted."""
+        s = self.settings
+        window = s.auth_login_lockout_s
+        fail_key, clients_key = self.keys.login_failures(name, client), self.keys.login_clients(name)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.incr(fail_key)
+        pipe.expire(fail_key, window)
+        pipe.pfadd(clients_key, client)
+        pipe.expire(clients_key, window)
+        pipe.pfcount(clients_key)
+        failures, _, _, _, clients = await pipe.execute()
+        over = int(failures) - s.auth_login_max_failures
+        if over >= 0:
+            delay = min(2 ** min(over, 30), window)
+            await self.redis.set(self.keys.login_lock(name, client), "1", ex=max(delay, 1))
+        if int(clients) >= s.auth_login_alert_clients and await self.redis.set(
+            self.keys.login_alerted(name), "1", ex=window, nx=True
+        ):
+            log.warning(
+                "login_failure_burst",
+                alert=True,
+                username=name,
+                clients=int(clients),
+                window_s=window,
+            )
 
     # -- one-time code login -------------------------------------------------------------
 
@@ -165,10 +265,16 @@ class Authenticator:
         key = self.keys.otp(phone)
         pipe = self.redis.pipeline()
         pipe.delete(key)
-        pipe.hset(key, mapping={"h": cred.keyed_hash(s.secret_key, "otp", phone, code), "n": 0})
+        pipe.hset(key, mapping={"h": self._otp_hash(phone, code), "n": 0})
         pipe.expire(key, s.otp_ttl_s)
         await pipe.execute()
-        if s.otp_log_codes:
+        if self.send_code is not None:
+            try:
+                await self.send_code(phone, code)
+            except Exception:
+                await self.redis.delete(cool)  # not sent: the person may ask again at once
+                raise
+        if s.otp_log_codes and s.env == "demo":  # production refuses to start with it on
             log.warning(
                 "otp_code_demo",
                 phone=phone,
@@ -176,6 +282,9 @@ class Authenticator:
                 note="demo only: a real deployment sends an SMS",
             )
         return {"expires_in": s.otp_ttl_s, "resend_in": s.otp_resend_s}
+
+    def _otp_hash(self, phone: str, code: str) -> str:
+        return cred.keyed_hash(self.keyring["pii_index"].current_key, "otp", phone, code)
 
     async def verify_otp(self, phone: str, code: str) -> TokenPair:
         s = self.settings
@@ -196,7 +305,7 @@ class Authenticator:
                 retry_after=1,
             )
         expected = stored.decode() if isinstance(stored, bytes) else str(stored)
-        if not hmac.compare_digest(expected, cred.keyed_hash(s.secret_key, "otp", phone, code)):
+        if not hmac.compare_digest(expected, self._otp_hash(phone, code)):
             raise Unauthenticated(
                 "otp_invalid", "The code is wrong or has expired.", "验证码错误或已过期。"
             )
@@ -248,7 +357,15 @@ class Authenticator:
                 "The refresh token is invalid.",
                 "刷新凭证无效，请重新登录。",
             )
-        return await self._issue(store.principal_from_account(row), outcome.family_id)
+        issued_for = await self.redis.get(self.keys.family_version(str(outcome.family_id)))
+        if issued_for is not None and (
+            issued_for.decode() if isinstance(issued_for, bytes) else str(issued_for)
+        ) != store.account_version(row):
+            # role, unit or password changed since sign-in: the whole family ends
+            await self._deny_family(str(outcome.family_id))
+            await asyncio.to_thread(store.revoke_family, self.engine, outcome.family_id, now)
+            raise account_changed_error()
+        return await self._issue(row, outcome.family_id)
 
     async def _deny_family(self, family_id: str) -> None:
         await self.redis.set(
@@ -272,12 +389,28 @@ class Authenticator:
     # -- per-request authentication ------------------------------------------------------
 
     async def from_bearer(self, token: str) -> Principal:
-        principal = cred.decode_access_token(self.settings.secret_key, token, self.now())
+        """The token's principal, when its signature, expiry, revocation and account version
+        all hold (one Redis round trip; the database only on a cache miss)."""
+        principal = cred.decode_access_token(self.keyring["token"], token, self.now())
         check = [self.keys.deny_jti(principal.token_id or "")]
         if principal.family_id:
             check.append(self.keys.deny_family(principal.family_id))
-        if await self.redis.exists(*check):
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(*check)
+        pipe.get(self.keys.account(principal.account_id))
+        denied, cached = await pipe.execute()
+        if denied:
             raise cred.invalid_token("token_revoked")
+        if cached is None:
+            version = await self._account_version(principal.account_id)
+        else:
+            version = cached.decode() if isinstance(cached, bytes) else str(cached)
+        if version == store.NO_ACCOUNT:
+            raise account_changed_error() if principal.account_version else cred.invalid_token()
+        if not principal.account_version or not hmac.compare_digest(
+            version, principal.account_version
+        ):
+            raise account_changed_error()
         return principal
 
     async def from_api_key(self, api_key: str) -> Principal:

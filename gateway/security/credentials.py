@@ -1,6 +1,9 @@
 """Credentials, pure: argon2id password hashes, HS256 access tokens, opaque secrets.
 
-Nothing here touches the network; ``gateway.security.authn`` combines it with storage.
+Access tokens are signed with the keyring's current ``token`` key; the JWT header names it
+(``kid``), so a rotated-out key still verifies the tokens it signed and a token naming no
+key of this installation is refused. Nothing here touches the network;
+``gateway.security.authn`` combines it with storage.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from gateway.security.principal import ROLES, Principal, Unauthenticated
+from yiwang.keys import KeySet
 
 ISSUER = "yiwang"
 ALGORITHM = "HS256"
@@ -45,9 +49,9 @@ def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def keyed_hash(secret_key: str, *parts: str) -> str:
+def keyed_hash(key: bytes, *parts: str) -> str:
     """HMAC-SHA256 for short secrets (one-time codes), so a Redis dump reveals nothing."""
-    return hmac.new(secret_key.encode(), "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
 def new_refresh_token() -> str:
@@ -70,7 +74,12 @@ class AccessToken:
 
 
 def issue_access_token(
-    secret_key: str, principal: Principal, family_id: str, now: datetime, ttl_s: int
+    keys: KeySet,
+    principal: Principal,
+    family_id: str,
+    now: datetime,
+    ttl_s: int,
+    account_version: str = "",
 ) -> AccessToken:
     jti = uuid.uuid4().hex
     exp = now + timedelta(seconds=ttl_s)
@@ -87,11 +96,14 @@ def issue_access_token(
         "pid": principal.person_id,
         "unm": principal.can_unmask,
         "fam": family_id,
+        "ver": account_version,
         "jti": jti,
         "iat": int(now.timestamp()),
         "exp": int(exp.timestamp()),
     }
-    token = jwt.encode(claims, secret_key, algorithm=ALGORITHM)
+    token = jwt.encode(
+        claims, keys.current_key, algorithm=ALGORITHM, headers={"kid": keys.current}
+    )
     return AccessToken(token, jti, exp)
 
 
@@ -103,12 +115,25 @@ def invalid_token(reason: str = "invalid_token") -> Unauthenticated:
     return Unauthenticated("invalid_token", "The access token is invalid.", "登录凭证无效。")
 
 
-def decode_access_token(secret_key: str, token: str, now: datetime) -> Principal:
-    """Verify signature, issuer, type and expiry (against ``now``); no revocation check."""
+def _key_for(keys: KeySet, token: str) -> bytes | None:
+    """The key the token's header names (None: unknown kid, no kid, malformed)."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        return None
+    return keys.keys.get(kid) if isinstance(kid, str) else None
+
+
+def decode_access_token(keys: KeySet, token: str, now: datetime) -> Principal:
+    """Verify key id, signature, issuer, type and expiry (against ``now``); no revocation
+    or account check (``Authenticator.from_bearer`` does those)."""
+    key = _key_for(keys, token)
+    if key is None:
+        raise invalid_token()
     try:
         claims = jwt.decode(
             token,
-            secret_key,
+            key,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
             options={
@@ -139,14 +164,18 @@ def decode_access_token(secret_key: str, token: str, now: datetime) -> Principal
         can_unmask=bool(claims.get("unm")),
         token_id=str(claims["jti"]),
         family_id=claims.get("fam"),
+        account_version=str(claims.get("ver") or ""),
     )
 
 
-def peek_subject(secret_key: str, token: str) -> str | None:
+def peek_subject(keys: KeySet, token: str) -> str | None:
     """The verified ``sub`` of a token, or None (for rate limiting; expiry ignored)."""
+    key = _key_for(keys, token)
+    if key is None:
+        return None
     try:
         claims = jwt.decode(
-            token, secret_key, algorithms=[ALGORITHM], issuer=ISSUER, options={"verify_exp": False}
+            token, key, algorithms=[ALGORITHM], issuer=ISSUER, options={"verify_exp": False}
         )
     except jwt.PyJWTError:
         return None

@@ -72,6 +72,7 @@ class Principal:
     actions: frozenset[str] = field(default_factory=frozenset)  # API keys only
     token_id: str | None = None  # the access token's jti
     family_id: str | None = None  # the refresh-token family the access token belongs to
+    account_version: str | None = None  # the account's version when the token was issued
 
     @property
     def is_system(self) -> bool:

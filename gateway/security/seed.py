@@ -108,6 +108,14 @@ def demo_accounts(
     ]
 
 
+def demo_present(engine: Engine) -> bool:
+    """True when a demo account or the demo Open311 key exists (production refuses)."""
+    names = [a["username"] for a in demo_accounts("", "", "", "", "")]
+    if any(store.find_account(engine, username=n) is not None for n in names):
+        return True
+    return store.find_api_key(engine, cred.sha256_hex(DEMO_OPEN311_KEY)) is not None
+
+
 def seed_demo_accounts(
     engine: Engine,
     city_code: str,

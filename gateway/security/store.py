@@ -5,6 +5,7 @@ Plain synchronous SQLAlchemy Core on an ``Engine``; async callers use ``asyncio.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,33 @@ def principal_from_account(row: Any) -> Principal:
         person_id=row.person_id,
         can_unmask=bool(row.can_unmask),
     )
+
+
+# What a token vouches for: a change to any of these (role, unit, department, organisation,
+# person, unmasking, active, password) gives the account a new version, and the tokens
+# issued under the old one are refused (gateway.security.authn.Authenticator.from_bearer).
+VERSIONED_COLUMNS = (
+    "role",
+    "jurisdiction_code",
+    "department",
+    "enterprise_id",
+    "institution_id",
+    "person_id",
+    "can_unmask",
+    "active",
+    "password_hash",
+    "display_name",
+)
+NO_ACCOUNT = "-"
+
+
+def account_version(row: Any | None) -> str:
+    """A short fingerprint of the account's security-relevant columns (``-``: no account,
+    or a disabled one: no token may be valid for it)."""
+    if row is None or not row.active:
+        return NO_ACCOUNT
+    raw = "\x1f".join(repr(getattr(row, c, None)) for c in VERSIONED_COLUMNS)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def account_to_dict(row: Any) -> dict[str, Any]:
@@ -124,6 +152,42 @@ def list_accounts(
             .offset((page - 1) * page_size)
         ).all()
     return list(rows), int(total)
+
+
+ACCOUNT_UPDATABLE = frozenset(
+    {
+        "role",
+        "jurisdiction_code",
+        "department",
+        "enterprise_id",
+        "institution_id",
+        "person_id",
+        "can_unmask",
+        "active",
+        "display_name",
+        "phone",
+        "password_hash",
+    }
+)
+
+
+def update_account(engine: Engine, account_id: Any, **changes: Any) -> Any | None:
+    """Change an account's columns; the returned row has a new ``account_version`` when a
+    versioned column changed (callers then call ``Authenticator.account_changed``)."""
+    unknown = set(changes) - ACCOUNT_UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    try:
+        key = uuid.UUID(str(account_id))
+    except ValueError:
+        return None
+    with engine.begin() as conn:
+        return conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == key)
+            .values(**changes, updated_at=sa.func.now())
+            .returning(accounts)
+        ).first()
 
 
 def set_password_hash(engine: Engine, account_id: Any, password_hash: str) -> None:

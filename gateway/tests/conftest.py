@@ -4,6 +4,9 @@ the services replaced by recording fakes (the security layer is what is under te
 from __future__ import annotations
 
 import base64
+import dataclasses
+import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +20,7 @@ from gateway.security import credentials as cred
 from tests.conftest import resources  # noqa: F401 - the session fixture, re-exported
 from tests.support.resources import TestResources
 from yiwang.config import Settings
+from yiwang.keys import ensure_keyring, load_keyring
 
 GRID = "329901001001001"  # the demo city's first grid; every demo unit is its ancestor
 OUTSIDE_GRID = "330001001001001"  # a grid in another city
@@ -71,8 +75,21 @@ class FakePublisher:
         return None
 
 
+_SESSION_KEYS: dict[str, str] = {}
+
+
+def session_keys_file() -> str:
+    """This session's own random keyring (nothing in the source signs anything)."""
+    if "path" not in _SESSION_KEYS:
+        path = os.path.join(tempfile.mkdtemp(prefix="yiwang-keys-"), "keys.json")
+        ensure_keyring(path)
+        _SESSION_KEYS["path"] = path
+    return _SESSION_KEYS["path"]
+
+
 def settings_for(res: TestResources, **overrides: Any) -> Settings:
     base: dict[str, Any] = {
+        "keys_file": session_keys_file(),
         "database_url": res.database_url,
         "amqp_uri": res.amqp_uri,
         "redis_url": res.redis_url,
@@ -112,13 +129,73 @@ def client(resources: TestResources) -> Iterator[TestClient]:  # noqa: F811
         yield c
 
 
+_ENGINES: dict[str, Any] = {}
+
+
+def live_account(settings: Settings, principal: Principal) -> str:
+    """Make ``principal`` a live account (created or updated by its id) and return its
+    version: the gateway refuses tokens of made-up or changed accounts."""
+    import redis
+    import sqlalchemy as sa
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    from gateway.adapters.tables import accounts
+    from gateway.security import store
+    from yiwang.db import make_engine
+
+    engine = _ENGINES.get(settings.database_url)
+    if engine is None:
+        engine = _ENGINES[settings.database_url] = make_engine(settings.database_url, pool_size=1)
+    values = {
+        "display_name": principal.display_name or principal.role,
+        "role": principal.role,
+        "jurisdiction_code": principal.jurisdiction_code,
+        "department": principal.department,
+        "enterprise_id": principal.enterprise_id,
+        "institution_id": principal.institution_id,
+        "person_id": principal.person_id,
+        "can_unmask": principal.can_unmask,
+        "active": True,
+    }
+    ins = pg_insert(accounts).values(id=uuid.UUID(principal.account_id), **values)
+    stmt = ins.on_conflict_do_update(
+        index_elements=[accounts.c.id], set_={**values, "updated_at": sa.func.now()}
+    ).returning(accounts)
+    with engine.begin() as conn:
+        row = conn.execute(stmt).one()
+    r = redis.Redis.from_url(settings.redis_url)
+    r.delete(f"{settings.redis_prefix}gw:acct:{principal.account_id}")
+    r.close()
+    return store.account_version(row)
+
+
 def token_for(
-    settings: Settings, principal: Principal, ttl_s: int = 900, family: str | None = None
+    settings: Settings,
+    principal: Principal,
+    ttl_s: int = 900,
+    family: str | None = None,
+    *,
+    live: bool = True,
 ) -> str:
+    """A token for ``principal`` signed with the settings' keys, its account made live
+    first (``live=False``: as is, e.g. a made-up account, which the gateway refuses)."""
     from datetime import UTC, datetime
 
+    if live:
+        try:
+            uuid.UUID(principal.account_id)
+        except ValueError:  # a readable test id ("v-d1"): the same account id every time
+            principal = dataclasses.replace(
+                principal, account_id=str(uuid.uuid5(uuid.NAMESPACE_URL, principal.account_id))
+            )
+    version = live_account(settings, principal) if live else principal.account_version or ""
     return cred.issue_access_token(
-        settings.secret_key, principal, family or str(uuid.uuid4()), datetime.now(UTC), ttl_s
+        load_keyring(settings)["token"],
+        principal,
+        family or str(uuid.uuid4()),
+        datetime.now(UTC),
+        ttl_s,
+        version,
     ).token
 
 

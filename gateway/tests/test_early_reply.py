@@ -1,6 +1,6 @@
 """A client always gets an answer, never a connection reset (issue [Performance] 6).
 
-A real uvicorn server, configured as the gateway runs it (``gateway.main.server_config``),
+A real uvicorn server, configured as the gateway runs it (``gateway.network.server_config``),
 and raw sockets, so that the timing of what the client sends is ours.
 
 The cause found: uvicorn closed idle keep-alive connections after 5 s, exactly the time
@@ -21,7 +21,7 @@ import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from gateway.backpressure import InFlightLimit, IntakeAdmission
-from gateway.main import server_config
+from gateway.network import server_config
 from yiwang.config import Settings
 
 

@@ -292,18 +292,13 @@ def _free_form_contracts() -> dict[tuple[str, str], tuple[TypeAdapter[Any], Any]
     """Free-form (``dict``) bodies go to a service as they are: their examples must satisfy the
     service's contract, completed the way the route completes them (path values, actor)."""
     from services.petitions.domain.categories import Category
-    from yiwang.contracts.command import PutRuleRequest, TestRulesRequest
 
+    # (the routing-rule bodies are typed now: their examples are checked with every schema)
     return {
         ("/api/v1/categories/{code}", "put"): (
             TypeAdapter(Category),
             lambda ex: {**ex, "code": "appearance.litter"},
         ),
-        ("/api/v1/command/rules/{name}", "put"): (
-            TypeAdapter(PutRuleRequest),
-            lambda ex: {**ex, "name": "litter-to-urban-management"},
-        ),
-        ("/api/v1/command/rules/test", "post"): (TypeAdapter(TestRulesRequest), lambda ex: ex),
     }
 
 

@@ -129,7 +129,8 @@ class CommandService:
 
     @contract_rpc("command")
     def get_case(self, request: GetCaseRequest) -> Any:
-        return view.get_case(self.uow(), request.case_id, request.jurisdiction_prefix)
+        return view.get_case(self.uow(), request.case_id, request.jurisdiction_prefix,
+                             request.viewer)  # fmt: skip
 
     @contract_rpc("command")
     def export_cases(self, request: ExportCasesRequest) -> Any:
@@ -186,7 +187,8 @@ class CommandService:
     @contract_rpc("command")
     def escalate_case(self, request: EscalateCaseRequest) -> Any:
         return sla.escalate_case(self.uow(), request.case_id, request.actor, request.note,
-                                 self.clock.now(), self.live)  # fmt: skip
+                                 self.clock.now(), self.live,
+                                 expected_version=request.expected_version)  # fmt: skip
 
     @contract_rpc("command")
     def run_sweep(self, request: RunSweepRequest) -> Any:
@@ -218,7 +220,8 @@ class CommandService:
 
     @contract_rpc("command")
     def get_supervision(self, request: GetSupervisionRequest) -> Any:
-        return engage.get_supervision(self.uow(), request.supervision_id, self.clock.now())
+        return engage.get_supervision(self.uow(), request.supervision_id, self.clock.now(),
+                                      viewer=request.viewer)  # fmt: skip
 
     # -- the working-day calendar (holidays, make-up working days) ----------------------------
     @contract_rpc("command")

@@ -27,6 +27,7 @@ from yiwang import contracts as c
 from yiwang.contracts.health import HealthResponse
 from yiwang.db import make_engine
 from yiwang.errors import Unavailable, ValidationFailed
+from yiwang.keys import Keyring
 from yiwang.logging import get_logger
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import ClockProvider, Tracing, UnitOfWorkProvider
@@ -97,10 +98,10 @@ class GridMapProvider(DependencyProvider):
 
 
 class PiiProvider(DependencyProvider):
-    """The field cipher for personal data, keyed from ``SECRET_KEY``."""
+    """The field cipher for personal data, keyed from the keyring's ``pii`` keys."""
 
     def setup(self) -> None:
-        self.cipher = PiiCipher(self.container.config["SECRET_KEY"])
+        self.cipher = PiiCipher.from_keyring(Keyring.from_config(self.container.config["KEYS"]))
 
     def get_dependency(self, worker_ctx: Any) -> PiiCipher:
         return self.cipher
@@ -336,7 +337,8 @@ class GridsService:
 
     @contract_rpc("grids")
     def access_log(self, r: cg.AccessLogRequest) -> Any:
-        return people.access_log(self.uow(), r.subject_id, r.actor_id, r.limit)
+        return people.access_log(self.uow(), r.subject_id, r.actor_id, r.limit,
+                                 r.jurisdiction_prefix)  # fmt: skip
 
     # -- places and party organisations ---------------------------------------------------
     @contract_rpc("grids")

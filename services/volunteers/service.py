@@ -7,6 +7,7 @@ class's ``clock`` (replace it in tests: ``VolunteersService.clock = FakeClock(..
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -20,10 +21,11 @@ from services.volunteers.service_layer import (
     registration,
     venues,
 )
-from services.volunteers.service_layer.common import qr_keys_from_secret
+from services.volunteers.service_layer.common import qr_keys_from_keyset
 from yiwang.clock import Clock, SystemClock
 from yiwang.contracts import volunteers as c
 from yiwang.contracts.health import HealthResponse
+from yiwang.keys import Keyring
 from yiwang.logging import get_logger
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import Tracing, UnitOfWorkProvider
@@ -34,13 +36,21 @@ SWEEP_INTERVAL_S = 60
 
 
 class QrKeys(DependencyProvider):
-    """Check-in QR signing keys derived from the deployment's ``SECRET_KEY``."""
+    """Check-in QR signing keys, one per keyring ``qr`` key id (old ones verify after a
+    rotation; new codes use the current one)."""
 
     def setup(self) -> None:
-        self.keys = qr_keys_from_secret(self.container.config["SECRET_KEY"])
+        qr = Keyring.from_config(self.container.config["KEYS"])["qr"]
+        self.keyset = QrKeySet(qr_keys_from_keyset(qr.keys), qr.current)
 
-    def get_dependency(self, worker_ctx: Any) -> dict[str, bytes]:
-        return self.keys
+    def get_dependency(self, worker_ctx: Any) -> QrKeySet:
+        return self.keyset
+
+
+@dataclass(frozen=True)
+class QrKeySet:
+    keys: dict[str, bytes]
+    current: str
 
 
 class VolunteersService:
@@ -132,11 +142,13 @@ class VolunteersService:
 
     @contract_rpc("volunteers")
     def issue_order_qr(self, request: c.IssueOrderQrRequest) -> Any:
-        return orders.issue_qr(self.uow(), request, self.clock.now(), self.qr_keys)
+        return orders.issue_qr(
+            self.uow(), request, self.clock.now(), self.qr_keys.keys, kid=self.qr_keys.current
+        )
 
     @contract_rpc("volunteers")
     def check_in_order(self, request: c.CheckInOrderRequest) -> Any:
-        return orders.check_in(self.uow(), request, self.clock.now(), self.qr_keys)
+        return orders.check_in(self.uow(), request, self.clock.now(), self.qr_keys.keys)
 
     @contract_rpc("volunteers")
     def complete_order(self, request: c.CompleteOrderRequest) -> Any:

@@ -21,6 +21,7 @@ import redis
 
 from tests.support.system import System  # noqa: F401 - the session fixture is in tests/conftest.py
 from yiwang.config import Settings
+from yiwang.keys import read_keyring
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +30,7 @@ NASTY = (
     "<script>alert('x')</script><img src=x onerror=alert(1)>"
     "'; DROP TABLE command.case_view; -- \" OR 1=1 -- %_\\ ${7*7} {{7*7}}"
 )
+OLD_DEFAULT_SECRET = "change-me-in-production-yiwang-demo-secret"
 LEAKS = ("traceback", "sqlalchemy", "psycopg2", 'file "/', "secret")
 
 
@@ -85,16 +87,25 @@ def test_expired_and_forged_tokens_are_401(system: System) -> None:  # noqa: F81
     good = token_of(system, "demo_citizen")
     claims = claims_of(good)
     header = jwt.get_unverified_header(good)
-    secret = Settings().secret_key
+    token_keys = read_keyring(system.keys_file)["token"]  # this installation's own key
+    secret = token_keys.keys[header["kid"]]
     now = datetime.now(UTC)
     escalated = {**claims, "role": "admin", "jurisdiction_code": ""}
+    made_up = {**escalated, "sub": str(uuid.uuid4()), "unm": True}
     head, _, sig = good.split(".")
+    kid = {"kid": header["kid"]}
     tokens = {
         "expired": jwt.encode(
             {**claims, "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)},
-            secret, algorithm=header["alg"],
+            secret, algorithm=header["alg"], headers=kid,
         ),
-        "forged_key": jwt.encode(escalated, "not-the-key", algorithm=header["alg"]),
+        "forged_key": jwt.encode(escalated, "not-the-key", algorithm=header["alg"], headers=kid),
+        # the default that used to be in yiwang/config.py, with and without a key id
+        "old_default_secret": jwt.encode(
+            made_up, OLD_DEFAULT_SECRET, algorithm=header["alg"], headers=kid),
+        "old_default_secret_no_kid": jwt.encode(made_up, OLD_DEFAULT_SECRET, algorithm="HS256"),
+        # a genuine signature, but for an account that does not exist
+        "made_up_account": jwt.encode(made_up, secret, algorithm=header["alg"], headers=kid),
         "tampered_payload": f"{head}.{b64(escalated)}.{sig}",
         "alg_none": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(escalated)}.",
         "garbage": "not-a-token",
@@ -183,7 +194,8 @@ def test_another_jurisdictions_codes_and_ids(system: System) -> None:  # noqa: F
             r = c.get(url)
             assert r.status_code in (403, 404), r.text
             refused(r, r.status_code)
-        r = c.post(f"/api/v1/command/cases/{case_id}/escalate", json={"note": "越权"})
+        r = c.post(f"/api/v1/command/cases/{case_id}/escalate",
+                   json={"note": "越权", "expected_version": elsewhere[0]["version"]})
         assert r.status_code in (403, 404, 409), r.text
         refused(r, r.status_code)
 

@@ -1,8 +1,9 @@
 """Render a kustomization without kustomize (PyPI has none): the subset deploy/k8s uses.
 
 Supported: ``resources`` (files, or directories holding a kustomization), ``namespace``,
-``labels`` (``pairs`` without selectors), ``images`` (``newName``/``newTag``/``digest``) and
-``replicas``. Any other field raises, so a kustomization that starts using one fails the
+``labels`` (``pairs`` without selectors), ``images`` (``newName``/``newTag``/``digest``),
+``replicas``, and ``patches`` from files whose strategic merge is a plain merge of mappings
+(no lists in the patch). Any other field raises, so a kustomization that starts using one fails the
 test instead of being rendered wrongly. tests/deploy/test_k8s.py compares the result with
 ``kubectl kustomize`` wherever kubectl is installed.
 """
@@ -15,7 +16,16 @@ from typing import Any
 
 import yaml
 
-SUPPORTED = {"apiVersion", "kind", "resources", "namespace", "labels", "images", "replicas"}
+SUPPORTED = {
+    "apiVersion",
+    "kind",
+    "resources",
+    "namespace",
+    "labels",
+    "images",
+    "replicas",
+    "patches",
+}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume",
                   "StorageClass", "CustomResourceDefinition", "IngressClass"}  # fmt: skip
 
@@ -42,6 +52,30 @@ def _set_image(image: str, rule: dict[str, Any]) -> str:
     return new + image[len(name) :]
 
 
+def _merge(target: dict[str, Any], patch: dict[str, Any]) -> None:
+    for key, value in patch.items():
+        if isinstance(value, list):
+            raise NotImplementedError("a patch with a list (strategic merge keys) is not rendered")
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+
+
+def _patch(docs: list[dict[str, Any]], path: str, rule: dict[str, Any]) -> None:
+    if set(rule) != {"path"}:
+        raise NotImplementedError(f"patch fields not rendered here: {set(rule) - {'path'}}")
+    with open(os.path.join(path, rule["path"]), encoding="utf-8") as fh:
+        patch = yaml.safe_load(fh)
+    meta = patch["metadata"]
+    hits = [d for d in docs if d["kind"] == patch["kind"] and d["metadata"]["name"] == meta["name"]]
+    if len(hits) != 1:
+        raise ValueError(f"patch {rule['path']} matches {len(hits)} objects")
+    body = {k: v for k, v in patch.items() if k not in ("apiVersion", "kind", "metadata")}
+    _merge(hits[0], body)
+    _merge(hits[0]["metadata"], {k: v for k, v in meta.items() if k not in ("name", "namespace")})
+
+
 def render(path: str) -> list[dict[str, Any]]:
     """The objects of the kustomization in directory ``path``."""
     with open(os.path.join(path, "kustomization.yaml"), encoding="utf-8") as fh:
@@ -58,6 +92,8 @@ def render(path: str) -> list[dict[str, Any]]:
             with open(full, encoding="utf-8") as fh:
                 docs.extend(d for d in yaml.safe_load_all(fh) if d)
     docs = copy.deepcopy(docs)
+    for rule in k.get("patches", []):  # kustomize patches before it sets the namespace
+        _patch(docs, path, rule)
     for doc in docs:
         meta = doc.setdefault("metadata", {})
         if "namespace" in k and doc["kind"] not in CLUSTER_SCOPED:

@@ -213,8 +213,27 @@ def test_settings_are_real_and_secrets_come_only_from_the_named_secret(base, dem
             for arg in c["args"]:
                 assert "password" not in arg.lower() or arg.startswith("--"), arg
             names = {e["name"] for e in c.get("env", [])}
-            assert {"YIWANG_DATABASE_URL", "YIWANG_AMQP_URI", "YIWANG_REDIS_URL",
-                    "YIWANG_SECRET_KEY"} <= names, name  # fmt: skip
+            assert {"YIWANG_DATABASE_URL", "YIWANG_AMQP_URI", "YIWANG_REDIS_URL"} <= names, name
+
+
+def test_every_pod_reads_the_keyring_from_its_secret_and_production_is_the_default(
+    base, demo
+) -> None:  # type: ignore[no-untyped-def]
+    config = by_kind(base, "ConfigMap")["yiwang-config"]["data"]
+    assert config["YIWANG_ENV"] == "production"
+    assert (
+        config["YIWANG_OTP_LOG_CODES"] == "false" and config["YIWANG_OTP_AUTO_REGISTER"] == "false"
+    )
+    assert by_kind(demo, "ConfigMap")["yiwang-config"]["data"]["YIWANG_ENV"] == "demo"
+    keys_dir, keys_name = os.path.split(config["YIWANG_KEYS_FILE"])
+    for name, spec in pod_specs([*base, *demo]).items():
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        (mount,) = [m for m in spec["containers"][0]["volumeMounts"] if m["mountPath"] == keys_dir]
+        assert mount["readOnly"] is True, name
+        secret = volumes[mount["name"]]["secret"]
+        assert secret["secretName"] == "yiwang-keys", name
+        assert {"key": "keys.json", "path": keys_name} in secret["items"], name
+        assert secret["defaultMode"] & 0o007 == 0, name  # not readable by others
 
 
 def test_jobs_migrate_and_create_the_first_administrator(base) -> None:  # type: ignore[no-untyped-def]

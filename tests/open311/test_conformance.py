@@ -282,7 +282,8 @@ def test_unknown_format_is_404(system: System) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_round_trip_post_token_id_get(system: System, fmt: str) -> None:
-    fields = form(system, description=f"Open311 round trip ({fmt})")
+    fields = form(system, description=f"Open311 round trip ({fmt})",
+                  address_string="幸福小区3单元 502室")  # fmt: skip
     lat, lon = float(dict(fields)["lat"]), float(dict(fields)["long"])
     r = post(system, fmt, fields)
     assert r.status_code == 200, r.text
@@ -313,7 +314,9 @@ def test_round_trip_post_token_id_get(system: System, fmt: str) -> None:
     got = doc[0]
     assert got["service_request_id"] == request_id and got["service_code"] == "appearance.litter"
     assert got["status"] == "open" and got["description"] == f"Open311 round trip ({fmt})"
-    assert abs(got["lat"] - lat) < 1e-4 and abs(got["long"] - lon) < 1e-4
+    # blurred exactly as on the public map, never the address text
+    assert (got["lat"], got["long"]) == (round(lat, 3), round(lon, 3))
+    assert got["address"] is None and "502" not in str(doc)
     assert got["agency_responsible"] and got["status_notes"]
     assert w3c(got["expected_datetime"]) > w3c(got["requested_datetime"])
     assert "13812345678" not in str(doc) and "o311@example.org" not in str(doc)
@@ -326,7 +329,10 @@ def test_round_trip_post_token_id_get(system: System, fmt: str) -> None:
     # the same request through the intake: visible to staff as a case from source open311
     with system.client("demo_city") as c:
         case = c.get(f"/api/v1/cases/{request_id}").json()
+        geo = c.get("/api/v1/public/cases.geojson", params={"limit": 5000}).json()
     assert case["source"] == "open311" and case["category"] == "appearance.litter"
+    on_map = [f for f in geo["features"] if f["properties"]["case_id"] == request_id]
+    assert on_map and on_map[0]["geometry"]["coordinates"] == [got["long"], got["lat"]]
 
 
 def test_post_with_the_key_in_the_header_and_media_url(system: System) -> None:
@@ -366,6 +372,10 @@ def test_post_without_or_with_a_bad_api_key_is_403(system: System, fmt: str) -> 
         {"media_url": "ftp://example.org/x"},
         {"jurisdiction_id": "elsewhere"},
         {"address_string": "only an address", "lat": "", "long": ""},
+        {"lat": "32.0_1"},  # float() would read 32.01
+        {"lat": "３２.０１"},  # full-width digits
+        {"description": "NUL \x00 in the text"},  # was 200, then dead-lettered: pending forever
+        {"description": "VT \x0b and ESC \x1b"},  # would break requests.xml for every client
     ],
     ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
 )
@@ -468,6 +478,20 @@ def test_get_requests_filters(system: System, two_requests: tuple[str, str]) -> 
 )
 def test_bad_request_queries_are_400(system: System, fmt: str, params: dict[str, str]) -> None:
     check_error(get(system, f"/requests.{fmt}", **params), fmt, 400)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_control_characters_in_a_query_are_400_not_500(system: System, fmt: str) -> None:
+    check_error(get(system, f"/requests.{fmt}", service_code="a\x00b"), fmt, 400)
+    check_error(get(system, f"/requests.{fmt}", service_code="a\x1bb"), fmt, 400)
+
+
+def test_api_key_in_the_query_string_of_a_post_is_refused(system: System) -> None:
+    fields = [(k, v) for k, v in form(system) if k != "api_key"]
+    with system.client() as c:
+        r = c.post(f"{V2}/requests.json", params={"api_key": DEMO_OPEN311_KEY},
+                   content=urlencode(fields), headers=FORM)  # fmt: skip
+    check_error(r, "json", 400)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -18,6 +18,7 @@ from infra.runner import load_demo
 from infra.supervisor import Supervisor
 from tests.support.resources import TestResources, free_port
 from yiwang.config import Settings
+from yiwang.keys import ensure_keyring
 
 DEMO_PASSWORD = "yiwang-demo"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -29,6 +30,10 @@ class System:
     supervisor: Supervisor
     resources: TestResources
     var_dir: str
+
+    @property
+    def keys_file(self) -> str:
+        return os.path.join(self.var_dir, "keys.json")
 
     def client(self, username: str | None = None) -> httpx.Client:
         """An HTTP client, signed in as a demo account when ``username`` is given."""
@@ -65,7 +70,9 @@ def start_system(resources: TestResources, var_dir: str) -> Iterator[System]:  #
         YIWANG_VAR_DIR=var_dir,
         YIWANG_DEMO_SIZE="small",
         YIWANG_LOG_LEVEL="INFO",
+        YIWANG_KEYS_FILE=os.path.join(var_dir, "keys.json"),
     )
+    ensure_keyring(env["YIWANG_KEYS_FILE"])  # this system's own random keys
     load_demo(Settings(demo_size="small"), env)
     sup = Supervisor(ALL, env=env, log_dir=os.path.join(var_dir, "log"), cwd=ROOT)
     sup.start()

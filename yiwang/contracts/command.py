@@ -54,6 +54,11 @@ class CaseRow(Payload):
     rating: int | None = None
     return_reason: str | None = None
     description: str | None = None
+    version: int | None = Field(
+        default=None,
+        description="the row's version: send it as ``expected_version`` with a dispatch, "
+        "escalation, whistle or supervision (409 version_conflict when it moved on)",
+    )
 
 
 class CaseListResponse(Payload):
@@ -122,6 +127,7 @@ class CaseDetail(Payload):
 class GetCaseRequest(Payload):
     case_id: uuid.UUID
     jurisdiction_prefix: str = Field(default="", pattern=r"^[0-9]{0,18}$")
+    viewer: Actor | None = Field(default=None, description="object access (yiwang.access)")
 
 
 class Export(Payload):
@@ -270,6 +276,7 @@ class Routed(Payload):
     worker_id: str | None = None
     manual: bool
     event_id: uuid.UUID
+    version: int | None = None
 
 
 @rpc_contract("command", "dispatch_case", Routed)
@@ -279,6 +286,12 @@ class DispatchCaseRequest(Payload):
     worker_id: str | None = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=2000)
     actor: Actor
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the case view's ``version`` the caller saw; None: "
+        "no check (in-process drivers only, the gateway always sends it)",
+    )
 
 
 # -- escalation, whistle, supervision ------------------------------------------------------
@@ -289,6 +302,7 @@ class Escalated(Payload):
     to_level: str
     jurisdiction_code: str
     deadline: datetime
+    version: int | None = None
 
 
 @rpc_contract("command", "escalate_case", Escalated)
@@ -298,6 +312,12 @@ class EscalateCaseRequest(Payload):
     case_id: uuid.UUID
     note: str = Field(default="", max_length=2000)
     actor: Actor
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the case view's ``version`` the caller saw; None: "
+        "no check (in-process drivers only, the gateway always sends it)",
+    )
 
 
 class SweepResult(Payload):
@@ -321,6 +341,7 @@ class WhistleOut(Payload):
     departments: list[str]
     reported: dict[str, datetime]
     duty: dict[str, str]
+    version: int | None = None
 
 
 @rpc_contract("command", "blow_whistle", WhistleOut)
@@ -331,6 +352,12 @@ class BlowWhistleRequest(Payload):
     deadline_hours: float = Field(default=2, gt=0, le=24 * 30)
     note: str = Field(default="", max_length=2000)
     actor: Actor
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the case view's ``version`` the caller saw; None: "
+        "no check (in-process drivers only, the gateway always sends it)",
+    )
 
 
 @rpc_contract("command", "report_for_duty", WhistleOut)
@@ -369,6 +396,7 @@ class SupervisionOut(Payload):
     at: datetime
     timeline: list[dict[str, Any]]
     roster: dict[str, str]
+    version: int | None = None
 
 
 class SupervisionList(Payload):
@@ -382,6 +410,12 @@ class SuperviseCaseRequest(Payload):
     deadline_hours: float = Field(default=24, gt=0, le=24 * 30)
     note: str = Field(min_length=1, max_length=1000)
     actor: Actor
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the case view's ``version`` the caller saw; None: "
+        "no check (in-process drivers only, the gateway always sends it)",
+    )
 
 
 @rpc_contract("command", "supervise_overdue", SupervisionList)
@@ -408,6 +442,7 @@ class AnswerSupervisionRequest(Payload):
 @rpc_contract("command", "get_supervision", SupervisionOut)
 class GetSupervisionRequest(Payload):
     supervision_id: uuid.UUID
+    viewer: Actor | None = Field(default=None, description="object access (yiwang.access)")
 
 
 # -- KPIs, warnings, audit -----------------------------------------------------------------

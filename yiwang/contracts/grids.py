@@ -645,6 +645,12 @@ class AccessLogRequest(Payload):
     subject_id: str | None = Field(default=None, max_length=40)
     actor_id: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=100, ge=1, le=1000)
+    jurisdiction_prefix: str = Field(
+        default="",
+        pattern=r"^[0-9]{0,18}$",
+        description="only reads of subjects inside this unit code (yiwang.access.log_prefix "
+        "of the reader); empty: all",
+    )
 
 
 # --- patrols -----------------------------------------------------------------------------

@@ -85,6 +85,10 @@ class CaseActor(Payload):
     id: str = Field(min_length=1, max_length=64)
     role: str = Field(max_length=32)
     name: str = Field(default="", max_length=100)
+    # what object access is decided on (yiwang.access): the account's unit code, and the
+    # department of a department handler
+    jurisdiction_code: str = Field(default="", pattern=r"^[0-9]{0,18}$")
+    department: str | None = Field(default=None, max_length=64)
 
 
 class CaseView(Payload):
@@ -155,6 +159,7 @@ class GetCaseRequest(Payload):
     unmask: bool = False
     viewer_id: str | None = Field(default=None, max_length=64)
     viewer_role: str | None = Field(default=None, max_length=32)
+    viewer_department: str | None = Field(default=None, max_length=64)
     jurisdiction_prefix: str = Field(default="", pattern=r"^[0-9]{0,18}$")
 
 

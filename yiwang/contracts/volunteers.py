@@ -657,6 +657,12 @@ class PointsStatementRequest(Payload):
     holder_kind: HolderKind
     holder_id: str = Field(min_length=1, max_length=64)
     year: int = Field(ge=2000, le=2100)
+    reader: StaffRef | None = Field(
+        default=None,
+        description="staff reading someone's statement (allowed when their unit covers a "
+        "community the holder earned points in, yiwang.access.check_statement); None: the "
+        "holder reads their own",
+    )
 
 
 @rpc_contract("volunteers", "points_leaderboard", LeaderboardOut)

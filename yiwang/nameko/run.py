@@ -19,18 +19,23 @@ from typing import Any  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from yiwang.config import Settings  # noqa: E402
+from yiwang.keys import Keyring  # noqa: E402
 from yiwang.logging import get_logger, setup_logging  # noqa: E402
 from yiwang.metrics import serve as serve_metrics  # noqa: E402
+from yiwang.production import checked_keyring  # noqa: E402
 from yiwang.tracing import setup_tracing  # noqa: E402
 
 
-def nameko_config(settings: Settings) -> dict[str, Any]:
+def nameko_config(settings: Settings, keyring: Keyring | None = None) -> dict[str, Any]:
+    """The nameko config; ``KEYS`` is the installation's keyring (yiwang/keys.py), loaded
+    and checked here (production refuses weak or missing keys)."""
+    keyring = keyring if keyring is not None else checked_keyring(settings)
     return {
         "AMQP_URI": settings.amqp_uri,
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis_url,
         "REDIS_PREFIX": settings.redis_prefix,
-        "SECRET_KEY": settings.secret_key,
+        "KEYS": keyring.to_config(),
         "max_workers": settings.service_max_workers,
         "EVENT_PREFETCH": settings.event_prefetch,
         "EVENT_BATCH_MAX": settings.event_batch_max,

@@ -88,7 +88,8 @@ def _signed_in(request: Request, pair: Any) -> dict[str, Any]:
 
 @router.post("/login", response_model=TokenOut, summary="Sign in with username and password")
 async def login(body: LoginIn, request: Request) -> dict[str, Any]:
-    pair = await authenticator(request).login(body.username, body.password)
+    client = request.client.host if request.client else "unknown"
+    pair = await authenticator(request).login(body.username, body.password, client)
     return _signed_in(request, pair)
 
 

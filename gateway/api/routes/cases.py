@@ -135,8 +135,10 @@ class HotlineIn(_In):
 
 
 def _actor(who: Principal) -> dict[str, Any]:
+    """The actor petitions records and decides object access on (yiwang.access)."""
     a = who.actor()
-    return {"id": str(a["id"])[:64], "role": a["role"], "name": str(a.get("name") or "")[:100]}
+    return {"id": str(a["id"])[:64], "role": a["role"], "name": str(a.get("name") or "")[:100],
+            "jurisdiction_code": who.jurisdiction_code, "department": who.department}  # fmt: skip
 
 
 def _prefix(who: Principal) -> str:
@@ -178,7 +180,8 @@ async def case_detail(
                      fields=["reporter.contact"])  # fmt: skip
     return await rpc.call(
         "petitions", "get_case", case_id=str(case_id), unmask=unmask_contact,
-        viewer_id=who.account_id, viewer_role=who.role, jurisdiction_prefix=_prefix(who),
+        viewer_id=who.account_id, viewer_role=who.role, viewer_department=who.department,
+        jurisdiction_prefix=_prefix(who),
     )  # fmt: skip
 
 

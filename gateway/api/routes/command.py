@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.params import (
@@ -126,11 +126,19 @@ async def list_cases(
     q: CaseText = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9_-]{1,200}$",
+              description="keyset paging: ``next_cursor`` of the previous page (``page`` "
+              "ignored); an invalid cursor is refused (422), never ignored"),
+    ] = None,  # fmt: skip
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
                  created_from, created_to, q)  # fmt: skip
     args = {"page": page, "page_size": page_size, **f}
+    if cursor:
+        args["cursor"] = cursor
     return await cache.respond(if_none_match, scope_of(who), "list_cases", args,
                                f["jurisdiction_prefix"],
                                lambda: rpc.call("command", "list_cases", **args))  # fmt: skip
@@ -167,14 +175,10 @@ async def get_case(
     case_id: uuid.UUID, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.cases.read"))],
 ) -> dict[str, Any]:  # fmt: skip
-    out = await rpc.call("command", "get_case", case_id=str(case_id),
-                         jurisdiction_prefix=who.jurisdiction_code)  # fmt: skip
-    if who.role == "department_handler":
-        row = out.get("case") if isinstance(out, dict) else None
-        if not isinstance(row, dict) or row.get("department") != _own_department(who):
-            raise Forbidden("outside_department", "The case is not dispatched to your department.",
-                            "该案件未派给您的部门。")  # fmt: skip
-    return out
+    # object access (a department: only cases dispatched or whistled to it) is decided by
+    # the command service in yiwang.access, from the viewer passed here
+    return await rpc.call("command", "get_case", case_id=str(case_id),
+                          jurisdiction_prefix=who.jurisdiction_code, viewer=_actor(who))  # fmt: skip
 
 
 class FilterIn(BaseModel):
@@ -227,11 +231,18 @@ async def delete_filter(
 
 
 # -- dispatch -------------------------------------------------------------------------------
+ExpectedVersion = Annotated[int, Field(
+    ge=1, description="the case's ``version`` as the dispatch view showed it; a stale one "
+    "is refused (409 version_conflict), so a double click or a concurrent write acts once")]  # fmt: skip
+
+
 class DispatchIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"department": "urban_management", "note": "请城管处置"}]},
-    )
+        json_schema_extra={"examples": [{"department": "urban_management", "note": "请城管处置",
+                                         "expected_version": 3001}]},
+    )  # fmt: skip
+    expected_version: ExpectedVersion
     department: str | None = Field(default=None, max_length=64)
     worker_id: str | None = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=2000)
@@ -273,6 +284,59 @@ async def put_department(
     return await rpc.call("command", "put_department", code=code, **body.model_dump())
 
 
+class RuleTargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["department", "grid_worker"]
+    id: str = Field(min_length=1, max_length=64)
+
+
+class RuleWhenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category_prefix: str | None = Field(default=None, max_length=64)
+    jurisdiction_prefix: str | None = Field(default=None, pattern=r"^[0-9]{1,18}$")
+    area_wkt: str | None = Field(default=None, max_length=100000)
+    sources: list[Annotated[str, Field(max_length=32)]] | None = Field(default=None, max_length=20)
+    time_from: str | None = Field(default=None, pattern=r"^[0-9]{2}:[0-9]{2}(:[0-9]{2})?$")
+    time_to: str | None = Field(default=None, pattern=r"^[0-9]{2}:[0-9]{2}(:[0-9]{2})?$")
+    weekdays: list[int] | None = Field(default=None, max_length=7)
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+
+class RuleIn(BaseModel):
+    """A routing rule as the editor sends it (the name is in the path; unknown keys 422)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "order": 100, "target": {"kind": "department", "id": "urban_management"},
+            "when": {"category_prefix": "appearance.", "jurisdiction_prefix": "329901"},
+        }]},
+    )  # fmt: skip
+    order: int = Field(ge=0, le=1_000_000)
+    name: str | None = Field(default=None, min_length=1, max_length=100,
+                             description="ignored: the rule's name is the path's")  # fmt: skip
+    target: RuleTargetIn
+    when: RuleWhenIn = Field(default_factory=RuleWhenIn)
+
+
+class RuleTestIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "category": "appearance.litter", "jurisdiction_code": "329901001001001",
+            "source": "citizen", "at": "2026-11-23T09:15:00+08:00",
+        }]},
+    )  # fmt: skip
+    category: str = Field(max_length=64)
+    jurisdiction_code: str = Field(pattern=r"^[0-9]{4,18}$")
+    source: str = Field(max_length=32)
+    at: datetime
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    attributes: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    rule: RuleIn | None = Field(default=None, description="test this rule alone")
+
+
 @router.get("/rules", summary="Routing rules, in evaluation order (first match wins)")
 async def list_rules(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("command.rules.read"))]
@@ -280,19 +344,13 @@ async def list_rules(
     return await rpc.call("command", "list_rules")
 
 
-@router.put(
-    "/rules/{name}",
-    summary="Add or replace a routing rule",
-    openapi_extra={"requestBody": {"content": {"application/json": {"example": {
-        "order": 100, "target": {"kind": "department", "id": "urban_management"},
-        "when": {"category_prefix": "appearance.", "jurisdiction_prefix": "329901"},
-    }}}}},
-)  # fmt: skip
+@router.put("/rules/{name}", summary="Add or replace a routing rule")
 async def put_rule(
-    name: str, body: dict[str, Any], rpc: RpcDep,
+    name: Annotated[str, Path(min_length=1, max_length=100)], body: RuleIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.rules.write"))],
 ) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "put_rule", **{**body, "name": name}, actor=_actor(who))
+    rule = body.model_dump(mode="json", exclude={"name"})
+    return await rpc.call("command", "put_rule", **rule, name=name, actor=_actor(who))
 
 
 @router.delete("/rules/{name}", summary="Delete a routing rule")
@@ -302,26 +360,25 @@ async def delete_rule(
     return await rpc.call("command", "delete_rule", name=name, actor=_actor(who))
 
 
-@router.post(
-    "/rules/test",
-    summary="Which rule (or the given one) routes these facts",
-    openapi_extra={"requestBody": {"content": {"application/json": {"example": {
-        "category": "appearance.litter", "jurisdiction_code": "329901001001001",
-        "source": "citizen", "at": "2026-11-23T09:15:00+08:00",
-    }}}}},
-)  # fmt: skip
+@router.post("/rules/test", summary="Which rule (or the given one) routes these facts")
 async def test_rules(
-    body: dict[str, Any], rpc: RpcDep,
+    body: RuleTestIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.rules.read"))],
 ) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "test_rules", **body)
+    facts = body.model_dump(mode="json", exclude={"rule"})
+    if body.rule is not None:
+        facts["rule"] = {**body.rule.model_dump(mode="json"), "name": body.rule.name or "test"}
+    return await rpc.call("command", "test_rules", **facts)
 
 
 # -- escalation, whistle, supervision -------------------------------------------------------
 class NoteIn(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"note": "本级无法解决，请上级协调"}]}
-    )
+        extra="forbid",
+        json_schema_extra={"examples": [{"note": "本级无法解决，请上级协调",
+                                         "expected_version": 3001}]},
+    )  # fmt: skip
+    expected_version: ExpectedVersion
     note: str = Field(default="", max_length=2000)
 
 
@@ -331,7 +388,7 @@ async def escalate_case(
     who: Annotated[Principal, Depends(require("command.escalate"))],
 ) -> dict[str, Any]:  # fmt: skip
     return await rpc.call("command", "escalate_case", case_id=str(case_id), note=body.note,
-                          actor=_actor(who))  # fmt: skip
+                          actor=_actor(who), expected_version=body.expected_version)  # fmt: skip
 
 
 class WhistleIn(BaseModel):
@@ -344,10 +401,12 @@ class WhistleIn(BaseModel):
                     "departments": ["urban_management", "housing"],
                     "deadline_hours": 2,
                     "note": "街道吹哨，部门报到",
+                    "expected_version": 3001,
                 }
             ]
         },
     )
+    expected_version: ExpectedVersion
     caller_code: str | None = Field(default=None, pattern=r"^[0-9]{9}([0-9]{3})?$")
     departments: list[str] = Field(min_length=1, max_length=20)
     deadline_hours: float = Field(default=2, gt=0, le=720)
@@ -363,7 +422,8 @@ async def blow_whistle(
     who.check_jurisdiction(caller)
     return await rpc.call("command", "blow_whistle", case_id=str(case_id), caller_code=caller,
                           departments=body.departments, deadline_hours=body.deadline_hours,
-                          note=body.note, actor=_actor(who))  # fmt: skip
+                          note=body.note, actor=_actor(who),
+                          expected_version=body.expected_version)  # fmt: skip
 
 
 class DutyIn(BaseModel):
@@ -379,7 +439,7 @@ async def report_for_duty(
     who: Annotated[Principal, Depends(require("command.whistle.report"))],
 ) -> dict[str, Any]:  # fmt: skip
     return await rpc.call("command", "report_for_duty", whistle_id=str(whistle_id),
-                          department=body.department or who.department or "",
+                          department=body.department or _own_department(who),
                           actor=_actor(who))  # fmt: skip
 
 
@@ -397,10 +457,12 @@ class SuperviseIn(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"handlers": ["urban_management"], "deadline_hours": 24, "note": "请于今日办结"}
+                {"handlers": ["urban_management"], "deadline_hours": 24, "note": "请于今日办结",
+                 "expected_version": 3001}
             ]
         },
-    )
+    )  # fmt: skip
+    expected_version: ExpectedVersion
     handlers: list[str] = Field(default_factory=list, max_length=20)
     deadline_hours: float = Field(default=24, gt=0, le=720)
     note: str = Field(min_length=1, max_length=1000)
@@ -470,11 +532,8 @@ async def get_supervision(
     supervision_id: uuid.UUID, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.supervision.read"))],
 ) -> dict[str, Any]:  # fmt: skip
-    out = await rpc.call("command", "get_supervision", supervision_id=str(supervision_id))
-    if who.jurisdiction_code and isinstance(out, dict) and out.get("case_id"):
-        await rpc.call("command", "get_case", case_id=str(out["case_id"]),
-                       jurisdiction_prefix=who.jurisdiction_code)  # jurisdiction check  # fmt: skip
-    return out
+    return await rpc.call("command", "get_supervision", supervision_id=str(supervision_id),
+                          viewer=_actor(who))  # fmt: skip
 
 
 # -- KPIs, warnings, audit ------------------------------------------------------------------

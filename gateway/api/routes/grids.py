@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require, unmask
+from yiwang import access
 from yiwang.contracts.grids import MAX_LOCATE_POINTS, grid_codes_of, pack_points
 from yiwang.errors import Forbidden, ValidationFailed
 
@@ -893,9 +894,11 @@ async def access_log(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
+    reader = access.Accessor(who.account_id, who.role, who.jurisdiction_code, who.department)
     return await rpc.call(
-        "grids", "access_log", subject_id=subject_id, actor_id=actor_id, limit=limit
-    )
+        "grids", "access_log", subject_id=subject_id, actor_id=actor_id, limit=limit,
+        jurisdiction_prefix=access.log_prefix(reader),
+    )  # fmt: skip
 
 
 # --- patrols (the signed-in grid worker) ----------------------------------------------------

@@ -14,7 +14,8 @@ from fastapi.responses import StreamingResponse
 
 from gateway.api.params import Jurisdiction
 from gateway.live import LiveHub, Subscriber
-from gateway.security import STAFF_ROLES, Principal, require
+from gateway.security import STAFF_ROLES, Principal, Unauthenticated, require
+from gateway.security.policy import authenticator
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"])
 
@@ -44,8 +45,21 @@ async def live_cases(
     prefix = who.jurisdiction_prefix(jurisdiction)
     department = who.department if who.role == "department_handler" else None
     sub = Subscriber(prefix=prefix, department=department)
+    still_valid = None
+    auth_header = request.headers.get("authorization", "")
+    if who.via == "token" and auth_header[:7].lower() == "bearer ":
+        token, auth = auth_header[7:].strip(), authenticator(request)
+
+        async def still_valid() -> bool:  # revoked, expired, account changed: the stream ends
+            try:
+                await auth.from_bearer(token)
+            except Unauthenticated:
+                return False
+            return True
+
+    settings = request.app.state.resources.settings
     return StreamingResponse(
-        hub(request).stream(sub),
+        hub(request).stream(sub, still_valid=still_valid, recheck_s=settings.live_auth_recheck_s),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

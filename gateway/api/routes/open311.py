@@ -2,7 +2,8 @@
 
 Every resource comes as ``.json`` or ``.xml``; errors use the spec's shapes (a JSON array of
 ``{code, description}`` / ``<errors><error>``) with HTTP 400, 403 (bad ``api_key``) or 404.
-``POST requests`` (form-encoded, ``api_key`` in the form or ``X-API-Key``) goes through the
+``POST requests`` (form-encoded, ``api_key`` in the form or ``X-API-Key``, never in the
+query string) goes through the
 same intake as ``POST /api/v1/reports``: located through grids, published durably as
 ``report.submitted`` with source ``open311``; it answers a ``token`` (the report id), which
 ``tokens/{token}`` turns into the ``service_request_id`` once the case exists.
@@ -22,9 +23,11 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.deps import PublisherDep, RpcDep
+from gateway.hygiene import check_form, check_request
+from gateway.media.references import attach, media_ids
+from gateway.open311 import documents as o311
 from gateway.security.authn import Authenticator
 from gateway.security.policy import Policy, authenticator
-from services.petitions.domain import open311 as o311
 from yiwang.contracts.base import Contact
 from yiwang.contracts.gateway import ReportSubmittedV1
 from yiwang.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -92,10 +95,16 @@ def errors(fmt: str, error: DomainError) -> Response:
     return document(fmt, "errors", o311.errors_payload(error), status)
 
 
-async def _answer(fmt: str, build: Callable[[str], Awaitable[Response]]) -> Response:
-    """Run ``build`` for a known format; any refusal becomes the spec's error document."""
+async def _answer(
+    request: Request, fmt: str, build: Callable[[str], Awaitable[Response]]
+) -> Response:
+    """Run ``build`` for a known format after the input hygiene checks (control characters
+    in the query or form, credentials in a write's query string); any refusal becomes the
+    spec's error document."""
     try:
-        return await build(_fmt(fmt))
+        f = _fmt(fmt)
+        await check_request(request)
+        return await build(f)
     except DomainError as e:
         return errors(fmt, e)
     except RemoteError as e:
@@ -120,7 +129,7 @@ async def discovery(fmt: Fmt, request: Request) -> Response:
                              changeset=CHANGESET)  # fmt: skip
         return document(f, "discovery", doc)
 
-    return await _answer(fmt, build)
+    return await _answer(request, fmt, build)
 
 
 @router.get("/services.{fmt}", summary="Open311 service list (the categories offered)")
@@ -130,7 +139,7 @@ async def services(fmt: Fmt, request: Request, rpc: RpcDep) -> Response:
         out = await rpc.call("petitions", "open311_services", lang=_lang(request))
         return document(f, "services", out["items"])
 
-    return await _answer(fmt, build)
+    return await _answer(request, fmt, build)
 
 
 @router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
@@ -152,7 +161,7 @@ async def service_definition(
                              service_code=service_code[:130], lang=_lang(request))  # fmt: skip
         return document(f, "service_definition", out)
 
-    return await _answer(fmt, build)
+    return await _answer(request, fmt, build)
 
 
 def _check_jurisdiction(request: Request) -> None:
@@ -180,7 +189,7 @@ async def list_requests(fmt: Fmt, request: Request, rpc: RpcDep) -> Response:
         items = await _query(request, rpc, _single(request.query_params))
         return document(f, "service_requests", items)
 
-    return await _answer(fmt, build)
+    return await _answer(request, fmt, build)
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One Open311 service request")
@@ -205,7 +214,7 @@ async def get_request(
                            f"未找到service_request_id“{service_request_id[:64]}”")  # fmt: skip
         return document(f, "service_requests", items[:1])
 
-    return await _answer(fmt, build)
+    return await _answer(request, fmt, build)
 
 
 @router.get("/tokens/{token}.{fmt}", summary="The service request id of a token")
@@ -233,12 +242,12 @@ async def get_token(
         return document(f, "service_requests",
                         o311.token_response(str(report_id), str(case_id) if case_id else None))  # fmt: skip
 
-    return await _answer(fmt, build)
+    return await _answer(request, fmt, build)
 
 
 async def _api_key(request: Request, fields: list[tuple[str, str]]) -> None:
     key = next((v for k, v in fields if k == "api_key"), None)
-    key = key or request.query_params.get("api_key") or request.headers.get("x-api-key")
+    key = key or request.headers.get("x-api-key")  # never the query string (hygiene refuses it)
     if not key:
         raise Forbidden("invalid_api_key", "api_key is required", "缺少api_key")
     auth: Authenticator = authenticator(request)
@@ -258,7 +267,7 @@ async def _locate(rpc: Any, sub: dict[str, Any]) -> tuple[float, float, str]:
     lat, lon = sub.get("lat"), sub.get("lon")
     if lat is None or lon is None:
         aid = sub.get("address_id") or ""
-        if not (aid.isdigit() and len(aid) == 18):
+        if not (aid.isascii() and aid.isdigit() and len(aid) == 18):  # not full-width digits
             raise ValidationFailed(
                 "address_not_located",
                 "address_string alone cannot be located here: send lat/long or address_id "
@@ -285,8 +294,7 @@ async def post_request(
     fmt: Fmt, request: Request, rpc: RpcDep, publisher: PublisherDep
 ) -> Response:
     async def build(f: str) -> Response:
-        form = await request.form()
-        fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        fields = await check_form(request)  # checked by _answer already; cached
         await _api_key(request, fields)
         sub = await rpc.call("petitions", "parse_open311_form",
                              fields=[[k, v] for k, v in fields if k != "api_key"],
@@ -311,10 +319,11 @@ async def post_request(
             account_id=None, submitted_at=datetime.now(UTC),
         )  # fmt: skip
         await publisher.publish(payload, jurisdiction_code=grid)
+        await attach(request, media_ids(media))  # an upload of ours it links is kept
         notice = "已受理，处理进度可凭token查询" if _lang(request) == "zh" else (
             "Accepted; follow it with the token")  # fmt: skip
         return document(f, "service_requests",
                         o311.post_response(token=str(report_id), service_notice=notice,
                                            account_id=sub.get("account_id")))  # fmt: skip
 
-    return await _answer(fmt, build)
+    return await _answer(request, fmt, build)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.catalogue import Catalogue
 from gateway.deps import PublisherDep, RpcDep
 from gateway.security import Principal, optional_principal
-from yiwang.contracts.base import Contact
+from yiwang.contracts.base import Contact, Latitude, Longitude
 from yiwang.contracts.gateway import ReportSubmittedV1
 from yiwang.errors import ValidationFailed
 
@@ -38,8 +38,8 @@ class ReportIn(BaseModel):
 
     category: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.]+$")
     description: str = Field(min_length=2, max_length=2000)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Latitude
+    lon: Longitude
     crs: str = Field(default="wgs84", pattern="^(wgs84|gcj02)$")
     address: str | None = Field(default=None, max_length=200)
     attributes: dict[str, Any] = Field(default_factory=dict)

@@ -967,9 +967,11 @@ async def points_statement(
     who: Annotated[Who, _who("volunteer.points.read")],
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> dict[str, Any]:
+    # whose statement staff may read is decided by the service (yiwang.access)
     return await rpc.call(
-        "volunteers", "points_statement", holder_kind=holder_kind, holder_id=holder_id, year=year
-    )
+        "volunteers", "points_statement", holder_kind=holder_kind, holder_id=holder_id,
+        year=year, reader=staff(who),
+    )  # fmt: skip
 
 
 @router.get("/points/leaderboard", summary="Leaderboard of a community (12) or street (9)")

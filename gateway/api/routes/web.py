@@ -28,7 +28,7 @@ from yiwang.errors import NotFound
 router = APIRouter(include_in_schema=False)
 
 WEB_ROOT = Path(__file__).resolve().parents[2] / "web"
-APPS = ("dashboard", "citizen", "worker", "volunteer", "enterprise", "admin")
+APPS = ("dashboard", "citizen", "worker", "volunteer", "enterprise", "admin", "workbench")
 ASSET_DIRS = ("common", "vendor")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -15,6 +15,7 @@ from gateway.security import credentials as cred
 from gateway.security.seed import DEMO_OPEN311_KEY, DEMO_PASSWORD, seed_demo_accounts
 from gateway.tests.conftest import token_for
 from yiwang.db import make_engine
+from yiwang.keys import KeySet, load_keyring
 
 pytestmark = pytest.mark.integration
 CODES = ("3299", "329901", "329901001", "329901001001", "329901001001001")
@@ -156,15 +157,20 @@ def test_expired_and_forged_tokens(client: TestClient) -> None:
     r = client.get("/api/v1/auth/me", headers=auth(expired))
     assert r.status_code == 401 and r.json()["code"] == "token_expired"
     assert r.headers["WWW-Authenticate"] == "Bearer"
-    forged = cred.issue_access_token(
-        "someone-elses-secret-0123456789abcdef",
-        p,
-        "f",
-        __import__("datetime").datetime.now(__import__("datetime").UTC),
-        900,
-    ).token
-    r = client.get("/api/v1/auth/me", headers=auth(forged))
-    assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+    current = load_keyring(settings)["token"].current  # the right kid, the wrong key
+    for secret in (
+        b"someone-elses-secret-0123456789abcdef",
+        b"change-me-in-production-yiwang-demo-secret",
+    ):
+        forged = cred.issue_access_token(
+            KeySet(current, {current: secret}),
+            p,
+            "f",
+            __import__("datetime").datetime.now(__import__("datetime").UTC),
+            900,
+        ).token
+        r = client.get("/api/v1/auth/me", headers=auth(forged))
+        assert r.status_code == 401 and r.json()["code"] == "invalid_token"
     r = client.get("/api/v1/auth/me")
     assert r.status_code == 401 and r.json()["code"] == "unauthenticated"
     assert "trace" not in r.text.lower() or "trace_id" in r.text

@@ -229,12 +229,27 @@ add("GET", f"{C}/cases/{{case_id}}", lambda c: {"url": C_CASE},
     answers=lambda c: {("command", "get_case"): case_at(c)})  # fmt: skip
 add("GET", f"{C}/cases/{{case_id}}/audit", lambda c: {"url": f"{C_CASE}/audit"},
     answers=lambda c: {("command", "get_case"): case_at(c)})  # fmt: skip
+
+
+def supervision_at(code: str) -> Callable[..., dict[str, Any]]:
+    """A fake ``get_supervision`` of a case at ``code``: the command service decides object
+    access from the ``viewer`` (yiwang.access) and refuses one outside its jurisdiction."""
+
+    def get_supervision(**kw: Any) -> dict[str, Any]:
+        mine = (kw.get("viewer") or {}).get("jurisdiction_code") or ""
+        if not code.startswith(mine):
+            raise Forbidden("outside_jurisdiction", "outside", "不在管辖范围")
+        return {"case_id": str(uuid.uuid4())}
+
+    return get_supervision
+
+
 add("GET", f"{C}/supervisions/{{supervision_id}}", lambda c: {"url": f"{C}/supervisions/{uuid.uuid4()}"},
-    answers=lambda c: {("command", "get_case"): case_at(c),
-                       ("command", "get_supervision"): {"case_id": str(uuid.uuid4())}})  # fmt: skip
+    answers=lambda c: {("command", "get_supervision"): supervision_at(c)})  # fmt: skip
 add("POST", f"{C}/cases/{{case_id}}/whistle",
     lambda c: {"url": f"{C_CASE}/whistle",
-               "json": {"caller_code": c[:12], "departments": ["urban_management"]}})  # fmt: skip
+               "json": {"caller_code": c[:12], "departments": ["urban_management"],
+                        "expected_version": 1}})  # fmt: skip
 add("GET", f"{C}/cases/export", lambda c: {"params": {"jurisdiction": c[:9]}},
     answers=lambda c: {("command", "export_cases"): download})  # fmt: skip
 for kpi in ("kpis", "kpis/series"):
@@ -533,7 +548,11 @@ def test_department_handlers_see_their_departments_cases_only(client: TestClient
         assert r.status_code == 200, r.text
         sent = client.fake_rpc.calls[-1][2]  # type: ignore[attr-defined]
         assert sent["department"] == "water" and sent["jurisdiction_prefix"] == "3299"
+    # one case: the command service decides object access (yiwang.access) from the viewer
+    # it is given (services/command/tests/integration/test_command_access.py)
     client.fake_rpc.answers = {("command", "get_case"): case_at("329901001001001")}  # type: ignore[attr-defined]
-    r = client.get(f"/api/v1/command/cases/{uuid.uuid4()}", headers=h)  # urban_management's
-    assert r.status_code == 403 and r.json()["code"] == "outside_department"
+    r = client.get(f"/api/v1/command/cases/{uuid.uuid4()}", headers=h)
+    sent = client.fake_rpc.calls[-1][2]  # type: ignore[attr-defined]
+    assert sent["viewer"]["department"] == "water" and sent["viewer"]["role"] == p.role
+    assert sent["viewer"]["jurisdiction_code"] == "3299"
     client.fake_rpc.answers = {}  # type: ignore[attr-defined]

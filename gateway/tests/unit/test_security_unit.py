@@ -17,8 +17,10 @@ from gateway.security import credentials as cred
 from gateway.security.policy import Policy, key_allows
 from gateway.security.privacy import mask_contact, mask_name, mask_phone
 from yiwang.errors import Forbidden
+from yiwang.keys import Keyring, KeySet
 
-SECRET = "unit-test-secret-key-long-enough-for-hs256"
+SECRET = b"unit-test-secret-key-long-enough-for-hs256"
+KEYS = KeySet("k1", {"k1": SECRET})
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
@@ -131,39 +133,58 @@ def test_passwords_argon2id() -> None:
 
 
 def _token(**kw: object) -> str:
-    return cred.issue_access_token(SECRET, street(), "fam", NOW, 900).token
+    return cred.issue_access_token(KEYS, street(), "fam", NOW, 900, "v1").token
 
 
 def test_access_token_roundtrip_and_claims() -> None:
     tok = _token()
-    p = cred.decode_access_token(SECRET, tok, NOW + timedelta(minutes=14))
-    assert (p.account_id, p.role, p.jurisdiction_code, p.family_id) == (
+    p = cred.decode_access_token(KEYS, tok, NOW + timedelta(minutes=14))
+    assert (p.account_id, p.role, p.jurisdiction_code, p.family_id, p.account_version) == (
         "a1",
         "street_staff",
         "329901001",
         "fam",
+        "v1",
     )
+    assert jwt.get_unverified_header(tok)["kid"] == "k1"
     claims = jwt.decode(
-        tok, SECRET, algorithms=["HS256"], options={"verify_exp": False}, issuer="yiwang"
+        tok, KEYS.current_key, algorithms=["HS256"], options={"verify_exp": False}, issuer="yiwang"
     )
     assert {"sub", "role", "jur", "dept", "ent", "jti", "exp", "iat"} <= set(claims)
 
 
 def test_access_token_expiry() -> None:
     with pytest.raises(Exception) as e:
-        cred.decode_access_token(SECRET, _token(), NOW + timedelta(minutes=15))
+        cred.decode_access_token(KEYS, _token(), NOW + timedelta(minutes=15))
     assert getattr(e.value, "code", None) == "token_expired"
 
 
 @pytest.mark.parametrize(
-    "forge", ["wrong_secret", "alg_none", "role_escalation", "garbage", "refresh_as_access"]
+    "forge",
+    [
+        "wrong_secret",
+        "old_default_secret",
+        "no_kid",
+        "unknown_kid",
+        "alg_none",
+        "role_escalation",
+        "garbage",
+        "refresh_as_access",
+    ],
 )
 def test_forged_tokens_rejected(forge: str) -> None:
     claims = jwt.decode(
-        _token(), SECRET, algorithms=["HS256"], options={"verify_exp": False}, issuer="yiwang"
+        _token(), KEYS.current_key, algorithms=["HS256"], options={"verify_exp": False}, issuer="yiwang"
     )
+    kid = {"kid": "k1"}
     if forge == "wrong_secret":
-        tok = jwt.encode(claims, "another-secret-another-secret-123456", algorithm="HS256")
+        tok = jwt.encode(claims, "another-secret-another-secret-123456", "HS256", kid)
+    elif forge == "old_default_secret":  # the key that used to be in yiwang/config.py
+        tok = jwt.encode(claims, "change-me-in-production-yiwang-demo-secret", "HS256", kid)
+    elif forge == "no_kid":  # even the right key: a token must name its key
+        tok = jwt.encode(claims, SECRET, algorithm="HS256")
+    elif forge == "unknown_kid":
+        tok = jwt.encode(claims, SECRET, "HS256", {"kid": "k9"})
     elif forge == "alg_none":
         tok = jwt.encode({**claims, "role": "admin"}, None, algorithm="none")  # type: ignore[arg-type]
     elif forge == "role_escalation":  # re-signed payload with a changed role, old signature
@@ -173,13 +194,28 @@ def test_forged_tokens_rejected(forge: str) -> None:
         ).decode()
         tok = f"{head}.{body}.{sig}"
     elif forge == "refresh_as_access":
-        tok = jwt.encode({**claims, "typ": "refresh"}, SECRET, algorithm="HS256")
+        tok = jwt.encode({**claims, "typ": "refresh"}, SECRET, "HS256", kid)
     else:
         tok = "not.a.token"
     with pytest.raises(Exception) as e:
-        cred.decode_access_token(SECRET, tok, NOW)
+        cred.decode_access_token(KEYS, tok, NOW)
     assert getattr(e.value, "code", None) == "invalid_token"
     assert getattr(e.value, "status", None) == 401
+
+
+def test_rotation_keeps_old_tokens_valid_and_signs_with_the_new_key() -> None:
+    ring = Keyring.generate(NOW)
+    old = cred.issue_access_token(ring["token"], street(), "fam", NOW, 900, "v1").token
+    rotated = ring.rotated("token", NOW + timedelta(seconds=1))
+    assert rotated["token"].current != ring["token"].current
+    assert len(rotated["token"].keys) == 2
+    assert cred.decode_access_token(rotated["token"], old, NOW).account_id == "a1"
+    new = cred.issue_access_token(rotated["token"], street(), "fam", NOW, 900, "v1").token
+    assert jwt.get_unverified_header(new)["kid"] == rotated["token"].current
+    with pytest.raises(Exception) as e:  # the old keyring does not know the new key
+        cred.decode_access_token(ring["token"], new, NOW)
+    assert getattr(e.value, "code", None) == "invalid_token"
+    assert cred.peek_subject(rotated["token"], old) == "a1"
 
 
 def test_masking() -> None:

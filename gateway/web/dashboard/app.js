@@ -405,7 +405,7 @@ function superviseForm(c, box, reload) {
   mount(box, h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      await api.command.supervise(c.case_id, { note: note.value.trim(), deadline_hours: Number(hours.value) || 24, handlers: [] });
+      await api.command.supervise(c.case_id, { note: note.value.trim(), deadline_hours: Number(hours.value) || 24, handlers: [], expected_version: c.version });
       toast(t("supervise.done"));
       reload(); state.refresh?.();
     } catch (x) { toast(x.message, "error"); }
@@ -424,7 +424,7 @@ async function dispatchForm(c, box, reload) {
   mount(box, h("form", { class: "card stack", onsubmit: async (e) => {
     e.preventDefault();
     try {
-      await api.command.dispatch(c.case_id, { department: (depts.length ? sel.value : free.value.trim()) || null, note: note.value });
+      await api.command.dispatch(c.case_id, { department: (depts.length ? sel.value : free.value.trim()) || null, note: note.value, expected_version: c.version });
       toast(t("dispatch.done"));
       reload(); state.refresh?.();
     } catch (x) { toast(x.message, "error"); }
@@ -435,7 +435,7 @@ async function dispatchForm(c, box, reload) {
 
 async function escalate(c, reload) {
   try {
-    await api.command.escalate(c.case_id, { note: "" });
+    await api.command.escalate(c.case_id, { note: "", expected_version: c.version });
     toast(t("escalate.done"));
     reload(); state.refresh?.();
   } catch (x) { toast(x.message, "error"); }

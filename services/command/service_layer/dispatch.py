@@ -16,9 +16,9 @@ from services.command.adapters.tables import case_events, case_view, departments
 from services.command.domain import casefile as cf
 from services.command.domain.casefile import CaseView
 from services.command.domain.dispatch import CaseFacts, Rule, RuleSet, Target, check_target
-from services.command.service_layer import audit
+from services.command.service_layer import audit, guard
 from yiwang.contracts.command import CaseRoutedV1
-from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yiwang.errors import Conflict, NotFound, ValidationFailed
 from yiwang.uow import UnitOfWork
 
 
@@ -115,9 +115,9 @@ def dispatch_case(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, Any]:
             sa.select(case_view).where(case_view.c.case_id == req.case_id).with_for_update()
         ).mappings().first()  # fmt: skip
         view = row_to_view(dict(row)) if row is not None else None
-        if view is None or not view.complete:
-            raise NotFound("case_not_found", f"case {req.case_id} not found", "案件不存在")
-        _check_scope(req.actor, view)
+        if row is None or view is None or not view.complete:
+            raise guard.case_not_found(req.case_id)
+        guard.check_write(req.actor, view, req.expected_version)
         if view.is_closed:
             raise Conflict("case_closed", "a closed case cannot be dispatched",
                            "已结案的案件不能派遣")  # fmt: skip
@@ -137,17 +137,38 @@ def dispatch_case(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, Any]:
             actor_role=req.actor.role,
             note=req.note,
         )
+        # the order itself moves the view's version on, so a second dispatch sent with the
+        # same expected version (double click, two dispatchers at once) is refused
+        new_view = _record_order(uow, dict(row), view, target, req.actor, now)
         uow.commit()
     return {"case_id": req.case_id, "department": req.department, "worker_id": req.worker_id,
-            "manual": True, "event_id": event_id}  # fmt: skip
+            "manual": True, "event_id": event_id, "version": new_view.last_seq}  # fmt: skip
 
 
-def _check_scope(actor: Any, view: CaseView) -> None:
-    mine = actor.jurisdiction_code or ""
-    code = view.grid_code or view.jurisdiction_code or ""
-    if mine and not code.startswith(mine) and not (view.jurisdiction_code or "").startswith(mine):
-        raise Forbidden("outside_jurisdiction", "the case is outside your jurisdiction",
-                        "该案件不在您的管辖范围内", case_code=code, jurisdiction=mine)  # fmt: skip
+def _record_order(uow: UnitOfWork, row: dict[str, Any], view: CaseView, target: Target,
+                  actor: Any, now: datetime) -> CaseView:  # fmt: skip
+    """A manual dispatch order as the command's own step on the case (no status change:
+    the case's status follows when petitions applies the routing)."""
+    from services.command.service_layer.fold import (
+        RawEvent,
+        append_log_bulk,
+        deltas_factory,
+        flush_kpis,
+        ingest,
+        write_row,
+    )
+
+    s = uow.session
+    data = {"target": f"{target.kind}:{target.id}", "actor_id": actor.id}
+    raw = RawEvent(uuid.UUID(view.case_id), view.last_seq + 1, cf.CASE_STEPPED, now, data,
+                   "dispatch_order")  # fmt: skip
+    deltas = deltas_factory()
+    new_view, values = ingest(s, row, [raw], now, deltas, known_new=True)
+    append_log_bulk(s, [raw])
+    write_row(s, uuid.UUID(view.case_id), values)
+    flush_kpis(s, deltas)
+    assert new_view is not None
+    return new_view
 
 
 # -- departments and rules as data -----------------------------------------------------------

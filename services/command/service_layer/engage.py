@@ -14,7 +14,7 @@ from services.command.domain import casefile as cf
 from services.command.domain import supervision as sup_domain
 from services.command.domain import whistle as wh_domain
 from services.command.domain.casefile import CaseView
-from services.command.service_layer import audit
+from services.command.service_layer import audit, guard
 from services.command.service_layer.dispatch import known_departments
 from services.command.service_layer.fold import (
     RawEvent,
@@ -27,6 +27,7 @@ from services.command.service_layer.fold import (
     row_to_view,
     write_row,
 )
+from yiwang import access
 from yiwang.contracts.command import CaseSupervisedV1
 from yiwang.errors import Forbidden, NotFound
 from yiwang.uow import UnitOfWork
@@ -40,8 +41,7 @@ def _load_view(
     s = uow.session
     ok = s.execute(sa.select(case_view.c.complete).where(case_view.c.case_id == case_id)).scalar()
     if not ok:
-        raise NotFound("case_not_found", f"case {case_id} not found", "案件不存在",
-                       case_id=str(case_id))  # fmt: skip
+        raise guard.case_not_found(case_id)
     row = lock_case(s, case_id, now)
     view = row_to_view(row)
     assert view is not None
@@ -93,6 +93,7 @@ def blow_whistle(
     with uow:
         s = uow.session
         row, view = _load_view(uow, req.case_id, now)
+        guard.check_write(actor, view, req.expected_version)
         if not (view.grid_code or "").startswith(req.caller_code):
             raise Forbidden("outside_jurisdiction", "the case is not in the caller's area",
                             "该案件不在吹哨单位辖区内")  # fmt: skip
@@ -139,7 +140,7 @@ def blow_whistle(
             ],
         )
         r = s.execute(sa.select(whistles).where(whistles.c.whistle_id == wid)).mappings().one()
-        out = _whistle_out(r, now)
+        out = {**_whistle_out(r, now), "version": new_view.last_seq}
         uow.commit()
     _notify(notify, [change_of(new_view, "whistle", departments=list(w.departments))])
     return out
@@ -147,16 +148,18 @@ def blow_whistle(
 
 def report_for_duty(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, Any]:
     actor = req.actor
-    if actor.department and actor.department != req.department:
-        raise Forbidden("not_your_department", "you may only report for your own department",
-                        "只能为本部门报到")  # fmt: skip
     with uow:
         s = uow.session
         r = s.execute(
             sa.select(whistles).where(whistles.c.whistle_id == req.whistle_id).with_for_update()
         ).mappings().first()  # fmt: skip
         if r is None:
-            raise NotFound("whistle_not_found", "no such whistle", "吹哨记录不存在")
+            raise _whistle_not_found()
+        code = s.execute(sa.select(sa.func.coalesce(case_view.c.grid_code,
+                                                    case_view.c.jurisdiction_code))
+                         .where(case_view.c.case_id == r["case_id"])).scalar()  # fmt: skip
+        access.check_duty_report(access.Accessor.of(actor), req.department, r["departments"],
+                                 code or "", unknown=_whistle_not_found)  # fmt: skip
         w = wh_domain.Whistle(
             str(r["whistle_id"]),
             str(r["case_id"]),
@@ -205,6 +208,10 @@ def whistle_tally(uow: UnitOfWork, prefix: str, now: datetime) -> dict[str, Any]
     return {"items": [{"department": d, **vars(v)} for d, v in sorted(t.items())]}
 
 
+def _whistle_not_found() -> NotFound:
+    return NotFound("whistle_not_found", "no such whistle", "吹哨记录不存在")
+
+
 # -- supervision ----------------------------------------------------------------------------
 def _sup_obj(r: Any) -> sup_domain.Supervision:
     timeline = tuple(
@@ -228,9 +235,11 @@ def _sup_out(sp: sup_domain.Supervision, now: datetime) -> dict[str, Any]:
 
 
 def _supervise_one(uow: UnitOfWork, case_id: uuid.UUID, handlers: list[str], hours: float,
-                   note: str, actor: Any, now: datetime) -> tuple[dict[str, Any], Any]:  # fmt: skip
+                   note: str, actor: Any, now: datetime,
+                   expected_version: int | None = None) -> tuple[dict[str, Any], Any]:  # fmt: skip
     s = uow.session
     row, view = _load_view(uow, case_id, now)
+    guard.check_write(actor, view, expected_version)
     leader = sup_domain.Leader(actor.id, actor.jurisdiction_code or "")
     who = handlers or [view.handler or view.jurisdiction_code or "unassigned"]
     sid = uuid.uuid4()
@@ -269,7 +278,8 @@ def _supervise_one(uow: UnitOfWork, case_id: uuid.UUID, handlers: list[str], hou
                                      {"supervised": view.supervised},
                                      {"supervision_id": str(sid), "handlers": list(sp.handlers),
                                       "deadline": sp.deadline})])  # fmt: skip
-    return _sup_out(sp, now), change_of(new_view, "supervision", handlers=list(sp.handlers))
+    out = {**_sup_out(sp, now), "version": new_view.last_seq}
+    return out, change_of(new_view, "supervision", handlers=list(sp.handlers))
 
 
 def supervise_case(
@@ -277,7 +287,7 @@ def supervise_case(
 ) -> dict[str, Any]:
     with uow:
         out, change = _supervise_one(uow, req.case_id, list(req.handlers), req.deadline_hours,
-                                     req.note, req.actor, now)  # fmt: skip
+                                     req.note, req.actor, now, req.expected_version)  # fmt: skip
         uow.commit()
     _notify(notify, [change.message()])
     return out
@@ -309,9 +319,6 @@ def supervise_overdue(
 
 def answer_supervision(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, Any]:
     actor = req.actor
-    if actor.department and actor.department != req.handler:
-        raise Forbidden("not_a_handler", "you may only answer for your own department",
-                        "只能以本部门名义回复")  # fmt: skip
     with uow:
         s = uow.session
         r = s.execute(
@@ -319,7 +326,11 @@ def answer_supervision(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, An
             .with_for_update()
         ).mappings().first()  # fmt: skip
         if r is None:
-            raise NotFound("supervision_not_found", "no such supervision", "督办记录不存在")
+            raise _supervision_not_found()
+        access.check_supervision_answer(
+            access.Accessor.of(actor), req.handler, r["handlers"], _case_facts(s, r["case_id"]),
+            unknown=_supervision_not_found,
+        )
         sp = sup_domain.answer(_sup_obj(r), handler=req.handler, kind=req.kind, now=now,
                                text=req.text, media=req.media)  # fmt: skip
         timeline = [{"handler": a.handler, "kind": a.kind, "at": a.at.isoformat(), "text": a.text,
@@ -348,11 +359,31 @@ def answer_supervision(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, An
     return _sup_out(sp, now)
 
 
-def get_supervision(uow: UnitOfWork, supervision_id: uuid.UUID, now: datetime) -> dict[str, Any]:
+def _supervision_not_found() -> NotFound:
+    return NotFound("supervision_not_found", "no such supervision", "督办记录不存在")
+
+
+def _case_facts(s: Any, case_id: Any) -> access.CaseFacts:
+    """What access to a supervision's case depends on (an unknown case: nowhere)."""
+    row = s.execute(sa.select(case_view).where(case_view.c.case_id == case_id)).mappings().first()
+    view = row_to_view(row) if row is not None else None
+    if view is None:
+        return access.CaseFacts(jurisdiction_code="-")
+    return guard.facts(view)
+
+
+def get_supervision(uow: UnitOfWork, supervision_id: uuid.UUID, now: datetime,
+                    viewer: Any = None) -> dict[str, Any]:  # fmt: skip
     with uow:
         r = uow.session.execute(
             sa.select(supervisions).where(supervisions.c.supervision_id == supervision_id)
         ).mappings().first()  # fmt: skip
-    if r is None:
-        raise NotFound("supervision_not_found", "no such supervision", "督办记录不存在")
+        if r is None:
+            raise _supervision_not_found()
+        if viewer is not None:  # a department sees the supervisions naming it, too
+            acc = access.Accessor.of(viewer)
+            facts = _case_facts(uow.session, r["case_id"])
+            if acc.role == access.DEPARTMENT and acc.department in set(r["handlers"]):
+                facts = access.CaseFacts(facts.jurisdiction_code, acc.department)
+            access.check_case(acc, facts, unknown=_supervision_not_found)
     return _sup_out(_sup_obj(r), now)

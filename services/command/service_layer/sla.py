@@ -30,8 +30,7 @@ from services.command.domain import casefile as cf
 from services.command.domain.casefile import CaseView
 from services.command.domain.escalation import Escalation, EscalationSubject, escalate
 from services.command.domain.kpi import ALL, local_day
-from services.command.service_layer import audit
-from services.command.service_layer.dispatch import _check_scope
+from services.command.service_layer import audit, guard
 from services.command.service_layer.fold import (
     CLOCK_RUNNING,
     POLICY,
@@ -50,7 +49,7 @@ from services.command.service_layer.fold import (
     write_row,
 )
 from yiwang.contracts.command import CaseEscalatedV1
-from yiwang.errors import Conflict, NotFound
+from yiwang.errors import Conflict
 from yiwang.jurisdiction import ESCALATION_LADDER, code_at
 from yiwang.uow import UnitOfWork
 
@@ -448,18 +447,19 @@ def sweep(
 
 def escalate_case(
     uow: UnitOfWork, case_id: uuid.UUID, actor: Any, note: str, now: datetime,
-    notify: Notify | None = None,
+    notify: Notify | None = None, *, expected_version: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """ "Cannot solve at this level" (本级无法解决): one level up now, with the reason."""
+    """ "Cannot solve at this level" (本级无法解决): one level up now, with the reason.
+    ``expected_version``: the view's version the caller saw (a double click escalates once)."""
     with uow:
         s = uow.session
         exists = s.execute(sa.select(case_view.c.complete).where(case_view.c.case_id == case_id))
         if not exists.scalar():
-            raise NotFound("case_not_found", f"case {case_id} not found", "案件不存在")
+            raise guard.case_not_found(case_id)
         row = lock_case(s, case_id, now)
         view = row_to_view(row)
         assert view is not None
-        _check_scope(actor, view)
+        guard.check_write(actor, view, expected_version)
         esc = escalate(_subject(view), "cannot_solve", now, POLICY)
         raw = _escalated_raw(view, esc, view.last_seq + 1, note)
         deltas = deltas_factory()
@@ -488,4 +488,5 @@ def escalate_case(
         "to_level": str(esc.to_level),
         "jurisdiction_code": esc.jurisdiction_code,
         "deadline": esc.deadline.due,
+        "version": new_view.last_seq if new_view is not None else None,
     }

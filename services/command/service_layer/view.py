@@ -27,7 +27,7 @@ from services.command.adapters.tables import (
     whistles,
 )
 from services.command.domain import casefile as cf
-from services.command.service_layer import audit, dispatch
+from services.command.service_layer import audit, dispatch, guard
 from services.command.service_layer.fold import (
     ACTION_TYPES,
     SLOT,
@@ -42,6 +42,7 @@ from services.command.service_layer.fold import (
     kpi_apply,
     load_log,
     lock_case,
+    row_to_view,
     view_to_row,
     write_row,
 )
@@ -204,7 +205,10 @@ def _conditions(req: CaseFilter) -> list[Any]:
 
 
 def _row_out(r: Any) -> dict[str, Any]:
-    return {k: r[k] for k in ROW_FIELDS}
+    out = {k: r[k] for k in ROW_FIELDS}
+    if "last_seq" in r:
+        out["version"] = r["last_seq"]  # what command writes send back as expected_version
+    return out
 
 
 AUTO_EXACT_UP_TO = 1_000  # count="auto": exact up to this, else the planner's estimate
@@ -283,7 +287,7 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
     conds = _conditions(req)
     where = sa.and_(*conds)
     page_where = sa.and_(*conds, _after_cursor(req.cursor)) if req.cursor else where
-    cols = [cv.c[k] for k in ROW_FIELDS]
+    cols = [cv.c[k] for k in ROW_FIELDS] + [cv.c.last_seq]
     with uow:
         s = uow.session
         # keys first (index-only on the jurisdiction index for the usual filters), then the
@@ -337,7 +341,8 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
             "total_exact": exact, "total_estimated": estimated, "next_cursor": nxt}  # fmt: skip
 
 
-def get_case(uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "") -> dict[str, Any]:
+def get_case(uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "",
+             viewer: Any = None) -> dict[str, Any]:  # fmt: skip
     with uow:
         s = uow.session
         row = (
@@ -353,6 +358,11 @@ def get_case(uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "")
         ):
             raise Forbidden("outside_jurisdiction", "the case is outside your jurisdiction",
                             "该案件不在您的管辖范围内")  # fmt: skip
+        if viewer is not None:
+            view = row_to_view(row)
+            if view is None:
+                raise guard.case_not_found(case_id)
+            guard.check_case(viewer, view)
         events = load_log(s, case_id)
         sups = s.execute(
             sa.select(supervisions).where(supervisions.c.case_id == case_id)
@@ -396,12 +406,17 @@ def to_export(name: str, header: list[str], rows: list[list[Any]], fmt: str) -> 
 
     if fmt == "xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        def xml_cell(v: Any) -> Any:  # text stored with control characters must not fail
+            v = cell(v)
+            return ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet(name[:31])
         ws.append(header)
         for r in rows:
-            ws.append([cell(v) for v in r])
+            ws.append([xml_cell(v) for v in r])
         buf = io.BytesIO()
         wb.save(buf)
         content = buf.getvalue()

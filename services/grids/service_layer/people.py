@@ -891,9 +891,22 @@ def list_party_orgs(uow: UnitOfWork, prefix: str, limit: int) -> dict[str, Any]:
 
 
 def access_log(
-    uow: UnitOfWork, subject_id: str | None, actor_id: str | None, limit: int
-) -> dict[str, Any]:
+    uow: UnitOfWork, subject_id: str | None, actor_id: str | None, limit: int,
+    prefix: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    """Unmasked reads, newest first; ``prefix``: only reads of subjects inside that unit
+    (a household's code starts with its grid's; a resident is where their household is)."""
     q = sa.select(t.access_log)
+    if prefix:
+        log = t.access_log
+        residents_inside = sa.select(t.residents.c.resident_id).where(
+            t.residents.c.household_code.startswith(prefix, autoescape=True)
+        )
+        q = q.where(sa.or_(
+            sa.and_(log.c.subject_kind == "household",
+                    log.c.subject_id.startswith(prefix, autoescape=True)),
+            sa.and_(log.c.subject_kind == "resident", log.c.subject_id.in_(residents_inside)),
+        ))  # fmt: skip
     if subject_id:
         q = q.where(t.access_log.c.subject_id == subject_id)
     if actor_id:

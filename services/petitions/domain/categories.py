@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from yiwang.contracts.base import strict_float
 from yiwang.errors import Conflict, NotFound, ValidationFailed
 
 from .sla import DEFAULT_SLA_CLASSES, SlaClass, sla_class
@@ -269,9 +270,7 @@ def _coerce(cat: Category, attr: AttributeSpec, raw: Any) -> Any:
         return text
     if dt is Datatype.NUMBER:
         try:
-            if isinstance(raw, bool):
-                raise ValueError
-            num = float(raw)
+            num = strict_float(raw)  # no "1_0", no full-width digits, no booleans
         except (TypeError, ValueError):
             raise _bad_value(cat, attr, "expected a number", "应为数字") from None
         if not math.isfinite(num):

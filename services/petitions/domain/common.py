@@ -26,6 +26,15 @@ def require_coordinates(lat: float, lon: float) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
+PUBLIC_DECIMALS = 3  # ~100 m: the public sees the area of an issue, never a doorstep
+
+
+def public_location(lat: float, lon: float) -> tuple[float, float]:
+    """The blurred location everything public shows (the public map, Open311): rounded to
+    ``PUBLIC_DECIMALS`` places, so a report at someone's door does not point at the door."""
+    return round(lat, PUBLIC_DECIMALS), round(lon, PUBLIC_DECIMALS)
+
+
 def illegal_transition(action: str, state: str, allowed: list[str]) -> Conflict:
     """409 for an action the current state does not allow; ``allowed`` lists what it does."""
     return Conflict(

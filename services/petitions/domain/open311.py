@@ -1,40 +1,34 @@
-"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): documents and form parsing.
+"""Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2): the catalogue as services,
+cases as service requests, the POST requests form and the GET requests query.
 
-JSON payloads are plain dicts/lists; :func:`to_xml` renders the same payloads in the
-spec's XML shapes (``<services><service>``, ``<service_requests><request>``,
-``<service_definition><attributes><attribute><values><value>``,
-``<errors><error><code/><description/></error></errors>``, ``<discovery>``).
-Datetimes are ISO 8601 with the Asia/Shanghai offset. Errors carry the HTTP status as
-their Open311 code (400, 403, 404).
+Payloads are plain dicts/lists; the gateway (``gateway.open311``) renders them as JSON or
+XML and renders errors. Datetimes are ISO 8601 with the Asia/Shanghai offset.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from yiwang.clock import SHANGHAI, require_aware
-from yiwang.errors import DomainError, Forbidden, ValidationFailed
+from yiwang.contracts.base import strict_float
+from yiwang.errors import ValidationFailed
 
 from .case import Case
 from .categories import Category, CategoryCatalogue, validate_attributes
-from .common import require_coordinates
+from .common import public_location, require_coordinates
 from .lifecycle import FINISHED, CaseStatus
 from .sla import sla_class
 
-SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_DESCRIPTION = 2000  # the platform's limit (the spec allows up to 4,000)
 MAX_RESULTS = 1000
 DEFAULT_RANGE = timedelta(days=90)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,18}$")
 _ATTR_KEY = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
-_PLURALS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint",
-            "formats": "format"}  # fmt: skip
 
 
 def iso(when: datetime | None) -> str | None:
@@ -47,25 +41,6 @@ def _bad(code: str, en: str, zh: str, **details: Any) -> ValidationFailed:
 
 
 # --- discovery and services -------------------------------------------------------------
-
-
-def discovery(
-    *, base_url: str, contact: str, key_service: str, changeset: datetime
-) -> dict[str, Any]:
-    return {
-        "changeset": iso(changeset),
-        "contact": contact,
-        "key_service": key_service,
-        "endpoints": [
-            {
-                "specification": SPEC_URL,
-                "url": base_url.rstrip("/"),
-                "changeset": iso(changeset),
-                "type": "production",
-                "formats": ["text/xml", "application/json"],
-            }
-        ],
-    }
 
 
 def listed_services(catalogue: CategoryCatalogue) -> list[Category]:
@@ -160,13 +135,14 @@ def service_request(
     lang: str = "zh",
     agencies: Mapping[str, str] | None = None,
     media_url: Callable[[str], str] | None = None,
-    coordinate_decimals: int | None = None,
 ) -> dict[str, Any]:
-    """A case as an Open311 service request. No personal data (contact is never exposed)."""
+    """A case as an Open311 service request. No personal data: never the contact, never the
+    free-text address (it may name a flat), and the location blurred exactly as on the
+    public map (:func:`.common.public_location`)."""
     dept = case.department or category.department
     lat, lon = case.lat, case.lon
-    if coordinate_decimals is not None and lat is not None and lon is not None:
-        lat, lon = round(lat, coordinate_decimals), round(lon, coordinate_decimals)
+    if lat is not None and lon is not None:
+        lat, lon = public_location(lat, lon)
     sla = sla_class(case.sla_class)
     return {
         "service_request_id": case.case_id,
@@ -180,94 +156,13 @@ def service_request(
         "requested_datetime": iso(case.created_at),
         "updated_datetime": iso(case.timeline[-1].at if case.timeline else case.created_at),
         "expected_datetime": iso(case.due_at),
-        "address": case.address,
+        "address": None,
         "address_id": None,
         "zipcode": None,
         "lat": lat,
         "long": lon,
         "media_url": media_url(case.media[0]) if media_url and case.media else None,
     }
-
-
-def post_response(
-    *,
-    service_request_id: str | None = None,
-    token: str | None = None,
-    service_notice: str | None = None,
-    account_id: str | None = None,
-) -> list[dict[str, Any]]:
-    """The answer to POST requests: the id when the case exists already, else a token."""
-    item: dict[str, Any] = (
-        {"service_request_id": service_request_id} if service_request_id else {"token": token}
-    )
-    item.update({"service_notice": service_notice, "account_id": account_id})
-    return [item]
-
-
-def token_response(token: str, service_request_id: str | None) -> list[dict[str, Any]]:
-    return [{"service_request_id": service_request_id, "token": token}]
-
-
-def errors_payload(error: DomainError | Iterable[DomainError]) -> list[dict[str, Any]]:
-    """Errors in the spec's shape; the code is the HTTP status (422 is reported as 400)."""
-    errs = [error] if isinstance(error, DomainError) else list(error)
-    return [
-        {"code": 400 if e.status == 422 else e.status, "description": e.message_en} for e in errs
-    ]
-
-
-def http_status(error: DomainError) -> int:
-    return 400 if error.status == 422 else error.status
-
-
-def check_api_key(api_key: str | None, valid_keys: Iterable[str]) -> None:
-    if not api_key or api_key not in set(valid_keys):
-        raise Forbidden("invalid_api_key", "Invalid api_key", "无效的api_key")
-
-
-# --- XML --------------------------------------------------------------------------------
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _fill(parent: ET.Element, data: Mapping[str, Any]) -> None:
-    for key, value in data.items():
-        el = ET.SubElement(parent, key)
-        if isinstance(value, list):
-            child_tag = _PLURALS.get(key, key.rstrip("s"))
-            for item in value:
-                child = ET.SubElement(el, child_tag)
-                if isinstance(item, Mapping):
-                    _fill(child, item)
-                else:
-                    child.text = _text(item)
-        elif isinstance(value, Mapping):
-            _fill(el, value)
-        else:
-            el.text = _text(value)
-
-
-_ROOTS = {"services": "service", "service_requests": "request", "errors": "error"}
-
-
-def to_xml(root: str, payload: Any) -> str:
-    """Render a payload as the spec's XML. ``root`` is one of services, service_requests,
-    errors (payload: list of dicts), service_definition or discovery (payload: dict)."""
-    top = ET.Element(root)
-    if root in _ROOTS:
-        for item in payload:
-            _fill(ET.SubElement(top, _ROOTS[root]), item)
-    elif root in ("service_definition", "discovery"):
-        _fill(top, payload)
-    else:
-        raise ValueError(f"unknown Open311 document {root}")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode")
 
 
 # --- POST requests form -----------------------------------------------------------------
@@ -354,7 +249,7 @@ def parse_post_form(
     lat = lon = None
     if lat_s or lon_s:
         try:
-            lat, lon = require_coordinates(float(lat_s), float(lon_s))
+            lat, lon = require_coordinates(strict_float(lat_s), strict_float(lon_s))
         except (ValueError, ValidationFailed):
             raise _bad("invalid_lat_long", "lat and long must both be valid decimal degrees",
                        "lat和long须同时为有效的十进制经纬度") from None  # fmt: skip

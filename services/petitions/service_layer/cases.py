@@ -20,7 +20,7 @@ from services.petitions.domain.case import (
     close_children,
 )
 from services.petitions.domain.categories import CategoryCatalogue
-from services.petitions.domain.common import version_conflict
+from services.petitions.domain.common import public_location, version_conflict
 from services.petitions.domain.duplicates import merge, split_off
 from services.petitions.domain.lifecycle import OPEN, ROLES, CaseStatus, Role
 from services.petitions.domain.sla import expected_datetime, sla_class
@@ -33,10 +33,12 @@ from services.petitions.service_layer.common import (
     step_time,
 )
 from services.petitions.service_layer.intake import Intake, _open, case_id_for
+from yiwang import access
 from yiwang.contracts import Envelope
 from yiwang.contracts.command import CaseEscalatedV1, CaseRoutedV1
 from yiwang.contracts.petitions import (
     CaseActionRequest,
+    CaseActor,
     DetachSupporterRequest,
     GetCaseRequest,
     ListMyCasesRequest,
@@ -141,6 +143,35 @@ def _check_prefix(case: Case, prefix: str) -> None:
                         "该案件不在您的管辖范围内", case_id=case.case_id)  # fmt: skip
 
 
+def _own(uow: UnitOfWork, case: Case, account_id: str) -> bool:
+    """Did ``account_id`` report this case or support it ("me too")?"""
+    if not account_id:
+        return False
+    if case.reporter.account_id == account_id:
+        return True
+    return _follows(uow, account_id, uuid.UUID(case.case_id))
+
+
+def check_access(uow: UnitOfWork, case: Case, acc: access.Accessor) -> None:
+    """Object-level access to one case, decided by :func:`yiwang.access.check_case` before
+    anything of the case (version, status) is checked or revealed."""
+    facts = access.CaseFacts(
+        jurisdiction_code=case.jurisdiction_code,
+        department=case.department,
+        own=acc.role == access.CITIZEN and _own(uow, case, acc.id),
+    )
+    access.check_case(acc, facts, unknown=lambda: repo.not_found(case.case_id))
+
+
+def accessor_of(actor: CaseActor, prefix: str = "") -> access.Accessor:
+    """The accessor of an RPC actor; ``prefix`` (the older ``jurisdiction_prefix`` field)
+    stands in for the actor's unit code when the caller sent none."""
+    acc = access.Accessor.of(actor)
+    if not acc.jurisdiction_code and prefix and acc.role != access.CITIZEN:
+        acc = access.Accessor(acc.id, acc.role, prefix, acc.department)
+    return acc
+
+
 def apply_action(case: Case, action: str, actor: Actor, at: datetime, expected: int,
                  raw: dict[str, Any]) -> None:  # fmt: skip
     """Call the domain method for ``action`` with its validated fields."""
@@ -207,8 +238,7 @@ def case_action(uow: UnitOfWork, req: CaseActionRequest, now: datetime) -> dict[
     actor = actor_of(req.actor)
     with uow:
         case = repo.load(uow.session, req.case_id)
-        if actor.role is not Role.CITIZEN:
-            _check_prefix(case, req.jurisdiction_prefix)
+        check_access(uow, case, accessor_of(req.actor, req.jurisdiction_prefix))
         apply_action(case, req.action, actor, step_time(case, now), req.expected_version,
                      req.fields)  # fmt: skip
         persist(uow, case, req.expected_version, now)
@@ -236,6 +266,10 @@ def get_case(uow: UnitOfWork, req: GetCaseRequest) -> dict[str, Any]:
             if not req.viewer_id or not _follows(uow, req.viewer_id, req.case_id):
                 raise repo.not_found(req.case_id)  # do not reveal others' cases
             return case_view(case, citizen=True, role=Role.CITIZEN)
+        if req.viewer_role == access.DEPARTMENT:
+            acc = access.Accessor(req.viewer_id or "", access.DEPARTMENT,
+                                  req.jurisdiction_prefix, req.viewer_department)  # fmt: skip
+            check_access(uow, case, acc)
     _check_prefix(case, req.jurisdiction_prefix)
     role = None
     if req.viewer_role:
@@ -274,7 +308,7 @@ def list_my_cases(uow: UnitOfWork, req: ListMyCasesRequest) -> dict[str, Any]:
 
 
 def public_map(uow: UnitOfWork, req: PublicMapRequest) -> dict[str, Any]:
-    """Public cases of public categories as GeoJSON: location rounded to ~100 m (3 decimals),
+    """Public cases of public categories as GeoJSON: location blurred to ~100 m (public_location),
     no title, description, reporter or photos."""
     c = cases
     hidden = ["rejected", "merged", "forwarded"]
@@ -302,9 +336,10 @@ def public_map(uow: UnitOfWork, req: PublicMapRequest) -> dict[str, Any]:
         category = cat.categories.get(r.category)
         if category is None or not category.public:
             continue
+        lat, lon = public_location(r.lat, r.lon)
         features.append({
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(r.lon, 3), round(r.lat, 3)]},
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": {
                 "case_id": str(r.id), "category": r.category, "category_name": category.name_zh,
                 "status": r.status, "grid_code": r.grid_code,

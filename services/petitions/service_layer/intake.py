@@ -327,12 +327,14 @@ def import_hotline(
     """12345/8890 tickets, keyed by (hotline, ticket no): each row answers created,
     duplicate (already imported, or repeated in the batch) or refused (with the error).
     Each row commits on its own; the unique (source, external_ref) constraint makes a
-    concurrent import of the same ticket a duplicate, never a second case."""
+    concurrent import of the same ticket a duplicate, never a second case. The ticket
+    number is that key, never the case id: a new case gets a random id, so knowing a
+    ticket number tells nothing about where its case is."""
     if req.actor.role not in HOTLINE_ROLES:
         raise Forbidden("role_not_allowed", "only staff import hotline tickets",
                         "只有工作人员可以导入热线工单", role=req.actor.role)  # fmt: skip
     results: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    seen: dict[str, str | None] = {}  # ref -> its case id in this batch (None: refused)
     for i, t in enumerate(req.tickets):
         row: dict[str, Any] = {"index": i, "hotline": t.hotline, "ticket_no": t.ticket_no}
         try:
@@ -340,11 +342,11 @@ def import_hotline(
         except DomainError as e:
             results.append({**row, "outcome": "refused", "error": e.to_dict()})
             continue
-        case_id = case_id_for("hotline", ref)
         if ref in seen:
-            results.append({**row, "outcome": "duplicate", "case_id": case_id})
+            results.append({**row, "outcome": "duplicate", "case_id": seen[ref]})
             continue
-        seen.add(ref)
+        case_id = str(uuid.uuid4())
+        seen[ref] = None
         it = Intake(
             case_id=case_id, source=Source.HOTLINE, category=t.category,
             description=t.description, grid_code=t.grid_code, at=t.received_at or now,
@@ -360,15 +362,23 @@ def import_hotline(
                                                 cases.c.external_ref == ref)
                 ).scalar()  # fmt: skip
                 if exists is not None:
+                    seen[ref] = str(exists)
                     results.append({**row, "outcome": "duplicate", "case_id": str(exists)})
                     continue
                 take_in(uow, it, now)
                 uow.commit()
+            seen[ref] = case_id
             results.append({**row, "outcome": "created", "case_id": case_id})
         except DomainError as e:
             results.append({**row, "outcome": "refused", "error": e.to_dict()})
-        except sa.exc.IntegrityError:
-            results.append({**row, "outcome": "duplicate", "case_id": case_id})
+        except sa.exc.IntegrityError:  # imported concurrently: the case of the other import
+            with uow_factory() as uow:
+                other = uow.session.execute(
+                    sa.select(cases.c.id).where(cases.c.source == "hotline",
+                                                cases.c.external_ref == ref)
+                ).scalar()  # fmt: skip
+            seen[ref] = str(other) if other is not None else None
+            results.append({**row, "outcome": "duplicate", "case_id": seen[ref]})
     count = {k: sum(1 for r in results if r["outcome"] == k)
              for k in ("created", "duplicate", "refused")}  # fmt: skip
     return {"results": results, **count}

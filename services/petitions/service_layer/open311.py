@@ -1,7 +1,8 @@
 """Open311 GeoReport v2 queries: the catalogue as services, cases as service requests.
 
 Documents are built by :mod:`services.petitions.domain.open311`; the gateway renders them as
-JSON or XML. Only public cases of public categories are shown, never contact data.
+JSON or XML. Only public cases of public categories are shown, never contact data or the address text;
+locations are blurred as on the public map.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from yiwang.contracts.petitions import (
 from yiwang.errors import NotFound
 from yiwang.uow import UnitOfWork
 
-COORDINATE_DECIMALS = 5  # ~1 m: the spot of a public issue, not of a person
 _FINISHED = sorted(s.value for s in FINISHED)
 
 
@@ -104,8 +104,7 @@ def query(uow: UnitOfWork, req: QueryOpen311Request, now: Any) -> dict[str, Any]
         category = cat.categories.get(case.category)
         if category is None or not category.public:
             continue
-        doc = o311.service_request(case, category, lang=req.lang, media_url=media_url,
-                                   coordinate_decimals=COORDINATE_DECIMALS)  # fmt: skip
+        doc = o311.service_request(case, category, lang=req.lang, media_url=media_url)
         if doc["expected_datetime"] is None and case.status not in FINISHED:
             sla = cat.sla_classes.get(case.sla_class) or cat.sla(case.category)
             doc["expected_datetime"] = o311.iso(expected_datetime(sla, case.created_at))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -52,6 +52,14 @@ def qr_keys_from_secret(secret: str, kid: str = "k1") -> dict[str, bytes]:
     }
 
 
+def qr_keys_from_keyset(keys: Mapping[str, bytes]) -> dict[str, bytes]:
+    """QR signing keys for every keyring ``qr`` key id, each derived from its key."""
+    return {
+        kid: hmac.new(k, f"volunteers.qr.{kid}".encode(), hashlib.sha256).digest()
+        for kid, k in keys.items()
+    }
+
+
 @contextmanager
 def unique_or_conflict(code: str, en: str, zh: str, **details: Any) -> Iterator[None]:
     """Translate a unique/exclusion violation raised inside the block into a Conflict."""
@@ -66,6 +74,7 @@ __all__ = [
     "DomainError",
     "UowFactory",
     "new_id",
+    "qr_keys_from_keyset",
     "qr_keys_from_secret",
     "staff_of",
     "unique_or_conflict",

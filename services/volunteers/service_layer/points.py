@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from services.volunteers.adapters.tables import points_entries as pe
 from services.volunteers.domain.points import Account, Entry, EntryKind, HolderKind, Ledger
 from services.volunteers.service_layer.common import staff_of, unique_or_conflict
+from yiwang import access
 from yiwang.clock import SHANGHAI
 from yiwang.contracts.volunteers import (
     AdjustPointsRequest,
@@ -26,7 +27,7 @@ from yiwang.contracts.volunteers import (
     PointsStatementRequest,
     RedeemPointsRequest,
 )
-from yiwang.errors import ValidationFailed
+from yiwang.errors import NotFound, ValidationFailed
 from yiwang.uow import UnitOfWork
 
 
@@ -174,8 +175,21 @@ def balance(uow: UnitOfWork, req: PointsBalanceRequest) -> dict[str, Any]:
     }
 
 
+def _holder_not_found(holder_id: str) -> NotFound:
+    return NotFound("holder_not_found", f"no points holder {holder_id}",
+                    f"积分账户{holder_id}不存在", holder_id=holder_id)  # fmt: skip
+
+
 def statement(uow: UnitOfWork, req: PointsStatementRequest) -> dict[str, Any]:
     with uow:
+        if req.reader is not None:  # staff: only a holder of a community inside their unit
+            communities = uow.session.execute(
+                sa.select(pe.c.community_code).distinct().where(
+                    pe.c.holder_kind == req.holder_kind, pe.c.holder_id == req.holder_id)
+            ).scalars().all()  # fmt: skip
+            reader = access.Accessor(req.reader.staff_id, "staff", req.reader.jurisdiction_code)
+            access.check_statement(reader, req.holder_id, communities,
+                                   unknown=lambda: _holder_not_found(req.holder_id))  # fmt: skip
         ledger = load_ledger(uow.session, Account(HolderKind(req.holder_kind), req.holder_id))
     st = ledger.statement(req.year)
     return dict(

@@ -198,3 +198,33 @@ def test_assigning_workers_emits_events_and_keeps_one_leader(
     assert outbox(engine, "worker.unassigned")[-1]["payload"]["worker_id"] == "W-NEW-1"
     with pytest.raises(NotFound):
         people.assign_worker(factory(), "W-NEW-1", "329999999999999", "member", T0)
+
+
+def test_a_district_reads_only_its_own_part_of_the_unmask_access_log(
+    city: DemoCity, factory: Callable[[], UnitOfWork], pii: PiiCipher
+) -> None:
+    """The attack: district staff reading the city-wide log of unmasked reads. The log a
+    reader gets holds only reads of subjects inside the reader's unit."""
+    with_phone = [x for x in city.residents if x.phone]
+    here = with_phone[0]
+    # the broadest unit (district, street, community) the test city has two of
+    n = next(n for n in (6, 9, 12, 15)
+             if any(x.household_code[:n] != here.household_code[:n] for x in with_phone))  # fmt: skip
+    there = next(x for x in with_phone if x.household_code[:n] != here.household_code[:n])
+    clear = ReadAccess(unmask=True, can_unmask=True, actor=OFFICER, purpose="核实")
+    for r in (here, there):
+        people.get_resident(factory(), pii, r.resident_id, clear, T0)
+    district = here.household_code[:n]
+
+    def subjects(prefix: str) -> set[str]:
+        return {e["subject_id"] for e in people.access_log(factory(), None, None, 1000,
+                                                            prefix)["entries"]}  # fmt: skip
+
+    everything = subjects("")
+    assert {here.resident_id, there.resident_id} <= everything
+    mine = subjects(district)
+    assert here.resident_id in mine and there.resident_id not in mine
+    # naming the other district's resident does not help either
+    log = people.access_log(factory(), there.resident_id, None, 10, district)
+    assert log["entries"] == []
+    assert subjects(there.household_code[:n]).isdisjoint(mine)

@@ -30,7 +30,7 @@ TABLES = ("cases", "case_reports", "case_followers", "notifications", "outbox", 
 
 STAFF = CaseActor(id="staff-1", role="community_staff", name="社区工作人员")
 STREET = CaseActor(id="street-1", role="street_staff")
-HANDLER = CaseActor(id="handler-1", role="department_handler")
+HANDLER = CaseActor(id="handler-1", role="department_handler", department="urban_management")
 WORKER = CaseActor(id="worker-1", role="grid_worker")
 
 

@@ -22,6 +22,7 @@ from services.petitions.tests.integration.conftest import COMMUNITY, World
 from yiwang.config import Settings
 from yiwang.contracts.rpc import get_rpc_contract
 from yiwang.errors import DomainError
+from yiwang.keys import ensure_keyring
 from yiwang.nameko.rpc import RemoteDomainError
 
 pytestmark = pytest.mark.integration
@@ -55,7 +56,8 @@ PEOPLE = {
 
 
 @pytest.fixture()
-def client(world: World) -> Any:
+def client(world: World, tmp_path: Any) -> Any:
+    tmp_keys = tmp_path
     svc = worker_factory(PetitionsService, uow=world.uow,
                          redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"))  # fmt: skip
     svc.clock = world.clock
@@ -64,6 +66,7 @@ def client(world: World) -> Any:
     app.include_router(routes.router)
     problems.install(app)
     install(app, [routes])
+    app.state.keyring = ensure_keyring(str(tmp_keys / "keys.json"))  # this run's own keys
     app.state.resources = SimpleNamespace(
         rpc=DirectRpc(svc), settings=Settings(), engine=None, redis=None
     )

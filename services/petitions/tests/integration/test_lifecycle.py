@@ -152,7 +152,7 @@ def test_rating_by_someone_else_or_before_closing_is_refused(world: World) -> No
     _walk(world, case_id)
     from yiwang.contracts.petitions import CaseActor
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # someone else's case: as if it did not exist
         world.act(case_id, "rate", CaseActor(id="citizen-2", role="citizen"), score=1)
 
 

@@ -112,8 +112,9 @@ def test_split_and_closing_the_parent_closes_open_children(world: World) -> None
     assert len(created) == 2 and all(e["payload"]["status"] == "accepted" for e in created)
     world.clock.advance(hours=2)
     world.act(parent, "dispatch", department="urban_management")
-    world.act(parent, "start", CaseActor(id="h", role="department_handler"))
-    world.act(parent, "handle", CaseActor(id="h", role="department_handler"), feedback="ok")
+    handler = CaseActor(id="h", role="department_handler", department="urban_management")
+    world.act(parent, "start", handler)
+    world.act(parent, "handle", handler, feedback="ok")
     world.act(parent, "verify", CaseActor(id="w", role="grid_worker"))
     world.act(parent, "close")
     for child in view["child_ids"]:
@@ -145,6 +146,25 @@ def test_hotline_import_is_idempotent(world: World) -> None:
     with pytest.raises(Forbidden):
         intake.import_hotline(world.uow, ImportHotlineRequest(actor=CITIZEN, tickets=[
             _ticket("T1234")]), world.now)  # fmt: skip
+
+
+def test_hotline_case_ids_are_not_derived_from_ticket_numbers(world: World) -> None:
+    """An attacker who knows (or guesses) a ticket number cannot compute its case id; the
+    ticket number stays the import's idempotency key."""
+    req = ImportHotlineRequest(actor=STREET, tickets=[_ticket("T20260302101"),
+                                                      _ticket("T20260302101")])  # fmt: skip
+    out = intake.import_hotline(world.uow, req, world.now)
+    created, dup = out["results"]
+    assert created["outcome"] == "created" and dup["outcome"] == "duplicate"
+    case_id = created["case_id"]
+    assert dup["case_id"] == case_id
+    for key in ("12345:T20260302101", "T20260302101", "hotline:12345:T20260302101"):
+        for kind in ("hotline", "report", "ticket"):
+            assert case_id != intake.case_id_for(kind, key)
+    assert uuid.UUID(case_id).version == 4
+    again = intake.import_hotline(world.uow, req, world.now)
+    assert [r["case_id"] for r in again["results"]] == [case_id, case_id]
+    assert world.count("cases", "source = 'hotline'") == 1
 
 
 def test_patrol_and_sensor_become_accepted_cases_once(world: World) -> None:

@@ -98,3 +98,12 @@ def test_management() -> None:
     assert all(not c.active for c in cat.categories.values() if c.code.startswith("roads"))
     with pytest.raises(ValidationFailed):
         cat.reportable("roads.pothole")
+
+
+@pytest.mark.parametrize("lax", ["1_0", "１０", " 10", "nan", "inf", True])
+def test_number_attributes_are_strict(lax: object) -> None:
+    """float() reads "1_0" as 10 and "１０" (full-width) as 10; the intake must not."""
+    cat = default_catalogue().get("disputes.wage_arrears")
+    assert validate_attributes(cat, {"employer": "某公司", "workers": "10"})["workers"] == 10
+    with pytest.raises(ValidationFailed):
+        validate_attributes(cat, {"employer": "某公司", "workers": lax})

@@ -1,16 +1,17 @@
-"""Open311 GeoReport v2: JSON documents, XML shapes, POST form and GET query parsing."""
+"""Open311 GeoReport v2: service and service request documents, POST form and GET query
+parsing (the gateway renders them: gateway/tests/unit/test_open311_documents.py)."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
 import pytest
 
 from services.petitions.domain import open311 as o
+from services.petitions.domain.common import public_location
 from services.petitions.domain.lifecycle import CaseStatus
 from services.petitions.tests.unit.builders import CATALOGUE, T0, case_in, do, new_case
-from yiwang.errors import Forbidden, NotFound, ValidationFailed
+from yiwang.errors import ValidationFailed
 
 
 def test_service_list_offers_citizen_leaves_only() -> None:
@@ -28,18 +29,7 @@ def test_service_list_offers_citizen_leaves_only() -> None:
     assert fumes["metadata"] is False
 
 
-def test_services_xml_shape() -> None:
-    xml = o.to_xml("services", [o.service_list(CATALOGUE, "en")[0]])
-    assert xml == (
-        '<?xml version="1.0" encoding="utf-8"?>\n<services><service>'
-        "<service_code>appearance.construction_waste</service_code>"
-        "<service_name>Dumped construction waste</service_name>"
-        "<description>Dumped construction waste</description><metadata>true</metadata>"
-        "<type>realtime</type><keywords /><group>City appearance</group></service></services>"
-    )
-
-
-def test_service_definition_json_and_xml() -> None:
+def test_service_definition() -> None:
     d = o.service_definition(CATALOGUE.get("environment.noise"), "en")
     assert d["service_code"] == "environment.noise"
     period = d["attributes"][0]
@@ -49,13 +39,7 @@ def test_service_definition_json_and_xml() -> None:
         "values": [{"key": "day", "name": "daytime"},
                    {"key": "night", "name": "at night (22:00–06:00)"}],
     }  # fmt: skip
-    root = ET.fromstring(o.to_xml("service_definition", d).split("\n", 1)[1])
-    assert root.tag == "service_definition"
-    attrs = root.findall("./attributes/attribute")
-    assert len(attrs) == 2 and attrs[1].findtext("required") == "false"
-    values = attrs[0].findall("./values/value")
-    assert [(v.findtext("key"), v.findtext("name")) for v in values][0] == ("day", "daytime")
-    assert attrs[0].find("datatype_description") is not None
+    assert len(d["attributes"]) == 2 and d["attributes"][1]["required"] is False
 
 
 def test_service_request_open_and_closed() -> None:
@@ -67,7 +51,7 @@ def test_service_request_open_and_closed() -> None:
     assert req["agency_responsible"] == "District Transport Bureau"
     assert req["requested_datetime"] == "2026-01-05T09:00:00+08:00"
     assert req["expected_datetime"] is not None and req["expected_datetime"].endswith("+08:00")
-    assert req["lat"] == 28.2389 and req["long"] == 117.0339 and req["media_url"] is None
+    assert req["media_url"] is None
     assert "phone" not in str(req) and "13800138000" not in str(req)
     rejected = case_in(CaseStatus.REJECTED)
     r = o.service_request(rejected, CATALOGUE.get(rejected.category), lang="en")
@@ -76,46 +60,21 @@ def test_service_request_open_and_closed() -> None:
     assert o.status_notes(fwd, "zh") == "已转交Provincial Highway Bureau"
 
 
-def test_service_requests_xml_round_trip() -> None:
+def test_service_request_shows_no_address_and_the_public_map_location() -> None:
+    """Open311 once answered the reporter's address text ("3单元 502室") and coordinates to
+    ~1 m, undoing the public map's blurring."""
+    case = new_case(lat=28.238912, lon=117.033949, address="幸福小区3单元 502室")
+    assert case.address == "幸福小区3单元 502室"
+    req = o.service_request(case, CATALOGUE.get(case.category))
+    assert req["address"] is None and "502" not in str(req)
+    assert (req["lat"], req["long"]) == public_location(28.238912, 117.033949) == (28.239, 117.034)
+
+
+def test_service_request_closed_fields() -> None:
     case = case_in(CaseStatus.CLOSED)
     req = o.service_request(case, CATALOGUE.get(case.category))
-    root = ET.fromstring(o.to_xml("service_requests", [req]).split("\n", 1)[1])
-    item = root.find("request")
-    assert root.tag == "service_requests" and item is not None
-    assert item.findtext("status") == "closed"
-    assert item.findtext("long") == "117.0339"
-    assert item.find("zipcode") is not None and item.findtext("zipcode") == ""
-    assert [c.tag for c in item][:3] == ["service_request_id", "status", "status_notes"]
-
-
-def test_post_and_token_responses() -> None:
-    assert o.post_response(token="tok-1") == [
-        {"token": "tok-1", "service_notice": None, "account_id": None}
-    ]
-    xml = o.to_xml("service_requests", o.token_response("tok-1", "c-1"))
-    assert "<request><service_request_id>c-1</service_request_id><token>tok-1</token>" in xml
-
-
-def test_errors_json_and_xml() -> None:
-    err = ValidationFailed("missing_attribute", "size is required", "必须填写size")
-    assert o.errors_payload(err) == [{"code": 400, "description": "size is required"}]
-    forbidden = Forbidden("invalid_api_key", "Invalid api_key")
-    assert o.to_xml("errors", o.errors_payload([forbidden, NotFound("x", "not found")])) == (
-        '<?xml version="1.0" encoding="utf-8"?>\n<errors><error><code>403</code>'
-        "<description>Invalid api_key</description></error><error><code>404</code>"
-        "<description>not found</description></error></errors>"
-    )
-    with pytest.raises(Forbidden):
-        o.check_api_key("wrong", ["demo-key"])
-    o.check_api_key("demo-key", ["demo-key"])
-
-
-def test_discovery_document() -> None:
-    d = o.discovery(base_url="https://city.example/open311/v2/", contact="ops@city.example",
-                    key_service="https://city.example/keys", changeset=T0)  # fmt: skip
-    assert d["endpoints"][0]["url"] == "https://city.example/open311/v2"
-    xml = o.to_xml("discovery", d)
-    assert "<formats><format>text/xml</format><format>application/json</format></formats>" in xml
+    assert req["status"] == "closed" and "zipcode" in req and req["zipcode"] is None
+    assert list(req)[:3] == ["service_request_id", "status", "status_notes"]
 
 
 FORM = [("api_key", "k"), ("service_code", "environment.noise"), ("lat", "28.2389"),
@@ -147,6 +106,9 @@ def test_parse_post_form_ok() -> None:
         ({"lat": "", "long": ""}, "location_required"),
         ({"long": ""}, "invalid_lat_long"),
         ({"lat": "123"}, "invalid_lat_long"),
+        ({"lat": "28.2_389"}, "invalid_lat_long"),  # Python's float() reads it as 28.2389
+        ({"lat": "２８.２３８９"}, "invalid_lat_long"),  # full-width digits
+        ({"long": "nan"}, "invalid_lat_long"),
         ({"attribute[period]": "dawn"}, "invalid_attribute"),
         ({"attribute[period]": ""}, "missing_attribute"),
         ({"attribute[colour]": "red"}, "unknown_attribute"),
@@ -163,7 +125,7 @@ def test_parse_post_form_errors(change: dict[str, str], code: str) -> None:
     with pytest.raises(ValidationFailed) as exc:
         o.parse_post_form(form, CATALOGUE, jurisdiction_id="3606")
     assert exc.value.code == code
-    assert o.errors_payload(exc.value)[0]["code"] == 400
+    assert exc.value.status == 400
 
 
 def test_multivaluelist_form_fields() -> None:

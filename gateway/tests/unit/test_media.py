@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from services.petitions.domain.media import (
+from gateway.media.checks import (
     MediaInspector,
     MediaKind,
     MediaPolicy,
@@ -16,7 +16,7 @@ from services.petitions.domain.media import (
     check_upload,
     sniff,
 )
-from services.petitions.domain.media_image import public_copy, thumbnail
+from gateway.media.images import public_copy, thumbnail
 from yiwang.errors import ValidationFailed
 
 

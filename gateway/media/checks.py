@@ -4,7 +4,7 @@ The type is read from the file's first bytes (JPEG, PNG, WebP, MP4) and must agr
 the extension; sizes and counts are limited by a :class:`MediaPolicy`. Files are named by
 their SHA-256, so the same photo uploaded twice is stored once. Large uploads can be fed
 chunk by chunk to :class:`MediaInspector`, which refuses as soon as a limit is passed.
-Image processing (EXIF stripping, thumbnails) is in :mod:`.media_image`.
+Image processing (EXIF stripping, thumbnails) is in :mod:`gateway.media.images`.
 """
 
 from __future__ import annotations
