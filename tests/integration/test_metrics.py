@@ -71,7 +71,7 @@ def test_a_service_process_exposes_rpc_latency_dead_letters_outbox_and_pool(
         if dead > dead_before or time.monotonic() > deadline:
             break
         time.sleep(0.3)
-    assert dead == dead_before + 1
+    assert dead >= dead_before + 1  # (other tests of the session may dead-letter too)
     rpc = value(text, "yiwang_entrypoint_duration_seconds_count", service="probe",
                 entrypoint="sleep", kind="rpc", outcome="ok")  # fmt: skip
     assert rpc is not None and rpc >= 3
