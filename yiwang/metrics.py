@@ -87,6 +87,7 @@ COLLECTED_LABELS: dict[str, tuple[str, ...]] = {
     "yiwang_outbox_backlog": ("schema",),
     "yiwang_outbox_oldest_age_seconds": ("schema",),
     "yiwang_db_pool_connections": ("pool", "state"),
+    "yiwang_dead_letter_queue_messages": ("queue",),
 }
 
 
@@ -178,10 +179,73 @@ class _PoolCollector(Collector):
         yield fam
 
 
+class _DeadLetterDepthCollector(Collector):
+    """``yiwang_dead_letter_queue_messages{queue}``: messages waiting in the dead-letter
+    queues of the subscriptions this process consumes, asked of the broker when scraped (a
+    passive declare per queue over AMQP: no management plugin needed). Counts what the
+    broker dead-lettered itself (``x-delivery-limit``) too, and falls when someone drains."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, str] = {}  # queue -> AMQP URI
+        self._lock = threading.Lock()
+
+    def add(self, amqp_uri: str, queue: str) -> None:
+        with self._lock:
+            self._queues[queue] = amqp_uri
+
+    def remove(self, queue: str) -> None:
+        with self._lock:
+            self._queues.pop(queue, None)
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())
+
+    def collect(self) -> Iterator[Any]:
+        import pika
+
+        fam = GaugeMetricFamily(
+            "yiwang_dead_letter_queue_messages",
+            "Messages waiting in a dead-letter queue (<queue>.dlq) for an operator",
+            labels=list(COLLECTED_LABELS["yiwang_dead_letter_queue_messages"]),
+        )
+        with self._lock:
+            by_uri: dict[str, list[str]] = {}
+            for queue, uri in sorted(self._queues.items()):
+                by_uri.setdefault(uri, []).append(queue)
+        for uri, queues in by_uri.items():
+            try:
+                params = pika.URLParameters(uri)
+                params.socket_timeout = params.blocked_connection_timeout = 2
+                params.connection_attempts = 1
+                conn = pika.BlockingConnection(params)
+            except Exception as exc:  # noqa: BLE001 - a scrape never fails the process
+                log.warning("metrics_dlq_failed", error=str(exc)[:200])
+                continue
+            try:
+                ch = conn.channel()
+                for queue in queues:
+                    try:
+                        ok = ch.queue_declare(queue, passive=True)
+                    except pika.exceptions.ChannelClosedByBroker:  # not declared (yet)
+                        ch = conn.channel()
+                        continue
+                    fam.add_metric([queue], float(ok.method.message_count))
+            except Exception as exc:  # noqa: BLE001
+                log.warning("metrics_dlq_failed", error=str(exc)[:200])
+            finally:
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001
+                    pass
+        yield fam
+
+
 OUTBOX = _OutboxCollector()
 POOLS = _PoolCollector()
+DLQ_DEPTH = _DeadLetterDepthCollector()
 REGISTRY.register(OUTBOX)
 REGISTRY.register(POOLS)
+REGISTRY.register(DLQ_DEPTH)
 
 # every metric name the code registers (histograms and counters expose derived series:
 # <name>_bucket/_sum/_count, <name>_total)
@@ -198,6 +262,7 @@ METRIC_NAMES: frozenset[str] = frozenset(
         "yiwang_outbox_backlog",
         "yiwang_outbox_oldest_age_seconds",
         "yiwang_db_pool_connections",
+        "yiwang_dead_letter_queue_messages",
     }
 )
 

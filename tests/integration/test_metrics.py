@@ -81,6 +81,10 @@ def test_a_service_process_exposes_rpc_latency_dead_letters_outbox_and_pool(
     assert value(text, "yiwang_outbox_backlog", schema="probe") == 0.0
     assert value(text, "yiwang_db_pool_connections", pool="probe", state="size") == 10.0
     assert (value(text, "yiwang_event_retries_total") or 0) >= 2
+    # the broker's own count of the dead-letter queue (a passive declare when scraped)
+    depth = value(text, "yiwang_dead_letter_queue_messages",
+                  queue="evt-probesrc-probe.happened--probe.on_probe.dlq")  # fmt: skip
+    assert depth is not None and depth >= 1
 
 
 def test_a_service_process_answers_its_probes(probe_service) -> None:  # type: ignore[no-untyped-def]
@@ -139,3 +143,18 @@ def test_a_service_is_not_ready_while_its_database_is_unreachable() -> None:
         dead.dispose()
     assert statuses == ["503 Service Unavailable"]
     assert b'"database:dead": "down: OperationalError"' in body[0]
+
+
+def test_dead_letter_depth_skips_an_unreachable_broker_and_undeclared_queues(resources) -> None:  # type: ignore[no-untyped-def]
+    from yiwang.metrics import DLQ_DEPTH
+
+    missing = f"never-declared-{uuid.uuid4().hex[:6]}.dlq"
+    DLQ_DEPTH.add("amqp://guest:guest@127.0.0.1:1/", "unreachable.dlq")
+    DLQ_DEPTH.add(resources.amqp_uri, missing)
+    try:
+        text = exposition()[0].decode()
+    finally:
+        DLQ_DEPTH.remove("unreachable.dlq")
+        DLQ_DEPTH.remove(missing)
+    assert value(text, "yiwang_dead_letter_queue_messages", queue="unreachable.dlq") is None
+    assert value(text, "yiwang_dead_letter_queue_messages", queue=missing) is None
