@@ -19,14 +19,22 @@ from typing import Any  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from yiwang.config import Settings  # noqa: E402
+from yiwang.dbroles import service_database_url  # noqa: E402
 from yiwang.logging import get_logger, setup_logging  # noqa: E402
 from yiwang.tracing import setup_tracing  # noqa: E402
 
 
-def nameko_config(settings: Settings) -> dict[str, Any]:
+def nameko_config(settings: Settings, service: str | None = None) -> dict[str, Any]:
+    """The nameko config; ``service`` connects to the database as that service's role."""
+    database_url = settings.database_url
+    if service is not None:
+        database_url = service_database_url(
+            database_url, service, enabled=settings.database_roles,
+            passwords=settings.database_role_passwords,
+        )  # fmt: skip
     return {
         "AMQP_URI": settings.amqp_uri,
-        "DATABASE_URL": settings.database_url,
+        "DATABASE_URL": database_url,
         "REDIS_URL": settings.redis_url,
         "REDIS_PREFIX": settings.redis_prefix,
         "SECRET_KEY": settings.secret_key,
@@ -61,7 +69,7 @@ def main(argv: list[str]) -> int:
     setup_logging(cls.name, settings.log_level, settings.log_format)
     setup_tracing(cls.name, settings.otel_exporter, settings.otel_endpoint, settings.var_dir)
     log = get_logger("yiwang.run")
-    runner = ServiceRunner(nameko_config(settings))
+    runner = ServiceRunner(nameko_config(settings, cls.name))
     runner.add_service(cls)
 
     def shutdown(signum: int, frame: Any) -> None:
