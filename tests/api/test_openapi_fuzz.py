@@ -13,15 +13,15 @@ citizen, enterprise and institution user) and as an anonymous caller. Every answ
 Bounded in time. Each operation gets its examples by what the policy lets the identity's
 role do: where the role is refused (401/403 comes before any validation), one call checks
 the refusal is a proper problem; where it is allowed, a few examples (``FUZZ_EXAMPLES`` /
-``FUZZ_NEGATIVE`` for the broad roles admin and city staff, env ``YIWANG_FUZZ_EXAMPLES`` to
-raise them; fewer for the others). The whole run has a time budget (``YIWANG_FUZZ_BUDGET_S``,
-shared among the identities in proportion to their planned calls): past its share, an
-identity's remaining operations get one example each, so every operation is still called
-as every identity. Each identity walks the operations in its own (seeded) order, so the
-budget cuts short different operations for different roles.
-Server-Sent Events and sign-out are skipped. The
-rate-limit counters are cleared as the run goes (the limiter is tested in the gateway's own
-suite; here it would only turn the fuzzing into 429s).
+``FUZZ_NEGATIVE`` for the broad roles admin and city staff, fewer for the others; env
+``YIWANG_FUZZ_EXAMPLES`` / ``YIWANG_FUZZ_NARROW_EXAMPLES`` raise them). The whole run has a
+time budget (``YIWANG_FUZZ_BUDGET_S``, shared among the identities in proportion to their
+planned calls): past its share, an identity's remaining operations get one example each, so
+every operation is still called as every identity. Each identity walks the operations in
+its own (seeded) order, so the budget cuts short different operations for different roles.
+Server-Sent Events and sign-out are skipped. The rate-limit counters are cleared as the run
+goes (the limiter is tested in the gateway's own suite; here it would only turn the
+fuzzing into 429s).
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 FUZZ_EXAMPLES = int(os.environ.get("YIWANG_FUZZ_EXAMPLES", "6"))
 FUZZ_NEGATIVE = int(os.environ.get("YIWANG_FUZZ_NEGATIVE", "2"))
 FUZZ_BUDGET_S = float(os.environ.get("YIWANG_FUZZ_BUDGET_S", "420"))  # the whole run
-NARROW_EXAMPLES = 2  # the other roles, on the operations their role may perform
-NARROW_NEGATIVE = 1
+# the other roles, on the operations their role may perform
+NARROW_EXAMPLES = int(os.environ.get("YIWANG_FUZZ_NARROW_EXAMPLES", "2"))
+NARROW_NEGATIVE = int(os.environ.get("YIWANG_FUZZ_NARROW_NEGATIVE", "1"))
 ANON_EXAMPLES = 2
 BROAD_ROLES = {"admin", "city_staff"}  # FUZZ_EXAMPLES / FUZZ_NEGATIVE
 
