@@ -30,6 +30,7 @@ from gateway.security.seed import demo_present
 from gateway.tracing_mw import TraceRequests
 from yiwang.config import Settings
 from yiwang.db import make_engine
+from yiwang.dbroles import service_database_url
 from yiwang.logging import setup_logging
 from yiwang.metrics import POOLS, SSE_SUBSCRIBERS
 from yiwang.production import StartupRefused, checked_keyring
@@ -59,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # for a free connection instead of failing with "too many connections"
         redis = Redis(connection_pool=BlockingConnectionPool.from_url(
             settings.redis_url, max_connections=settings.redis_max_connections, timeout=5))
-        engine = make_engine(settings.database_url, pool_size=5)
+        # the gateway's own role: its schema (accounts, keys, audit) and nothing else
+        db_url = service_database_url(settings.database_url, "gateway",
+                                      enabled=settings.database_roles,
+                                      passwords=settings.database_role_passwords)  # fmt: skip
+        engine = make_engine(db_url, pool_size=5)
         app.state.resources = Resources(settings, rpc, publisher, redis, engine)
         # dashboard reads cached in Redis, refreshed by the change stream that feeds SSE
         app.state.read_cache = ReadCache(redis, settings.redis_prefix, settings.readcache_ttl_s,

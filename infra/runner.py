@@ -178,8 +178,10 @@ def up(wait: float = 120.0) -> None:
     ensure_dependencies(settings)
     if ensure_database(settings.database_url):
         typer.echo(f"created database {make_url(settings.database_url).database}")
-    upgrade(settings.database_url)
-    typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway")
+    upgrade(settings.database_url, roles=settings.database_roles,
+            role_passwords=settings.database_role_passwords)  # fmt: skip
+    typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway"
+               + (" (each with its own database role)" if settings.database_roles else ""))
     if settings.env == "production":  # keys are provided (infra.keys init), no demo data
         typer.echo("production mode: no demo data loaded")
     else:
