@@ -16,7 +16,8 @@ one consistent moment of the whole system even while it runs.
 ``python -m infra.backup restore DIR [--schema S …] [--force]`` restores into the database of
 ``YIWANG_DATABASE_URL`` (it must exist; an empty one is the usual target): creates the
 extensions, ``pg_restore``s each schema in one transaction, checks every table's row count
-against the manifest, marks the outbox events published in the last ``--replay-s`` seconds
+against the manifest, grants each service's database role its schema again
+(``yiwang.dbroles``: the dumps carry no grants), marks the outbox events published in the last ``--replay-s`` seconds
 before the snapshot to be sent again (they may have been on the broker, whose queues are not
 backed up; consumers apply each event once) and unpacks the media. A schema that already holds tables, or a
 non-empty media directory, is refused unless ``--force`` (which drops them first).
@@ -41,6 +42,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 from yiwang.config import Settings
+from yiwang.dbroles import apply_roles
 from yiwang.migrate import SERVICES
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -146,7 +148,8 @@ def backup(database_url: str, media_dir: str, out_dir: str) -> Path:
 
 def restore(source: str, database_url: str, media_dir: str, *,
             schemas: list[str] | None = None, force: bool = False,
-            replay_s: float = REPLAY_S) -> dict[str, Any]:  # fmt: skip
+            replay_s: float = REPLAY_S, roles: bool = True,
+            role_passwords: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """Restore the backup in ``source``; return the manifest with the counts found and how
     many outbox events were marked for re-sending.
 
@@ -176,6 +179,8 @@ def restore(source: str, database_url: str, media_dir: str, *,
         _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
               "--single-transaction", f"--dbname={url}",
               str(src / manifest["schemas"][s]["file"])], env)  # fmt: skip
+    if roles:  # dumps carry no grants: each service's role gets its schema again
+        apply_roles(database_url, chosen, role_passwords)
     found = table_counts(database_url, chosen)
     wrong = {f"{s}.{t}": (n, found[s].get(t)) for s in chosen
              for t, n in manifest["schemas"][s]["tables"].items() if found[s].get(t) != n}  # fmt: skip
@@ -234,7 +239,9 @@ def restore_cmd(
     settings = Settings()
     try:
         result = restore(source, settings.database_url, _media_dir(settings),
-                         schemas=schema or None, force=force, replay_s=replay_s)  # fmt: skip
+                         schemas=schema or None, force=force, replay_s=replay_s,
+                         roles=settings.database_roles,
+                         role_passwords=settings.database_role_passwords)  # fmt: skip
     except RuntimeError as exc:
         typer.echo(f"restore refused: {exc}", err=True)
         raise typer.Exit(1) from None

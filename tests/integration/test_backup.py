@@ -150,6 +150,15 @@ def test_backup_then_restore_into_a_fresh_database_finds_everything(
         assert len(audit.trail(command(), ids[0])) >= 6
     finally:
         engine.dispose()
+    # each service's own role may work on its restored schema (and only there)
+    from yiwang.dbroles import service_database_url
+
+    role = sa.create_engine(service_database_url(fresh.database_url, "petitions"),
+                            poolclass=sa.pool.NullPool)  # fmt: skip
+    with role.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM petitions.cases")).scalar_one() == 5
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            conn.execute(sa.text("SELECT count(*) FROM command.case_view"))
     upgrade(fresh.database_url)  # the migration history came along: nothing left to apply
     assert fingerprint(fresh.database_url) == before
 
