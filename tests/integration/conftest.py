@@ -12,6 +12,7 @@ from infra.processes import ProcSpec
 from infra.supervisor import Supervisor
 from tests.integration.probe import create_schema
 from tests.support.resources import TestResources, free_port
+from yiwang.dbroles import apply_roles
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def probe_service(resources: TestResources, var_dir: str) -> Iterator[Supervisor]:
     """The probe nameko service running in its own process, as the runner runs services."""
     create_schema(resources.database_url)
+    apply_roles(resources.database_url, ["probe"])  # it connects as its own role, as services do
     spec = ProcSpec("probe", ("python", "-m", "yiwang.nameko.run",
                               "tests.integration.probe:ProbeService"))
     import sys
