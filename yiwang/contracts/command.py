@@ -88,6 +88,8 @@ class CaseFilter(Payload):
     created_from: datetime | None = None
     created_to: datetime | None = None
     q: str | None = Field(default=None, max_length=100, description="text search (Chinese ok)")
+    escalated: bool | None = Field(default=None, description="escalated at least once (or never)")
+    whistled: bool | None = Field(default=None, description="departments summoned (吹哨) or not")
 
 
 @rpc_contract("command", "list_cases", CaseListResponse)

@@ -97,7 +97,7 @@ def _filters(
     who: Principal, jurisdiction: str, status: str | None, source: str | None,
     category: str | None, department: str | None, overdue: bool | None,
     supervised: bool | None, created_from: datetime | None, created_to: datetime | None,
-    q: str | None,
+    q: str | None, escalated: bool | None = None, whistled: bool | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     if who.role == "department_handler":
         department = _own_department(who)
@@ -105,7 +105,8 @@ def _filters(
         "jurisdiction_prefix": who.jurisdiction_prefix(jurisdiction), "status": status,
         "source": source, "category": category, "department": department, "overdue": overdue,
         "supervised": supervised, "created_from": created_from, "created_to": created_to,
-        "q": q,
+        "q": q, **({"escalated": escalated} if escalated is not None else {}),
+        **({"whistled": whistled} if whistled is not None else {}),
     }  # fmt: skip
 
 
@@ -125,6 +126,10 @@ async def list_cases(
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
     q: CaseText = None,
+    escalated: Annotated[bool | None, Query(
+        description="only cases escalated at least once (true) or never (false)")] = None,
+    whistled: Annotated[bool | None, Query(
+        description="only cases on which departments were summoned (吹哨)")] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[
@@ -136,7 +141,7 @@ async def list_cases(
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
-                 created_from, created_to, q)  # fmt: skip
+                 created_from, created_to, q, escalated, whistled)  # fmt: skip
     args = {"page": page, "page_size": page_size, **f}
     if cursor:
         args["cursor"] = cursor
@@ -165,9 +170,11 @@ async def export_cases(
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
     q: CaseText = None,
+    escalated: Annotated[bool | None, Query(description="escalated at least once")] = None,
+    whistled: Annotated[bool | None, Query(description="departments summoned (吹哨)")] = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
-                 created_from, created_to, q)  # fmt: skip
+                 created_from, created_to, q, escalated, whistled)  # fmt: skip
     return _download(await rpc.call("command", "export_cases", format=format, **f))
 
 

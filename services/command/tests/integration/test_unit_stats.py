@@ -136,3 +136,17 @@ def test_alerts_are_scoped_to_the_viewer(simulated: Any, factory: Any, engine: E
     spike = kpis.list_alerts(factory(), None, "spike", 1, "329901001")["items"][0]
     assert spike["jurisdiction_code"] == "329901001001001"
     assert spike["category"] == "appearance.litter"
+
+
+def test_list_filters_escalated_and_whistled(simulated: Any, factory: Any, engine: Engine) -> None:
+    from services.command.service_layer import view
+    from yiwang.contracts.command import ListCasesRequest
+
+    rows = _view_rows(engine)
+    for flag, col in (("escalated", "escalation_count"), ("whistled", "whistle_count")):
+        for wanted in (True, False):
+            got = view.list_cases(factory(), ListCasesRequest(page_size=200, count="exact",
+                                                              **{flag: wanted}))  # fmt: skip
+            want = sum(1 for r in rows if bool(r[col]) == wanted)
+            assert got["total"] == want, (flag, wanted)
+            assert all(bool(i[col]) == wanted for i in got["items"])
