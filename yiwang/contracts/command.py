@@ -90,6 +90,9 @@ class CaseFilter(Payload):
     q: str | None = Field(default=None, max_length=100, description="text search (Chinese ok)")
     escalated: bool | None = Field(default=None, description="escalated at least once (or never)")
     whistled: bool | None = Field(default=None, description="departments summoned (吹哨) or not")
+    sources: list[str] | None = Field(
+        default=None, max_length=20, description="any of these sources (with ``source``: both)"
+    )
 
 
 @rpc_contract("command", "list_cases", CaseListResponse)

@@ -65,6 +65,14 @@ Code = Annotated[
 ]
 
 
+Sources = Annotated[
+    str | None,
+    Query(pattern=r"^[a-z0-9_]{1,32}(,[a-z0-9_]{1,32}){0,19}$",
+          description="any of these sources, comma-separated (e.g. the citizens' channels)",
+          examples=["citizen,hotline,open311,suggestion_box,agency"]),
+]  # fmt: skip
+
+
 def _actor(who: Principal) -> dict[str, Any]:
     return {**who.actor(), "jurisdiction_code": who.jurisdiction_code,
             "department": who.department}  # fmt: skip
@@ -98,6 +106,7 @@ def _filters(
     category: str | None, department: str | None, overdue: bool | None,
     supervised: bool | None, created_from: datetime | None, created_to: datetime | None,
     q: str | None, escalated: bool | None = None, whistled: bool | None = None,
+    sources: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     if who.role == "department_handler":
         department = _own_department(who)
@@ -107,6 +116,7 @@ def _filters(
         "supervised": supervised, "created_from": created_from, "created_to": created_to,
         "q": q, **({"escalated": escalated} if escalated is not None else {}),
         **({"whistled": whistled} if whistled is not None else {}),
+        **({"sources": sources.split(",")} if sources else {}),
     }  # fmt: skip
 
 
@@ -130,6 +140,7 @@ async def list_cases(
         description="only cases escalated at least once (true) or never (false)")] = None,
     whistled: Annotated[bool | None, Query(
         description="only cases on which departments were summoned (吹哨)")] = None,
+    sources: Sources = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[
@@ -141,7 +152,7 @@ async def list_cases(
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
-                 created_from, created_to, q, escalated, whistled)  # fmt: skip
+                 created_from, created_to, q, escalated, whistled, sources)  # fmt: skip
     args = {"page": page, "page_size": page_size, **f}
     if cursor:
         args["cursor"] = cursor
@@ -172,9 +183,10 @@ async def export_cases(
     q: CaseText = None,
     escalated: Annotated[bool | None, Query(description="escalated at least once")] = None,
     whistled: Annotated[bool | None, Query(description="departments summoned (吹哨)")] = None,
+    sources: Sources = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
-                 created_from, created_to, q, escalated, whistled)  # fmt: skip
+                 created_from, created_to, q, escalated, whistled, sources)  # fmt: skip
     return _download(await rpc.call("command", "export_cases", format=format, **f))
 
 

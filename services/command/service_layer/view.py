@@ -194,6 +194,8 @@ def _conditions(req: CaseFilter) -> list[Any]:
         value = getattr(req, name)
         if value is not None:
             conds.append(cv.c[name] == value)
+    if getattr(req, "sources", None):
+        conds.append(cv.c.source.in_(req.sources))
     for flag, count in (("escalated", cv.c.escalation_count), ("whistled", cv.c.whistle_count)):
         wanted = getattr(req, flag, None)
         if wanted is not None:

@@ -150,3 +150,14 @@ def test_list_filters_escalated_and_whistled(simulated: Any, factory: Any, engin
             want = sum(1 for r in rows if bool(r[col]) == wanted)
             assert got["total"] == want, (flag, wanted)
             assert all(bool(i[col]) == wanted for i in got["items"])
+
+
+def test_list_filters_any_of_sources(simulated: Any, factory: Any, engine: Engine) -> None:
+    from services.command.service_layer import view
+    from yiwang.contracts.command import ListCasesRequest
+
+    rows = _view_rows(engine)
+    present = sorted({r["source"] for r in rows})
+    pick = present[:2]
+    got = view.list_cases(factory(), ListCasesRequest(page_size=5, count="exact", sources=pick))
+    assert got["total"] == sum(1 for r in rows if r["source"] in pick) > 0
