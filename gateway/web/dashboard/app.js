@@ -536,8 +536,8 @@ function supervision(body) {
         h("div", {}, h("span", { class: "chip", text: label(`project.${p.status}`, "status.other") }), late ? h("span", { class: "chip bad", text: t("project.late", { n: late }) }) : null),
         h("div", { class: "bar", role: "progressbar", "aria-valuenow": String(Math.round(share * 100)) }, h("span", { style: `width:${Math.round(share * 100)}%` })),
         h("div", { class: "meta", text: [t("project.progress", { d: done, n: total, p: pct(share) }),
-          pr.current_step ? t("project.current", { s: pr.current_step, d: deptName(pr.current_department) }) : null,
-          pr.working_days_left !== null && pr.working_days_left !== undefined ? t("project.left", { n: pr.working_days_left }) : null].filter(Boolean).join(" · ") }));
+          pr.current_step ? (state.depts[pr.current_department] ? t("project.current", { s: pr.current_step, d: deptName(pr.current_department) }) : t("project.current_step", { s: pr.current_step })) : null,
+          daysLeft(pr.working_days_left)].filter(Boolean).join(" · ") }));
     })) : h("p", { class: "muted", text: t("project.none") }));
   });
 }
@@ -563,6 +563,12 @@ function linkage(body) {
       list.sort((a, b) => b.open - a.open).map((r) => h("tr", {}, [deptName(r.code), r.open, r.overdue, r.escalated].map((v) => h("td", { text: num(v) }))))))
       : h("p", { class: "muted", text: t("empty") }));
   });
+}
+
+function daysLeft(n) {
+  if (n === null || n === undefined || Number.isNaN(Number(n))) return null;
+  const v = Math.round(Math.abs(Number(n)) * 10) / 10;
+  return Number(n) < 0 ? t("project.overdue_by", { n: v }) : t("project.left", { n: v });
 }
 
 // ---------- league tables: units under the viewer, departments, over a month
