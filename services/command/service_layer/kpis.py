@@ -148,9 +148,11 @@ def unit_stats(uow: UnitOfWork, parent: str, by: str, a: date, b: date) -> dict[
                 sa.select(key.label("code"), *now_cols)
                 .where(*in_parent, sa.func.length(cv.c.grid_code) >= n).group_by(key)
             ).mappings().all()  # fmt: skip
-            conds = [k.c.department == ALL, sa.func.length(k.c.code) == n, *period]
-            if parent:
-                conds.append(k.c.code.startswith(parent, autoescape=True))
+            # the children's codes are n digits after the parent's: a range of the primary
+            # key (usable whatever the collation), then the length picks their level
+            m = n - len(parent)
+            conds = [k.c.code >= parent + "0" * m, k.c.code <= parent + "9" * m,
+                     sa.func.length(k.c.code) == n, k.c.department == ALL, *period]  # fmt: skip
             count_rows = s.execute(
                 sa.select(k.c.code, k.c.metric, sa.func.sum(k.c.value))
                 .where(*conds).group_by(k.c.code, k.c.metric)
