@@ -132,7 +132,7 @@ def unit_stats(uow: UnitOfWork, parent: str, by: str, a: date, b: date) -> dict[
         sa.func.count().filter(sa.and_(is_open, cv.c.escalation_count > 0)).label("escalated"),
         sa.func.count().filter(sa.and_(is_open, cv.c.supervised.is_(True))).label("supervised"),
     ]
-    in_parent = [cv.c.complete.is_(True)]
+    in_parent: list[Any] = [cv.c.complete.is_(True)]
     if parent:
         in_parent.append(cv.c.grid_code.startswith(parent, autoescape=True))
     period = [k.c.day >= a, k.c.day <= b, _period_metric(k.c.metric)]

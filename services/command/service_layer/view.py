@@ -194,8 +194,9 @@ def _conditions(req: CaseFilter) -> list[Any]:
         value = getattr(req, name)
         if value is not None:
             conds.append(cv.c[name] == value)
-    if getattr(req, "sources", None):
-        conds.append(cv.c.source.in_(req.sources))
+    sources = getattr(req, "sources", None)
+    if sources:
+        conds.append(cv.c.source.in_(sources))
     for flag, count in (("escalated", cv.c.escalation_count), ("whistled", cv.c.whistle_count)):
         wanted = getattr(req, flag, None)
         if wanted is not None:
