@@ -188,6 +188,21 @@ async function tour(page, size) {
     unit_names: await page.$$eval("[data-unit] .title", (els) => els.map((e) => e.textContent).slice(0, 3)) };
   await shot(page, `dash-${size}-overview`);
   await audit(page, `overview (${size})`);
+  // the map is switchable: overdue, escalated, satisfaction
+  for (const mode of ["escalated", "satisfaction", "open"]) {
+    await page.click(`[data-map-mode=${mode}]`);
+    await page.waitForSelector(`[data-map-mode=${mode}][aria-selected=true]`);
+  }
+  seen.overview.map_modes = await count(page, "[data-map-mode]");
+  // a case's detail: its timeline in words
+  await page.click("[data-list=all] li");
+  await page.waitForSelector("[data-case-detail] .timeline li", { timeout: 20000 });
+  await sleep(400);
+  seen.overview.timeline = await page.$$eval("[data-case-detail] .timeline li .title", (l) => l.map((x) => x.textContent));
+  await shot(page, `dash-${size}-case`);
+  await audit(page, `case detail (${size})`);
+  await page.click(".sheet .panel button.ghost");
+  await page.waitForSelector(".sheet", { state: "detached" });
   // drill-down city → district → street → community → grid by the unit list
   for (const code of CHAIN) {
     await page.waitForSelector(`[data-unit="${code}"]`, { timeout: 30000 });

@@ -38,7 +38,8 @@ def test_dashboard_six_functions_drill_down_and_rankings(
         assert len(steps[f"tabs_{size}"]) == 8, steps
         seen = tabs[size]
         assert seen["overview"]["kpis"] >= 6 and seen["overview"]["units"] >= 1, seen
-        assert seen["overview"]["cases"] >= 3, seen
+        assert seen["overview"]["cases"] >= 3 and seen["overview"]["map_modes"] == 4, seen
+        assert seen["overview"]["timeline"], seen
         drill = steps[f"drill_{size}"]
         # the escalated case is the community's now: the grid's list shows the other two
         assert len(drill["crumbs"]) == 5 and drill["grid_cases"] >= 2, drill

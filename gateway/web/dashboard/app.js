@@ -635,8 +635,11 @@ async function openCase(caseId) {
     const tl = (d.timeline || []).map((e) => {
       const data = e.data || {};
       const who = data.actor_name || data.actor?.name || (data.actor_role ? label(`role.${data.actor_role}`, "role.other") : "");
-      const note = data.note || data.text || data.description || "";
-      return h("li", {}, h("div", { class: "title", text: `${label(`tl.${e.action || e.type}`, "tl.other")}${data.status ? ` → ${statusName(data.status)}` : ""}` }),
+      // a routing rule's own note ("rule …") is the machine's: say it in words
+      const raw = data.note || data.text || data.description || "";
+      const note = /^rule\b/.test(raw) ? t("tl.auto_routed") : raw;
+      const step = e.type && e.type !== "case.stepped" ? label(`tl.${e.type}`, `tl.${e.action}`) : label(`tl.${e.action}`, "tl.other");
+      return h("li", {}, h("div", { class: "title", text: `${step === `tl.${e.action}` ? t("tl.other") : step}${data.status ? ` → ${statusName(data.status)}` : ""}` }),
         h("div", { class: "meta", text: `${fmtTime(e.at, i18n.lang)} ${who}` }), note ? h("div", { text: note }) : null);
     });
     const actions = h("div", { class: "row" },

@@ -68,6 +68,7 @@ export default withCommon({
     "tl.verify": "核查通过", "tl.fail_verification": "核查未通过", "tl.close": "结案", "tl.rate": "评价", "tl.reject": "不予受理",
     "tl.request_info": "要求补充", "tl.provide_info": "补充材料", "tl.send_back": "退回", "tl.forward": "转办", "tl.merge_into": "合并",
     "tl.escalate": "上报", "tl.supervise": "督办", "tl.review_rework": "返工复核", "tl.auto_evaluate": "默认评价", "tl.other": "办理",
+    "tl.reassign": "改派", "tl.whistle": "吹哨", "tl.report_for_duty": "部门报到", "tl.auto_routed": "按派遣规则自动派遣",
     "new.case": "新案件：{t}",
   },
   en: {
@@ -139,6 +140,7 @@ export default withCommon({
     "tl.request_info": "Information requested", "tl.provide_info": "Information provided", "tl.send_back": "Sent back", "tl.forward": "Forwarded",
     "tl.merge_into": "Merged", "tl.escalate": "Escalated", "tl.supervise": "Supervised", "tl.review_rework": "Rework reviewed",
     "tl.auto_evaluate": "Rated by default", "tl.other": "Step",
+    "tl.reassign": "Reassigned", "tl.whistle": "Whistle", "tl.report_for_duty": "Reported for duty", "tl.auto_routed": "Routed by the dispatch rules",
     "new.case": "New case: {t}",
   },
 });
