@@ -614,6 +614,15 @@ async def export_kpis(
     return _download(await rpc.call("command", "export_kpis", format=format, **args))
 
 
+# a child unit without any case: zero counts, no rates
+ZERO_STATS: dict[str, Any] = {
+    **dict.fromkeys(("open", "overdue", "escalated", "supervised", "created", "resolved",
+                     "resolved_on_time", "overdue_events", "escalations", "rated", "satisfied",
+                     "rework"), 0),
+    **dict.fromkeys(("on_time_resolution_rate", "satisfaction_rate", "rework_rate")),
+}  # fmt: skip
+
+
 @router.get("/units/stats", summary="Per child unit (or per department): open, overdue, "
             "escalated now; created, on-time, satisfaction, rework over the days",
             response_model=dict[str, Any])  # fmt: skip
@@ -645,7 +654,7 @@ async def unit_stats(
         rows = {r["code"]: r for r in out.get("items", [])}
         items = []
         for u in kids:
-            row = rows.pop(u["code"], None) or {"code": u["code"]}
+            row = rows.pop(u["code"], None) or {"code": u["code"], **ZERO_STATS}
             items.append({**row, "name": u.get("name")})
         out["items"] = items + list(rows.values())
         return out
