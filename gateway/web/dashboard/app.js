@@ -162,7 +162,17 @@ function drill(code, name) {
   state.code = code;
   render();
 }
-function refreshAll() { for (const r of state.refreshers) r(); }
+// A busy city sends many changes a second: the page reloads what it shows at most every
+// REFRESH_MS (the first change right away, the others folded into one trailing reload).
+const REFRESH_MS = 4000;
+let lastRefresh = 0;
+let trailing = null;
+function refreshAll() {
+  const wait = lastRefresh + REFRESH_MS - Date.now();
+  if (wait > 0) { if (!trailing) trailing = setTimeout(() => { trailing = null; refreshAll(); }, wait); return; }
+  lastRefresh = Date.now();
+  for (const r of state.refreshers) r();
+}
 function box(cls = "") { return h("section", { class: cls }); }
 function append(el, ...nodes) { for (const n of nodes) if (n) el.append(n); }
 const card = (labelText, v, cls = "", id = "") => h("div", { class: `kpi ${cls}`, dataset: { kpi: id } },
