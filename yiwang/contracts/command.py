@@ -591,7 +591,8 @@ class AlertList(Payload):
 @rpc_contract("command", "list_alerts", AlertList)
 class ListAlertsRequest(Payload):
     jurisdiction_prefix: str = Field(
-        default="", pattern=r"^[0-9]{0,18}$",
+        default="",
+        pattern=r"^[0-9]{0,18}$",
         description="only alerts about this unit's area (department-wide ones: city level only)",
     )
     since: datetime | None = None

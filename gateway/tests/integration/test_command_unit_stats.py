@@ -50,7 +50,9 @@ def test_unit_stats_names_children_and_keeps_to_the_callers_unit(client: TestCli
     r = client.get(f"{C}/units/stats", params={**DAYS, "jurisdiction": "32990100100100"},
                    headers=_h(client, "leader", "3299"))  # fmt: skip
     assert r.status_code == 422  # not a city, district, street or community code
-    r = client.get(f"{C}/units/stats", params=DAYS, headers=_h(client, "department_handler", "3299"))
+    r = client.get(
+        f"{C}/units/stats", params=DAYS, headers=_h(client, "department_handler", "3299")
+    )
     assert r.status_code == 403
 
 
