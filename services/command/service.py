@@ -47,6 +47,7 @@ from yiwang.contracts.command import (
     SuperviseCaseRequest,
     SuperviseOverdueRequest,
     TestRulesRequest,
+    UnitStatsRequest,
     VerifyAuditRequest,
     WhistleTallyRequest,
 )
@@ -266,7 +267,13 @@ class CommandService:
 
     @contract_rpc("command")
     def list_alerts(self, request: ListAlertsRequest) -> Any:
-        return kpis.list_alerts(self.uow(), request.since, request.kind, request.limit)
+        return kpis.list_alerts(self.uow(), request.since, request.kind, request.limit,
+                                request.jurisdiction_prefix)  # fmt: skip
+
+    @contract_rpc("command")
+    def unit_stats(self, request: UnitStatsRequest) -> Any:
+        return kpis.unit_stats(self.uow(), request.parent_code, request.by, request.day_from,
+                               request.day_to)  # fmt: skip
 
     @contract_rpc("command")
     def evaluate_warnings(self, request: EvaluateWarningsRequest) -> Any:
