@@ -17,7 +17,7 @@ from sqlalchemy.exc import ProgrammingError
 from yiwang.config import Settings
 from yiwang.dbroles import ensure_role, role_name, service_database_url
 from yiwang.migrate import SERVICES
-from yiwang.nameko.run import nameko_config
+from yiwang.nameko.config import nameko_config
 
 if TYPE_CHECKING:
     from tests.support.resources import TestResources
