@@ -14,22 +14,20 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
 
 from gateway.security import Principal
 from gateway.security import credentials as cred
 from tests.conftest import resources  # noqa: F401 - the session fixture, re-exported
-from tests.support.contract_sample import contract_reply
+from tests.support.contract_sample import TypedReplies
 from tests.support.resources import TestResources
 from yiwang.config import Settings
-from yiwang.contracts.rpc import get_rpc_contract
 from yiwang.keys import ensure_keyring, load_keyring
 
 GRID = "329901001001001"  # the demo city's first grid; every demo unit is its ancestor
 OUTSIDE_GRID = "330001001001001"  # a grid in another city
 
 
-class FakeRpc:
+class FakeRpc(TypedReplies):
     """Records calls; answers like the services would for the routes under test."""
 
     connected = True
@@ -62,13 +60,6 @@ class FakeRpc:
         if method == "get_report_status":
             return {"report_id": kwargs["report_id"], "status": "pending"}
         return {"status": "ok"}
-
-    async def call_typed(
-        self, service: str, method: str, timeout_s: float | None = None, **kwargs: Any
-    ) -> BaseModel:
-        """Like the real client's: the answer completed to the contract's response model."""
-        answer = await self.call(service, method, **kwargs)
-        return contract_reply(get_rpc_contract(service, method).response, answer)
 
     async def close(self) -> None:
         return None

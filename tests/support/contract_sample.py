@@ -100,3 +100,16 @@ def contract_reply(model: type[BaseModel], answer: Any) -> BaseModel:
                 raise
             given = {k: v for k, v in given.items() if k not in bad}
     return model.model_validate(sample(model))
+
+
+class TypedReplies:
+    """Mixin for test doubles of the RPC client that define ``call``: adds ``call_typed``
+    (the answer as the contract's response model, completed where a fake leaves gaps)."""
+
+    async def call_typed(
+        self, service: str, method: str, timeout_s: float | None = None, **kwargs: Any
+    ) -> BaseModel:
+        from yiwang.contracts.rpc import get_rpc_contract
+
+        answer = await self.call(service, method, **kwargs)  # type: ignore[attr-defined]
+        return contract_reply(get_rpc_contract(service, method).response, answer)
