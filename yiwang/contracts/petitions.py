@@ -143,7 +143,7 @@ class CaseActionRequest(Payload):
     reassign, conclude_review, review_rework, supervise) with optimistic concurrency."""
 
     case_id: uuid.UUID
-    action: str = Field(min_length=1, max_length=40)
+    action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
     actor: CaseActor
     expected_version: int = Field(ge=1)
     fields: dict[str, Any] = Field(default_factory=dict)
