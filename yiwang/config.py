@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     otp_resend_s: int = 60
     otp_log_codes: bool = True  # demo only: production refuses it
     otp_auto_register: bool = True
+    otp_sms: bool = False  # send codes by SMS through petitions' delivery core (gateway/reach.py)
     rate_limit_window_s: int = 60
     rate_limit_per_ip: int = 600
     rate_limit_per_account: int = 300
@@ -104,6 +105,41 @@ class Settings(BaseSettings):
     media_quota_bytes_per_day: int = 200 * 1024 * 1024
     media_orphan_max_age_s: int = 24 * 3600
     media_purge_interval_s: int = 3600
+
+    # Reach: notification channels and delivery (services/petitions/adapters/channels.py,
+    # services/petitions/service_layer/delivery.py); "log" writes messages to the log.
+    reach_email_backend: Literal["log", "smtp"] = "log"
+    reach_sms_backend: Literal["log", "aliyun", "tencent"] = "log"
+    reach_push_backend: Literal["log", "webpush"] = "log"
+    reach_rate_per_s: dict[str, int] = {"email": 20, "sms": 20, "push": 100}
+    reach_max_attempts: int = 8
+    reach_backoff_base_s: float = 5.0
+    reach_backoff_max_s: float = 3600.0
+    reach_lease_s: float = 120.0
+    reach_public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_ca_file: str | None = None
+    smtp_sender: str = "noreply@yiwang.example"
+    smtp_timeout_s: float = 10.0
+    aliyun_sms_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    aliyun_sms_access_key_id: str = ""
+    aliyun_sms_access_key_secret: str = ""
+    aliyun_sms_sign_name: str = ""
+    aliyun_sms_template_code: str = ""
+    tencent_sms_endpoint: str = "https://sms.tencentcloudapi.com/"
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_secret_id: str = ""
+    tencent_sms_secret_key: str = ""
+    tencent_sms_sdk_app_id: str = ""
+    tencent_sms_sign_name: str = ""
+    tencent_sms_template_id: str = ""
+    vapid_private_key: str = ""
+    vapid_public_key: str = ""
+    vapid_subject: str = "mailto:ops@yiwang.example"
 
     # Gateway read cache of dashboard reads (gateway/readcache.py); 0 disables it.
     readcache_ttl_s: float = 5.0

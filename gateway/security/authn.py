@@ -17,6 +17,7 @@ import asyncio
 import hmac
 import math
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -121,7 +122,9 @@ class Authenticator:
         redis: Redis,
         keyring: Keyring,
         clock: Clock | None = None,
+        send_code: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
+        self.send_code = send_code  # SMS sender of one-time codes (gateway/reach.py)
         self.settings = settings
         self.engine = engine
         self.redis = redis
@@ -265,6 +268,12 @@ class Authenticator:
         pipe.hset(key, mapping={"h": self._otp_hash(phone, code), "n": 0})
         pipe.expire(key, s.otp_ttl_s)
         await pipe.execute()
+        if self.send_code is not None:
+            try:
+                await self.send_code(phone, code)
+            except Exception:
+                await self.redis.delete(cool)  # not sent: the person may ask again at once
+                raise
         if s.otp_log_codes and s.env == "demo":  # production refuses to start with it on
             log.warning(
                 "otp_code_demo",

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request, Security
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from gateway.reach import otp_sender
 from gateway.security.authn import Authenticator
 from gateway.security.principal import ALL_ROLES, SYSTEM_ROLE, Principal, Unauthenticated
 from yiwang.errors import Forbidden
@@ -177,12 +178,14 @@ def remember(request: Request, principal: Principal) -> None:
 
 def authenticator(request: Request) -> Authenticator:
     res = request.app.state.resources
+    send_code = otp_sender(res.rpc, res.settings.otp_ttl_s) if res.settings.otp_sms else None
     return Authenticator(
         res.settings,
         res.engine,
         res.redis,
         request.app.state.keyring,
         getattr(request.app.state, "clock", None),
+        send_code=send_code,
     )
 
 

@@ -8,16 +8,28 @@ through ``sender`` (``LogSender`` by default) and Redis (SSE feed ``<prefix>case
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import redis
+from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from services.petitions.service_layer import agency, cases, catalogue, intake, open311, sweeps
+from services.petitions.service_layer import (
+    agency,
+    cases,
+    catalogue,
+    delivery,
+    intake,
+    open311,
+    sweeps,
+)
 from yiwang.batch import EventBatch, apply_batch
 from yiwang.clock import Clock, SystemClock
 from yiwang.contracts import Envelope
 from yiwang.contracts import petitions as c
+from yiwang.contracts import reach as rc
 from yiwang.contracts.command import CaseEscalatedV1
 from yiwang.contracts.enterprise import DemandOverdueV1
 from yiwang.contracts.grids import PatrolFindingReportedV1, SensorAlertRaisedV1
@@ -34,12 +46,57 @@ SWEEP_INTERVAL_S = 60
 DELIVERY_INTERVAL_S = 1
 
 
+def opt_out_keys(keys_config: Any) -> dict[str, Any]:
+    """Opt-out link keys from the keyring's ``qr`` keys (``KEYS`` of the nameko config);
+    without a keyring (a test's container) the development key of ``DeliveryConfig``."""
+    if not keys_config:
+        return {}
+    from services.petitions.domain.reach import opt_out_key
+    from yiwang.keys import Keyring
+
+    qr = Keyring.from_config(keys_config)["qr"]
+    return {"opt_out_keys": {kid: opt_out_key(k) for kid, k in qr.keys.items()},
+            "opt_out_kid": qr.current}  # fmt: skip
+
+
+class Reach(DependencyProvider):
+    """The delivery core's channels, rate limiter and rules, built from the settings when
+    the container starts (``config["SETTINGS"]``, else the environment)."""
+
+    def setup(self) -> None:
+        from services.petitions.adapters.channels import build_channels
+        from yiwang.config import Settings
+
+        cfg = self.container.config
+        s = cfg.get("SETTINGS") or Settings()  # the reach_* settings; the rest as configured
+        url = cfg.get("REDIS_URL")
+        self.redis = redis.Redis.from_url(url) if url else None
+        prefix = str(cfg.get("REDIS_PREFIX", s.redis_prefix))
+        self.courier = delivery.Courier(
+            channels=build_channels(s),
+            limiter=delivery.WindowRateLimit(s.reach_rate_per_s, self.redis, prefix),
+            cfg=delivery.DeliveryConfig(
+                max_attempts=s.reach_max_attempts, backoff_base_s=s.reach_backoff_base_s,
+                backoff_max_s=s.reach_backoff_max_s, lease_s=s.reach_lease_s,
+                public_url=s.reach_public_url, **opt_out_keys(cfg.get("KEYS")),
+            ),
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        if self.redis is not None:
+            self.redis.close()
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.courier
+
+
 class PetitionsService:
     name = "petitions"
 
     uow = UnitOfWorkProvider("petitions")
     tracing = Tracing()
     redis = RedisPublisher()
+    reach = Reach()
     grids = RpcProxy("grids")
     clock: Clock = SystemClock()
     sender: sweeps.Sender = sweeps.LogSender()
@@ -175,13 +232,29 @@ class PetitionsService:
     @timer(interval=DELIVERY_INTERVAL_S)
     def deliver_notifications(self) -> int:
         return sweeps.deliver_notifications(
-            self.uow, self.sender, self.redis.publish, self.redis.prefix, self.clock.now()
+            self.uow,
+            self.sender,
+            self.redis.publish,
+            self.redis.prefix,
+            self.clock.now(),
+            courier=self._courier(),
         )
+
+    def _courier(self) -> delivery.Courier:
+        courier = self.reach
+        if not isinstance(courier, delivery.Courier):  # a test's worker without the provider
+            return delivery.Courier(fallback=self.sender)
+        return replace(courier, fallback=self.sender)  # channels not configured: ``sender``
 
     @timer(interval=SWEEP_INTERVAL_S)
     def sweep(self) -> dict[str, int]:
         done = sweeps.run_all(
-            self.uow, self.clock.now(), self.sender, self.redis.publish, self.redis.prefix
+            self.uow,
+            self.clock.now(),
+            self.sender,
+            self.redis.publish,
+            self.redis.prefix,
+            courier=self._courier(),
         )
         if any(done.values()):
             log.info("petitions_sweep", **done)
@@ -190,6 +263,40 @@ class PetitionsService:
     @contract_rpc("petitions")
     def run_sweeps(self, request: c.RunSweepsRequest) -> Any:
         return self.sweep()
+
+    # --- reach: delivery status, dead letters, preferences, push, opt-out ---------------
+    @contract_rpc("petitions")
+    def queue_message(self, request: rc.QueueMessageRequest) -> Any:
+        return delivery.queue_message(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def list_deliveries(self, request: rc.ListDeliveriesRequest) -> Any:
+        return delivery.list_deliveries(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def resend_notification(self, request: rc.ResendRequest) -> Any:
+        return delivery.resend(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def get_contact_preferences(self, request: rc.GetPreferencesRequest) -> Any:
+        return delivery.get_preferences(self.uow(), request.account_id)
+
+    @contract_rpc("petitions")
+    def put_contact_preferences(self, request: rc.PutPreferencesRequest) -> Any:
+        return delivery.put_preferences(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def register_push_subscription(self, request: rc.RegisterPushRequest) -> Any:
+        return delivery.register_push(self.uow(), request, self.clock.now())
+
+    @contract_rpc("petitions")
+    def unregister_push_subscription(self, request: rc.UnregisterPushRequest) -> Any:
+        return delivery.unregister_push(self.uow(), request)
+
+    @contract_rpc("petitions")
+    def opt_out(self, request: rc.OptOutRequest) -> Any:
+        keys = self._courier().cfg.opt_out_keys
+        return delivery.opt_out(self.uow(), request, keys, self.clock.now())
 
     @contract_rpc("petitions")
     def health(self, request: Any) -> HealthResponse:

@@ -12,6 +12,7 @@ from yiwang.contracts import (  # noqa: F401  (each import registers its contrac
     grids,
     health,
     petitions,
+    reach,
     volunteers,
 )
 from yiwang.contracts.envelope import (

@@ -8,6 +8,7 @@ const i18n = createI18n(withCommon({
     dashboard: "领导驾驶舱", "dashboard.d": "决策指挥 · 一键督办",
     citizen: "市民随手拍", "citizen.d": "拍照上报 · 跟踪进度 · 评价",
     worker: "网格员", "worker.d": "我的网格 · 巡查 · 核查",
+    workbench: "案件工作台", "workbench.d": "受理 · 派遣 · 办理 · 核查 · 结案",
     volunteer: "志愿服务", "volunteer.d": "点单 · 接单 · 扫码签到 · 微心愿",
     enterprise: "企业服务", "enterprise.d": "企业版 · 政府版 · 机构版",
     admin: "系统管理", "admin.d": "类别 · 规则 · 部门 · 账号",
@@ -19,6 +20,7 @@ const i18n = createI18n(withCommon({
     dashboard: "Leaders' dashboard", "dashboard.d": "Command · one-key supervision",
     citizen: "Snapshot report", "citizen.d": "Report with photos · follow · rate",
     worker: "Grid worker", "worker.d": "My grid · patrols · verification",
+    workbench: "Case workbench", "workbench.d": "Accept · dispatch · handle · verify · close",
     volunteer: "Volunteers", "volunteer.d": "Order · claim · scan in · wishes",
     enterprise: "Enterprise", "enterprise.d": "Enterprise · government · institution",
     admin: "Administration", "admin.d": "Categories · rules · departments · accounts",
@@ -27,7 +29,7 @@ const i18n = createI18n(withCommon({
 }));
 
 const apps = [["citizen", "/citizen/"], ["dashboard", "/dashboard/"], ["worker", "/worker/"],
-  ["volunteer", "/volunteer/"], ["enterprise", "/enterprise/"], ["admin", "/admin/"], ["api", "/docs"]];
+  ["workbench", "/workbench/"], ["volunteer", "/volunteer/"], ["enterprise", "/enterprise/"], ["admin", "/admin/"], ["api", "/docs"]];
 mount($("#bar"), h("header", { class: "topbar" },
   h("span", { class: "brand" }, h("span", { class: "logo" }, "一"), h("span", { "data-i18n": "app.name" })),
   h("span", { class: "spacer" }), i18n.switcher()));

@@ -98,9 +98,10 @@ notifications = sa.Table(
     "notifications",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
-    sa.Column("case_id", UUID(as_uuid=True), nullable=False),
-    sa.Column("case_version", sa.Integer, nullable=False),
-    sa.Column("channel", sa.String(10), nullable=False),  # sse | sms | email | case (SSE feed)
+    sa.Column("case_id", UUID(as_uuid=True), nullable=True),  # None: not about a case
+    sa.Column("case_version", sa.Integer, nullable=True),
+    # sse | sms | email | push | case (SSE feed)
+    sa.Column("channel", sa.String(10), nullable=False),
     sa.Column("account_id", sa.String(64), nullable=True),
     sa.Column("address", sa.String(120), nullable=True),
     sa.Column("text", sa.Text, nullable=False),
@@ -108,7 +109,62 @@ notifications = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    # delivery (service_layer/delivery.py): pending → sending (leased) → sent | dead |
+    # suppressed; sent_at is set when a message reaches any final status
+    sa.Column("status", sa.String(12), nullable=False, server_default="pending"),
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("idempotency_key", sa.String(120), nullable=True),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("resends", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("provider_id", sa.String(200), nullable=True),
     sa.Index("ix_notifications_pending", "id", postgresql_where=sa.text("sent_at IS NULL")),
+    sa.Index("ix_notifications_dead", "id", postgresql_where=sa.text("status = 'dead'")),
+    sa.UniqueConstraint("idempotency_key", name="uq_notifications_idempotency_key"),
+)
+
+# A person's choice of channels and quiet hours (reach); addresses for e-mail and SMS.
+contact_preferences = sa.Table(
+    "contact_preferences",
+    metadata,
+    sa.Column("account_id", sa.String(64), primary_key=True),
+    sa.Column("channels", JSONB, nullable=False),
+    sa.Column("email", sa.String(120), nullable=True),
+    sa.Column("phone", sa.String(20), nullable=True),
+    sa.Column("quiet_start", sa.Time, nullable=True),
+    sa.Column("quiet_end", sa.Time, nullable=True),
+    # staff: told when a case enters their queue (dispatched to their department,
+    # escalated to their unit); department and unit come from their sign-in, not a form
+    sa.Column("staff_alerts", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("department", sa.String(64), nullable=True),
+    sa.Column("jurisdiction_code", sa.String(18), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_contact_preferences_department", "department",
+             postgresql_where=sa.text("staff_alerts")),
+    sa.Index("ix_contact_preferences_jurisdiction", "jurisdiction_code",
+             postgresql_where=sa.text("staff_alerts")),
+)  # fmt: skip
+
+# Web Push subscriptions (the browser's PushSubscription), several per account.
+push_subscriptions = sa.Table(
+    "push_subscriptions",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
+    sa.Column("account_id", sa.String(64), nullable=False, index=True),
+    sa.Column("endpoint", sa.Text, nullable=False, unique=True),
+    sa.Column("p256dh", sa.String(200), nullable=False),
+    sa.Column("auth", sa.String(60), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Addresses that followed an opt-out link (no more non-urgent messages on that channel).
+opt_outs = sa.Table(
+    "opt_outs",
+    metadata,
+    sa.Column("channel", sa.String(10), primary_key=True),
+    sa.Column("address", sa.String(120), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # Agency applications (微代办): the aggregate snapshot with indexed copies.

@@ -14,8 +14,15 @@ from services.petitions.adapters import repository as repo
 from services.petitions.adapters.tables import notifications
 from services.petitions.domain import events as ev
 from services.petitions.domain.case import Actor, Case, Reporter, TimelineEntry
-from services.petitions.domain.lifecycle import Role
+from services.petitions.domain.lifecycle import CaseStatus, Role
 from services.petitions.domain.notifications import TemplateSet, plan_notifications
+from services.petitions.domain.reach import (
+    Planned,
+    apply_preferences,
+    plan_staff_alerts,
+    staff_queue_of,
+)
+from services.petitions.service_layer.delivery import load_preferences, load_staff
 from yiwang.contracts.petitions import CaseActor, CaseCreatedV1, CaseTransitionedV1, CaseView
 from yiwang.errors import Forbidden
 from yiwang.jurisdiction import level_of
@@ -83,17 +90,39 @@ def emit_case_events(
     return n
 
 
+#: status messages that ignore quiet hours (the person has to act before a deadline)
+URGENT_STATUSES = frozenset({CaseStatus.AWAITING_INFO})
+
+
 def queue_notifications(s: Session, case: Case, now: datetime) -> None:
     """Status messages for the latest step (templates, per reporter's channel) and the SSE
     feed entry of the case; a timer delivers them after commit (never before)."""
     case_id = uuid.UUID(case.case_id)
     rows = [{"case_id": case_id, "case_version": case.version, "channel": "case",
              "account_id": None, "address": None, "text": "", "created_at": now,
-             "payload": sse_payload(case)}]  # fmt: skip
-    rows += [{"case_id": case_id, "case_version": case.version, "channel": n.channel.value,
-              "account_id": n.account_id, "address": n.address, "text": n.text,
-              "created_at": now, "payload": {"status": case.status.value}}
-             for n in plan_notifications(case, TEMPLATES)]  # fmt: skip
+             "payload": sse_payload(case), "urgent": False,
+             "next_attempt_at": None}]  # every row the same keys: one executemany  # fmt: skip
+    planned = [Planned(n.channel.value, n.account_id, n.address, n.text)
+               for n in plan_notifications(case, TEMPLATES)]  # fmt: skip
+    accounts = sorted({p.account_id for p in planned if p.account_id})
+    if accounts:  # each person's chosen channels (reach)
+        planned = apply_preferences(planned, load_preferences(s, accounts))
+    urgent = case.status in URGENT_STATUSES
+    rows += [{"case_id": case_id, "case_version": case.version, "channel": p.channel,
+              "account_id": p.account_id, "address": p.address, "text": p.text,
+              "created_at": now, "payload": {"status": case.status.value}, "urgent": urgent,
+              "next_attempt_at": now}
+             for p in planned]  # fmt: skip
+    last = case.timeline[-1] if case.timeline else None
+    queue = staff_queue_of(last.action, last.data) if last is not None else None
+    if queue is not None:  # the case entered a department's or a unit's queue
+        due = case.due_at.strftime("%Y-%m-%d %H:%M") if case.due_at else ""
+        staff = plan_staff_alerts(queue, case.title, due, load_staff(s, queue.kind, queue.key))
+        rows += [{"case_id": case_id, "case_version": case.version, "channel": p.channel,
+                  "account_id": p.account_id, "address": p.address, "text": p.text,
+                  "created_at": now, "payload": {"status": case.status.value, **p.extra},
+                  "urgent": queue.urgent, "next_attempt_at": now}
+                 for p in staff]  # fmt: skip
     s.execute(notifications.insert(), rows)  # one statement for all of them
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from services.petitions.adapters import repository as repo
+from services.petitions.adapters.channels import LogChannel, Outgoing
 from services.petitions.adapters.tables import notifications
 from services.petitions.domain.case import (
     CONTACT_RETENTION_DAYS,
@@ -22,44 +22,24 @@ from services.petitions.domain.case import (
     erase_contact_if_due,
     expire_info_if_due,
 )
+from services.petitions.service_layer import delivery
 from services.petitions.service_layer.common import persist
 from yiwang.errors import DomainError
 from yiwang.logging import get_logger
 from yiwang.uow import UnitOfWork
 
 log = get_logger(__name__)
-MAX_ATTEMPTS = 5
+SSE_MAX_ATTEMPTS = 5  # a live feed entry is worth a few retries, not the delivery core's
 
 
-@dataclass(frozen=True)
-class Message:
-    channel: str  # sms | email | sse
-    account_id: str | None
-    address: str | None
-    text: str
-    case_id: str
+Message = Outgoing  # (channel, account_id, address, text, case_id, …)
 
 
 class Sender(Protocol):
-    def send(self, message: Message) -> None: ...
+    def send(self, message: Message) -> Any: ...
 
 
-class LogSender:
-    """The demo sender: writes each SMS / e-mail to the log (and keeps the last ones)."""
-
-    def __init__(self) -> None:
-        self.sent: list[Message] = []
-
-    def send(self, message: Message) -> None:
-        log.info(
-            "notification",
-            channel=message.channel,
-            case_id=message.case_id,
-            to=message.address or message.account_id,
-            text=message.text,
-        )
-        self.sent.append(message)
-        del self.sent[:-1000]
+LogSender = LogChannel  # the demo sender: every message to the log
 
 
 Publish = Callable[[str, str], Any]  # (channel, message) -> Redis PUBLISH
@@ -104,55 +84,56 @@ def erase_contacts(uow_factory: Callable[[], UnitOfWork], now: datetime,
 
 def deliver_notifications(
     uow_factory: Callable[[], UnitOfWork], sender: Sender, publish: Publish | None,
-    prefix: str, now: datetime, limit: int = 500,
+    prefix: str, now: datetime, limit: int = 500, courier: delivery.Courier | None = None,
 ) -> int:  # fmt: skip
-    """Send pending notifications (oldest first); a failed one is retried next time, up to
-    ``MAX_ATTEMPTS``. SSE feed entries are published to ``<prefix>case:<case_id>``."""
+    """Publish pending SSE feed entries to ``<prefix>case:<case_id>``, then run the delivery
+    core (``delivery.deliver_pending``) over e-mail, SMS and push messages through
+    ``courier`` (by default every channel through ``sender``). Returns how many went out."""
     n = notifications
     sent = 0
-    delivered: list[int] = []
     with uow_factory() as uow:
         rows = uow.session.execute(
-            sa.select(n).where(n.c.sent_at.is_(None)).order_by(n.c.id).limit(limit)
-            .with_for_update(skip_locked=True)
+            sa.select(n.c.id, n.c.channel, n.c.case_id, n.c.payload, n.c.attempts)
+            .where(n.c.sent_at.is_(None), n.c.channel.in_(("case", "sse")))
+            .order_by(n.c.id).limit(limit).with_for_update(skip_locked=True)
         ).all()  # fmt: skip
+        done: list[int] = []
         for r in rows:
-            try:
-                if r.channel == "case":
-                    if publish is not None:
-                        publish(
-                            f"{prefix}case:{r.case_id}",
-                            json.dumps(r.payload, ensure_ascii=False, default=str),
-                        )
-                elif r.channel in ("sms", "email"):
-                    sender.send(Message(r.channel, r.account_id, r.address, r.text,
-                                        str(r.case_id)))  # fmt: skip
-                # "sse" messages for account holders travel with the case feed entry
-                delivered.append(r.id)
-                sent += 1
-            except Exception as exc:  # noqa: BLE001 - a sender failure must not stop the rest
-                give_up = r.attempts + 1 >= MAX_ATTEMPTS
-                log.warning("notification_failed", id=r.id, error=str(exc), give_up=give_up)
-                uow.session.execute(
-                    n.update().where(n.c.id == r.id)
-                    .values(attempts=r.attempts + 1, sent_at=now if give_up else None)
-                )  # fmt: skip
-        if delivered:  # one statement for every message that went out
+            if r.channel == "case" and publish is not None:
+                try:
+                    publish(f"{prefix}case:{r.case_id}",
+                            json.dumps(r.payload, ensure_ascii=False, default=str))  # fmt: skip
+                except Exception as exc:  # noqa: BLE001 - Redis down: next time, a few times
+                    give_up = r.attempts + 1 >= SSE_MAX_ATTEMPTS
+                    log.warning("sse_publish_failed", id=r.id, error=str(exc), give_up=give_up)
+                    uow.session.execute(n.update().where(n.c.id == r.id).values(
+                        attempts=r.attempts + 1, sent_at=now if give_up else None,
+                        status="dead" if give_up else "pending", last_error=str(exc)[:500]))  # fmt: skip
+                    continue
+            # "sse" messages for account holders travel with the case feed entry
+            done.append(r.id)
+        if done:  # one statement for every entry that went out
             uow.session.execute(
-                n.update().where(n.c.id.in_(delivered))
-                .values(sent_at=now, attempts=n.c.attempts + 1)
+                n.update().where(n.c.id.in_(done))
+                .values(sent_at=now, status="sent", attempts=n.c.attempts + 1)
             )  # fmt: skip
         uow.commit()
-    return sent
+    sent += len(done)
+    if courier is None:
+        courier = delivery.Courier(fallback=sender)  # type: ignore[arg-type]
+    counts = delivery.deliver_pending(uow_factory, courier, now)
+    return sent + counts.get("sent", 0)
 
 
 def run_all(
     uow_factory: Callable[[], UnitOfWork], now: datetime, sender: Sender,
-    publish: Publish | None, prefix: str,
+    publish: Publish | None, prefix: str, courier: delivery.Courier | None = None,
 ) -> dict[str, int]:  # fmt: skip
     return {
         "auto_evaluated": auto_evaluate(uow_factory, now),
         "info_expired": expire_info_requests(uow_factory, now),
         "contacts_erased": erase_contacts(uow_factory, now),
-        "notifications_sent": deliver_notifications(uow_factory, sender, publish, prefix, now),
+        "notifications_sent": deliver_notifications(
+            uow_factory, sender, publish, prefix, now, courier=courier
+        ),
     }

@@ -23,6 +23,7 @@ from tests.support.contract_sample import TypedReplies
 from yiwang.config import Settings
 from yiwang.contracts.rpc import get_rpc_contract
 from yiwang.errors import DomainError
+from yiwang.keys import ensure_keyring
 from yiwang.nameko.rpc import RemoteDomainError
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,8 @@ PEOPLE = {
 
 
 @pytest.fixture()
-def client(world: World) -> Any:
+def client(world: World, tmp_path: Any) -> Any:
+    tmp_keys = tmp_path
     svc = worker_factory(PetitionsService, uow=world.uow,
                          redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"))  # fmt: skip
     svc.clock = world.clock
@@ -65,6 +67,7 @@ def client(world: World) -> Any:
     app.include_router(routes.router)
     problems.install(app)
     install(app, [routes])
+    app.state.keyring = ensure_keyring(str(tmp_keys / "keys.json"))  # this run's own keys
     app.state.resources = SimpleNamespace(
         rpc=DirectRpc(svc), settings=Settings(), engine=None, redis=None
     )

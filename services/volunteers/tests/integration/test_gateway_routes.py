@@ -17,13 +17,14 @@ from nameko.testing.services import worker_factory
 from gateway import problems
 from gateway.api.routes import volunteers as routes
 from gateway.security import Principal, install
-from services.volunteers.service import VolunteersService
+from services.volunteers.service import QrKeySet, VolunteersService
 from services.volunteers.tests.integration.helpers import COMMUNITY, KEYS, PLACE, T0
 from tests.support.contract_sample import TypedReplies
 from yiwang.clock import FakeClock
 from yiwang.config import Settings
 from yiwang.contracts.rpc import get_rpc_contract
 from yiwang.errors import DomainError
+from yiwang.keys import ensure_keyring
 from yiwang.nameko.rpc import RemoteDomainError
 
 pytestmark = pytest.mark.integration
@@ -54,13 +55,15 @@ PEOPLE = {
 
 
 @pytest.fixture()
-def client(make_uow) -> Any:  # type: ignore[no-untyped-def]
-    svc = worker_factory(VolunteersService, uow=make_uow, qr_keys=KEYS)
+def client(make_uow, tmp_path) -> Any:  # type: ignore[no-untyped-def]
+    tmp_keys = tmp_path
+    svc = worker_factory(VolunteersService, uow=make_uow, qr_keys=QrKeySet(KEYS, next(iter(KEYS))))
     svc.clock = FakeClock(T0)
     app = FastAPI()
     app.include_router(routes.router)
     problems.install(app)
     install(app, [routes])
+    app.state.keyring = ensure_keyring(str(tmp_keys / "keys.json"))  # this run's own keys
     app.state.resources = SimpleNamespace(
         rpc=DirectRpc(svc), settings=Settings(), engine=None, redis=None
     )
