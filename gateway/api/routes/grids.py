@@ -559,9 +559,9 @@ async def set_worker_status(
 # --- residents, households, buildings ------------------------------------------------------
 
 
-def _check_resident(who: Principal, r: dict[str, Any]) -> None:
+def _check_resident(who: Principal, r: ResidentOut) -> None:
     """Staff see residents living in, or registered with, their jurisdiction."""
-    if not (who.covers(r["household_code"]) or who.covers(r["registered_community"])):
+    if not (who.covers(r.household_code) or who.covers(r.registered_community)):
         raise Forbidden(
             "outside_jurisdiction",
             "This resident is outside your jurisdiction.",
@@ -663,11 +663,11 @@ async def house_of_resident(
     purpose: Purpose = "",
 ) -> HousePeople:
     masked = await rpc.call_typed("grids", "house_of_resident", resident_id=resident_id)
-    who.check_jurisdiction(masked.household["code"])
+    who.check_jurisdiction(masked.household.code)
     if not unmask:
         return masked
     reads = await _reads(
-        request, who, True, "household", masked.household["code"], purpose, PII_FIELDS
+        request, who, True, "household", masked.household.code, purpose, PII_FIELDS
     )
     return await rpc.call_typed("grids", "house_of_resident", resident_id=resident_id, **reads)
 
@@ -754,7 +754,7 @@ async def tag_resident(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.resident.manage")],
 ) -> ResidentOut:
-    _check_resident(who, await rpc.call("grids", "get_resident", resident_id=resident_id))
+    _check_resident(who, await rpc.call_typed("grids", "get_resident", resident_id=resident_id))
     return await rpc.call_typed("grids", "tag_resident", resident_id=resident_id, tags=body.tags)
 
 
@@ -773,7 +773,7 @@ async def move_resident(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.resident.manage")],
 ) -> ResidentOut:
-    _check_resident(who, await rpc.call("grids", "get_resident", resident_id=resident_id))
+    _check_resident(who, await rpc.call_typed("grids", "get_resident", resident_id=resident_id))
     who.check_jurisdiction(body.household_code)
     return await rpc.call_typed(
         "grids", "move_resident", resident_id=resident_id, household_code=body.household_code
