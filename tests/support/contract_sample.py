@@ -85,12 +85,27 @@ def sample(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                return arg
+    return None
+
+
 def contract_reply(model: type[BaseModel], answer: Any) -> BaseModel:
-    """``answer`` (a fake's dict) completed to a valid ``model``; its invalid keys dropped."""
-    given = {k: v for k, v in answer.items() if k in model.model_fields} if isinstance(
-        answer, dict) else {}  # fmt: skip
+    """``answer`` (a fake's dict) completed to a valid ``model``; its invalid keys dropped.
+    A nested object the fake gives in part is completed the same way."""
     if isinstance(answer, model):
         return answer
+    given = {k: v for k, v in answer.items() if k in model.model_fields} if isinstance(
+        answer, dict) else {}  # fmt: skip
+    for key, value in list(given.items()):
+        nested = _nested_model(model.model_fields[key].annotation)
+        if nested is not None and isinstance(value, dict):
+            given[key] = contract_reply(nested, value).model_dump(mode="json")
     for _ in range(len(given) + 1):
         try:
             return model.model_validate({**sample(model), **given})
