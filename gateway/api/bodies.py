@@ -10,6 +10,7 @@ change to the contract changes the REST body with it.
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,9 +48,13 @@ def body_of(
     config = ConfigDict(extra="forbid")
     if examples:
         config["json_schema_extra"] = {"examples": examples}
+    # the model belongs to the route module that names it: OpenAPI tells two bodies of the
+    # same name apart by their modules, as it did when each module wrote its own
+    module = sys._getframe(1).f_globals.get("__name__", __name__)
     model: type[BaseModel] = create_model(  # type: ignore[call-overload]
         name,
         __config__=config,
+        __module__=module,
         __doc__=doc or f"The body of {contract.__name__} (what the caller supplies).",
         **fields,
     )
