@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv web up down status test lint bench chaos simulate clean rotate-keys
+.PHONY: venv web up down status test lint bench chaos simulate clean rotate-keys backup restore
 
 venv: $(STAMP)
 
@@ -54,6 +54,13 @@ chaos: venv         ## the chaos suite: faults under load, nothing lost, nothing
 
 simulate: venv      ## a month of the demo city with an injected clock, checked by an oracle
 	$(PY) -m demo.simulate
+
+backup: venv        ## every schema (pg_dump, one file each) and the media into var/backups/<time>/
+	$(PY) -m infra.backup backup
+
+restore: venv       ## make restore FROM=var/backups/yiwang-<time> [ARGS=--force] (into YIWANG_DATABASE_URL)
+	@test -n "$(FROM)" || (echo "usage: make restore FROM=var/backups/yiwang-<time>" && exit 2)
+	$(PY) -m infra.backup restore $(FROM) $(ARGS)
 
 clean:
 	rm -rf var .coverage coverage.xml

@@ -166,7 +166,7 @@ class Chaos:
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
             try:
-                if httpx.get(f"{self.base}/ready", timeout=3).status_code == 200:
+                if httpx.get(f"{self.base}/health", timeout=3).status_code == 200:
                     return time.monotonic() - t0
             except httpx.HTTPError:
                 pass

@@ -70,7 +70,7 @@ class System:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.base}/ready", timeout=5).status_code == 200:
+                if httpx.get(f"{self.base}/health", timeout=5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

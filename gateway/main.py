@@ -23,13 +23,16 @@ from gateway.deps import Resources
 from gateway.live import LiveHub
 from gateway.media.references import attach_referenced_media
 from gateway.messaging import EventPublisher
+from gateway.metrics_mw import MeasureRequests
 from gateway.network import BodyReadTimeout, server_config
 from gateway.readcache import ReadCache
 from gateway.security.seed import demo_present
 from gateway.tracing_mw import TraceRequests
 from yiwang.config import Settings
 from yiwang.db import make_engine
+from yiwang.dbroles import service_database_url
 from yiwang.logging import setup_logging
+from yiwang.metrics import POOLS, SSE_SUBSCRIBERS
 from yiwang.production import StartupRefused, checked_keyring
 from yiwang.rpc_client import NamekoRpcClient
 from yiwang.tracing import setup_tracing
@@ -57,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # for a free connection instead of failing with "too many connections"
         redis = Redis(connection_pool=BlockingConnectionPool.from_url(
             settings.redis_url, max_connections=settings.redis_max_connections, timeout=5))
-        engine = make_engine(settings.database_url, pool_size=5)
+        # the gateway's own role: its schema (accounts, keys, audit) and nothing else
+        db_url = service_database_url(settings.database_url, "gateway",
+                                      enabled=settings.database_roles,
+                                      passwords=settings.database_role_passwords)  # fmt: skip
+        engine = make_engine(db_url, pool_size=5)
         app.state.resources = Resources(settings, rpc, publisher, redis, engine)
         # dashboard reads cached in Redis, refreshed by the change stream that feeds SSE
         app.state.read_cache = ReadCache(redis, settings.redis_prefix, settings.readcache_ttl_s,
@@ -66,9 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                      on_change=app.state.read_cache.changed)  # fmt: skip
         if settings.readcache_ttl_s > 0:
             app.state.live_hub.start()
+        POOLS.add("gateway", engine)
+        SSE_SUBSCRIBERS.set_function(lambda: app.state.live_hub.subscribers)
         try:
             yield
         finally:
+            POOLS.remove("gateway", engine)
             await app.state.live_hub.close()
             await app.state.read_cache.close()
             await rpc.close()
@@ -105,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # live streams (text/event-stream), whose events must leave as they happen
     remove_compress_type("text/event-stream")
     app.add_middleware(CompressMiddleware, minimum_size=1024)
+    app.add_middleware(MeasureRequests)  # outermost: latency per route, refusals included
     problems.install(app)
     # routes are matched in order: the hottest paths (citizen reports, Open311, live feeds;
     # their prefixes overlap no other module's) first, then the rest by module name

@@ -36,7 +36,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STORE_STATUSES = frozenset({400, 404, 410, 422})  # definitive refusals worth replaying
 MAX_STORED_RESPONSE = 1024 * 1024
 PENDING_TTL_S = 60
-EXEMPT_PATHS = frozenset({"/health", "/ready"})
+EXEMPT_PATHS = frozenset({"/live", "/ready", "/health", "/metrics"})
 
 
 def body_limit_for(settings: Settings, path: str) -> int:

@@ -4,7 +4,7 @@
 missing, use Docker Compose when a Docker engine answers, else start an installed local
 server, else stop with the exact package to install. Then migrate every service, load
 the demo city, start the supervisor daemon (every service and the gateway, restarted
-with backoff when they die, logs in ``var/log/``) and wait until ``/ready`` is green.
+with backoff when they die, logs in ``var/log/``) and wait until ``/health`` is green (every service answers).
 ``down`` stops what ``up`` started and nothing else.
 """
 
@@ -154,7 +154,7 @@ def supervisor_pid(settings: Settings) -> int | None:
 
 
 def wait_ready(settings: Settings, seconds: float) -> dict[str, object] | None:
-    url = f"http://{settings.gateway_host}:{settings.gateway_port}/ready"
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}/health"
     deadline = time.monotonic() + seconds
     last: dict[str, object] | None = None
     while time.monotonic() < deadline:
@@ -178,8 +178,10 @@ def up(wait: float = 120.0) -> None:
     ensure_dependencies(settings)
     if ensure_database(settings.database_url):
         typer.echo(f"created database {make_url(settings.database_url).database}")
-    upgrade(settings.database_url)
-    typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway")
+    upgrade(settings.database_url, roles=settings.database_roles,
+            role_passwords=settings.database_role_passwords)  # fmt: skip
+    typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway"
+               + (" (each with its own database role)" if settings.database_roles else ""))
     if settings.env == "production":  # keys are provided (infra.keys init), no demo data
         typer.echo("production mode: no demo data loaded")
     else:
@@ -205,7 +207,7 @@ def up(wait: float = 120.0) -> None:
     for label, path in [("dashboard", "/dashboard/"), ("citizen page", "/citizen/"),
                         ("grid worker", "/worker/"), ("volunteers", "/volunteer/"),
                         ("enterprises", "/enterprise/"), ("administration", "/admin/"),
-                        ("API docs", "/docs"), ("readiness", "/ready"),
+                        ("API docs", "/docs"), ("health", "/health"),
                         ("Open311", "/open311/v2/discovery.json")]:
         typer.echo(f"  {label:14s} {base}{path}")
 
@@ -232,7 +234,7 @@ def down() -> None:
 
 @app.command()
 def status() -> None:
-    """Show whether the supervisor runs and what /ready says."""
+    """Show whether the supervisor runs and what /health says."""
     settings = Settings()
     pid = supervisor_pid(settings)
     typer.echo(f"supervisor: {'pid ' + str(pid) if pid else 'not running'}")

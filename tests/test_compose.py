@@ -32,8 +32,18 @@ def test_dependencies_and_trace_viewer_are_present() -> None:
 
 def test_gateway_port_matches_settings_default() -> None:
     services = _compose()["services"]
-    assert f"{Settings().gateway_port}:8000" in services["gateway"]["ports"]
+    port = Settings().gateway_port
+    assert f"{port}-{port + 1}:8000" in services["gateway"]["ports"]  # one per replica
     assert services["gateway"]["environment"]["YIWANG_GATEWAY_PORT"] == "8000"
+
+
+def test_every_process_runs_two_replicas_and_services_serve_probes() -> None:
+    services = _compose()["services"]
+    for spec in ALL:
+        assert services[spec.name]["deploy"]["replicas"] >= 2, spec.name
+        assert "container_name" not in services[spec.name]  # a fixed name cannot scale
+        assert services[spec.name]["environment"]["YIWANG_METRICS_PORT"] == "9100"
+    assert "media:/var/lib/yiwang/media" in services["gateway"]["volumes"]
 
 
 def test_every_process_gets_every_shared_setting_and_they_are_real_settings() -> None:

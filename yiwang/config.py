@@ -18,6 +18,10 @@ class Settings(BaseSettings):
 
     amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/"
     database_url: str = "postgresql+psycopg2://postgres@127.0.0.1:5432/yiwang"
+    # Least privilege (yiwang/dbroles.py): the URL above is the owner's (migrations); each
+    # service process connects as its own role yiwang_<service>, passwords {"<service>": ...}
+    database_roles: bool = True
+    database_role_passwords: dict[str, str] = {}
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "yiwang:"
     redis_max_connections: int = 200
@@ -46,6 +50,9 @@ class Settings(BaseSettings):
     demo_size: Literal["tiny", "small", "city10m"] = "small"
     demo_seed: int = 20261123
     var_dir: str = "var"
+    # Prometheus /metrics of a service process on this port (0: off; the gateway serves
+    # /metrics on its own port). yiwang/metrics.py
+    metrics_port: int = 0
 
     # "demo" (the quick start) or "production" (refuses to start with demo accounts, weak or
     # missing keys, one-time codes in the log or self-registration by code).

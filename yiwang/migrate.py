@@ -2,6 +2,8 @@
 
 ``python -m yiwang.migrate upgrade [service ...]`` migrates (all services by default);
 ``python -m yiwang.migrate revision <service> -m "message"`` autogenerates a revision.
+After upgrading, each migrated service's database role gets its own schema and nothing
+else (``yiwang.dbroles``).
 Each service's ``migrations/env.py`` calls ``run_env(metadata, schema)``.
 """
 
@@ -9,11 +11,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+
+from yiwang.dbroles import apply_roles
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVICES = ("grids", "petitions", "command", "volunteers", "enterprise", "gateway")
@@ -33,10 +38,19 @@ def alembic_config(service: str, database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, services: tuple[str, ...] | list[str] = SERVICES) -> None:
-    for svc in services:
-        if os.path.isdir(script_location(svc)):
-            command.upgrade(alembic_config(svc, database_url), "head")
+def upgrade(
+    database_url: str,
+    services: tuple[str, ...] | list[str] = SERVICES,
+    *,
+    roles: bool = True,
+    role_passwords: Mapping[str, str] | None = None,
+) -> None:
+    """Migrate as the owner, then give each service's role its schema (``roles``)."""
+    migrated = [svc for svc in services if os.path.isdir(script_location(svc))]
+    for svc in migrated:
+        command.upgrade(alembic_config(svc, database_url), "head")
+    if roles:
+        apply_roles(database_url, migrated, role_passwords)
 
 
 def run_env(target_metadata: sa.MetaData, schema: str) -> None:
@@ -73,12 +87,14 @@ def run_env(target_metadata: sa.MetaData, schema: str) -> None:
 def main(argv: list[str]) -> int:
     from yiwang.config import Settings
 
-    url = os.environ.get("YIWANG_DATABASE_URL") or Settings().database_url
+    settings = Settings()
+    url = os.environ.get("YIWANG_DATABASE_URL") or settings.database_url
     if not argv or argv[0] not in ("upgrade", "revision"):
         print(__doc__)
         return 2
     if argv[0] == "upgrade":
-        upgrade(url, argv[1:] or SERVICES)
+        upgrade(url, argv[1:] or SERVICES, roles=settings.database_roles,
+                role_passwords=settings.database_role_passwords)  # fmt: skip
         return 0
     svc = argv[1]
     msg = argv[argv.index("-m") + 1] if "-m" in argv else "change"

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from yiwang.db import outbox_table
 from yiwang.logging import get_logger
+from yiwang.metrics import OUTBOX_PUBLISHED
 
 log = get_logger(__name__)
 
@@ -159,6 +160,7 @@ class OutboxRelay:
                 .values(published_at=datetime.now(UTC), attempts=t.c.attempts + 1)
             )
         self.published_total += len(rows)
+        OUTBOX_PUBLISHED.labels(self.schema).inc(len(rows))
         return len(rows)
 
     def drain(self) -> int:

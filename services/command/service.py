@@ -47,11 +47,13 @@ from yiwang.contracts.command import (
     SuperviseCaseRequest,
     SuperviseOverdueRequest,
     TestRulesRequest,
+    UnitStatsRequest,
     VerifyAuditRequest,
     WhistleTallyRequest,
 )
 from yiwang.contracts.health import HealthResponse
 from yiwang.logging import get_logger
+from yiwang.metrics import SLA_SWEEP_CASES, SLA_SWEEP_DURATION
 from yiwang.nameko.events import reliable_event_handler
 from yiwang.nameko.health import db_health
 from yiwang.nameko.providers import ClockProvider, RedisPublisher, Tracing, UnitOfWorkProvider
@@ -110,7 +112,11 @@ class CommandService:
             return
         CommandService._last_sweep = tick
         now = self.clock.now()
+        t0 = time.perf_counter()
         result = sla.sweep(self.uow(), now, notify=self.live)
+        SLA_SWEEP_DURATION.observe(time.perf_counter() - t0)
+        for action in ("warned", "overdue", "escalated"):
+            SLA_SWEEP_CASES.labels(action).inc(result.get(action, 0))
         if result["rows"]:
             log.info("sla_sweep", **result)
         CommandService._sweeps += 1
@@ -261,7 +267,13 @@ class CommandService:
 
     @contract_rpc("command")
     def list_alerts(self, request: ListAlertsRequest) -> Any:
-        return kpis.list_alerts(self.uow(), request.since, request.kind, request.limit)
+        return kpis.list_alerts(self.uow(), request.since, request.kind, request.limit,
+                                request.jurisdiction_prefix)  # fmt: skip
+
+    @contract_rpc("command")
+    def unit_stats(self, request: UnitStatsRequest) -> Any:
+        return kpis.unit_stats(self.uow(), request.parent_code, request.by, request.day_from,
+                               request.day_to)  # fmt: skip
 
     @contract_rpc("command")
     def evaluate_warnings(self, request: EvaluateWarningsRequest) -> Any:

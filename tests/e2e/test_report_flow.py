@@ -41,10 +41,13 @@ def _in_command_view(system: System, case_id: str, grid_code: str, seconds: floa
     return False
 
 
-def test_ready_reports_every_dependency(system: System) -> None:
-    body = wait_ready(system.base_url, 10)
+def test_health_reports_every_dependency_and_ready_only_the_gateways(system: System) -> None:
+    body = wait_ready(system.base_url, 10)  # /health
     assert set(body["checks"]) >= {"database", "redis", "broker", "service:petitions",
                                    "service:grids", "service:command"}
+    with system.client() as c:
+        ready = c.get("/ready").json()
+    assert set(ready["checks"]) == {"database", "redis", "broker"}
 
 
 def test_report_becomes_a_case_in_the_command_view_in_one_trace(system: System) -> None:

@@ -11,7 +11,8 @@ import pytest
 from infra.processes import ProcSpec
 from infra.supervisor import Supervisor
 from tests.integration.probe import create_schema
-from tests.support.resources import TestResources
+from tests.support.resources import TestResources, free_port
+from yiwang.dbroles import apply_roles
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -20,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def probe_service(resources: TestResources, var_dir: str) -> Iterator[Supervisor]:
     """The probe nameko service running in its own process, as the runner runs services."""
     create_schema(resources.database_url)
+    apply_roles(resources.database_url, ["probe"])  # it connects as its own role, as services do
     spec = ProcSpec("probe", ("python", "-m", "yiwang.nameko.run",
                               "tests.integration.probe:ProbeService"))
     import sys
@@ -30,6 +32,7 @@ def probe_service(resources: TestResources, var_dir: str) -> Iterator[Supervisor
         YIWANG_EVENT_RETRY_DELAYS_MS="[100, 200]",
         YIWANG_EVENT_MAX_ATTEMPTS="3",
         YIWANG_SERVICE_MAX_WORKERS="10",
+        YIWANG_METRICS_PORT=str(free_port()),  # tests/integration/test_metrics.py scrapes it
     )
     sup = Supervisor([spec], env=env, log_dir=os.path.join(var_dir, "log-probe"), cwd=ROOT)
     sup.start()

@@ -51,7 +51,7 @@ def wait_ready(base_url: str, seconds: float) -> dict:
     last: dict = {}
     while time.monotonic() < deadline:
         try:
-            r = httpx.get(f"{base_url}/ready", timeout=5)
+            r = httpx.get(f"{base_url}/health", timeout=5)
             last = r.json()
             if r.status_code == 200:
                 return last

@@ -88,6 +88,11 @@ class CaseFilter(Payload):
     created_from: datetime | None = None
     created_to: datetime | None = None
     q: str | None = Field(default=None, max_length=100, description="text search (Chinese ok)")
+    escalated: bool | None = Field(default=None, description="escalated at least once (or never)")
+    whistled: bool | None = Field(default=None, description="departments summoned (吹哨) or not")
+    sources: list[str] | None = Field(
+        default=None, max_length=20, description="any of these sources (with ``source``: both)"
+    )
 
 
 @rpc_contract("command", "list_cases", CaseListResponse)
@@ -490,6 +495,53 @@ class ExportKpisRequest(KpiQuery):
     format: Literal["csv", "xlsx"] = "csv"
 
 
+class UnitStatsRow(Payload):
+    """One child unit (or one department) of a parent: now (from ``case_view``) and over the
+    day range (from the incremental KPI counters)."""
+
+    code: str = Field(description="the child unit's code, or the department's code")
+    name: str | None = Field(default=None, description="unit or department name (zh-CN)")
+    name_en: str | None = None
+    # now, from the dispatch view (cases not finished)
+    open: int = 0
+    overdue: int = 0
+    escalated: int = Field(default=0, description="open cases escalated at least once")
+    supervised: int = 0
+    # over [day_from, day_to], from the KPI counters
+    created: int = 0
+    resolved: int = 0
+    resolved_on_time: int = 0
+    overdue_events: int = 0
+    escalations: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    rework: int = 0
+    on_time_resolution_rate: float | None = None
+    satisfaction_rate: float | None = None
+    rework_rate: float | None = None
+
+
+class UnitStats(Payload):
+    parent_code: str
+    by: Literal["unit", "department"]
+    child_level: str | None = None
+    day_from: date
+    day_to: date
+    items: list[UnitStatsRow]
+
+
+@rpc_contract("command", "unit_stats", UnitStats)
+class UnitStatsRequest(Payload):
+    """Per child unit of ``parent_code`` (by="unit") or per department inside it
+    (by="department"): open / overdue / escalated now, and the counters' figures over the
+    day range (created, resolved on time, satisfaction, rework, overdue)."""
+
+    parent_code: str = Field(default="", pattern=r"^[0-9]{0,12}$")
+    by: Literal["unit", "department"] = "unit"
+    day_from: date
+    day_to: date
+
+
 class WarningRuleIn(Payload):
     name: str = Field(min_length=1, max_length=100)
     kind: Literal["spike", "repeat_address", "rising_overdue"]
@@ -525,6 +577,10 @@ class AlertOut(Payload):
     message_en: str
     message_zh: str
     details: dict[str, Any]
+    # what the alert is about, for pages that show names (absent when not applicable)
+    jurisdiction_code: str | None = None
+    category: str | None = None
+    department: str | None = None
 
 
 class AlertList(Payload):
@@ -534,6 +590,11 @@ class AlertList(Payload):
 
 @rpc_contract("command", "list_alerts", AlertList)
 class ListAlertsRequest(Payload):
+    jurisdiction_prefix: str = Field(
+        default="",
+        pattern=r"^[0-9]{0,18}$",
+        description="only alerts about this unit's area (department-wide ones: city level only)",
+    )
     since: datetime | None = None
     kind: str | None = Field(default=None, max_length=32)
     limit: int = Field(default=100, ge=1, le=1000)

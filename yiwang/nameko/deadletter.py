@@ -8,6 +8,7 @@ from typing import Any
 import pika
 
 from yiwang.contracts.subscription import Subscription
+from yiwang.metrics import DEAD_LETTERS, RETRIES
 from yiwang.topology import DEAD_LETTER_EXCHANGE, RETRY_EXCHANGE, declare_subscription
 
 
@@ -73,6 +74,7 @@ class Republisher:
             {"x-yiwang-reason": reason, "x-yiwang-error": error[:2000], "x-yiwang-queue": queue}
         )
         self._publish(DEAD_LETTER_EXCHANGE, queue, body, h, content_type)
+        DEAD_LETTERS.labels(queue, reason).inc()  # counted once the broker confirmed it
 
     def retry(
         self,
@@ -86,6 +88,7 @@ class Republisher:
         h = dict(headers)
         h.update({"x-yiwang-attempt": attempt, "x-yiwang-last-error": error[:1000]})
         self._publish(RETRY_EXCHANGE, retry_queue, body, h, content_type)
+        RETRIES.labels(retry_queue.split(".retry.")[0]).inc()
 
     def close(self) -> None:
         try:

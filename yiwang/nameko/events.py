@@ -33,9 +33,11 @@ from nameko.messaging import QueueConsumer
 
 from yiwang.contracts import ContractViolation, parse_envelope
 from yiwang.logging import get_logger
+from yiwang.metrics import DLQ_DEPTH
 from yiwang.nameko.deadletter import Republisher
 from yiwang.topology import (
     consumer_queue_arguments,
+    dlq_name,
     find_subscription,
     retry_queue_name,
 )
@@ -109,10 +111,13 @@ class ReliableEventHandler(EventHandler):
         )
         self._republisher = Republisher(cfg["AMQP_URI"])
         self._republisher.declare(sub, self.retry_delays)
+        DLQ_DEPTH.add(cfg["AMQP_URI"], dlq_name(sub.queue))  # its depth, read when scraped
         self.queue_consumer.register_provider(self)
 
     def stop(self) -> None:
         super().stop()
+        if getattr(self, "subscription", None) is not None:
+            DLQ_DEPTH.remove(dlq_name(self.subscription.queue))
         if self._republisher is not None:
             self._republisher.close()
 

@@ -9,6 +9,7 @@ that a commit wakes immediately.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -18,6 +19,7 @@ from opentelemetry import trace
 from yiwang.clock import Clock, SystemClock
 from yiwang.db import make_engine
 from yiwang.logging import get_logger
+from yiwang.metrics import ENTRYPOINT_LATENCY, OUTBOX, POOLS
 from yiwang.relay import OutboxRelay
 from yiwang.tracing import context_from, current_trace_context
 from yiwang.uow import uow_factory
@@ -50,10 +52,14 @@ class UnitOfWorkProvider(DependencyProvider):
         )
 
     def start(self) -> None:
+        OUTBOX.add(self.schema, self.engine)  # backlog and oldest age, read when scraped
+        POOLS.add(self.container.service_name, self.engine)
         if self.relay is not None:
             self.container.spawn_managed_thread(self.relay.run_forever, identifier="outbox-relay")
 
     def stop(self) -> None:
+        OUTBOX.remove(self.schema, self.engine)
+        POOLS.remove(self.container.service_name, self.engine)
         if self.relay is not None:
             self.relay.stop()
         self.engine.dispose()
@@ -65,13 +71,28 @@ class UnitOfWorkProvider(DependencyProvider):
         return self.factory
 
 
+def entrypoint_kind(entrypoint: Any) -> str:
+    """``rpc``, ``event``, ``timer`` or the entrypoint's class name (metrics label)."""
+    from nameko.events import EventHandler
+    from nameko.rpc import Rpc
+    from nameko.timer import Timer
+
+    for cls, kind in ((Rpc, "rpc"), (EventHandler, "event"), (Timer, "timer")):
+        if isinstance(entrypoint, cls):
+            return kind
+    return type(entrypoint).__name__.lower()
+
+
 class Tracing(DependencyProvider):
     """Opens one span per worker, parented on the caller's ``traceparent`` context data,
-    and writes the worker's own context back so nested RPC calls and events carry it."""
+    and writes the worker's own context back so nested RPC calls and events carry it.
+    Also times each worker into ``yiwang_entrypoint_duration_seconds`` (every service has
+    this provider, so every entrypoint is measured)."""
 
     def setup(self) -> None:
         self._tracer = trace.get_tracer("yiwang.nameko")
         self._active: dict[int, tuple[Any, Any]] = {}
+        self._started: dict[int, tuple[float, str]] = {}
 
     def worker_setup(self, worker_ctx: Any) -> None:
         parent = context_from({"traceparent": worker_ctx.data.get("traceparent", "")})
@@ -80,14 +101,25 @@ class Tracing(DependencyProvider):
         token = otel_context.attach(trace.set_span_in_context(span, parent))
         worker_ctx.data.update(current_trace_context())
         self._active[id(worker_ctx)] = (span, token)
+        self._started[id(worker_ctx)] = (time.perf_counter(), "ok")
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        if exc_info is not None and id(worker_ctx) in self._started:
+            # a DomainError crossing RPC is a refusal (the caller's 4xx), not a failure
+            outcome = "refused" if type(exc_info[1]).__name__ == "RemoteDomainError" else "error"
+            self._started[id(worker_ctx)] = (self._started[id(worker_ctx)][0], outcome)
         entry = self._active.get(id(worker_ctx))
         if entry and exc_info is not None:
             entry[0].record_exception(exc_info[1])
             entry[0].set_status(trace.Status(trace.StatusCode.ERROR, str(exc_info[1])[:200]))
 
     def worker_teardown(self, worker_ctx: Any) -> None:
+        started = self._started.pop(id(worker_ctx), None)
+        if started is not None:
+            ep = worker_ctx.entrypoint
+            ENTRYPOINT_LATENCY.labels(worker_ctx.service_name, ep.method_name,
+                                      entrypoint_kind(ep), started[1],
+                                      ).observe(time.perf_counter() - started[0])  # fmt: skip
         entry = self._active.pop(id(worker_ctx), None)
         if entry is None:
             return

@@ -19,19 +19,30 @@ from typing import Any  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from yiwang.config import Settings  # noqa: E402
+from yiwang.dbroles import service_database_url  # noqa: E402
 from yiwang.keys import Keyring  # noqa: E402
 from yiwang.logging import get_logger, setup_logging  # noqa: E402
+from yiwang.metrics import serve as serve_metrics  # noqa: E402
 from yiwang.production import checked_keyring  # noqa: E402
 from yiwang.tracing import setup_tracing  # noqa: E402
 
 
-def nameko_config(settings: Settings, keyring: Keyring | None = None) -> dict[str, Any]:
-    """The nameko config; ``KEYS`` is the installation's keyring (yiwang/keys.py), loaded
-    and checked here (production refuses weak or missing keys)."""
+def nameko_config(
+    settings: Settings, service: str | None = None, keyring: Keyring | None = None
+) -> dict[str, Any]:
+    """The nameko config. ``KEYS`` is the installation's keyring (yiwang/keys.py), loaded
+    and checked here (production refuses weak or missing keys); ``service`` connects to the
+    database as that service's role."""
     keyring = keyring if keyring is not None else checked_keyring(settings)
+    database_url = settings.database_url
+    if service is not None:
+        database_url = service_database_url(
+            database_url, service, enabled=settings.database_roles,
+            passwords=settings.database_role_passwords,
+        )  # fmt: skip
     return {
         "AMQP_URI": settings.amqp_uri,
-        "DATABASE_URL": settings.database_url,
+        "DATABASE_URL": database_url,
         "REDIS_URL": settings.redis_url,
         "REDIS_PREFIX": settings.redis_prefix,
         "KEYS": keyring.to_config(),
@@ -66,7 +77,7 @@ def main(argv: list[str]) -> int:
     setup_logging(cls.name, settings.log_level, settings.log_format)
     setup_tracing(cls.name, settings.otel_exporter, settings.otel_endpoint, settings.var_dir)
     log = get_logger("yiwang.run")
-    runner = ServiceRunner(nameko_config(settings))
+    runner = ServiceRunner(nameko_config(settings, cls.name))
     runner.add_service(cls)
 
     def shutdown(signum: int, frame: Any) -> None:
@@ -74,6 +85,8 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    if settings.metrics_port:
+        serve_metrics(settings.metrics_port)
     runner.start()
     log.info("service_started", service=cls.name)
     try:

@@ -47,6 +47,7 @@ POLICY = {
     "command.rules.read": {*DISPATCHERS, "leader", "admin"},
     "command.rules.write": {"district_staff", "city_staff", "admin"},
     "command.kpis.read": {*STAFF_ROLES, "leader", "department_handler"},
+    "command.stats.read": {*STAFF_ROLES, "leader"},
     "command.warnings.read": {*STAFF_ROLES, "leader"},
     "command.warnings.write": {"city_staff", "admin"},
     "command.audit.read": {"leader", "district_staff", "city_staff", "admin"},
@@ -62,6 +63,14 @@ Code = Annotated[
         examples=["329901"],
     ),
 ]
+
+
+Sources = Annotated[
+    str | None,
+    Query(pattern=r"^[a-z0-9_]{1,32}(,[a-z0-9_]{1,32}){0,19}$",
+          description="any of these sources, comma-separated (e.g. the citizens' channels)",
+          examples=["citizen,hotline,open311,suggestion_box,agency"]),
+]  # fmt: skip
 
 
 def _actor(who: Principal) -> dict[str, Any]:
@@ -96,7 +105,8 @@ def _filters(
     who: Principal, jurisdiction: str, status: str | None, source: str | None,
     category: str | None, department: str | None, overdue: bool | None,
     supervised: bool | None, created_from: datetime | None, created_to: datetime | None,
-    q: str | None,
+    q: str | None, escalated: bool | None = None, whistled: bool | None = None,
+    sources: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     if who.role == "department_handler":
         department = _own_department(who)
@@ -104,7 +114,9 @@ def _filters(
         "jurisdiction_prefix": who.jurisdiction_prefix(jurisdiction), "status": status,
         "source": source, "category": category, "department": department, "overdue": overdue,
         "supervised": supervised, "created_from": created_from, "created_to": created_to,
-        "q": q,
+        "q": q, **({"escalated": escalated} if escalated is not None else {}),
+        **({"whistled": whistled} if whistled is not None else {}),
+        **({"sources": sources.split(",")} if sources else {}),
     }  # fmt: skip
 
 
@@ -124,6 +136,11 @@ async def list_cases(
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
     q: CaseText = None,
+    escalated: Annotated[bool | None, Query(
+        description="only cases escalated at least once (true) or never (false)")] = None,
+    whistled: Annotated[bool | None, Query(
+        description="only cases on which departments were summoned (吹哨)")] = None,
+    sources: Sources = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[
@@ -135,7 +152,7 @@ async def list_cases(
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
-                 created_from, created_to, q)  # fmt: skip
+                 created_from, created_to, q, escalated, whistled, sources)  # fmt: skip
     args = {"page": page, "page_size": page_size, **f}
     if cursor:
         args["cursor"] = cursor
@@ -164,9 +181,12 @@ async def export_cases(
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
     q: CaseText = None,
+    escalated: Annotated[bool | None, Query(description="escalated at least once")] = None,
+    whistled: Annotated[bool | None, Query(description="departments summoned (吹哨)")] = None,
+    sources: Sources = None,
 ) -> Response:
     f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
-                 created_from, created_to, q)  # fmt: skip
+                 created_from, created_to, q, escalated, whistled, sources)  # fmt: skip
     return _download(await rpc.call("command", "export_cases", format=format, **f))
 
 
@@ -594,9 +614,58 @@ async def export_kpis(
     return _download(await rpc.call("command", "export_kpis", format=format, **args))
 
 
-@router.get("/alerts", summary="Early-warning alerts (隐患预警)")
+# a child unit without any case: zero counts, no rates
+ZERO_STATS: dict[str, Any] = {
+    **dict.fromkeys(("open", "overdue", "escalated", "supervised", "created", "resolved",
+                     "resolved_on_time", "overdue_events", "escalations", "rated", "satisfied",
+                     "rework"), 0),
+    **dict.fromkeys(("on_time_resolution_rate", "satisfaction_rate", "rework_rate")),
+}  # fmt: skip
+
+
+@router.get("/units/stats", summary="Per child unit (or per department): open, overdue, "
+            "escalated now; created, on-time, satisfaction, rework over the days",
+            response_model=dict[str, Any])  # fmt: skip
+async def unit_stats(
+    rpc: RpcDep, cache: ReadCacheDep,
+    who: Annotated[Principal, Depends(require("command.stats.read"))],
+    day_from: DayFrom, day_to: DayTo,
+    jurisdiction: Annotated[str, Query(
+        pattern=r"^([0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})?$",
+        description="the parent unit (city, district, street or community); empty: the "
+        "caller's own unit", examples=["329901"])] = "",
+    by: Annotated[Literal["unit", "department"], Query(
+        description="unit: one row per child unit of the parent (the map, the league table "
+        "of units); department: one row per department handling cases inside it")] = "unit",
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:  # fmt: skip
+    code = who.jurisdiction_prefix(jurisdiction)
+    args = {"parent_code": code, "by": by, "day_from": str(day_from), "day_to": str(day_to)}
+
+    async def fetch() -> dict[str, Any]:
+        out = await rpc.call("command", "unit_stats", **args)
+        if by != "unit" or not code:
+            return out
+        # the child units' names (and the children without any case: zero rows)
+        try:
+            kids = (await rpc.call("grids", "unit_children", code=code)).get("units", [])
+        except Exception:  # noqa: BLE001 -- names are a nicety: the counts stand alone
+            return out
+        rows = {r["code"]: r for r in out.get("items", [])}
+        items = []
+        for u in kids:
+            row = rows.pop(u["code"], None) or {"code": u["code"], **ZERO_STATS}
+            items.append({**row, "name": u.get("name")})
+        out["items"] = items + list(rows.values())
+        return out
+
+    return await cache.respond(if_none_match, scope_of(who), "unit_stats", args, code, fetch)
+
+
+@router.get("/alerts", summary="Early-warning alerts (隐患预警) about the caller's area")
 async def list_alerts(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("command.warnings.read"))],
+    jurisdiction: Code = "",
     since: Annotated[datetime | None, Query(
         description="Only alerts raised at or after this instant (ISO 8601 with offset)",
         examples=["2026-11-01T00:00:00+08:00"])] = None,
@@ -608,7 +677,8 @@ async def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:  # fmt: skip
     return await rpc.call("command", "list_alerts", since=since and since.isoformat(),
-                          kind=kind, limit=limit)  # fmt: skip
+                          kind=kind, limit=limit,
+                          jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction))  # fmt: skip
 
 
 @router.get("/warning-rules", summary="Early-warning rules (data)")

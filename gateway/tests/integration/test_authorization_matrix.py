@@ -37,8 +37,10 @@ from yiwang.errors import Forbidden
 pytestmark = pytest.mark.integration
 
 PUBLIC = {
+    ("GET", "/live"),
     ("GET", "/health"),
     ("GET", "/ready"),
+    ("GET", "/metrics"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
@@ -255,6 +257,8 @@ for kpi in ("kpis", "kpis/series"):
 add("GET", f"{C}/kpis/export", lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}},
     answers=lambda c: {("command", "export_kpis"): download})  # fmt: skip
 add("GET", f"{C}/whistles/tally", lambda c: {"params": {"jurisdiction": c[:9]}})
+add("GET", f"{C}/alerts", lambda c: {"params": {"jurisdiction": c[:9]}})
+add("GET", f"{C}/units/stats", lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}})
 CAL = f"{C}/calendar"  # the working-day calendar: city-wide data, read by staff, edited by admins
 add("GET", CAL, lambda c: {}, scoped=False)
 add("GET", f"{CAL}/{{year}}", lambda c: {"url": f"{CAL}/2026"}, scoped=False)

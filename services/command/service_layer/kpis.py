@@ -9,11 +9,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.command.adapters.tables import alerts, case_view, kpi_counters, warning_rules
+from services.command.adapters.tables import (
+    alerts,
+    case_view,
+    departments,
+    kpi_counters,
+    warning_rules,
+)
 from services.command.domain import warnings as wdomain
-from services.command.domain.kpi import KpiFigures, local_day
+from services.command.domain.casefile import CLOSED_STATUSES
+from services.command.domain.kpi import ALL, KpiFigures, local_day
 from services.command.service_layer.view import to_export
 from yiwang.errors import NotFound, ValidationFailed
+from yiwang.jurisdiction import CODE_LENGTHS, LEVEL_BY_LENGTH, Level
 from yiwang.uow import UnitOfWork
 
 
@@ -84,6 +92,98 @@ def export_kpis(
     rows = [[d["day_from"].isoformat(), *[d["counts"].get(m, 0) for m in metrics],
              *[d[c] for c in RATE_COLUMNS]] for d in series]  # fmt: skip
     return to_export(f"kpis_{code}_{dept.replace('*', 'all')}", header, rows, fmt)
+
+
+# -- per child unit / per department (the map, the league tables) ----------------------------
+CHILD_LENGTH = {0: 4, 4: 6, 6: 9, 9: 12, 12: 15}
+PERIOD_METRICS = ("created", "resolved", "resolved_on_time", "rated", "satisfied", "rework")
+
+
+def _stats_row(code: str, now: dict[str, int], counts: dict[str, int]) -> dict[str, Any]:
+    f = KpiFigures(counts)
+    row: dict[str, Any] = {"code": code, **{k: now.get(k, 0) for k in
+                           ("open", "overdue", "escalated", "supervised")}}  # fmt: skip
+    row.update({m: f.get(m) for m in PERIOD_METRICS})
+    row["overdue_events"] = f.get("overdue")
+    row["escalations"] = sum(f.by_prefix("escalated:").values())
+    row["on_time_resolution_rate"] = f.on_time_resolution_rate
+    row["satisfaction_rate"] = f.satisfaction_rate
+    row["rework_rate"] = f.rework_rate
+    return row
+
+
+def _period_metric(metric: Any) -> Any:
+    return sa.or_(metric.in_([*PERIOD_METRICS, "overdue"]), metric.startswith("escalated:"))
+
+
+def unit_stats(uow: UnitOfWork, parent: str, by: str, a: date, b: date) -> dict[str, Any]:
+    """Per child unit of ``parent`` (or per department inside it): what is open, overdue and
+    escalated now (one grouped read of ``case_view``) and the period's figures (one grouped
+    read of ``kpi_counters``: the child codes' own counters, department ``*``)."""
+    _check_range(a, b)
+    if by == "unit" and len(parent) not in CHILD_LENGTH:
+        raise ValidationFailed("invalid_parent", "the parent must be a city, district, street "
+                               "or community code", "上级单位须为市、区、街道或社区")  # fmt: skip
+    cv, k = case_view, kpi_counters
+    is_open = cv.c.status.not_in(sorted(CLOSED_STATUSES))
+    now_cols = [
+        sa.func.count().filter(is_open).label("open"),
+        sa.func.count().filter(sa.and_(is_open, cv.c.overdue.is_(True))).label("overdue"),
+        sa.func.count().filter(sa.and_(is_open, cv.c.escalation_count > 0)).label("escalated"),
+        sa.func.count().filter(sa.and_(is_open, cv.c.supervised.is_(True))).label("supervised"),
+    ]
+    in_parent: list[Any] = [cv.c.complete.is_(True)]
+    if parent:
+        in_parent.append(cv.c.grid_code.startswith(parent, autoescape=True))
+    period = [k.c.day >= a, k.c.day <= b, _period_metric(k.c.metric)]
+    child_level: str | None = None
+    with uow:
+        s = uow.session
+        if by == "unit":
+            n = CHILD_LENGTH[len(parent)]
+            child_level = LEVEL_BY_LENGTH[n].value
+            # where the case is (its grid), also once it was escalated to a higher level
+            key = sa.func.left(cv.c.grid_code, n)
+            now_rows = s.execute(
+                sa.select(key.label("code"), *now_cols)
+                .where(*in_parent, sa.func.length(cv.c.grid_code) >= n).group_by(key)
+            ).mappings().all()  # fmt: skip
+            # the children's codes are n digits after the parent's: a range of the primary
+            # key (usable whatever the collation), then the length picks their level
+            m = n - len(parent)
+            conds = [k.c.code >= parent + "0" * m, k.c.code <= parent + "9" * m,
+                     sa.func.length(k.c.code) == n, k.c.department == ALL, *period]  # fmt: skip
+            count_rows = s.execute(
+                sa.select(k.c.code, k.c.metric, sa.func.sum(k.c.value))
+                .where(*conds).group_by(k.c.code, k.c.metric)
+            ).all()  # fmt: skip
+        else:
+            key = sa.func.coalesce(cv.c.department, "")
+            now_rows = s.execute(
+                sa.select(key.label("code"), *now_cols).where(*in_parent).group_by(key)
+            ).mappings().all()  # fmt: skip
+            city = parent or None
+            conds = [k.c.department != ALL, *period]
+            conds.append(k.c.code == city if city else sa.func.length(k.c.code) == 4)
+            count_rows = s.execute(
+                sa.select(k.c.department, k.c.metric, sa.func.sum(k.c.value))
+                .where(*conds).group_by(k.c.department, k.c.metric)
+            ).all()  # fmt: skip
+        names = {r.code: (r.name_zh, r.name_en) for r in s.execute(
+            sa.select(departments.c.code, departments.c.name_zh, departments.c.name_en))
+        } if by == "department" else {}  # fmt: skip
+    now_by = {r["code"]: dict(r) for r in now_rows if r["code"]}
+    counts_by: dict[str, dict[str, int]] = defaultdict(dict)
+    for code, metric, value in count_rows:
+        counts_by[code][metric] = counts_by[code].get(metric, 0) + int(value)
+    items = []
+    for code in sorted(set(now_by) | set(counts_by)):
+        row = _stats_row(code, now_by.get(code, {}), counts_by.get(code, {}))
+        if code in names:
+            row["name"], row["name_en"] = names[code][0], names[code][1] or None
+        items.append(row)
+    return {"parent_code": parent, "by": by, "child_level": child_level, "day_from": a,
+            "day_to": b, "items": items}  # fmt: skip
 
 
 # -- warning rules and alerts ---------------------------------------------------------------
@@ -174,10 +274,38 @@ def evaluate_warnings(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
     return {"items": stored, "total": len(stored)}
 
 
+def _alert_scope(prefix: str) -> Any:
+    """Alerts about the viewer's area: a spike in a grid inside it, a repeated address with a
+    case inside it; department-wide (rising overdue) alerts are city-level facts."""
+    if not prefix:
+        return sa.true()
+    a = alerts.c
+    inside = sa.exists().where(
+        case_view.c.jurisdiction_code.startswith(prefix, autoescape=True),
+        a.details["case_ids"].contains(sa.func.to_jsonb(sa.cast(case_view.c.case_id, sa.Text))),
+    )
+    return sa.or_(
+        sa.and_(a.kind == "spike", a.key.startswith(prefix, autoescape=True)),
+        sa.and_(a.kind == "repeat_address", inside),
+        sa.and_(a.kind == "rising_overdue", sa.literal(len(prefix) <= CODE_LENGTHS[Level.CITY])),
+    )
+
+
+def _alert_out(r: Any) -> dict[str, Any]:
+    out = dict(r)
+    parts = str(out["key"]).split("|")
+    if out["kind"] == "spike" and len(parts) == 2:
+        out["jurisdiction_code"], out["category"] = parts
+    elif out["kind"] == "rising_overdue":
+        out["department"] = parts[0]
+    return out
+
+
 def list_alerts(
-    uow: UnitOfWork, since: datetime | None, kind: str | None, limit: int
-) -> dict[str, Any]:
-    conds: list[Any] = [sa.true()]
+    uow: UnitOfWork, since: datetime | None, kind: str | None, limit: int,
+    jurisdiction_prefix: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    conds: list[Any] = [_alert_scope(jurisdiction_prefix)]
     if since is not None:
         conds.append(alerts.c.at >= since)
     if kind:
@@ -189,4 +317,4 @@ def list_alerts(
             sa.select(alerts).where(*conds).order_by(alerts.c.at.desc(), alerts.c.id.desc())
             .limit(limit)
         ).mappings().all()  # fmt: skip
-    return {"items": [dict(r) for r in rows], "total": total}
+    return {"items": [_alert_out(r) for r in rows], "total": total}

@@ -194,6 +194,13 @@ def _conditions(req: CaseFilter) -> list[Any]:
         value = getattr(req, name)
         if value is not None:
             conds.append(cv.c[name] == value)
+    sources = getattr(req, "sources", None)
+    if sources:
+        conds.append(cv.c.source.in_(sources))
+    for flag, count in (("escalated", cv.c.escalation_count), ("whistled", cv.c.whistle_count)):
+        wanted = getattr(req, flag, None)
+        if wanted is not None:
+            conds.append(count > 0 if wanted else count == 0)
     if req.created_from is not None:
         conds.append(cv.c.created_at >= req.created_from)
     if req.created_to is not None:

@@ -26,19 +26,29 @@ def mon_to_fri(day: date) -> bool:
     return day.weekday() < 5
 
 
+MAX_AMOUNT = Decimal("1e13")  # yuan; beyond any real amount, and within decimal precision
+
+
 def require_positive_amount(value: Decimal | int | str, field: str) -> Decimal:
-    """A strictly positive money amount in yuan (at most 2 decimals)."""
+    """A strictly positive money amount in yuan (at most 2 decimals, at most MAX_AMOUNT)."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise ValidationFailed(
             "invalid_amount", f"{field} is not a number", f"{field}不是有效数字", field=field
         ) from exc
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+    # bounded before quantizing: quantize raises InvalidOperation beyond the precision
+    if (
+        not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_AMOUNT
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
         raise ValidationFailed(
             "invalid_amount",
-            f"{field} must be a positive amount with at most 2 decimals",
-            f"{field}必须为正数且最多两位小数",
+            f"{field} must be a positive amount of at most {MAX_AMOUNT:,.0f} yuan "
+            "with at most 2 decimals",
+            f"{field}必须为不超过{MAX_AMOUNT:,.0f}元的正数且最多两位小数",
             field=field,
         )
     return amount

@@ -31,7 +31,8 @@ def validate_code(code: str, level: Level | str | None = None) -> Level:
 
     Raises ``ValidationFailed``: ``invalid_code`` (shape), ``invalid_code_segment`` (a
     segment of zeros, which in statistical codes means "the parent itself"),
-    ``code_level_mismatch`` (``level`` given and different from the code's length).
+    ``invalid_level`` (``level`` is not a level), ``code_level_mismatch`` (``level`` given
+    and different from the code's length).
     """
     own = level_of(code)
     idx = ORDER.index(own)
@@ -44,13 +45,25 @@ def validate_code(code: str, level: Level | str | None = None) -> Level:
                 f"编码“{code}”的{own}段“{segment}”不能全为0",
                 code_value=code,
             )
-    if level is not None and Level(level) != own:
+    if level is None:
+        return own
+    try:
+        wanted = Level(level)
+    except ValueError:
+        known = ", ".join(str(lv) for lv in ORDER)
+        raise ValidationFailed(
+            "invalid_level",
+            f"unknown level '{level}' (one of {known})",
+            f"未知层级“{level}”（可选：{known}）",
+            level=str(level),
+        ) from None
+    if wanted != own:
         raise ValidationFailed(
             "code_level_mismatch",
-            f"'{code}' is a {own} code, not {Level(level)}",
-            f"编码“{code}”是{own}级编码，不是{Level(level)}级",
+            f"'{code}' is a {own} code, not {wanted}",
+            f"编码“{code}”是{own}级编码，不是{wanted}级",
             code_value=code,
-            expected_level=str(Level(level)),
+            expected_level=str(wanted),
         )
     return own
 

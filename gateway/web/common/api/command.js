@@ -2,6 +2,10 @@
 // dispatch, escalation, alerts, whistles, departments, rules, the business calendar.
 export default (call) => ({
   cases: (query) => call("GET", "/api/v1/command/cases", { query }),
+  // the filtered view as CSV text (UTF-8 with BOM)
+  exportCases: (query) => call("GET", "/api/v1/command/cases/export", { query }),
+  // per child unit (by=unit) or per department (by=department) of a unit: now and over days
+  unitStats: (query) => call("GET", "/api/v1/command/units/stats", { query }),
   case: (caseId) => call("GET", "/api/v1/command/cases/{case_id}", { path: { case_id: caseId } }),
   supervise: (caseId, body) => call("POST", "/api/v1/command/cases/{case_id}/supervise", { path: { case_id: caseId }, body }),
   dispatch: (caseId, body) => call("POST", "/api/v1/command/cases/{case_id}/dispatch", { path: { case_id: caseId }, body }),

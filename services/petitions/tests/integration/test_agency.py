@@ -32,6 +32,7 @@ from yiwang.contracts.petitions import (
     ListAgencyApplicationsRequest,
 )
 from yiwang.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yiwang.keys import ensure_keyring
 
 pytestmark = pytest.mark.integration
 
@@ -256,7 +257,7 @@ AS = {
 
 
 @pytest.fixture()
-def client(world: World) -> Any:
+def client(world: World, tmp_path: Any) -> Any:
     svc = worker_factory(PetitionsService, uow=world.uow,
                          redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"))  # fmt: skip
     svc.clock = world.clock
@@ -264,6 +265,7 @@ def client(world: World) -> Any:
     app.include_router(agency_routes.router)
     problems.install(app)
     install(app, [agency_routes])
+    app.state.keyring = ensure_keyring(str(tmp_path / "keys.json"))  # this run's own keys
     app.state.resources = SimpleNamespace(rpc=_Rpc(svc), settings=Settings(), engine=None,
                                           redis=None)  # fmt: skip
 
