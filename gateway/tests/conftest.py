@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from gateway.security import Principal
 from gateway.security import credentials as cred
 from tests.conftest import resources  # noqa: F401 - the session fixture, re-exported
+from tests.support.contract_sample import TypedReplies
 from tests.support.resources import TestResources
 from yiwang.config import Settings
 from yiwang.keys import ensure_keyring, load_keyring
@@ -26,7 +27,7 @@ GRID = "329901001001001"  # the demo city's first grid; every demo unit is its a
 OUTSIDE_GRID = "330001001001001"  # a grid in another city
 
 
-class FakeRpc:
+class FakeRpc(TypedReplies):
     """Records calls; answers like the services would for the routes under test."""
 
     connected = True

@@ -632,8 +632,8 @@ class VerifyAuditRequest(Payload):
 class CalendarDayV1(Payload):
     """A named day: a holiday (name required) or a make-up working day (调休)."""
 
-    day: date
-    name: str = Field(default="", max_length=40)
+    day: date = Field(description="a day of the year (Asia/Shanghai), YYYY-MM-DD")
+    name: str = Field(default="", max_length=40, description="required for holidays")
 
 
 class CalendarYearV1(Payload):
@@ -682,12 +682,16 @@ class PutCalendarYearRequest(Payload):
     days inside the year, not both, make-up days on weekends, holidays named)."""
 
     year: int = Field(ge=2000, le=2100)
-    status: Literal["published", "provisional"]
-    source: str = Field(default="", max_length=200)
+    status: Literal["published", "provisional"] = Field(
+        description="published: as the State Council announced; provisional: statutory days only"
+    )
+    source: str = Field(default="", max_length=200, description="where the dates come from")
     holidays: list[CalendarDayV1] = Field(default_factory=list, max_length=366)
     makeup_workdays: list[CalendarDayV1] = Field(default_factory=list, max_length=366)
     expected_revision: int | None = Field(
-        default=None, ge=0, description="refuse (409) if the year changed since (0: new year)"
+        default=None,
+        ge=0,
+        description="the revision you loaded (0 for a new year); refused with 409 if it changed",
     )
     actor: Actor | None = None
 

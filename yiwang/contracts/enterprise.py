@@ -256,7 +256,7 @@ class InstitutionList(Payload):
 class RegisterEnterpriseRequest(Payload):
     actor: Actor
     enterprise_id: Id | None = Field(default=None, max_length=64)
-    uscc: str = Field(min_length=1, max_length=40)
+    uscc: str = Field(min_length=1, max_length=40, examples=["91329901MA0ABCDE6Q"])
     name: str = Field(min_length=1, max_length=200)
     industry: str = Field(min_length=1, max_length=64)
     address: str = Field(min_length=1, max_length=300)
@@ -406,7 +406,7 @@ class FileDemandRequest(Payload):
     actor: Actor
     enterprise_id: Id
     demand_id: Id | None = Field(default=None, max_length=64)
-    category: str = Field(min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=64, examples=["power_supply"])
     title: str | None = Field(default=None, max_length=200)
     description: str = Field(min_length=1, max_length=5000)
     urgency: Literal["urgent", "normal", "complex"] = "normal"
@@ -555,7 +555,7 @@ class PostFinancingNeedRequest(Payload):
     actor: Actor
     enterprise_id: Id
     need_id: Id | None = Field(default=None, max_length=64)
-    amount: Decimal = Field(gt=0)
+    amount: Decimal = Field(gt=0, description="yuan")
     term_months: int = Field(ge=1, le=360)
     purpose: str = Field(min_length=1, max_length=1000)
     industry: str | None = Field(default=None, max_length=64)
@@ -582,7 +582,7 @@ class RespondFinancingRequest(Payload):
     actor: Actor
     institution_id: Id
     need_id: Id
-    product_id: Id
+    product_id: Id = Field(min_length=1, max_length=64)
     response: Literal["interested", "declined", "offer"]
     offer_amount: Decimal | None = Field(default=None, gt=0)
     offer_rate_pct: Decimal | None = Field(default=None, ge=0, le=36)
@@ -594,7 +594,7 @@ class RecordFinancingOutcomeRequest(Payload):
     actor: Actor
     enterprise_id: Id
     need_id: Id
-    product_id: Id
+    product_id: Id = Field(min_length=1, max_length=64)
     granted_amount: Decimal = Field(gt=0)
 
 

@@ -205,8 +205,8 @@ class SearchUnitsRequest(Payload):
 
 @rpc_contract("grids", "create_unit", UnitOut)
 class CreateUnitRequest(Payload):
-    code: str = Field(max_length=18)
-    name: str = Field(max_length=100)
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=64)
     level: str | None = None
     actor: Actor = Field(default_factory=Actor)
 
@@ -214,7 +214,7 @@ class CreateUnitRequest(Payload):
 @rpc_contract("grids", "rename_unit", UnitOut)
 class RenameUnitRequest(Payload):
     code: str = Field(pattern=CODE)
-    name: str = Field(max_length=100)
+    name: str = Field(min_length=1, max_length=64)
     actor: Actor = Field(default_factory=Actor)
 
 
@@ -448,7 +448,7 @@ class BuildingList(Payload):
 @rpc_contract("grids", "add_building", BuildingOut)
 class AddBuildingRequest(Payload):
     code: str = Field(pattern=r"^[0-9]{18}$")
-    address: str = Field(max_length=200)
+    address: str = Field(min_length=1, max_length=200)
     name: str = Field(default="", max_length=64)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)

@@ -143,7 +143,7 @@ class CaseActionRequest(Payload):
     reassign, conclude_review, review_rework, supervise) with optimistic concurrency."""
 
     case_id: uuid.UUID
-    action: str = Field(min_length=1, max_length=40)
+    action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
     actor: CaseActor
     expected_version: int = Field(ge=1)
     fields: dict[str, Any] = Field(default_factory=dict)
@@ -473,7 +473,7 @@ class AgencyApplyRequest(Payload):
     materials come along to the community office). Opens a case of source ``agency``."""
 
     actor: CaseActor
-    item_code: str = Field(min_length=1, max_length=64)
+    item_code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     community_code: str = Field(pattern=r"^[0-9]{12}$")
     grid_code: str = Field(
         pattern=r"^[0-9]{15}$", description="a grid of the community (the command centre's KPIs)"
@@ -491,7 +491,7 @@ class AgencyActionRequest(Payload):
     handle (note), feed_back (result, attachments), close, reject (reason), withdraw."""
 
     application_id: uuid.UUID
-    action: str = Field(min_length=1, max_length=40)
+    action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
     actor: CaseActor
     expected_version: int = Field(ge=1)
     fields: dict[str, Any] = Field(default_factory=dict)

@@ -139,10 +139,13 @@ class StaffRef(Payload):
     jurisdiction_code: str = Field(pattern=CODE, description='"" = everywhere (admin)')
 
 
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"  # 00:00-23:59
+
+
 class AvailabilitySlot(Payload):
     weekday: int = Field(ge=0, le=6)
-    start: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")
-    end: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")
+    start: str = Field(pattern=HHMM)
+    end: str = Field(pattern=HHMM)
 
 
 class Paging(Payload):
@@ -260,7 +263,7 @@ class AddListItemRequest(Payload):
     description: str = Field(min_length=1, max_length=4000)
     tags: list[str] = Field(default_factory=list, max_length=20)
     resource_type: Literal["people", "unit", "venue", "money"] | None = None
-    quantity: int | None = None
+    quantity: int | None = Field(default=None, gt=0)
 
 
 @rpc_contract("volunteers", "move_list_item", ListItemOut)
@@ -494,7 +497,7 @@ class FulfilWishRequest(Payload):
     wish_id: str = Field(min_length=1, max_length=64)
     claimer_id: str = Field(min_length=1, max_length=64)
     proof_note: str = Field(min_length=1, max_length=1000)
-    photos: list[str] = Field(default_factory=list, max_length=9)
+    photos: list[str] = Field(min_length=1, max_length=9, description="proof: at least one photo")
 
 
 @rpc_contract("volunteers", "withdraw_wish", WishOut)
@@ -698,8 +701,8 @@ class AdjustPointsRequest(Payload):
 
 class OpeningSlotIn(Payload):
     weekday: int = Field(ge=0, le=6)
-    opens: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")
-    closes: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$")
+    opens: str = Field(pattern=HHMM)
+    closes: str = Field(pattern=HHMM)
 
 
 class VenueOut(Payload):

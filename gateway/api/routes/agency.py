@@ -5,15 +5,21 @@ petitions service decides which step each role may take (409 with the allowed st
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.bodies import body_of
 from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import Principal, optional_principal, require
+from yiwang.contracts.petitions import (
+    AgencyActionRequest,
+    AgencyApplicationList,
+    AgencyApplicationView,
+    AgencyApplyRequest,
+    AgencyItemList,
+)
 from yiwang.errors import ValidationFailed
 
 router = APIRouter(prefix="/api/v1/agency", tags=["agency"])
@@ -28,39 +34,29 @@ POLICY = {
 }
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ApplyIn(_In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "item_code": "senior_card",
-                    "community_code": "329901001001",
-                    "materials": {
-                        "id_card": ["6b1f0c1e-2a4d-4f8e-9c3b-5d7a8e9f0a12"],
-                        "photo": ["0d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d"],
-                    },
-                }
-            ]
+ApplyIn = body_of(
+    AgencyApplyRequest,
+    "ApplyIn",
+    only={"item_code", "community_code", "materials", "appointment_at", "application_id"},
+    examples=[
+        {
+            "item_code": "senior_card",
+            "community_code": "329901001001",
+            "materials": {
+                "id_card": ["6b1f0c1e-2a4d-4f8e-9c3b-5d7a8e9f0a12"],
+                "photo": ["0d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d"],
+            },
         }
-    )
-    item_code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    community_code: str = Field(pattern=r"^[0-9]{12}$")
-    materials: dict[str, list[str]] = Field(default_factory=dict)
-    appointment_at: datetime | None = None
-    application_id: uuid.UUID | None = None
+    ],
+)
 
 
-class ActionIn(_In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"action": "accept", "expected_version": 1, "fields": {}}]}
-    )
-    action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
-    expected_version: int = Field(ge=1)
-    fields: dict[str, Any] = Field(default_factory=dict)
+ActionIn = body_of(
+    AgencyActionRequest,
+    "ActionIn",
+    only={"action", "expected_version", "fields"},
+    examples=[{"action": "accept", "expected_version": 1, "fields": {}}],
+)
 
 
 def _actor(who: Principal) -> dict[str, Any]:
@@ -86,15 +82,15 @@ async def items(
             examples=["civil_affairs"],
         ),
     ] = None,
-) -> dict[str, Any]:
-    return await rpc.call("petitions", "agency_catalogue", domain=domain)
+) -> AgencyItemList:
+    return await rpc.call_typed("petitions", "agency_catalogue", domain=domain)
 
 
 @router.post("/applications", status_code=201,
              summary="Apply: all required materials online, or book an appointment")  # fmt: skip
 async def apply(
     body: ApplyIn, rpc: RpcDep, who: Annotated[Principal, Depends(require("agency.apply"))]
-) -> dict[str, Any]:
+) -> AgencyApplicationView:
     who.check_jurisdiction(body.community_code)
     unit = await rpc.call("grids", "get_unit", code=body.community_code)
     if unit.get("level") != "community" or unit.get("retired"):
@@ -107,7 +103,7 @@ async def apply(
     if grid is None:
         raise ValidationFailed("community_without_grid", "the community has no grid yet",
                                "该社区尚未划分网格")  # fmt: skip
-    return await rpc.call(
+    return await rpc.call_typed(
         "petitions", "agency_apply", actor=_actor(who), item_code=body.item_code,
         community_code=body.community_code, grid_code=grid, materials=body.materials,
         appointment_at=body.appointment_at.isoformat() if body.appointment_at else None,
@@ -121,8 +117,8 @@ async def mine(
     who: Annotated[Principal, Depends(require("agency.mine"))],
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
-    return await rpc.call("petitions", "list_agency_applications", account_id=who.account_id,
+) -> AgencyApplicationList:
+    return await rpc.call_typed("petitions", "list_agency_applications", account_id=who.account_id,
                           page=page, page_size=page_size)  # fmt: skip
 
 
@@ -143,9 +139,9 @@ async def queue(
     ] = None,
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
+) -> AgencyApplicationList:
     prefix = who.jurisdiction_prefix(jurisdiction)
-    return await rpc.call("petitions", "list_agency_applications", prefix=prefix, status=status,
+    return await rpc.call_typed("petitions", "list_agency_applications", prefix=prefix, status=status,
                           page=page, page_size=page_size)  # fmt: skip
 
 
@@ -153,8 +149,8 @@ async def queue(
 async def detail(
     application_id: uuid.UUID, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("agency.read"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("petitions", "get_agency_application",
+) -> AgencyApplicationView:  # fmt: skip
+    return await rpc.call_typed("petitions", "get_agency_application",
                           application_id=str(application_id), viewer_id=who.account_id[:64],
                           viewer_role=who.role, jurisdiction_prefix=_prefix(who))  # fmt: skip
 
@@ -166,8 +162,8 @@ async def detail(
 async def act(
     application_id: uuid.UUID, body: ActionIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("agency.act"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call(
+) -> AgencyApplicationView:  # fmt: skip
+    return await rpc.call_typed(
         "petitions", "agency_action", application_id=str(application_id), action=body.action,
         actor=_actor(who), expected_version=body.expected_version, fields=body.fields,
         jurisdiction_prefix=_prefix(who),

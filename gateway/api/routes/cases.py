@@ -11,10 +11,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.bodies import body_of
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, optional_principal, require, unmask
 from yiwang.contracts.grids import grid_codes_of, pack_points
-from yiwang.contracts.petitions import HotlineTicket, SplitPart
+from yiwang.contracts.petitions import (
+    CaseActionRequest,
+    CaseSummaryList,
+    CaseView,
+    CategoryList,
+    CategoryOut,
+    DetachResponse,
+    DetachSupporterRequest,
+    GeoJsonFeatureCollection,
+    HotlineImportResponse,
+    ImportHotlineRequest,
+    MergeCasesRequest,
+    SplitCaseRequest,
+)
 
 router = APIRouter(tags=["cases"])
 
@@ -34,14 +48,12 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ActionIn(_In):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"action": "accept", "expected_version": 3, "fields": {}}]},
-    )
-    action: str = Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
-    expected_version: int = Field(ge=1)
-    fields: dict[str, Any] = Field(default_factory=dict)
+ActionIn = body_of(
+    CaseActionRequest,
+    "ActionIn",
+    only={"action", "expected_version", "fields"},
+    examples=[{"action": "accept", "expected_version": 3, "fields": {}}],
+)
 
 
 class RatingIn(_In):
@@ -56,82 +68,67 @@ class RatingIn(_In):
     expected_version: int = Field(ge=1)
 
 
-class MergeIn(_In):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
+MergeIn = body_of(
+    MergeCasesRequest,
+    "MergeIn",
+    only={"target_case_id", "expected_version", "note"},
+    examples=[
+        {
+            "target_case_id": "0b6f3c1e-6a53-4f0e-9a53-6c2d8e1f7a10",
+            "expected_version": 2,
+            "note": "同一地点重复上报",
+        }
+    ],
+)
+
+
+DetachIn = body_of(
+    DetachSupporterRequest,
+    "DetachIn",
+    only={"expected_version", "note"},
+    examples=[{"expected_version": 4, "note": "并非同一问题"}],
+)
+
+
+SplitIn = body_of(
+    SplitCaseRequest,
+    "SplitIn",
+    only={"expected_version", "parts", "note"},
+    examples=[
+        {
+            "expected_version": 2,
+            "parts": [
                 {
-                    "target_case_id": "0b6f3c1e-6a53-4f0e-9a53-6c2d8e1f7a10",
-                    "expected_version": 2,
-                    "note": "同一地点重复上报",
+                    "category": "sanitation.garbage",
+                    "department": "urban_management",
+                    "description": "清运垃圾",
+                },
+                {"category": "roads.damage", "department": "transport", "description": "修补路面"},
+            ],
+            "note": "涉及两个部门",
+        }
+    ],
+)
+
+
+HotlineIn = body_of(
+    ImportHotlineRequest,
+    "HotlineIn",
+    only={"tickets"},
+    examples=[
+        {
+            "tickets": [
+                {
+                    "hotline": "12345",
+                    "ticket_no": "2026110100017",
+                    "category": "sanitation.garbage",
+                    "description": "小区门口垃圾堆积",
+                    "grid_code": "329901001001001",
                 }
             ]
-        },
-    )
-    target_case_id: uuid.UUID
-    expected_version: int = Field(ge=1)
-    note: str = Field(default="", max_length=2000)
-
-
-class DetachIn(_In):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"expected_version": 4, "note": "并非同一问题"}]},
-    )
-    expected_version: int = Field(ge=1)
-    note: str = Field(default="", max_length=2000)
-
-
-class SplitIn(_In):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "expected_version": 2,
-                    "parts": [
-                        {
-                            "category": "sanitation.garbage",
-                            "department": "urban_management",
-                            "description": "清运垃圾",
-                        },
-                        {
-                            "category": "roads.damage",
-                            "department": "transport",
-                            "description": "修补路面",
-                        },
-                    ],
-                    "note": "涉及两个部门",
-                }
-            ]
-        },
-    )
-    expected_version: int = Field(ge=1)
-    parts: list[SplitPart] = Field(min_length=2, max_length=10)
-    note: str = Field(default="", max_length=2000)
-
-
-class HotlineIn(_In):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "tickets": [
-                        {
-                            "hotline": "12345",
-                            "ticket_no": "2026110100017",
-                            "category": "sanitation.garbage",
-                            "description": "小区门口垃圾堆积",
-                            "grid_code": "329901001001001",
-                        }
-                    ]
-                }
-            ]
-        },
-    )
-    tickets: list[HotlineTicket] = Field(min_length=1, max_length=1000)
+        }
+    ],
+)
 
 
 def _actor(who: Principal) -> dict[str, Any]:
@@ -162,8 +159,8 @@ async def my_cases(
     who: Annotated[Principal, Depends(require("case.mine"))],
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
-    return await rpc.call("petitions", "list_my_cases", account_id=who.account_id, page=page,
+) -> CaseSummaryList:
+    return await rpc.call_typed("petitions", "list_my_cases", account_id=who.account_id, page=page,
                           page_size=page_size)  # fmt: skip
 
 
@@ -174,11 +171,11 @@ async def case_detail(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.read"))],
     unmask_contact: Annotated[bool, Query(alias="unmask")] = False,
-) -> dict[str, Any]:
+) -> CaseView:
     if unmask_contact:
         await unmask(request, who, subject_type="case", subject_id=str(case_id),
                      fields=["reporter.contact"])  # fmt: skip
-    return await rpc.call(
+    return await rpc.call_typed(
         "petitions", "get_case", case_id=str(case_id), unmask=unmask_contact,
         viewer_id=who.account_id, viewer_role=who.role, viewer_department=who.department,
         jurisdiction_prefix=_prefix(who),
@@ -192,8 +189,8 @@ async def case_detail(
 async def case_action(
     case_id: uuid.UUID, body: ActionIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.act"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call(
+) -> CaseView:  # fmt: skip
+    return await rpc.call_typed(
         "petitions", "case_action", case_id=str(case_id), action=body.action, actor=_actor(who),
         expected_version=body.expected_version, fields=body.fields,
         jurisdiction_prefix=_prefix(who),
@@ -207,8 +204,8 @@ async def case_action(
 async def rate_case(
     case_id: uuid.UUID, body: RatingIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.rate"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call(
+) -> CaseView:  # fmt: skip
+    return await rpc.call_typed(
         "petitions", "case_action", case_id=str(case_id), action="rate", actor=_actor(who),
         expected_version=body.expected_version,
         fields={"score": body.score, "comment": body.comment},
@@ -219,9 +216,9 @@ async def rate_case(
 async def merge_case(
     case_id: uuid.UUID, body: MergeIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> CaseView:  # fmt: skip
     await _within(rpc, who, case_id, body.target_case_id)
-    return await rpc.call("petitions", "merge_cases", actor=_actor(who), case_id=str(case_id),
+    return await rpc.call_typed("petitions", "merge_cases", actor=_actor(who), case_id=str(case_id),
                           target_case_id=str(body.target_case_id),
                           expected_version=body.expected_version, note=body.note)  # fmt: skip
 
@@ -233,9 +230,9 @@ async def merge_case(
 async def detach_supporter(
     case_id: uuid.UUID, supporter_id: str, body: DetachIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> DetachResponse:  # fmt: skip
     await _within(rpc, who, case_id)
-    return await rpc.call("petitions", "detach_supporter", actor=_actor(who),
+    return await rpc.call_typed("petitions", "detach_supporter", actor=_actor(who),
                           case_id=str(case_id), supporter_id=supporter_id[:80],
                           expected_version=body.expected_version, note=body.note)  # fmt: skip
 
@@ -244,9 +241,9 @@ async def detach_supporter(
 async def split_case(
     case_id: uuid.UUID, body: SplitIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> CaseView:  # fmt: skip
     await _within(rpc, who, case_id)
-    return await rpc.call("petitions", "split_case", actor=_actor(who), case_id=str(case_id),
+    return await rpc.call_typed("petitions", "split_case", actor=_actor(who), case_id=str(case_id),
                           expected_version=body.expected_version,
                           parts=[p.model_dump() for p in body.parts], note=body.note)  # fmt: skip
 
@@ -258,7 +255,7 @@ async def split_case(
 async def hotline_import(
     body: HotlineIn, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.hotline_import"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> HotlineImportResponse:  # fmt: skip
     tickets = [t.model_dump(mode="json") for t in body.tickets]
     todo = [i for i, t in enumerate(tickets)
             if not t.get("grid_code") and t.get("lat") is not None and t.get("lon") is not None]  # fmt: skip
@@ -273,7 +270,7 @@ async def hotline_import(
     actor = _actor(who)
     if who.role == "system":
         actor["role"] = "system"
-    return await rpc.call("petitions", "import_hotline", actor=actor, tickets=tickets)
+    return await rpc.call_typed("petitions", "import_hotline", actor=actor, tickets=tickets)
 
 
 # --- public ------------------------------------------------------------------------------
@@ -308,8 +305,8 @@ async def public_map(
     ] = None,
     include_closed: bool = True,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-) -> dict[str, Any]:
-    return await rpc.call("petitions", "public_map", prefix=prefix, category=category,
+) -> GeoJsonFeatureCollection:
+    return await rpc.call_typed("petitions", "public_map", prefix=prefix, category=category,
                           include_closed=include_closed, limit=limit)  # fmt: skip
 
 
@@ -321,16 +318,16 @@ async def list_categories(
     rpc: RpcDep,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
     include_inactive: bool = False,
-) -> dict[str, Any]:
-    return await rpc.call("petitions", "list_categories", include_inactive=include_inactive)
+) -> CategoryList:
+    return await rpc.call_typed("petitions", "list_categories", include_inactive=include_inactive)
 
 
 @router.get("/api/v1/categories/{code}", summary="One category with its attributes")
 async def get_category(
     code: str, rpc: RpcDep,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("petitions", "get_category", code=code[:130])
+) -> CategoryOut:  # fmt: skip
+    return await rpc.call_typed("petitions", "get_category", code=code[:130])
 
 
 @router.put(
@@ -344,10 +341,10 @@ async def get_category(
 async def put_category(
     code: str, body: dict[str, Any], rpc: RpcDep,
     who: Annotated[Principal, Depends(require("category.manage"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> CategoryOut:  # fmt: skip
     category = {**body, "code": code[:130]}
     category.pop("group", None)
-    return await rpc.call("petitions", "put_category", actor=_actor(who), category=category)
+    return await rpc.call_typed("petitions", "put_category", actor=_actor(who), category=category)
 
 
 @router.post(
@@ -357,5 +354,7 @@ async def put_category(
 async def deactivate_category(
     code: str, rpc: RpcDep,
     who: Annotated[Principal, Depends(require("category.manage"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("petitions", "deactivate_category", actor=_actor(who), code=code[:130])
+) -> CategoryOut:  # fmt: skip
+    return await rpc.call_typed(
+        "petitions", "deactivate_category", actor=_actor(who), code=code[:130]
+    )

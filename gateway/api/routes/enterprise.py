@@ -13,16 +13,64 @@ Accounts act for the enterprise/institution the gateway binds them to
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
+from gateway.api.bodies import body_of
 from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require
+from yiwang.contracts.enterprise import (
+    AddDemandNoteRequest,
+    AddEnterpriseUserRequest,
+    ApplyJobRequest,
+    AssignDemandRequest,
+    CapabilityList,
+    CapabilityOut,
+    CreateProjectRequest,
+    DecideApplicationRequest,
+    DemandList,
+    DemandOut,
+    EligibilityList,
+    EnterpriseList,
+    EnterpriseOut,
+    FileDemandRequest,
+    FinancingMatchList,
+    FinancingNeedList,
+    FinancingNeedOut,
+    HireCountsOut,
+    InstitutionList,
+    InstitutionOut,
+    JobList,
+    JobOut,
+    PolicyList,
+    PolicyOut,
+    PolicyReachOut,
+    PostFinancingNeedRequest,
+    PostJobRequest,
+    PostTechNeedRequest,
+    ProductList,
+    ProductOut,
+    ProjectList,
+    ProjectOut,
+    PublishCapabilityRequest,
+    PublishPolicyRequest,
+    PublishProductRequest,
+    RateDemandRequest,
+    RecordFinancingOutcomeRequest,
+    RegisterEnterpriseRequest,
+    RegisterInstitutionRequest,
+    RespondFinancingRequest,
+    ResponsibilityList,
+    ResponsibilityOut,
+    ReviewEnterpriseRequest,
+    SetResponsibilityRequest,
+    SweepResult,
+    TechNeedList,
+    TechNeedOut,
+)
 from yiwang.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1/enterprise", tags=["enterprise"])
@@ -82,10 +130,6 @@ SVC = "enterprise"
 Id = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def actor(who: Principal) -> dict[str, Any]:
     return {
         "id": who.account_id,
@@ -120,7 +164,10 @@ async def my_institution(who: Principal, rpc: Any) -> str:
     return str(mine["institution_ids"][0])
 
 
-def created(response: Response, url: str, body: dict[str, Any]) -> dict[str, Any]:
+M = TypeVar("M", bound=BaseModel)
+
+
+def created(response: Response, url: str, body: M) -> M:
     response.status_code = 201
     response.headers["Location"] = url
     return body
@@ -129,31 +176,23 @@ def created(response: Response, url: str, body: dict[str, Any]) -> dict[str, Any
 # === enterprise edition ================================================================
 
 
-class EnterpriseIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "uscc": "91329901MA0ABCDE6Q",
-                    "name": "安平市平湖精密机械有限公司",
-                    "industry": "manufacturing",
-                    "address": "安平市平湖区兴业路88号",
-                    "grid_code": "329901001001001",
-                    "size": "small",
-                    "established_on": "2016-05-18",
-                    "tags": ["high_tech"],
-                }
-            ]
+EnterpriseIn = body_of(
+    RegisterEnterpriseRequest,
+    "EnterpriseIn",
+    exclude={"enterprise_id"},
+    examples=[
+        {
+            "uscc": "91329901MA0ABCDE6Q",
+            "name": "安平市平湖精密机械有限公司",
+            "industry": "manufacturing",
+            "address": "安平市平湖区兴业路88号",
+            "grid_code": "329901001001001",
+            "size": "small",
+            "established_on": "2016-05-18",
+            "tags": ["high_tech"],
         }
-    )
-    uscc: str = Field(min_length=1, max_length=40, examples=["91329901MA0ABCDE6Q"])
-    name: str = Field(min_length=1, max_length=200)
-    industry: str = Field(min_length=1, max_length=64)
-    address: str = Field(min_length=1, max_length=300)
-    grid_code: str = Field(pattern=r"^[0-9]{15}$")
-    size: Literal["micro", "small", "medium", "large"]
-    established_on: date | None = None
-    tags: list[str] = Field(default_factory=list, max_length=30)
+    ],
+)
 
 
 @router.post(
@@ -164,31 +203,31 @@ async def register_enterprise(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.register"))],
-) -> dict[str, Any]:
-    ent = await rpc.call(SVC, "register_enterprise", actor=actor(who), **body.model_dump())
-    return created(response, f"/api/v1/enterprise/enterprises/{ent['enterprise_id']}", ent)
+) -> EnterpriseOut:
+    ent = await rpc.call_typed(SVC, "register_enterprise", actor=actor(who), **body.model_dump())
+    return created(response, f"/api/v1/enterprise/enterprises/{ent.enterprise_id}", ent)
 
 
 @router.get("/me", summary="The enterprise this account acts for")
 async def my_enterprise_view(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("enterprise.own.read"))]
-) -> dict[str, Any]:
-    return await rpc.call(SVC, "get_enterprise", enterprise_id=await my_enterprise(who, rpc))
+) -> EnterpriseOut:
+    return await rpc.call_typed(SVC, "get_enterprise", enterprise_id=await my_enterprise(who, rpc))
 
 
-class UserIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"user_id": "acc-enterprise-1-002", "role": "member"}]}
-    )
-    user_id: str = Field(min_length=1, max_length=64)
-    role: Literal["admin", "member"] = "member"
+UserIn = body_of(
+    AddEnterpriseUserRequest,
+    "UserIn",
+    exclude={"enterprise_id"},
+    examples=[{"user_id": "acc-enterprise-1-002", "role": "member"}],
+)
 
 
 @router.post("/me/users", summary="Add a user to my enterprise (admins)")
 async def add_user(
     body: UserIn, rpc: RpcDep, who: Annotated[Principal, Depends(require("enterprise.own.manage"))]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> EnterpriseOut:
+    return await rpc.call_typed(
         SVC,
         "add_enterprise_user",
         actor=actor(who),
@@ -197,25 +236,20 @@ async def add_user(
     )
 
 
-class DemandIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "category": "power_supply",
-                    "title": "新厂房申请增容",
-                    "description": "新厂房下月投产，现有变压器容量不足，需要增容到800千伏安",
-                    "urgency": "urgent",
-                    "attachments": [],
-                }
-            ]
+DemandIn = body_of(
+    FileDemandRequest,
+    "DemandIn",
+    exclude={"enterprise_id", "demand_id"},
+    examples=[
+        {
+            "category": "power_supply",
+            "title": "新厂房申请增容",
+            "description": "新厂房下月投产，现有变压器容量不足，需要增容到800千伏安",
+            "urgency": "urgent",
+            "attachments": [],
         }
-    )
-    category: str = Field(min_length=1, max_length=64, examples=["power_supply"])
-    title: str | None = Field(default=None, max_length=200)
-    description: str = Field(min_length=1, max_length=5000)
-    urgency: Literal["urgent", "normal", "complex"] = "normal"
-    attachments: list[str] = Field(default_factory=list, max_length=9)
+    ],
+)
 
 
 @router.post("/demands", status_code=201, summary="File a problem demand to the district's leaders")
@@ -224,15 +258,15 @@ async def file_demand(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.demand.file"))],
-) -> dict[str, Any]:
-    d = await rpc.call(
+) -> DemandOut:
+    d = await rpc.call_typed(
         SVC,
         "file_demand",
         actor=actor(who),
         enterprise_id=await my_enterprise(who, rpc),
         **body.model_dump(),
     )
-    return created(response, f"/api/v1/enterprise/demands/{d['demand_id']}", d)
+    return created(response, f"/api/v1/enterprise/demands/{d.demand_id}", d)
 
 
 @router.get("/demands/mine", summary="My enterprise's demands")
@@ -250,8 +284,8 @@ async def my_demands(
     ] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> DemandList:
+    return await rpc.call_typed(
         SVC,
         "list_demands",
         enterprise_id=await my_enterprise(who, rpc),
@@ -261,17 +295,12 @@ async def my_demands(
     )
 
 
-class NoteIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"text": "已联系供电所，周三上午现场勘查", "attachments": [], "expected_version": 2}
-            ]
-        }
-    )
-    text: str = Field(min_length=1, max_length=2000)
-    attachments: list[str] = Field(default_factory=list, max_length=9)
-    expected_version: int | None = Field(default=None, ge=1)
+NoteIn = body_of(
+    AddDemandNoteRequest,
+    "NoteIn",
+    exclude={"demand_id"},
+    examples=[{"text": "已联系供电所，周三上午现场勘查", "attachments": [], "expected_version": 2}],
+)
 
 
 @router.post("/demands/{demand_id}/notes", summary="Add information to my demand")
@@ -280,21 +309,18 @@ async def add_note(
     body: NoteIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.file"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> DemandOut:
+    return await rpc.call_typed(
         SVC, "add_demand_note", actor=actor(who), demand_id=demand_id, **body.model_dump()
     )
 
 
-class RatingIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"score": 5, "comment": "响应及时，问题已解决", "expected_version": 4}]
-        }
-    )
-    score: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=500)
-    expected_version: int | None = Field(default=None, ge=1)
+RatingIn = body_of(
+    RateDemandRequest,
+    "RatingIn",
+    exclude={"demand_id"},
+    examples=[{"score": 5, "comment": "响应及时，问题已解决", "expected_version": 4}],
+)
 
 
 @router.post(
@@ -306,8 +332,8 @@ async def rate_demand(
     body: RatingIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.rate"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> DemandOut:
+    return await rpc.call_typed(
         SVC, "rate_demand", actor=actor(who), demand_id=demand_id, **body.model_dump()
     )
 
@@ -317,8 +343,8 @@ async def my_policies(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.policy.match"))],
     include_ineligible: bool = False,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> EligibilityList:
+    return await rpc.call_typed(
         SVC,
         "policies_for_enterprise",
         enterprise_id=await my_enterprise(who, rpc),
@@ -326,24 +352,19 @@ async def my_policies(
     )
 
 
-class FinancingNeedIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "amount": 500000,
-                    "term_months": 12,
-                    "purpose": "采购原材料，补充流动资金",
-                    "industry": "manufacturing",
-                }
-            ]
+FinancingNeedIn = body_of(
+    PostFinancingNeedRequest,
+    "FinancingNeedIn",
+    exclude={"enterprise_id", "need_id"},
+    examples=[
+        {
+            "amount": 500000,
+            "term_months": 12,
+            "purpose": "采购原材料，补充流动资金",
+            "industry": "manufacturing",
         }
-    )
-    amount: Decimal = Field(gt=0, description="yuan")
-    term_months: int = Field(ge=1, le=360)
-    purpose: str = Field(min_length=1, max_length=1000)
-    industry: str | None = Field(default=None, max_length=64)
-
+    ],
+)
 
 
 async def own_account_scope(who: Principal, rpc: Any) -> dict[str, str]:
@@ -353,6 +374,7 @@ async def own_account_scope(who: Principal, rpc: Any) -> dict[str, str]:
     if who.role == "institution_user":
         return {"institution_id": await my_institution(who, rpc)}
     return {}
+
 
 @router.post(
     "/financing/needs",
@@ -364,15 +386,15 @@ async def post_financing_need(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.financing.request"))],
-) -> dict[str, Any]:
-    n = await rpc.call(
+) -> FinancingNeedOut:
+    n = await rpc.call_typed(
         SVC,
         "post_financing_need",
         actor=actor(who),
         enterprise_id=await my_enterprise(who, rpc),
         **body.model_dump(),
     )
-    return created(response, f"/api/v1/enterprise/financing/needs/{n['need_id']}", n)
+    return created(response, f"/api/v1/enterprise/financing/needs/{n.need_id}", n)
 
 
 @router.get(
@@ -383,9 +405,9 @@ async def list_financing_needs(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.financing.read"))],
     status: Literal["open", "granted", "withdrawn"] | None = None,
-) -> dict[str, Any]:
+) -> FinancingNeedList:
     kw: dict[str, Any] = {"status": status, **await own_account_scope(who, rpc)}
-    return await rpc.call(SVC, "list_financing_needs", **kw)
+    return await rpc.call_typed(SVC, "list_financing_needs", **kw)
 
 
 @router.get(
@@ -405,20 +427,18 @@ async def financing_matches(
         ),
     ] = None,
     only_matched: bool = True,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> FinancingMatchList:
+    return await rpc.call_typed(
         SVC, "match_financing", need_id=need_id, product_id=product_id, only_matched=only_matched
     )
 
 
-class OutcomeIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"product_id": "prod-agri-bank-01", "granted_amount": 300000}]
-        }
-    )
-    product_id: str = Field(min_length=1, max_length=64)
-    granted_amount: Decimal = Field(gt=0)
+OutcomeIn = body_of(
+    RecordFinancingOutcomeRequest,
+    "OutcomeIn",
+    exclude={"enterprise_id", "need_id"},
+    examples=[{"product_id": "prod-agri-bank-01", "granted_amount": 300000}],
+)
 
 
 @router.post("/financing/needs/{need_id}/outcome", summary="Record the loan granted")
@@ -427,8 +447,8 @@ async def financing_outcome(
     body: OutcomeIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.financing.request"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> FinancingNeedOut:
+    return await rpc.call_typed(
         SVC,
         "record_financing_outcome",
         actor=actor(who),
@@ -450,25 +470,18 @@ async def list_products(
             examples=["demo-institution-1"],
         ),
     ] = None,
-) -> dict[str, Any]:
-    return await rpc.call(SVC, "list_products", institution_id=institution_id)
+) -> ProductList:
+    return await rpc.call_typed(SVC, "list_products", institution_id=institution_id)
 
 
-class JobIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "数控车床操作工",
-                    "description": "两班倒，提供宿舍，有经验者优先",
-                    "headcount": 5,
-                }
-            ]
-        }
-    )
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=5000)
-    headcount: int = Field(ge=1, le=10000)
+JobIn = body_of(
+    PostJobRequest,
+    "JobIn",
+    exclude={"enterprise_id", "posting_id"},
+    examples=[
+        {"title": "数控车床操作工", "description": "两班倒，提供宿舍，有经验者优先", "headcount": 5}
+    ],
+)
 
 
 @router.post("/jobs", status_code=201, summary="Post a job")
@@ -477,15 +490,15 @@ async def post_job(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.jobs.post"))],
-) -> dict[str, Any]:
-    j = await rpc.call(
+) -> JobOut:
+    j = await rpc.call_typed(
         SVC,
         "post_job",
         actor=actor(who),
         enterprise_id=await my_enterprise(who, rpc),
         **body.model_dump(),
     )
-    return created(response, f"/api/v1/enterprise/jobs/{j['posting_id']}", j)
+    return created(response, f"/api/v1/enterprise/jobs/{j.posting_id}", j)
 
 
 @router.get("/jobs", summary="Open job postings (applications only for the posting enterprise)")
@@ -494,26 +507,26 @@ async def list_jobs(
     who: Annotated[Principal, Depends(require("enterprise.jobs.read"))],
     status: Literal["open", "closed"] | None = "open",
     mine: bool = False,
-) -> dict[str, Any]:
+) -> JobList:
     if mine:
         if who.role != "enterprise_user":
             raise Forbidden("enterprise_only", "only enterprises have postings", "仅企业有岗位")
-        return await rpc.call(
+        return await rpc.call_typed(
             SVC,
             "list_jobs",
             enterprise_id=await my_enterprise(who, rpc),
             status=status,
             include_applications=True,
         )
-    return await rpc.call(SVC, "list_jobs", status=status)
+    return await rpc.call_typed(SVC, "list_jobs", status=status)
 
 
-class ApplicationIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"candidate_name": "刘强", "contact": "13500002222"}]}
-    )
-    candidate_name: str = Field(min_length=1, max_length=100)
-    contact: str = Field(min_length=1, max_length=200)
+ApplicationIn = body_of(
+    ApplyJobRequest,
+    "ApplicationIn",
+    exclude={"posting_id"},
+    examples=[{"candidate_name": "刘强", "contact": "13500002222"}],
+)
 
 
 @router.post("/jobs/{posting_id}/applications", summary="Apply for a job")
@@ -522,15 +535,15 @@ async def apply_job(
     body: ApplicationIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.jobs.apply"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> JobOut:
+    return await rpc.call_typed(
         SVC, "apply_job", actor=actor(who), posting_id=posting_id, **body.model_dump()
     )
 
 
-class DecisionIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"decision": "shortlist"}]})
-    decision: Literal["shortlist", "reject", "hire"]
+DecisionIn = body_of(
+    DecideApplicationRequest, "DecisionIn", only={"decision"}, examples=[{"decision": "shortlist"}]
+)
 
 
 @router.post(
@@ -543,8 +556,8 @@ async def decide_application(
     body: DecisionIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.jobs.post"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> JobOut:
+    return await rpc.call_typed(
         SVC,
         "decide_application",
         actor=actor(who),
@@ -555,21 +568,18 @@ async def decide_application(
     )
 
 
-class TechNeedIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "焊接工艺自动化改造",
-                    "description": "希望与高校合作开发焊接机器人视觉定位",
-                    "tags": ["automation", "machine_vision"],
-                }
-            ]
+TechNeedIn = body_of(
+    PostTechNeedRequest,
+    "TechNeedIn",
+    exclude={"enterprise_id", "need_id"},
+    examples=[
+        {
+            "title": "焊接工艺自动化改造",
+            "description": "希望与高校合作开发焊接机器人视觉定位",
+            "tags": ["automation", "machine_vision"],
         }
-    )
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=5000)
-    tags: list[str] = Field(default_factory=list, max_length=30)
+    ],
+)
 
 
 @router.post(
@@ -582,15 +592,15 @@ async def post_tech_need(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.tech.request"))],
-) -> dict[str, Any]:
-    n = await rpc.call(
+) -> TechNeedOut:
+    n = await rpc.call_typed(
         SVC,
         "post_tech_need",
         actor=actor(who),
         enterprise_id=await my_enterprise(who, rpc),
         **body.model_dump(),
     )
-    return created(response, f"/api/v1/enterprise/tech-needs/{n['need_id']}", n)
+    return created(response, f"/api/v1/enterprise/tech-needs/{n.need_id}", n)
 
 
 @router.get(
@@ -601,9 +611,9 @@ async def list_tech_needs(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.tech.read"))],
     status: Literal["open", "engaged", "resolved"] | None = None,
-) -> dict[str, Any]:
+) -> TechNeedList:
     kw: dict[str, Any] = {"status": status, **await own_account_scope(who, rpc)}
-    return await rpc.call(SVC, "list_tech_needs", **kw)
+    return await rpc.call_typed(SVC, "list_tech_needs", **kw)
 
 
 @router.post("/tech-needs/{need_id}/resolve", summary="Mark my tech need resolved")
@@ -611,8 +621,8 @@ async def resolve_tech_need(
     need_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.tech.request"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> TechNeedOut:
+    return await rpc.call_typed(
         SVC,
         "resolve_tech_need",
         actor=actor(who),
@@ -633,15 +643,15 @@ async def list_capabilities(
             examples=["demo-institution-3"],
         ),
     ] = None,
-) -> dict[str, Any]:
-    return await rpc.call(SVC, "list_capabilities", institution_id=institution_id)
+) -> CapabilityList:
+    return await rpc.call_typed(SVC, "list_capabilities", institution_id=institution_id)
 
 
 @router.get("/policies", summary="Published policies")
 async def list_policies(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("enterprise.policy.read"))]
-) -> dict[str, Any]:
-    return await rpc.call(SVC, "list_policies")
+) -> PolicyList:
+    return await rpc.call_typed(SVC, "list_policies")
 
 
 # === both: one demand ==================================================================
@@ -652,15 +662,15 @@ async def get_demand(
     demand_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.read"))],
-) -> dict[str, Any]:
-    d = await rpc.call(SVC, "get_demand", demand_id=demand_id)
+) -> DemandOut:
+    d = await rpc.call_typed(SVC, "get_demand", demand_id=demand_id)
     if who.role == "enterprise_user":
-        if d["enterprise_id"] != await my_enterprise(who, rpc):
+        if d.enterprise_id != await my_enterprise(who, rpc):
             raise Forbidden(
                 "not_own_demand", "this demand belongs to another enterprise", "该诉求属于其他企业"
             )
     else:
-        who.check_jurisdiction(d["grid_code"])
+        who.check_jurisdiction(d.grid_code)
     return d
 
 
@@ -675,8 +685,8 @@ async def list_enterprises(
     status: Literal["pending", "verified", "rejected"] | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> EnterpriseList:
+    return await rpc.call_typed(
         SVC,
         "list_enterprises",
         jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
@@ -691,18 +701,18 @@ async def get_enterprise(
     enterprise_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.accounts.read"))],
-) -> dict[str, Any]:
-    ent = await rpc.call(SVC, "get_enterprise", enterprise_id=enterprise_id)
-    who.check_jurisdiction(ent["grid_code"])
+) -> EnterpriseOut:
+    ent = await rpc.call_typed(SVC, "get_enterprise", enterprise_id=enterprise_id)
+    who.check_jurisdiction(ent.grid_code)
     return ent
 
 
-class ReviewIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"decision": "verify", "reason": ""}]}
-    )
-    decision: Literal["verify", "reject"]
-    reason: str = Field(default="", max_length=500)
+ReviewIn = body_of(
+    ReviewEnterpriseRequest,
+    "ReviewIn",
+    only={"decision", "reason"},
+    examples=[{"decision": "verify", "reason": ""}],
+)
 
 
 @router.post("/enterprises/{enterprise_id}/review", summary="Verify or reject an enterprise")
@@ -711,8 +721,8 @@ async def review_enterprise(
     body: ReviewIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.accounts.verify"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> EnterpriseOut:
+    return await rpc.call_typed(
         SVC, "review_enterprise", actor=actor(who), enterprise_id=enterprise_id, **body.model_dump()
     )
 
@@ -724,8 +734,8 @@ async def list_institutions(
     jurisdiction: Jurisdiction = "",
     kind: Literal["bank", "research_institute", "recruiter", "other"] | None = None,
     status: Literal["pending", "verified", "rejected"] | None = None,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> InstitutionList:
+    return await rpc.call_typed(
         SVC,
         "list_institutions",
         jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
@@ -740,8 +750,8 @@ async def review_institution(
     body: ReviewIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.accounts.verify"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> InstitutionOut:
+    return await rpc.call_typed(
         SVC,
         "review_institution",
         actor=actor(who),
@@ -750,23 +760,18 @@ async def review_institution(
     )
 
 
-class ResponsibilityIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "district_code": "329901",
-                    "category": "power_supply",
-                    "leader_id": "acc-leader-329901",
-                    "department": "development_reform",
-                }
-            ]
+ResponsibilityIn = body_of(
+    SetResponsibilityRequest,
+    "ResponsibilityIn",
+    examples=[
+        {
+            "district_code": "329901",
+            "category": "power_supply",
+            "leader_id": "acc-leader-329901",
+            "department": "development_reform",
         }
-    )
-    district_code: str = Field(pattern=r"^[0-9]{6}$")
-    category: str = Field(min_length=1, max_length=64, description='"*" = any category')
-    leader_id: str = Field(min_length=1, max_length=64)
-    department: str = Field(min_length=1, max_length=64)
+    ],
+)
 
 
 @router.put("/responsibilities", summary="Who answers a district's demands of a category")
@@ -774,9 +779,9 @@ async def set_responsibility(
     body: ResponsibilityIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.routing.manage"))],
-) -> dict[str, Any]:
+) -> ResponsibilityOut:
     who.check_jurisdiction(body.district_code)
-    return await rpc.call(SVC, "set_responsibility", actor=actor(who), **body.model_dump())
+    return await rpc.call_typed(SVC, "set_responsibility", actor=actor(who), **body.model_dump())
 
 
 @router.get("/responsibilities", summary="Demand routing table")
@@ -784,8 +789,8 @@ async def list_responsibilities(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.list"))],
     jurisdiction: Jurisdiction = "",
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> ResponsibilityList:
+    return await rpc.call_typed(
         SVC, "list_responsibilities", jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction)
     )
 
@@ -799,9 +804,9 @@ async def list_demands(
     overdue: bool | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
+) -> DemandList:
     department = who.department if who.role == "department_handler" else None
-    return await rpc.call(
+    return await rpc.call_typed(
         SVC,
         "list_demands",
         jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
@@ -813,9 +818,9 @@ async def list_demands(
     )
 
 
-class VersionIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"expected_version": 3}]})
-    expected_version: int | None = Field(default=None, ge=1)
+VersionIn = body_of(
+    AssignDemandRequest, "VersionIn", only={"expected_version"}, examples=[{"expected_version": 3}]
+)
 
 
 @router.post(
@@ -827,8 +832,8 @@ async def assign_demand(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.assign"))],
     body: VersionIn | None = None,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> DemandOut:
+    return await rpc.call_typed(
         SVC,
         "assign_demand",
         actor=actor(who),
@@ -843,8 +848,8 @@ async def reply_demand(
     body: NoteIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.handle"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> DemandOut:
+    return await rpc.call_typed(
         SVC, "reply_demand", actor=actor(who), demand_id=demand_id, **body.model_dump()
     )
 
@@ -855,39 +860,30 @@ async def answer_demand(
     body: NoteIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.demand.handle"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> DemandOut:
+    return await rpc.call_typed(
         SVC, "answer_demand", actor=actor(who), demand_id=demand_id, **body.model_dump()
     )
 
 
-class PolicyIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "小微企业稳岗补贴",
-                    "summary": "上年度未裁员或裁员率低于5%的小微企业，按参保人数给予补贴",
-                    "industries": ["manufacturing"],
-                    "sizes": ["micro", "small"],
-                    "district_codes": ["329901"],
-                    "min_years_established": 1,
-                    "required_tags": [],
-                    "valid_from": "2026-01-01",
-                    "valid_until": "2026-12-31",
-                }
-            ]
+PolicyIn = body_of(
+    PublishPolicyRequest,
+    "PolicyIn",
+    exclude={"policy_id"},
+    examples=[
+        {
+            "title": "小微企业稳岗补贴",
+            "summary": "上年度未裁员或裁员率低于5%的小微企业，按参保人数给予补贴",
+            "industries": ["manufacturing"],
+            "sizes": ["micro", "small"],
+            "district_codes": ["329901"],
+            "min_years_established": 1,
+            "required_tags": [],
+            "valid_from": "2026-01-01",
+            "valid_until": "2026-12-31",
         }
-    )
-    title: str = Field(min_length=1, max_length=200)
-    summary: str = Field(min_length=1, max_length=5000)
-    industries: list[str] = Field(default_factory=list, max_length=50)
-    sizes: list[Literal["micro", "small", "medium", "large"]] = Field(default_factory=list)
-    district_codes: list[str] = Field(default_factory=list, max_length=50)
-    min_years_established: int | None = Field(default=None, ge=0, le=200)
-    required_tags: list[str] = Field(default_factory=list, max_length=30)
-    valid_from: date | None = None
-    valid_until: date | None = None
+    ],
+)
 
 
 @router.post("/policies", status_code=201, summary="Publish a policy with eligibility attributes")
@@ -896,11 +892,11 @@ async def publish_policy(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.policy.publish"))],
-) -> dict[str, Any]:
+) -> PolicyOut:
     for code in body.district_codes:
         who.check_jurisdiction(code)
-    p = await rpc.call(SVC, "publish_policy", actor=actor(who), **body.model_dump())
-    return created(response, f"/api/v1/enterprise/policies/{p['policy_id']}", p)
+    p = await rpc.call_typed(SVC, "publish_policy", actor=actor(who), **body.model_dump())
+    return created(response, f"/api/v1/enterprise/policies/{p.policy_id}", p)
 
 
 @router.get(
@@ -912,8 +908,8 @@ async def policy_reach(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.policy.reach"))],
     jurisdiction: Jurisdiction = "",
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> PolicyReachOut:
+    return await rpc.call_typed(
         SVC,
         "policy_reach",
         policy_id=policy_id,
@@ -921,33 +917,20 @@ async def policy_reach(
     )
 
 
-class StepSpecIn(In):
-    name: str = Field(min_length=1, max_length=200)
-    department: str = Field(min_length=1, max_length=64)
-    working_days: float = Field(gt=0, le=365)
-
-
-class ProjectIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "平湖区智能装备产业园一期",
-                    "district_code": "329901",
-                    "leader_id": "acc-leader-329901",
-                    "steps": [
-                        {"name": "用地预审", "department": "natural_resources", "working_days": 10}
-                    ],
-                    "warn_share": 0.8,
-                }
-            ]
+ProjectIn = body_of(
+    CreateProjectRequest,
+    "ProjectIn",
+    exclude={"project_id"},
+    examples=[
+        {
+            "name": "平湖区智能装备产业园一期",
+            "district_code": "329901",
+            "leader_id": "acc-leader-329901",
+            "steps": [{"name": "用地预审", "department": "natural_resources", "working_days": 10}],
+            "warn_share": 0.8,
         }
-    )
-    name: str = Field(min_length=1, max_length=200)
-    district_code: str = Field(pattern=r"^[0-9]{6}$")
-    leader_id: str = Field(min_length=1, max_length=64)
-    steps: list[StepSpecIn] | None = Field(default=None, max_length=50)
-    warn_share: float = Field(default=0.8, gt=0, lt=1)
+    ],
+)
 
 
 @router.post("/projects", status_code=201, summary="A key project with its approval procedure")
@@ -956,10 +939,10 @@ async def create_project(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.project.manage"))],
-) -> dict[str, Any]:
+) -> ProjectOut:
     who.check_jurisdiction(body.district_code)
-    p = await rpc.call(SVC, "create_project", actor=actor(who), **body.model_dump())
-    return created(response, f"/api/v1/enterprise/projects/{p['project_id']}", p)
+    p = await rpc.call_typed(SVC, "create_project", actor=actor(who), **body.model_dump())
+    return created(response, f"/api/v1/enterprise/projects/{p.project_id}", p)
 
 
 @router.post("/projects/{project_id}/start", summary="Start the approval procedure")
@@ -967,8 +950,8 @@ async def start_project(
     project_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.project.manage"))],
-) -> dict[str, Any]:
-    return await rpc.call(SVC, "start_project", actor=actor(who), project_id=project_id)
+) -> ProjectOut:
+    return await rpc.call_typed(SVC, "start_project", actor=actor(who), project_id=project_id)
 
 
 @router.post(
@@ -981,8 +964,8 @@ async def approve_step(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.project.approve"))],
     body: VersionIn | None = None,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> ProjectOut:
+    return await rpc.call_typed(
         SVC,
         "approve_step",
         actor=actor(who),
@@ -999,9 +982,9 @@ async def list_projects(
     jurisdiction: Jurisdiction = "",
     status: Literal["planned", "in_approval", "approved"] | None = None,
     late_only: bool = False,
-) -> dict[str, Any]:
+) -> ProjectList:
     department = who.department if who.role == "department_handler" else None
-    return await rpc.call(
+    return await rpc.call_typed(
         SVC,
         "list_projects",
         jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
@@ -1016,9 +999,9 @@ async def get_project(
     project_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.project.read"))],
-) -> dict[str, Any]:
-    p = await rpc.call(SVC, "get_project", project_id=project_id)
-    who.check_jurisdiction(p["district_code"])
+) -> ProjectOut:
+    p = await rpc.call_typed(SVC, "get_project", project_id=project_id)
+    who.check_jurisdiction(p.district_code)
     return p
 
 
@@ -1027,8 +1010,8 @@ async def hire_counts(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.stats.read"))],
     jurisdiction: Jurisdiction = "",
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> HireCountsOut:
+    return await rpc.call_typed(
         SVC, "hire_counts", jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction)
     )
 
@@ -1036,30 +1019,26 @@ async def hire_counts(
 @router.post("/sweeps", summary="Run the overdue and approval-warning sweeps now")
 async def run_sweeps(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("enterprise.sweeps.run"))]
-) -> dict[str, Any]:
-    return await rpc.call(SVC, "run_sweeps")
+) -> SweepResult:
+    return await rpc.call_typed(SVC, "run_sweeps")
 
 
 # === institution edition ===============================================================
 
 
-class InstitutionIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "kind": "bank",
-                    "name": "安平农商银行平湖支行",
-                    "uscc": "91329901MA0BANK01X",
-                    "district_code": "329901",
-                }
-            ]
+InstitutionIn = body_of(
+    RegisterInstitutionRequest,
+    "InstitutionIn",
+    exclude={"institution_id"},
+    examples=[
+        {
+            "kind": "bank",
+            "name": "安平农商银行平湖支行",
+            "uscc": "91329901MA0BANK01X",
+            "district_code": "329901",
         }
-    )
-    kind: Literal["bank", "research_institute", "recruiter", "other"]
-    name: str = Field(min_length=1, max_length=200)
-    uscc: str = Field(min_length=1, max_length=40)
-    district_code: str = Field(pattern=r"^[0-9]{6}$")
+    ],
+)
 
 
 @router.post(
@@ -1070,42 +1049,37 @@ async def register_institution(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.institution.register"))],
-) -> dict[str, Any]:
-    i = await rpc.call(SVC, "register_institution", actor=actor(who), **body.model_dump())
-    return created(response, f"/api/v1/enterprise/institutions/{i['institution_id']}", i)
+) -> InstitutionOut:
+    i = await rpc.call_typed(SVC, "register_institution", actor=actor(who), **body.model_dump())
+    return created(response, f"/api/v1/enterprise/institutions/{i.institution_id}", i)
 
 
 @router.get("/institutions/me", summary="The institution this account acts for")
 async def my_institution_view(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.institution.read"))],
-) -> dict[str, Any]:
-    return await rpc.call(SVC, "get_institution", institution_id=await my_institution(who, rpc))
-
-
-class ProductIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "科创贷",
-                    "min_amount": 100000,
-                    "max_amount": 3000000,
-                    "min_term_months": 6,
-                    "max_term_months": 36,
-                    "sectors": ["manufacturing"],
-                    "annual_rate_pct": 3.85,
-                }
-            ]
-        }
+) -> InstitutionOut:
+    return await rpc.call_typed(
+        SVC, "get_institution", institution_id=await my_institution(who, rpc)
     )
-    name: str = Field(min_length=1, max_length=200)
-    min_amount: Decimal = Field(gt=0)
-    max_amount: Decimal = Field(gt=0)
-    min_term_months: int = Field(ge=1, le=360)
-    max_term_months: int = Field(ge=1, le=360)
-    sectors: list[str] = Field(default_factory=list, max_length=50)
-    annual_rate_pct: Decimal = Field(ge=0, le=36)
+
+
+ProductIn = body_of(
+    PublishProductRequest,
+    "ProductIn",
+    exclude={"institution_id", "product_id"},
+    examples=[
+        {
+            "name": "科创贷",
+            "min_amount": 100000,
+            "max_amount": 3000000,
+            "min_term_months": 6,
+            "max_term_months": 36,
+            "sectors": ["manufacturing"],
+            "annual_rate_pct": 3.85,
+        }
+    ],
+)
 
 
 @router.post("/financing/products", status_code=201, summary="Publish a financing product (banks)")
@@ -1114,15 +1088,15 @@ async def publish_product(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.products.manage"))],
-) -> dict[str, Any]:
-    p = await rpc.call(
+) -> ProductOut:
+    p = await rpc.call_typed(
         SVC,
         "publish_product",
         actor=actor(who),
         institution_id=await my_institution(who, rpc),
         **body.model_dump(),
     )
-    return created(response, f"/api/v1/enterprise/financing/products/{p['product_id']}", p)
+    return created(response, f"/api/v1/enterprise/financing/products/{p.product_id}", p)
 
 
 @router.delete("/financing/products/{product_id}", summary="Withdraw a product")
@@ -1130,8 +1104,8 @@ async def withdraw_product(
     product_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.products.manage"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> ProductOut:
+    return await rpc.call_typed(
         SVC,
         "withdraw_product",
         actor=actor(who),
@@ -1140,25 +1114,20 @@ async def withdraw_product(
     )
 
 
-class FinancingResponseIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "product_id": "prod-agri-bank-01",
-                    "response": "offer",
-                    "offer_amount": 300000,
-                    "offer_rate_pct": 3.85,
-                    "note": "需提供近两年财务报表",
-                }
-            ]
+FinancingResponseIn = body_of(
+    RespondFinancingRequest,
+    "FinancingResponseIn",
+    exclude={"institution_id", "need_id"},
+    examples=[
+        {
+            "product_id": "prod-agri-bank-01",
+            "response": "offer",
+            "offer_amount": 300000,
+            "offer_rate_pct": 3.85,
+            "note": "需提供近两年财务报表",
         }
-    )
-    product_id: str = Field(min_length=1, max_length=64)
-    response: Literal["interested", "declined", "offer"]
-    offer_amount: Decimal | None = Field(default=None, gt=0)
-    offer_rate_pct: Decimal | None = Field(default=None, ge=0, le=36)
-    note: str = Field(default="", max_length=500)
+    ],
+)
 
 
 @router.post(
@@ -1170,8 +1139,8 @@ async def respond_financing(
     body: FinancingResponseIn,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.products.manage"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> FinancingNeedOut:
+    return await rpc.call_typed(
         SVC,
         "respond_financing",
         actor=actor(who),
@@ -1181,21 +1150,18 @@ async def respond_financing(
     )
 
 
-class CapabilityIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "工业机器人视觉定位",
-                    "tags": ["machine_vision", "automation"],
-                    "description": "安平职业技术学院智能制造实验室",
-                }
-            ]
+CapabilityIn = body_of(
+    PublishCapabilityRequest,
+    "CapabilityIn",
+    exclude={"institution_id", "capability_id"},
+    examples=[
+        {
+            "name": "工业机器人视觉定位",
+            "tags": ["machine_vision", "automation"],
+            "description": "安平职业技术学院智能制造实验室",
         }
-    )
-    name: str = Field(min_length=1, max_length=200)
-    tags: list[str] = Field(min_length=1, max_length=50)
-    description: str = Field(default="", max_length=2000)
+    ],
+)
 
 
 @router.post(
@@ -1206,15 +1172,15 @@ async def publish_capability(
     rpc: RpcDep,
     response: Response,
     who: Annotated[Principal, Depends(require("enterprise.capabilities.manage"))],
-) -> dict[str, Any]:
-    c = await rpc.call(
+) -> CapabilityOut:
+    c = await rpc.call_typed(
         SVC,
         "publish_capability",
         actor=actor(who),
         institution_id=await my_institution(who, rpc),
         **body.model_dump(),
     )
-    return created(response, f"/api/v1/enterprise/capabilities/{c['capability_id']}", c)
+    return created(response, f"/api/v1/enterprise/capabilities/{c.capability_id}", c)
 
 
 @router.post("/tech-needs/{need_id}/engagement", summary="Take a tech need on")
@@ -1222,8 +1188,8 @@ async def engage_tech_need(
     need_id: Id,
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("enterprise.capabilities.manage"))],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> TechNeedOut:
+    return await rpc.call_typed(
         SVC,
         "engage_tech_need",
         actor=actor(who),

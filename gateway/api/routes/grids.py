@@ -12,17 +12,67 @@ gateway's unmask log here and to the grids access log by the service (which is t
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.bodies import body_of
 from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require, unmask
 from yiwang import access
-from yiwang.contracts.grids import MAX_LOCATE_POINTS, grid_codes_of, pack_points
+from yiwang.contracts.grids import (
+    MAX_LOCATE_POINTS,
+    AccessLogPage,
+    AddBuildingRequest,
+    AddHouseholdRequest,
+    AddKeyPlaceRequest,
+    AddResidentRequest,
+    AddWorkerRequest,
+    AlertOut,
+    AssignWorkerRequest,
+    BuildingList,
+    BuildingOut,
+    CheckInOut,
+    CreateUnitRequest,
+    EmergencyCallRequest,
+    FeatureCollectionOut,
+    FindingOut,
+    HouseholdOut,
+    HousePeople,
+    ImportBoundariesResponse,
+    IngestMeterReadingsRequest,
+    IngestOut,
+    KeyPlaceList,
+    KeyPlaceOut,
+    LocateManyResponse,
+    LocateResponse,
+    MoveResidentRequest,
+    MoveUnitRequest,
+    MoveUnitResponse,
+    Ok,
+    PartyOrgList,
+    PatrolCheckInRequest,
+    PatrolOut,
+    PatrolStatsOut,
+    PointsAddedOut,
+    PostPatrolPointsRequest,
+    RegisterDeviceRequest,
+    RenameUnitRequest,
+    ReportFindingRequest,
+    ResidentList,
+    ResidentOut,
+    SetWorkerStatusRequest,
+    StartPatrolRequest,
+    TagResidentRequest,
+    UnitList,
+    UnitOut,
+    WorkerList,
+    WorkerOut,
+    grid_codes_of,
+    pack_points,
+)
 from yiwang.errors import Forbidden, ValidationFailed
 
 router = APIRouter(prefix="/api/v1/grids", tags=["grids"])
@@ -140,8 +190,8 @@ async def search_units(
     ],
     within: Jurisdiction = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> UnitList:
+    return await rpc.call_typed(
         "grids", "search_units", query=q, within=_prefix(who, within), limit=limit
     )
 
@@ -155,9 +205,9 @@ def _visible(who: Principal, code: str) -> None:
 @router.get("/units/{code}", summary="One unit")
 async def get_unit(
     code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.read")]
-) -> dict[str, Any]:
+) -> UnitOut:
     _visible(who, code)
-    return await rpc.call("grids", "get_unit", code=code)
+    return await rpc.call_typed("grids", "get_unit", code=code)
 
 
 @router.get("/units/{code}/children", summary="Direct children of a unit")
@@ -166,74 +216,76 @@ async def unit_children(
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.unit.read")],
     include_retired: bool = False,
-) -> dict[str, Any]:
+) -> UnitList:
     _visible(who, code)
-    return await rpc.call("grids", "unit_children", code=code, include_retired=include_retired)
+    return await rpc.call_typed(
+        "grids", "unit_children", code=code, include_retired=include_retired
+    )
 
 
 @router.get("/units/{code}/chain", summary="Ancestry chain, city first")
 async def unit_chain(
     code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.read")]
-) -> dict[str, Any]:
+) -> UnitList:
     _visible(who, code)
-    return await rpc.call("grids", "unit_chain", code=code)
+    return await rpc.call_typed("grids", "unit_chain", code=code)
 
 
-class UnitIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"code": "329901001001009", "name": "幸福里第九网格", "level": "grid"}]
-        }
-    )
-    code: str = Field(pattern=CODE)
-    name: str = Field(min_length=1, max_length=64)
-    level: str | None = None
+UnitIn = body_of(
+    CreateUnitRequest,
+    "UnitIn",
+    examples=[{"code": "329901001001009", "name": "幸福里第九网格", "level": "grid"}],
+)
 
 
 @router.post("/units", status_code=201, summary="Create a unit under its code-prefix parent")
 async def create_unit(
     body: UnitIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.manage")]
-) -> dict[str, Any]:
+) -> UnitOut:
     who.check_jurisdiction(body.code)
-    return await rpc.call("grids", "create_unit", actor=_actor(who), **body.model_dump())
+    return await rpc.call_typed("grids", "create_unit", actor=_actor(who), **body.model_dump())
 
 
-class RenameIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "幸福里第一网格"}]})
-    name: str = Field(min_length=1, max_length=64)
+RenameIn = body_of(
+    RenameUnitRequest, "RenameIn", only={"name"}, examples=[{"name": "幸福里第一网格"}]
+)
 
 
 @router.patch("/units/{code}", summary="Rename a unit")
 async def rename_unit(
     code: str, body: RenameIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.manage")]
-) -> dict[str, Any]:
+) -> UnitOut:
     who.check_jurisdiction(code)
-    return await rpc.call("grids", "rename_unit", code=code, name=body.name, actor=_actor(who))
-
-
-class MoveIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"new_parent": "329901001002", "new_segment": "007"}]}
+    return await rpc.call_typed(
+        "grids", "rename_unit", code=code, name=body.name, actor=_actor(who)
     )
-    new_parent: str = Field(pattern=CODE)
-    new_segment: str | None = Field(default=None, pattern=r"^[0-9]{2,3}$")
+
+
+MoveIn = body_of(
+    MoveUnitRequest,
+    "MoveIn",
+    only={"new_parent", "new_segment"},
+    examples=[{"new_parent": "329901001002", "new_segment": "007"}],
+)
 
 
 @router.post("/units/{code}/move", summary="Move a unit (its subtree is re-coded)")
 async def move_unit(
     code: str, body: MoveIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.manage")]
-) -> dict[str, Any]:
+) -> MoveUnitResponse:
     who.check_jurisdiction(code)
     who.check_jurisdiction(body.new_parent)
-    return await rpc.call("grids", "move_unit", code=code, actor=_actor(who), **body.model_dump())
+    return await rpc.call_typed(
+        "grids", "move_unit", code=code, actor=_actor(who), **body.model_dump()
+    )
 
 
 @router.post("/units/{code}/retire", summary="Retire a unit (no active children)")
 async def retire_unit(
     code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.unit.manage")]
-) -> dict[str, Any]:
+) -> UnitOut:
     who.check_jurisdiction(code)
-    return await rpc.call("grids", "retire_unit", code=code, actor=_actor(who))
+    return await rpc.call_typed("grids", "retire_unit", code=code, actor=_actor(who))
 
 
 def _actor(who: Principal) -> dict[str, Any]:
@@ -280,13 +332,13 @@ class FeatureCollectionIn(BaseModel):
 @router.post("/boundaries/import", summary="Import boundaries (GeoJSON); all or nothing")
 async def import_boundaries(
     body: FeatureCollectionIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.boundary.import")]
-) -> dict[str, Any]:
+) -> ImportBoundariesResponse:
     for f in body.features:
         props = f.get("properties") if isinstance(f, dict) else None
         code = props.get("code") if isinstance(props, dict) else None
         if isinstance(code, str) and code:
             who.check_jurisdiction(code)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids", "import_boundaries", feature_collection=body.model_dump(), actor=_actor(who)
     )
 
@@ -309,8 +361,8 @@ async def export_boundaries(
         ),
     ] = 0.0,
     precision: Annotated[int, Query(ge=3, le=8)] = 6,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> FeatureCollectionOut:
+    return await rpc.call_typed(
         "grids",
         "export_boundaries",
         prefix=_prefix(who, jurisdiction),
@@ -331,8 +383,8 @@ async def locate(
         float, Query(ge=-180, le=180, description="longitude, degrees east", examples=[120.1518])
     ],
     crs: Literal["wgs84", "gcj02"] = "wgs84",
-) -> dict[str, Any]:
-    return await rpc.call("grids", "locate", lat=lat, lon=lon, crs=crs)
+) -> LocateResponse:
+    return await rpc.call_typed("grids", "locate", lat=lat, lon=lon, crs=crs)
 
 
 class LocateManyIn(In):
@@ -374,7 +426,7 @@ def _check_points(lats: list[float], lons: list[float]) -> None:
 @router.post("/locate/batch", summary="Locate many points (imports): one grid code per point")
 async def locate_many(
     body: LocateManyIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.locate.batch")]
-) -> dict[str, Any]:
+) -> LocateManyResponse:
     """The points travel to the grids service packed (``locate_many_v2``); the columnar
     answer is expanded back to one grid code (or null) per point."""
     _check_points(body.lats, body.lons)
@@ -385,13 +437,13 @@ async def locate_many(
         crs=body.crs,
         detail=body.detail,
     )
-    return {
-        "grid_codes": grid_codes_of(out),
-        "inside": out["inside"],
-        "outside": out["outside"],
-        "units": out["units"],
-        "workers": out["workers"],
-    }
+    return LocateManyResponse(
+        grid_codes=grid_codes_of(out),
+        inside=out["inside"],
+        outside=out["outside"],
+        units=out["units"],
+        workers=out["workers"],
+    )
 
 
 # --- workers -------------------------------------------------------------------------------
@@ -403,26 +455,26 @@ async def list_workers(
     who: Annotated[Principal, _who("grid.worker.read")],
     jurisdiction: Jurisdiction = "",
     limit: Annotated[int, Query(ge=1, le=2000)] = 200,
-) -> dict[str, Any]:
+) -> WorkerList:
     prefix = _prefix(who, jurisdiction)[:15]
-    return await rpc.call("grids", "list_workers", prefix=prefix, limit=limit)
+    return await rpc.call_typed("grids", "list_workers", prefix=prefix, limit=limit)
 
 
 @router.get("/workers/me", summary="The signed-in grid worker, with their grids")
-async def my_worker(rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol")]) -> dict[str, Any]:
-    return await rpc.call("grids", "get_worker", worker_id=_worker(who))
+async def my_worker(rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol")]) -> WorkerOut:
+    return await rpc.call_typed("grids", "get_worker", worker_id=_worker(who))
 
 
 @router.get("/workers/{worker_id}", summary="One grid worker")
 async def get_worker(
     worker_id: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.worker.read")]
-) -> dict[str, Any]:
+) -> WorkerOut:
     return await _worker_within(rpc, who, worker_id)
 
 
-async def _worker_within(rpc: Any, who: Principal, worker_id: str) -> dict[str, Any]:
-    out: dict[str, Any] = await rpc.call("grids", "get_worker", worker_id=worker_id)
-    if who.jurisdiction_code and not any(who.covers(g) for g in out.get("grids", {})):
+async def _worker_within(rpc: Any, who: Principal, worker_id: str) -> WorkerOut:
+    out: WorkerOut = await rpc.call_typed("grids", "get_worker", worker_id=worker_id)
+    if who.jurisdiction_code and not any(who.covers(g) for g in out.grids):
         raise Forbidden(
             "outside_jurisdiction",
             "This worker is outside your jurisdiction.",
@@ -431,39 +483,33 @@ async def _worker_within(rpc: Any, who: Principal, worker_id: str) -> dict[str, 
     return out
 
 
-class WorkerIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "worker_id": "W329901001001001",
-                    "name": "周建国",
-                    "phone": "13900001234",
-                    "status": "on_duty",
-                }
-            ]
+WorkerIn = body_of(
+    AddWorkerRequest,
+    "WorkerIn",
+    examples=[
+        {
+            "worker_id": "W329901001001001",
+            "name": "周建国",
+            "phone": "13900001234",
+            "status": "on_duty",
         }
-    )
-    worker_id: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=50)
-    phone: str = Field(max_length=20)
-    status: Literal["on_duty", "off_duty", "on_leave", "departed"] = "on_duty"
-    account_id: str | None = Field(default=None, max_length=64)
+    ],
+)
 
 
 @router.post("/workers", status_code=201, summary="Register a grid worker")
 async def add_worker(
     body: WorkerIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.worker.manage")]
-) -> dict[str, Any]:
-    return await rpc.call("grids", "add_worker", actor=_actor(who), **body.model_dump())
+) -> WorkerOut:
+    return await rpc.call_typed("grids", "add_worker", actor=_actor(who), **body.model_dump())
 
 
-class AssignIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"grid_code": "329901001001001", "role": "leader"}]}
-    )
-    grid_code: str = Field(pattern=GRID)
-    role: Literal["leader", "member"] = "member"
+AssignIn = body_of(
+    AssignWorkerRequest,
+    "AssignIn",
+    only={"grid_code", "role"},
+    examples=[{"grid_code": "329901001001001", "role": "leader"}],
+)
 
 
 @router.post("/workers/{worker_id}/assignments", summary="Put a worker on a grid")
@@ -472,9 +518,9 @@ async def assign_worker(
     body: AssignIn,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.worker.manage")],
-) -> dict[str, Any]:
+) -> WorkerOut:
     who.check_jurisdiction(body.grid_code)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids", "assign_worker", worker_id=worker_id, actor=_actor(who), **body.model_dump()
     )
 
@@ -485,16 +531,16 @@ async def unassign_worker(
     grid_code: str,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.worker.manage")],
-) -> dict[str, Any]:
+) -> WorkerOut:
     who.check_jurisdiction(grid_code)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids", "unassign_worker", worker_id=worker_id, grid_code=grid_code, actor=_actor(who)
     )
 
 
-class StatusIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "on_leave"}]})
-    status: Literal["on_duty", "off_duty", "on_leave", "departed"]
+StatusIn = body_of(
+    SetWorkerStatusRequest, "StatusIn", only={"status"}, examples=[{"status": "on_leave"}]
+)
 
 
 @router.put("/workers/{worker_id}/status", summary="Working status of a worker")
@@ -503,9 +549,9 @@ async def set_worker_status(
     body: StatusIn,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.worker.manage")],
-) -> dict[str, Any]:
+) -> WorkerOut:
     await _worker_within(rpc, who, worker_id)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids", "set_worker_status", worker_id=worker_id, status=body.status, actor=_actor(who)
     )
 
@@ -513,9 +559,9 @@ async def set_worker_status(
 # --- residents, households, buildings ------------------------------------------------------
 
 
-def _check_resident(who: Principal, r: dict[str, Any]) -> None:
+def _check_resident(who: Principal, r: ResidentOut) -> None:
     """Staff see residents living in, or registered with, their jurisdiction."""
-    if not (who.covers(r["household_code"]) or who.covers(r["registered_community"])):
+    if not (who.covers(r.household_code) or who.covers(r.registered_community)):
         raise Forbidden(
             "outside_jurisdiction",
             "This resident is outside your jurisdiction.",
@@ -543,10 +589,10 @@ async def list_residents(
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     unmask: Unmask = False,
     purpose: Purpose = "",
-) -> dict[str, Any]:
+) -> ResidentList:
     prefix = _prefix(who, jurisdiction, min_len=4)
     reads = await _reads(request, who, unmask, "resident_list", prefix, purpose, PII_FIELDS)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids", "list_residents", prefix=prefix, tag=tag, page=page, page_size=page_size, **reads
     )
 
@@ -570,7 +616,7 @@ async def find_residents(
     ] = None,
     unmask: Unmask = False,
     purpose: Purpose = "",
-) -> dict[str, Any]:
+) -> ResidentList:
     found = await rpc.call("grids", "find_residents", id_number=id_number, phone=phone)
     mine = [
         r
@@ -587,7 +633,7 @@ async def find_residents(
             for r in found["residents"]
             if who.covers(r["household_code"]) or who.covers(r["registered_community"])
         ]
-    return {"total": len(mine), "residents": mine}
+    return ResidentList(total=len(mine), residents=mine)
 
 
 @router.get("/residents/{resident_id}", summary="One resident (masked unless permitted)")
@@ -598,13 +644,13 @@ async def get_resident(
     who: Annotated[Principal, _who("grid.resident.read")],
     unmask: Unmask = False,
     purpose: Purpose = "",
-) -> dict[str, Any]:
-    masked = await rpc.call("grids", "get_resident", resident_id=resident_id)
+) -> ResidentOut:
+    masked = await rpc.call_typed("grids", "get_resident", resident_id=resident_id)
     _check_resident(who, masked)
     if not unmask:
         return masked
     reads = await _reads(request, who, True, "resident", resident_id, purpose, PII_FIELDS)
-    return await rpc.call("grids", "get_resident", resident_id=resident_id, **reads)
+    return await rpc.call_typed("grids", "get_resident", resident_id=resident_id, **reads)
 
 
 @router.get("/residents/{resident_id}/house", summary="以人找房: the house of a person")
@@ -615,15 +661,15 @@ async def house_of_resident(
     who: Annotated[Principal, _who("grid.resident.read")],
     unmask: Unmask = False,
     purpose: Purpose = "",
-) -> dict[str, Any]:
-    masked = await rpc.call("grids", "house_of_resident", resident_id=resident_id)
-    who.check_jurisdiction(masked["household"]["code"])
+) -> HousePeople:
+    masked = await rpc.call_typed("grids", "house_of_resident", resident_id=resident_id)
+    who.check_jurisdiction(masked.household.code)
     if not unmask:
         return masked
     reads = await _reads(
-        request, who, True, "household", masked["household"]["code"], purpose, PII_FIELDS
+        request, who, True, "household", masked.household.code, purpose, PII_FIELDS
     )
-    return await rpc.call("grids", "house_of_resident", resident_id=resident_id, **reads)
+    return await rpc.call_typed("grids", "house_of_resident", resident_id=resident_id, **reads)
 
 
 @router.get("/households/{household_code}/people", summary="以房找人: the people of a house")
@@ -634,10 +680,12 @@ async def people_in_household(
     who: Annotated[Principal, _who("grid.resident.read")],
     unmask: Unmask = False,
     purpose: Purpose = "",
-) -> dict[str, Any]:
+) -> HousePeople:
     who.check_jurisdiction(household_code)
     reads = await _reads(request, who, unmask, "household", household_code, purpose, PII_FIELDS)
-    return await rpc.call("grids", "people_in_household", household_code=household_code, **reads)
+    return await rpc.call_typed(
+        "grids", "people_in_household", household_code=household_code, **reads
+    )
 
 
 @router.get(
@@ -654,10 +702,10 @@ async def served_by_community(
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     unmask: Unmask = False,
     purpose: Purpose = "",
-) -> dict[str, Any]:
+) -> ResidentList:
     who.check_jurisdiction(community_code)
     reads = await _reads(request, who, unmask, "resident_list", community_code, purpose, PII_FIELDS)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids",
         "served_by_community",
         community_code=community_code,
@@ -668,43 +716,35 @@ async def served_by_community(
     )
 
 
-class ResidentIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "张桂英",
-                    "id_number": "329901195003120026",
-                    "household_code": "329901001001001012-0502",
-                    "phone": "13700005678",
-                    "tags": ["elderly_alone"],
-                    "party_member": False,
-                    "family_contact": "13600002468",
-                }
-            ]
+ResidentIn = body_of(
+    AddResidentRequest,
+    "ResidentIn",
+    exclude={"resident_id"},
+    examples=[
+        {
+            "name": "张桂英",
+            "id_number": "329901195003120026",
+            "household_code": "329901001001001012-0502",
+            "phone": "13700005678",
+            "tags": ["elderly_alone"],
+            "party_member": False,
+            "family_contact": "13600002468",
         }
-    )
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(max_length=18)
-    household_code: str = Field(pattern=HOUSEHOLD)
-    phone: str | None = Field(default=None, max_length=20)
-    tags: list[str] = Field(default_factory=list, max_length=10)
-    registered_community: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
-    party_member: bool = False
-    family_contact: str | None = Field(default=None, max_length=20)
+    ],
+)
 
 
 @router.post("/residents", status_code=201, summary="Register a resident (stored encrypted)")
 async def add_resident(
     body: ResidentIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.resident.manage")]
-) -> dict[str, Any]:
+) -> ResidentOut:
     who.check_jurisdiction(body.household_code)
-    return await rpc.call("grids", "add_resident", **body.model_dump())
+    return await rpc.call_typed("grids", "add_resident", **body.model_dump())
 
 
-class TagsIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"tags": ["elderly", "low_income"]}]})
-    tags: list[str] = Field(max_length=10)
+TagsIn = body_of(
+    TagResidentRequest, "TagsIn", only={"tags"}, examples=[{"tags": ["elderly", "low_income"]}]
+)
 
 
 @router.put("/residents/{resident_id}/tags", summary="Key-group tags of a resident")
@@ -713,16 +753,17 @@ async def tag_resident(
     body: TagsIn,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.resident.manage")],
-) -> dict[str, Any]:
-    _check_resident(who, await rpc.call("grids", "get_resident", resident_id=resident_id))
-    return await rpc.call("grids", "tag_resident", resident_id=resident_id, tags=body.tags)
+) -> ResidentOut:
+    _check_resident(who, await rpc.call_typed("grids", "get_resident", resident_id=resident_id))
+    return await rpc.call_typed("grids", "tag_resident", resident_id=resident_id, tags=body.tags)
 
 
-class MoveResidentIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"household_code": "329901001001001015-0301"}]}
-    )
-    household_code: str = Field(pattern=HOUSEHOLD)
+MoveResidentIn = body_of(
+    MoveResidentRequest,
+    "MoveResidentIn",
+    only={"household_code"},
+    examples=[{"household_code": "329901001001001015-0301"}],
+)
 
 
 @router.post("/residents/{resident_id}/move", summary="A resident moves house")
@@ -731,74 +772,65 @@ async def move_resident(
     body: MoveResidentIn,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.resident.manage")],
-) -> dict[str, Any]:
-    _check_resident(who, await rpc.call("grids", "get_resident", resident_id=resident_id))
+) -> ResidentOut:
+    _check_resident(who, await rpc.call_typed("grids", "get_resident", resident_id=resident_id))
     who.check_jurisdiction(body.household_code)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids", "move_resident", resident_id=resident_id, household_code=body.household_code
     )
 
 
-class BuildingIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "code": "329901001001001012",
-                    "address": "安平市平湖区幸福里12幢",
-                    "name": "12幢",
-                    "lat": 30.2812,
-                    "lon": 120.1518,
-                }
-            ]
+BuildingIn = body_of(
+    AddBuildingRequest,
+    "BuildingIn",
+    exclude={"households_represented"},
+    examples=[
+        {
+            "code": "329901001001001012",
+            "address": "安平市平湖区幸福里12幢",
+            "name": "12幢",
+            "lat": 30.2812,
+            "lon": 120.1518,
         }
-    )
-    code: str = Field(pattern=r"^[0-9]{18}$")
-    address: str = Field(min_length=1, max_length=200)
-    name: str = Field(default="", max_length=64)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    ],
+)
 
 
 @router.post("/buildings", status_code=201, summary="Register a building")
 async def add_building(
     body: BuildingIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.resident.manage")]
-) -> dict[str, Any]:
+) -> BuildingOut:
     who.check_jurisdiction(body.code)
-    return await rpc.call("grids", "add_building", **body.model_dump())
+    return await rpc.call_typed("grids", "add_building", **body.model_dump())
 
 
 @router.get("/grids/{grid_code}/buildings", summary="Buildings of a grid")
 async def list_buildings(
     grid_code: str, rpc: RpcDep, who: Annotated[Principal, _who("grid.place.read")]
-) -> dict[str, Any]:
+) -> BuildingList:
     who.check_jurisdiction(grid_code)
-    return await rpc.call("grids", "list_buildings", grid_code=grid_code)
+    return await rpc.call_typed("grids", "list_buildings", grid_code=grid_code)
 
 
-class HouseholdIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "code": "329901001001001012-0502",
-                    "contact_phone": "13700005678",
-                    "party_member_household": True,
-                }
-            ]
+HouseholdIn = body_of(
+    AddHouseholdRequest,
+    "HouseholdIn",
+    examples=[
+        {
+            "code": "329901001001001012-0502",
+            "contact_phone": "13700005678",
+            "party_member_household": True,
         }
-    )
-    code: str = Field(pattern=HOUSEHOLD)
-    contact_phone: str | None = Field(default=None, max_length=20)
-    party_member_household: bool = False
+    ],
+)
 
 
 @router.post("/households", status_code=201, summary="Register a household")
 async def add_household(
     body: HouseholdIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.resident.manage")]
-) -> dict[str, Any]:
+) -> HouseholdOut:
     who.check_jurisdiction(body.code)
-    return await rpc.call("grids", "add_household", **body.model_dump())
+    return await rpc.call_typed("grids", "add_household", **body.model_dump())
 
 
 # --- places and party organisations --------------------------------------------------------
@@ -819,44 +851,39 @@ async def list_key_places(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> dict[str, Any]:
+) -> KeyPlaceList:
     prefix = _prefix(who, jurisdiction, min_len=4)[:15]
-    return await rpc.call("grids", "list_key_places", prefix=prefix, kind=kind, limit=limit)
+    return await rpc.call_typed("grids", "list_key_places", prefix=prefix, kind=kind, limit=limit)
 
 
-class KeyPlaceIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "place_id": "KP-329901001001-01",
-                    "kind": "kindergarten",
-                    "name": "幸福里幼儿园",
-                    "lat": 30.2815,
-                    "lon": 120.1522,
-                    "grid_code": "329901001001001",
-                }
-            ]
+KeyPlaceIn = body_of(
+    AddKeyPlaceRequest,
+    "KeyPlaceIn",
+    examples=[
+        {
+            "place_id": "KP-329901001001-01",
+            "kind": "kindergarten",
+            "name": "幸福里幼儿园",
+            "lat": 30.2815,
+            "lon": 120.1522,
+            "grid_code": "329901001001001",
         }
-    )
-    place_id: str = Field(min_length=1, max_length=40)
-    kind: str = Field(max_length=32)
-    name: str = Field(min_length=1, max_length=100)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    grid_code: str | None = Field(default=None, pattern=GRID)
+    ],
+)
 
 
 @router.post("/key-places", status_code=201, summary="Register a key place")
 async def add_key_place(
     body: KeyPlaceIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.place.manage")]
-) -> dict[str, Any]:
+) -> KeyPlaceOut:
     grid = body.grid_code
     if grid is None:
         located = await rpc.call("grids", "locate", lat=body.lat, lon=body.lon)
         grid = located.get("grid_code")
     who.check_jurisdiction(grid)
-    return await rpc.call("grids", "add_key_place", **{**body.model_dump(), "grid_code": grid})
+    return await rpc.call_typed(
+        "grids", "add_key_place", **{**body.model_dump(), "grid_code": grid}
+    )
 
 
 @router.get("/party-orgs", summary="Party organisations on the tree")
@@ -865,8 +892,8 @@ async def list_party_orgs(
     who: Annotated[Principal, _who("grid.place.read")],
     jurisdiction: Jurisdiction = "",
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> PartyOrgList:
+    return await rpc.call_typed(
         "grids", "list_party_orgs", prefix=_prefix(who, jurisdiction, min_len=4), limit=limit
     )
 
@@ -893,9 +920,9 @@ async def access_log(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> AccessLogPage:
     reader = access.Accessor(who.account_id, who.role, who.jurisdiction_code, who.department)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids", "access_log", subject_id=subject_id, actor_id=actor_id, limit=limit,
         jurisdiction_prefix=access.log_prefix(reader),
     )  # fmt: skip
@@ -904,18 +931,20 @@ async def access_log(
 # --- patrols (the signed-in grid worker) ----------------------------------------------------
 
 
-class PatrolIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"grid_code": "329901001001001"}]})
-    grid_code: str = Field(pattern=GRID)
-    patrol_id: uuid.UUID | None = None
+PatrolIn = body_of(
+    StartPatrolRequest,
+    "PatrolIn",
+    only={"grid_code", "patrol_id"},
+    examples=[{"grid_code": "329901001001001"}],
+)
 
 
 @router.post("/patrols", status_code=201, summary="Start a patrol on one of my grids")
 async def start_patrol(
     body: PatrolIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol")]
-) -> dict[str, Any]:
+) -> PatrolOut:
     who.check_jurisdiction(body.grid_code)
-    return await rpc.call(
+    return await rpc.call_typed(
         "grids",
         "start_patrol",
         worker_id=_worker(who),
@@ -924,37 +953,29 @@ async def start_patrol(
     )
 
 
-class PointIn(In):
-    at: datetime
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    accuracy_m: float | None = Field(default=None, ge=0)
-
-
-class PointsIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+PointsIn = body_of(
+    PostPatrolPointsRequest,
+    "PointsIn",
+    only={"points"},
+    examples=[
+        {
+            "points": [
                 {
-                    "points": [
-                        {
-                            "at": "2026-11-23T09:00:05+08:00",
-                            "lat": 30.2812,
-                            "lon": 120.1518,
-                            "accuracy_m": 8.0,
-                        },
-                        {
-                            "at": "2026-11-23T09:00:35+08:00",
-                            "lat": 30.2815,
-                            "lon": 120.1524,
-                            "accuracy_m": 6.5,
-                        },
-                    ]
-                }
+                    "at": "2026-11-23T09:00:05+08:00",
+                    "lat": 30.2812,
+                    "lon": 120.1518,
+                    "accuracy_m": 8.0,
+                },
+                {
+                    "at": "2026-11-23T09:00:35+08:00",
+                    "lat": 30.2815,
+                    "lon": 120.1524,
+                    "accuracy_m": 6.5,
+                },
             ]
         }
-    )
-    points: list[PointIn] = Field(min_length=1, max_length=5000)
+    ],
+)
 
 
 @router.post("/patrols/{patrol_id}/points", summary="GPS points, batched, any order")
@@ -963,8 +984,8 @@ async def post_points(
     body: PointsIn,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.patrol")],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> PointsAddedOut:
+    return await rpc.call_typed(
         "grids",
         "post_patrol_points",
         patrol_id=patrol_id,
@@ -973,23 +994,19 @@ async def post_points(
     )
 
 
-class CheckInIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "place_id": "KP-329901001001-01",
-                    "lat": 30.2815,
-                    "lon": 120.1522,
-                    "at": "2026-11-23T09:12:00+08:00",
-                }
-            ]
+CheckInIn = body_of(
+    PatrolCheckInRequest,
+    "CheckInIn",
+    only={"place_id", "lat", "lon", "at"},
+    examples=[
+        {
+            "place_id": "KP-329901001001-01",
+            "lat": 30.2815,
+            "lon": 120.1522,
+            "at": "2026-11-23T09:12:00+08:00",
         }
-    )
-    place_id: str = Field(max_length=40)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    at: datetime | None = None
+    ],
+)
 
 
 @router.post("/patrols/{patrol_id}/check-ins", summary="Check in at a key place")
@@ -998,8 +1015,8 @@ async def check_in(
     body: CheckInIn,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.patrol")],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> CheckInOut:
+    return await rpc.call_typed(
         "grids",
         "patrol_check_in",
         patrol_id=patrol_id,
@@ -1008,28 +1025,21 @@ async def check_in(
     )
 
 
-class FindingIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "category": "appearance.litter",
-                    "description": "小区门口垃圾堆积三天，无人清运",
-                    "lat": 30.2812,
-                    "lon": 120.1518,
-                    "photos": [],
-                    "at": "2026-11-23T09:15:00+08:00",
-                }
-            ]
+FindingIn = body_of(
+    ReportFindingRequest,
+    "FindingIn",
+    exclude={"patrol_id", "worker_id"},
+    examples=[
+        {
+            "category": "appearance.litter",
+            "description": "小区门口垃圾堆积三天，无人清运",
+            "lat": 30.2812,
+            "lon": 120.1518,
+            "photos": [],
+            "at": "2026-11-23T09:15:00+08:00",
         }
-    )
-    finding_id: uuid.UUID | None = None
-    category: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.]+$")
-    description: str = Field(min_length=1, max_length=2000)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    photos: list[str] = Field(default_factory=list, max_length=9)
-    at: datetime | None = None
+    ],
+)
 
 
 @router.post(
@@ -1042,8 +1052,8 @@ async def report_finding(
     body: FindingIn,
     rpc: RpcDep,
     who: Annotated[Principal, _who("grid.patrol")],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> FindingOut:
+    return await rpc.call_typed(
         "grids",
         "report_finding",
         patrol_id=patrol_id,
@@ -1055,8 +1065,8 @@ async def report_finding(
 @router.post("/patrols/{patrol_id}/end", summary="End my patrol")
 async def end_patrol(
     patrol_id: uuid.UUID, rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol")]
-) -> dict[str, Any]:
-    return await rpc.call("grids", "end_patrol", patrol_id=patrol_id, worker_id=_worker(who))
+) -> PatrolOut:
+    return await rpc.call_typed("grids", "end_patrol", patrol_id=patrol_id, worker_id=_worker(who))
 
 
 @router.get("/patrols/stats", summary="This week's patrol figures per grid or worker")
@@ -1065,101 +1075,84 @@ async def patrol_stats(
     who: Annotated[Principal, _who("grid.patrol.read")],
     jurisdiction: Jurisdiction = "",
     by: Literal["grid", "worker"] = "grid",
-) -> dict[str, Any]:
+) -> PatrolStatsOut:
     prefix = _prefix(who, jurisdiction, min_len=4)[:15]
-    return await rpc.call("grids", "patrol_stats", prefix=prefix, by=by)
+    return await rpc.call_typed("grids", "patrol_stats", prefix=prefix, by=by)
 
 
 @router.get("/patrols/{patrol_id}", summary="One patrol")
 async def get_patrol(
     patrol_id: uuid.UUID, rpc: RpcDep, who: Annotated[Principal, _who("grid.patrol.read")]
-) -> dict[str, Any]:
-    out = await rpc.call("grids", "get_patrol", patrol_id=patrol_id)
-    who.check_jurisdiction(out["grid_code"])
+) -> PatrolOut:
+    out = await rpc.call_typed("grids", "get_patrol", patrol_id=patrol_id)
+    who.check_jurisdiction(out.grid_code)
     return out
 
 
 # --- sensors -------------------------------------------------------------------------------
 
 
-class ReadingIn(In):
-    meter_id: str = Field(min_length=1, max_length=40)
-    at: datetime
-    value: float = Field(ge=0)
-
-
-class ReadingsIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+ReadingsIn = body_of(
+    IngestMeterReadingsRequest,
+    "ReadingsIn",
+    examples=[
+        {
+            "readings": [
                 {
-                    "readings": [
-                        {
-                            "meter_id": "WM-329901001001001012-0502",
-                            "at": "2026-11-23T08:00:00+08:00",
-                            "value": 1532.4,
-                        }
-                    ]
+                    "meter_id": "WM-329901001001001012-0502",
+                    "at": "2026-11-23T08:00:00+08:00",
+                    "value": 1532.4,
                 }
             ]
         }
-    )
-    readings: list[ReadingIn] = Field(min_length=1, max_length=10_000)
+    ],
+)
 
 
 @router.post("/sensors/water-readings", summary="Water-meter readings in batches (system key)")
 async def ingest_readings(
     body: ReadingsIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.sensor.ingest")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> IngestOut:
+    return await rpc.call_typed(
         "grids",
         "ingest_meter_readings",
         readings=[r.model_dump(mode="json") for r in body.readings],
     )
 
 
-class DeviceIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "kind": "water_meter",
-                    "device_id": "WM-329901001001001012-0502",
-                    "household_code": "329901001001001012-0502",
-                }
-            ]
+DeviceIn = body_of(
+    RegisterDeviceRequest,
+    "DeviceIn",
+    examples=[
+        {
+            "kind": "water_meter",
+            "device_id": "WM-329901001001001012-0502",
+            "household_code": "329901001001001012-0502",
         }
-    )
-    kind: Literal["water_meter", "emergency_device"]
-    device_id: str = Field(min_length=1, max_length=40)
-    household_code: str = Field(pattern=HOUSEHOLD)
+    ],
+)
 
 
 @router.post("/sensors/devices", summary="Bind a water meter or emergency device to a house")
 async def register_device(
     body: DeviceIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.sensor.manage")]
-) -> dict[str, Any]:
+) -> Ok:
     who.check_jurisdiction(body.household_code)
-    return await rpc.call("grids", "register_device", **body.model_dump())
+    return await rpc.call_typed("grids", "register_device", **body.model_dump())
 
 
-class EmergencyIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "device_id": "SOS-329901001001001012-0502",
-                    "lat": 30.2812,
-                    "lon": 120.1518,
-                    "at": "2026-11-23T21:40:00+08:00",
-                }
-            ]
+EmergencyIn = body_of(
+    EmergencyCallRequest,
+    "EmergencyIn",
+    examples=[
+        {
+            "device_id": "SOS-329901001001001012-0502",
+            "lat": 30.2812,
+            "lon": 120.1518,
+            "at": "2026-11-23T21:40:00+08:00",
         }
-    )
-    device_id: str = Field(min_length=1, max_length=40)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    at: datetime | None = None
+    ],
+)
 
 
 @router.post(
@@ -1169,5 +1162,5 @@ class EmergencyIn(In):
 )
 async def emergency_call(
     body: EmergencyIn, rpc: RpcDep, who: Annotated[Principal, _who("grid.emergency_call")]
-) -> dict[str, Any]:
-    return await rpc.call("grids", "emergency_call", **body.model_dump(mode="json"))
+) -> AlertOut:
+    return await rpc.call_typed("grids", "emergency_call", **body.model_dump(mode="json"))

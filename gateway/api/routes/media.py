@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Request, UploadFile
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 
 from gateway.deps import ResourcesDep
 from gateway.media.checks import MediaInspector, MediaPolicy
@@ -51,14 +52,29 @@ def _gate(request: Request, res: ResourcesDep) -> UploadGate:
 GateDep = Annotated[UploadGate, Depends(_gate)]
 
 
+class UploadTokenOut(BaseModel):
+    upload_token: str = Field(description="send it as X-Upload-Token with each upload")
+    expires_in: int = Field(description="seconds the token stays valid")
+    max_files: int = Field(description="how many files the token admits")
+
+
+class MediaOut(BaseModel):
+    media_id: str = Field(description="the reference reports and timelines carry")
+    mime: str
+    kind: str
+    size: int = Field(description="bytes")
+    url: str
+    thumbnail_url: str | None = None
+
+
 @router.post("/upload-tokens", status_code=201,
              summary="An upload token for an anonymous report's photos (short-lived, limited)")  # fmt: skip
 async def issue_upload_token(
     request: Request,
     gate: GateDep,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
-) -> dict[str, Any]:
-    return await gate.issue_token(client_ip(request.scope))
+) -> UploadTokenOut:
+    return UploadTokenOut(**await gate.issue_token(client_ip(request.scope)))
 
 
 def _purge_if_due(request: Request, store: MediaStore, res: ResourcesDep) -> None:
@@ -82,7 +98,7 @@ async def upload(
     file: Annotated[UploadFile, File()],
     x_upload_token: Annotated[str | None, Header(max_length=100)] = None,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
-) -> dict[str, Any]:
+) -> MediaOut:
     identity = await gate.admit(who, x_upload_token, client_ip(request.scope))
     inspector = MediaInspector(file.filename or "", MediaPolicy())
     parts: list[bytes] = []
@@ -98,11 +114,10 @@ async def upload(
         raise
     _purge_if_due(request, store, res)
     base = f"/api/v1/media/{stored.media_id}"
-    return {
-        "media_id": stored.media_id, "mime": stored.mime, "kind": stored.kind,
-        "size": stored.size, "url": base,
-        "thumbnail_url": f"{base}/thumbnail" if stored.has_thumbnail else None,
-    }  # fmt: skip
+    return MediaOut(
+        media_id=stored.media_id, mime=stored.mime, kind=stored.kind, size=stored.size,
+        url=base, thumbnail_url=f"{base}/thumbnail" if stored.has_thumbnail else None,
+    )  # fmt: skip
 
 
 @router.get("/{media_id}", summary="The public copy (no EXIF location)")

@@ -14,6 +14,7 @@ from gateway.deps import PublisherDep, RpcDep
 from gateway.security import Principal, optional_principal
 from yiwang.contracts.base import Contact, Latitude, Longitude
 from yiwang.contracts.gateway import ReportSubmittedV1
+from yiwang.contracts.petitions import ReportStatusResponse
 from yiwang.errors import ValidationFailed
 
 catalogue = Catalogue()  # one per gateway process, refreshed every minute
@@ -103,5 +104,5 @@ async def submit_report(
 
 
 @router.get("/{report_id}", summary="Where a report stands (pending until its case exists)")
-async def report_status(report_id: uuid.UUID, rpc: RpcDep) -> dict[str, Any]:
-    return await rpc.call("petitions", "get_report_status", report_id=str(report_id))
+async def report_status(report_id: uuid.UUID, rpc: RpcDep) -> ReportStatusResponse:
+    return await rpc.call_typed("petitions", "get_report_status", report_id=str(report_id))

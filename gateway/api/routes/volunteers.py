@@ -8,15 +8,59 @@ their account bound to their unit code (the service checks that code covers the 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.api.bodies import body_of
 from gateway.api.params import Jurisdiction
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, optional_principal, require
+from yiwang.contracts.volunteers import (
+    ActivityList,
+    ActivityOut,
+    ActOnActivityRequest,
+    AddListItemRequest,
+    AdjustPointsRequest,
+    BalanceOut,
+    BookingOut,
+    BookVenueRequest,
+    ChangeTeamRequest,
+    CheckInOrderRequest,
+    CompleteOrderRequest,
+    CreateTeamRequest,
+    CreateVenueRequest,
+    DecideRegistrationRequest,
+    DispatchOrderRequest,
+    EntryWritten,
+    FreeSlotsOut,
+    FulfilWishRequest,
+    LeaderboardOut,
+    ListItemOut,
+    ListItems,
+    OrderList,
+    OrderOut,
+    PlaceOrderRequest,
+    PlanActivityRequest,
+    PostWishRequest,
+    PublishOrderRequest,
+    QrOut,
+    RateOrderRequest,
+    RedeemPointsRequest,
+    RegisterUnitRequest,
+    RegisterVolunteerRequest,
+    RegistrationList,
+    RegistrationOut,
+    RejectOrderRequest,
+    ReleaseOrderRequest,
+    ReviewWishRequest,
+    StatementOut,
+    TeamOut,
+    VenueOut,
+    WishOut,
+    WishTreeOut,
+)
 from yiwang.errors import Forbidden, ValidationFailed
 
 router = APIRouter(prefix="/api/v1/volunteers", tags=["volunteers"])
@@ -106,80 +150,53 @@ def is_staff(who: Principal | None) -> bool:
     return who is not None and (who.role in STAFF_ROLES or who.role == "admin")
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 # --- registration (双报到) -----------------------------------------------------------------
 
 
-class Slot(In):
-    weekday: int = Field(ge=0, le=6)
-    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    end: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-
-
-class VolunteerIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "郑晓红",
-                    "kind": "party_member",
-                    "community_code": "329901001001",
-                    "phone": "13800001111",
-                    "work_unit": "安平市第一中学",
-                    "skills": ["electrician", "tutoring"],
-                    "availability": [{"weekday": 5, "start": "09:00", "end": "12:00"}],
-                    "capacity": 2,
-                }
-            ]
+VolunteerIn = body_of(
+    RegisterVolunteerRequest,
+    "VolunteerIn",
+    exclude={"person_id", "volunteer_id"},
+    examples=[
+        {
+            "name": "郑晓红",
+            "kind": "party_member",
+            "community_code": "329901001001",
+            "phone": "13800001111",
+            "work_unit": "安平市第一中学",
+            "skills": ["electrician", "tutoring"],
+            "availability": [{"weekday": 5, "start": "09:00", "end": "12:00"}],
+            "capacity": 2,
         }
-    )
-    name: str = Field(min_length=1, max_length=64)
-    kind: Literal["party_member", "volunteer"]
-    community_code: str = Field(pattern=COMMUNITY)
-    phone: str = Field(max_length=20)
-    email: str | None = Field(default=None, max_length=120)
-    work_unit: str | None = Field(default=None, max_length=128)
-    unit_id: str | None = Field(default=None, max_length=64)
-    skills: list[str] = Field(default_factory=list, max_length=30)
-    availability: list[Slot] = Field(default_factory=list, max_length=21)
-    capacity: int = Field(default=2, ge=1, le=50)
+    ],
+)
 
 
-class UnitIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "安平市供电公司平湖营业所",
-                    "kind": "soe",
-                    "community_code": "329901001001",
-                    "phone": "0571-88880001",
-                    "party_org": "供电所党支部",
-                    "skills": ["electrician"],
-                    "availability": [{"weekday": 5, "start": "09:00", "end": "12:00"}],
-                    "capacity": 5,
-                }
-            ]
+UnitIn = body_of(
+    RegisterUnitRequest,
+    "UnitIn",
+    exclude={"unit_id"},
+    examples=[
+        {
+            "name": "安平市供电公司平湖营业所",
+            "kind": "soe",
+            "community_code": "329901001001",
+            "phone": "0571-88880001",
+            "party_org": "供电所党支部",
+            "skills": ["electrician"],
+            "availability": [{"weekday": 5, "start": "09:00", "end": "12:00"}],
+            "capacity": 5,
         }
-    )
-    name: str = Field(min_length=1, max_length=128)
-    kind: Literal["agency", "soe", "institution", "company", "social_org"]
-    community_code: str = Field(pattern=COMMUNITY)
-    phone: str = Field(max_length=20)
-    email: str | None = Field(default=None, max_length=120)
-    party_org: str | None = Field(default=None, max_length=128)
-    skills: list[str] = Field(default_factory=list, max_length=30)
-    availability: list[Slot] = Field(default_factory=list, max_length=21)
-    capacity: int = Field(default=5, ge=1, le=50)
+    ],
+)
 
 
-class DecisionIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"action": "approve", "reason": ""}]})
-    action: Literal["approve", "reject", "suspend", "reinstate", "resubmit"]
-    reason: str = Field(default="", max_length=2000)
+DecisionIn = body_of(
+    DecideRegistrationRequest,
+    "DecisionIn",
+    only={"action", "reason"},
+    examples=[{"action": "approve", "reason": ""}],
+)
 
 
 @router.post(
@@ -189,8 +206,8 @@ class DecisionIn(In):
 )
 async def register_volunteer(
     body: VolunteerIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.register")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> RegistrationOut:
+    return await rpc.call_typed(
         "volunteers", "register_volunteer", person_id=person(who), **body.model_dump(mode="json")
     )
 
@@ -202,8 +219,8 @@ async def register_volunteer(
 )
 async def register_unit(
     body: UnitIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.unit.register")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> RegistrationOut:
+    return await rpc.call_typed(
         "volunteers", "register_unit", unit_id=unit_of(who), **body.model_dump(mode="json")
     )
 
@@ -217,8 +234,8 @@ async def list_registrations(
     status: Literal["pending", "approved", "rejected", "suspended"] | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> RegistrationList:
+    return await rpc.call_typed(
         "volunteers",
         "list_registrations",
         jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
@@ -245,8 +262,8 @@ async def decide_registration(
     body: DecisionIn,
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.registration.decide")],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> RegistrationOut:
+    return await rpc.call_typed(
         "volunteers",
         "decide_registration",
         staff=staff(who),
@@ -262,27 +279,21 @@ ListKind = Literal["demand", "resource", "project"]
 ResourceType = Literal["people", "unit", "venue", "money"]
 
 
-class ListItemIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "kind": "demand",
-                    "title": "独居老人助餐",
-                    "description": "幸福里小区12位独居老人需要每周三次送餐上门",
-                    "tags": ["elderly_care"],
-                    "resource_type": "people",
-                    "quantity": 3,
-                }
-            ]
+ListItemIn = body_of(
+    AddListItemRequest,
+    "ListItemIn",
+    exclude={"submitted_by", "community_code"},
+    examples=[
+        {
+            "kind": "demand",
+            "title": "独居老人助餐",
+            "description": "幸福里小区12位独居老人需要每周三次送餐上门",
+            "tags": ["elderly_care"],
+            "resource_type": "people",
+            "quantity": 3,
         }
-    )
-    kind: ListKind
-    title: str = Field(min_length=1, max_length=100)
-    description: str = Field(min_length=1, max_length=4000)
-    tags: list[str] = Field(default_factory=list, max_length=20)
-    resource_type: ResourceType | None = None
-    quantity: int | None = Field(default=None, gt=0)
+    ],
+)
 
 
 @router.get(
@@ -313,12 +324,12 @@ async def search_list(
     kind: ListKind | None = None,
     resource_type: ResourceType | None = None,
     include_unpublished: bool = False,
-) -> dict[str, Any]:
+) -> ListItems:
     everything = include_unpublished and is_staff(who)
     if everything:
         assert who is not None
         who.check_jurisdiction(community_code)
-    return await rpc.call(
+    return await rpc.call_typed(
         "volunteers",
         "search_list",
         community_code=community_code,
@@ -340,7 +351,7 @@ async def add_list_item(
     body: ListItemIn,
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.list.submit")],
-) -> dict[str, Any]:
+) -> ListItemOut:
     if body.kind != "demand":
         if not is_staff(who):
             raise Forbidden(
@@ -349,7 +360,7 @@ async def add_list_item(
                 "资源和项目清单由工作人员维护",
             )
         who.check_jurisdiction(community_code)
-    return await rpc.call(
+    return await rpc.call_typed(
         "volunteers",
         "add_list_item",
         submitted_by=who.account_id,
@@ -364,8 +375,8 @@ async def move_list_item(
     action: Literal["publish", "unpublish", "start", "finish", "withdraw"],
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.list.manage")],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> ListItemOut:
+    return await rpc.call_typed(
         "volunteers", "move_list_item", staff=staff(who), item_id=item_id, action=action
     )
 
@@ -373,107 +384,88 @@ async def move_list_item(
 # --- orders (点单 → 审单/派单 → 接单 → 扫码签到 → 评单) -------------------------------------------
 
 
-class OrderIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "community_code": "329901001001",
-                    "category": "repair",
-                    "description": "楼道灯坏了一个月，老人晚上上下楼不方便，请帮忙修一下",
-                    "window_start": "2026-11-25T09:00:00+08:00",
-                    "window_end": "2026-11-25T17:00:00+08:00",
-                    "lat": 30.2812,
-                    "lon": 120.1518,
-                    "address": "幸福里12幢2单元",
-                }
-            ]
+OrderIn = body_of(
+    PlaceOrderRequest,
+    "OrderIn",
+    exclude={"resident_id"},
+    examples=[
+        {
+            "community_code": "329901001001",
+            "category": "repair",
+            "description": "楼道灯坏了一个月，老人晚上上下楼不方便，请帮忙修一下",
+            "window_start": "2026-11-25T09:00:00+08:00",
+            "window_end": "2026-11-25T17:00:00+08:00",
+            "lat": 30.2812,
+            "lon": 120.1518,
+            "address": "幸福里12幢2单元",
         }
-    )
-    community_code: str = Field(pattern=COMMUNITY)
-    category: str = Field(min_length=1, max_length=40)
-    description: str = Field(min_length=1, max_length=2000)
-    window_start: datetime
-    window_end: datetime
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    address: str = Field(default="", max_length=200)
+    ],
+)
 
 
-class VersionIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"expected_version": 3}]})
-    expected_version: int | None = None
+VersionIn = body_of(
+    PublishOrderRequest, "VersionIn", only={"expected_version"}, examples=[{"expected_version": 3}]
+)
 
 
-class DispatchIn(VersionIn):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "claimant_kind": "volunteer",
-                    "claimant_id": "P-329901001001-0042",
-                    "expected_version": 2,
-                }
-            ]
-        }
-    )
-    claimant_kind: Literal["volunteer", "unit"]
-    claimant_id: str = Field(min_length=1, max_length=64)
+DispatchIn = body_of(
+    DispatchOrderRequest,
+    "DispatchIn",
+    exclude={"staff", "order_id"},
+    examples=[
+        {"claimant_kind": "volunteer", "claimant_id": "P-329901001001-0042", "expected_version": 2}
+    ],
+)
 
 
-class ReasonIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "时间冲突，无法按时上门"}]}
-    )
-    reason: str = Field(min_length=1, max_length=500)
+ReasonIn = body_of(
+    ReleaseOrderRequest,
+    "ReasonIn",
+    only={"reason"},
+    examples=[{"reason": "时间冲突，无法按时上门"}],
+)
 
 
-class RejectIn(ReasonIn):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"reason": "不属于志愿服务范围，请拨打12345", "expected_version": 1}]
-        }
-    )
-    expected_version: int | None = None
+RejectIn = body_of(
+    RejectOrderRequest,
+    "RejectIn",
+    exclude={"staff", "order_id"},
+    examples=[{"reason": "不属于志愿服务范围，请拨打12345", "expected_version": 1}],
+)
 
 
-class CheckInIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"token": "yw1.qr.ZXhhbXBsZS1vbmx5.c2lnbmF0dXJl", "lat": 30.2812, "lon": 120.1518}
-            ]
-        }
-    )
-    token: str = Field(min_length=10, max_length=2000)
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+CheckInIn = body_of(
+    CheckInOrderRequest,
+    "CheckInIn",
+    exclude={"order_id", "claimant_id"},
+    examples=[{"token": "yw1.qr.ZXhhbXBsZS1vbmx5.c2lnbmF0dXJl", "lat": 30.2812, "lon": 120.1518}],
+)
 
 
-class CompleteIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"note": "已更换楼道灯泡并检查线路", "photos": []}]}
-    )
-    note: str = Field(min_length=1, max_length=2000)
-    photos: list[str] = Field(default_factory=list, max_length=9)
+CompleteIn = body_of(
+    CompleteOrderRequest,
+    "CompleteIn",
+    exclude={"order_id", "claimant_id"},
+    examples=[{"note": "已更换楼道灯泡并检查线路", "photos": []}],
+)
 
 
-class RateIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"stars": 5, "comment": "师傅很耐心，谢谢！"}]}
-    )
-    stars: int = Field(ge=1, le=5)
-    comment: str = Field(default="", max_length=500)
+RateIn = body_of(
+    RateOrderRequest,
+    "RateIn",
+    exclude={"order_id", "resident_id"},
+    examples=[{"stars": 5, "comment": "师傅很耐心，谢谢！"}],
+)
 
 
-async def _order_visible(rpc: Any, who: Principal, order_id: str) -> dict[str, Any]:
-    order: dict[str, Any] = await rpc.call("volunteers", "get_order", order_id=order_id)
+async def _order_visible(rpc: Any, who: Principal, order_id: str) -> OrderOut:
+    order: OrderOut = await rpc.call_typed("volunteers", "get_order", order_id=order_id)
     if is_staff(who) or who.role == "leader":
-        who.check_jurisdiction(order["community_code"])
+        who.check_jurisdiction(order.community_code)
     elif (
-        order["status"] != "published"
-        and person(who) != order["resident_id"]
-        and (claimant(who)["claimant_id"] != order["claimant_id"])
+        order.status != "published"
+        and person(who) != order.resident_id
+        and (claimant(who)["claimant_id"] != order.claimant_id)
     ):
         raise Forbidden("not_your_order", "this order is not yours", "无权查看此工单")
     return order
@@ -482,9 +474,9 @@ async def _order_visible(rpc: Any, who: Principal, order_id: str) -> dict[str, A
 @router.post("/orders", status_code=201, summary="Order a service (百姓点单)")
 async def place_order(
     body: OrderIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.create")]
-) -> dict[str, Any]:
+) -> OrderOut:
     who.check_jurisdiction(body.community_code)
-    return await rpc.call(
+    return await rpc.call_typed(
         "volunteers", "place_order", resident_id=person(who), **body.model_dump(mode="json")
     )
 
@@ -520,7 +512,7 @@ async def list_orders(
     mine: Literal["ordered", "claimed"] | None = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-) -> dict[str, Any]:
+) -> OrderList:
     q: dict[str, Any] = dict(status=status, category=category, page=page, page_size=page_size)
     if is_staff(who) or who.role == "leader":
         q["jurisdiction_prefix"] = who.jurisdiction_prefix(jurisdiction)
@@ -536,21 +528,21 @@ async def list_orders(
                 "接单大厅仅显示待接工单",
             )
         q.update(status="published", jurisdiction_prefix=jurisdiction)
-    return await rpc.call("volunteers", "list_orders", **q)
+    return await rpc.call_typed("volunteers", "list_orders", **q)
 
 
 @router.get("/orders/{order_id}", summary="One order")
 async def get_order(
     order_id: str, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.read")]
-) -> dict[str, Any]:
+) -> OrderOut:
     return await _order_visible(rpc, who, order_id)
 
 
 @router.post("/orders/{order_id}/publish", summary="Review passed: open for claiming (审单)")
 async def publish_order(
     order_id: str, body: VersionIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.review")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers", "publish_order", staff=staff(who), order_id=order_id, **body.model_dump()
     )
 
@@ -558,8 +550,8 @@ async def publish_order(
 @router.post("/orders/{order_id}/reject", summary="Review refused")
 async def reject_order(
     order_id: str, body: RejectIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.review")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers", "reject_order", staff=staff(who), order_id=order_id, **body.model_dump()
     )
 
@@ -570,8 +562,8 @@ async def dispatch_order(
     body: DispatchIn,
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer_order.dispatch")],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers", "dispatch_order", staff=staff(who), order_id=order_id, **body.model_dump()
     )
 
@@ -579,8 +571,8 @@ async def dispatch_order(
 @router.post("/orders/{order_id}/claim", summary="Claim an order (接单/领单); first wins")
 async def claim_order(
     order_id: str, body: VersionIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.claim")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers", "claim_order", order_id=order_id, **claimant(who), **body.model_dump()
     )
 
@@ -588,8 +580,8 @@ async def claim_order(
 @router.post("/orders/{order_id}/release", summary="Give a claimed order back")
 async def release_order(
     order_id: str, body: ReasonIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.claim")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers",
         "release_order",
         order_id=order_id,
@@ -604,9 +596,9 @@ async def order_qr(
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer_order.qr")],
     ttl_minutes: Annotated[int | None, Query(ge=1, le=1440)] = None,
-) -> dict[str, Any]:
+) -> QrOut:
     ident: dict[str, Any] = {"staff": staff(who)} if is_staff(who) else {"resident_id": person(who)}
-    return await rpc.call(
+    return await rpc.call_typed(
         "volunteers", "issue_order_qr", order_id=order_id, ttl_minutes=ttl_minutes, **ident
     )
 
@@ -614,8 +606,8 @@ async def order_qr(
 @router.post("/orders/{order_id}/check-in", summary="Check in by scanning the QR (扫码签到)")
 async def check_in(
     order_id: str, body: CheckInIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.claim")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers",
         "check_in_order",
         order_id=order_id,
@@ -627,8 +619,8 @@ async def check_in(
 @router.post("/orders/{order_id}/complete", summary="Service done, with a note and photos")
 async def complete_order(
     order_id: str, body: CompleteIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.claim")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers",
         "complete_order",
         order_id=order_id,
@@ -640,8 +632,8 @@ async def complete_order(
 @router.post("/orders/{order_id}/rate", summary="Rate the service once (评单); points follow")
 async def rate_order(
     order_id: str, body: RateIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.rate")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers", "rate_order", order_id=order_id, resident_id=person(who), **body.model_dump()
     )
 
@@ -649,8 +641,8 @@ async def rate_order(
 @router.post("/orders/{order_id}/cancel", summary="Withdraw one's order before check-in")
 async def cancel_order(
     order_id: str, body: ReasonIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer_order.create")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> OrderOut:
+    return await rpc.call_typed(
         "volunteers", "cancel_order", order_id=order_id, resident_id=person(who), reason=body.reason
     )
 
@@ -658,46 +650,38 @@ async def cancel_order(
 # --- micro-wishes (微心愿) -------------------------------------------------------------------
 
 
-class WishIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "community_code": "329901001001",
-                    "beneficiary": "小明（留守儿童）",
-                    "title": "想要一套课外读物",
-                    "description": "三年级学生，希望有一套适合阅读的童话书",
-                    "value_fen": 8000,
-                }
-            ]
+WishIn = body_of(
+    PostWishRequest,
+    "WishIn",
+    exclude={"poster_id"},
+    examples=[
+        {
+            "community_code": "329901001001",
+            "beneficiary": "小明（留守儿童）",
+            "title": "想要一套课外读物",
+            "description": "三年级学生，希望有一套适合阅读的童话书",
+            "value_fen": 8000,
         }
-    )
-    community_code: str = Field(pattern=COMMUNITY)
-    beneficiary: str = Field(min_length=1, max_length=64)
-    title: str = Field(min_length=1, max_length=100)
-    description: str = Field(min_length=1, max_length=1000)
-    value_fen: int | None = None
+    ],
+)
 
 
-class WishReviewIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"action": "verify", "reason": ""}]})
-    action: Literal["verify", "reject", "light"]
-    reason: str = Field(default="", max_length=500)
+WishReviewIn = body_of(
+    ReviewWishRequest,
+    "WishReviewIn",
+    exclude={"staff", "wish_id"},
+    examples=[{"action": "verify", "reason": ""}],
+)
 
 
-class FulfilIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "proof_note": "已将图书送到孩子家中",
-                    "photos": ["3f0c2a9e-7b1d-4c55-9a0e-2d6f1b8c4e71"],
-                }
-            ]
-        }
-    )
-    proof_note: str = Field(min_length=1, max_length=1000)
-    photos: list[str] = Field(min_length=1, max_length=9)
+FulfilIn = body_of(
+    FulfilWishRequest,
+    "FulfilIn",
+    only={"proof_note", "photos"},
+    examples=[
+        {"proof_note": "已将图书送到孩子家中", "photos": ["3f0c2a9e-7b1d-4c55-9a0e-2d6f1b8c4e71"]}
+    ],
+)
 
 
 def claimer(who: Principal) -> dict[str, str]:
@@ -712,39 +696,37 @@ def claimer(who: Principal) -> dict[str, str]:
 @router.get("/communities/{community_code}/wishes", summary="The community's wish tree")
 async def wish_tree(
     community_code: Annotated[str, Path(pattern=COMMUNITY)], rpc: RpcDep
-) -> dict[str, Any]:
-    return await rpc.call("volunteers", "wish_tree", community_code=community_code)
+) -> WishTreeOut:
+    return await rpc.call_typed("volunteers", "wish_tree", community_code=community_code)
 
 
 @router.post("/wishes", status_code=201, summary="Post a micro-wish (for verification)")
-async def post_wish(
-    body: WishIn, rpc: RpcDep, who: Annotated[Who, _who("wish.post")]
-) -> dict[str, Any]:
+async def post_wish(body: WishIn, rpc: RpcDep, who: Annotated[Who, _who("wish.post")]) -> WishOut:
     who.check_jurisdiction(body.community_code)
-    return await rpc.call("volunteers", "post_wish", poster_id=person(who), **body.model_dump())
+    return await rpc.call_typed(
+        "volunteers", "post_wish", poster_id=person(who), **body.model_dump()
+    )
 
 
 @router.post("/wishes/{wish_id}/review", summary="Verify, reject, or light a fulfilled wish")
 async def review_wish(
     wish_id: str, body: WishReviewIn, rpc: RpcDep, who: Annotated[Who, _who("wish.review")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> WishOut:
+    return await rpc.call_typed(
         "volunteers", "review_wish", staff=staff(who), wish_id=wish_id, **body.model_dump()
     )
 
 
 @router.post("/wishes/{wish_id}/claim", summary="Claim a wish (认领)")
-async def claim_wish(
-    wish_id: str, rpc: RpcDep, who: Annotated[Who, _who("wish.claim")]
-) -> dict[str, Any]:
-    return await rpc.call("volunteers", "claim_wish", wish_id=wish_id, **claimer(who))
+async def claim_wish(wish_id: str, rpc: RpcDep, who: Annotated[Who, _who("wish.claim")]) -> WishOut:
+    return await rpc.call_typed("volunteers", "claim_wish", wish_id=wish_id, **claimer(who))
 
 
 @router.post("/wishes/{wish_id}/fulfil", summary="Fulfil a claimed wish, with proof")
 async def fulfil_wish(
     wish_id: str, body: FulfilIn, rpc: RpcDep, who: Annotated[Who, _who("wish.claim")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> WishOut:
+    return await rpc.call_typed(
         "volunteers",
         "fulfil_wish",
         wish_id=wish_id,
@@ -756,8 +738,8 @@ async def fulfil_wish(
 @router.post("/wishes/{wish_id}/release", summary="Give a claimed wish back")
 async def release_wish(
     wish_id: str, rpc: RpcDep, who: Annotated[Who, _who("wish.claim")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> WishOut:
+    return await rpc.call_typed(
         "volunteers",
         "withdraw_wish",
         wish_id=wish_id,
@@ -769,73 +751,62 @@ async def release_wish(
 @router.post("/wishes/{wish_id}/withdraw", summary="The poster withdraws an unclaimed wish")
 async def withdraw_wish(
     wish_id: str, rpc: RpcDep, who: Annotated[Who, _who("wish.post")]
-) -> dict[str, Any]:
-    return await rpc.call("volunteers", "withdraw_wish", wish_id=wish_id, actor_id=person(who))
+) -> WishOut:
+    return await rpc.call_typed(
+        "volunteers", "withdraw_wish", wish_id=wish_id, actor_id=person(who)
+    )
 
 
 # --- teams and activities ----------------------------------------------------------------
 
 
-class TeamIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "community_code": "329901001001",
-                    "name": "幸福里红色先锋队",
-                    "leader_ids": ["P-329901001001-0042"],
-                }
-            ]
+TeamIn = body_of(
+    CreateTeamRequest,
+    "TeamIn",
+    exclude={"staff"},
+    examples=[
+        {
+            "community_code": "329901001001",
+            "name": "幸福里红色先锋队",
+            "leader_ids": ["P-329901001001-0042"],
         }
-    )
-    community_code: str = Field(pattern=COMMUNITY)
-    name: str = Field(min_length=1, max_length=64)
-    leader_ids: list[str] = Field(min_length=1, max_length=20)
+    ],
+)
 
 
-class TeamChangeIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"action": "add_member", "person_id": "P-329901001001-0057"}]
+TeamChangeIn = body_of(
+    ChangeTeamRequest,
+    "TeamChangeIn",
+    only={"action", "person_id"},
+    examples=[{"action": "add_member", "person_id": "P-329901001001-0057"}],
+)
+
+
+ActivityIn = body_of(
+    PlanActivityRequest,
+    "ActivityIn",
+    exclude={"team_id", "by"},
+    examples=[
+        {
+            "title": "周末清洁家园",
+            "description": "清理小区绿化带白色垃圾",
+            "window_start": "2026-11-28T09:00:00+08:00",
+            "window_end": "2026-11-28T11:00:00+08:00",
+            "place": "幸福里小区东门",
+            "capacity": 30,
         }
-    )
-    action: Literal["add_member", "remove_member", "appoint_leader", "dismiss_leader"]
-    person_id: str = Field(min_length=1, max_length=64)
+    ],
+)
 
 
-class ActivityIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "周末清洁家园",
-                    "description": "清理小区绿化带白色垃圾",
-                    "window_start": "2026-11-28T09:00:00+08:00",
-                    "window_end": "2026-11-28T11:00:00+08:00",
-                    "place": "幸福里小区东门",
-                    "capacity": 30,
-                }
-            ]
-        }
-    )
-    title: str = Field(min_length=1, max_length=100)
-    description: str = Field(min_length=1, max_length=2000)
-    window_start: datetime
-    window_end: datetime
-    place: str = Field(min_length=1, max_length=200)
-    capacity: int = Field(ge=1, le=10000)
-
-
-class StarsIn(In):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"stars": 5}]})
-    stars: int | None = Field(default=None, ge=1, le=5)
+StarsIn = body_of(ActOnActivityRequest, "StarsIn", only={"stars"}, examples=[{"stars": 5}])
 
 
 @router.post("/teams", status_code=201, summary="Create a volunteer team (志愿服务队)")
 async def create_team(
     body: TeamIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.team.manage")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> TeamOut:
+    return await rpc.call_typed(
         "volunteers", "create_team", staff=staff(who, body.community_code), **body.model_dump()
     )
 
@@ -845,12 +816,12 @@ async def create_team(
 )
 async def change_team(
     team_id: str, body: TeamChangeIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.team.lead")]
-) -> dict[str, Any]:
+) -> TeamOut:
     leaders = body.action in ("appoint_leader", "dismiss_leader")
     if leaders and not is_staff(who):
         raise Forbidden("staff_only", "community staff appoint leaders", "队长由社区任免")
     extra: dict[str, Any] = {"staff": staff(who)} if leaders else {"by": person(who)}
-    return await rpc.call(
+    return await rpc.call_typed(
         "volunteers", "change_team", team_id=team_id, **extra, **body.model_dump()
     )
 
@@ -858,8 +829,8 @@ async def change_team(
 @router.post("/teams/{team_id}/activities", status_code=201, summary="A leader plans one")
 async def plan_activity(
     team_id: str, body: ActivityIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.team.lead")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> ActivityOut:
+    return await rpc.call_typed(
         "volunteers",
         "plan_activity",
         team_id=team_id,
@@ -878,8 +849,8 @@ async def act_on_activity(
     body: StarsIn,
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.activity.join")],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> ActivityOut:
+    return await rpc.call_typed(
         "volunteers",
         "act_on_activity",
         activity_id=activity_id,
@@ -895,8 +866,8 @@ async def monthly_programme(
     rpc: RpcDep,
     year: Annotated[int, Query(ge=2000, le=2100)],
     month: Annotated[int, Query(ge=1, le=12)],
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> ActivityList:
+    return await rpc.call_typed(
         "volunteers", "monthly_programme", community_code=community_code, year=year, month=month
     )
 
@@ -904,39 +875,28 @@ async def monthly_programme(
 # --- points (积分) -------------------------------------------------------------------------
 
 
-class RedeemIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"amount": 50, "reason": "兑换洗衣液一瓶", "community_code": "329901001001"}
-            ]
-        }
-    )
-    amount: int = Field(gt=0, le=1_000_000)
-    reason: str = Field(min_length=1, max_length=200)
-    community_code: str = Field(pattern=COMMUNITY)
-    ref: str | None = Field(default=None, max_length=64)
+RedeemIn = body_of(
+    RedeemPointsRequest,
+    "RedeemIn",
+    exclude={"holder_kind", "holder_id"},
+    examples=[{"amount": 50, "reason": "兑换洗衣液一瓶", "community_code": "329901001001"}],
+)
 
 
-class AdjustIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "holder_kind": "person",
-                    "holder_id": "P-329901001001-0042",
-                    "amount": 20,
-                    "reason": "协助疫苗接种点秩序维护",
-                    "community_code": "329901001001",
-                }
-            ]
+AdjustIn = body_of(
+    AdjustPointsRequest,
+    "AdjustIn",
+    exclude={"staff"},
+    examples=[
+        {
+            "holder_kind": "person",
+            "holder_id": "P-329901001001-0042",
+            "amount": 20,
+            "reason": "协助疫苗接种点秩序维护",
+            "community_code": "329901001001",
         }
-    )
-    holder_kind: Literal["person", "unit"]
-    holder_id: str = Field(min_length=1, max_length=64)
-    amount: int = Field(ge=-1_000_000, le=1_000_000)
-    reason: str = Field(min_length=1, max_length=200)
-    community_code: str = Field(pattern=COMMUNITY)
+    ],
+)
 
 
 @router.get("/points/me", summary="The caller's balance, or yearly statement with ?year=")
@@ -944,10 +904,10 @@ async def my_points(
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.points.read_own")],
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-) -> dict[str, Any]:
+) -> BalanceOut | StatementOut:
     if year is None:
-        return await rpc.call("volunteers", "points_balance", **holder(who))
-    return await rpc.call("volunteers", "points_statement", year=year, **holder(who))
+        return await rpc.call_typed("volunteers", "points_balance", **holder(who))
+    return await rpc.call_typed("volunteers", "points_statement", year=year, **holder(who))
 
 
 @router.get(
@@ -966,9 +926,9 @@ async def points_statement(
     rpc: RpcDep,
     who: Annotated[Who, _who("volunteer.points.read")],
     year: Annotated[int, Query(ge=2000, le=2100)],
-) -> dict[str, Any]:
+) -> StatementOut:
     # whose statement staff may read is decided by the service (yiwang.access)
-    return await rpc.call(
+    return await rpc.call_typed(
         "volunteers", "points_statement", holder_kind=holder_kind, holder_id=holder_id,
         year=year, reader=staff(who),
     )  # fmt: skip
@@ -989,8 +949,8 @@ async def leaderboard(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     top: Annotated[int, Query(ge=1, le=200)] = 20,
     holder_kind: Literal["person", "unit"] | None = None,
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> LeaderboardOut:
+    return await rpc.call_typed(
         "volunteers",
         "points_leaderboard",
         scope_code=scope,
@@ -1003,15 +963,15 @@ async def leaderboard(
 @router.post("/points/redeem", summary="Spend the caller's points (never beyond the balance)")
 async def redeem(
     body: RedeemIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.points.redeem")]
-) -> dict[str, Any]:
-    return await rpc.call("volunteers", "redeem_points", **holder(who), **body.model_dump())
+) -> EntryWritten:
+    return await rpc.call_typed("volunteers", "redeem_points", **holder(who), **body.model_dump())
 
 
 @router.post("/points/adjust", summary="A staff correction, with a reason")
 async def adjust(
     body: AdjustIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.points.adjust")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> EntryWritten:
+    return await rpc.call_typed(
         "volunteers", "adjust_points", staff=staff(who, body.community_code), **body.model_dump()
     )
 
@@ -1019,57 +979,42 @@ async def adjust(
 # --- shared venues (场所共享) ---------------------------------------------------------------
 
 
-class OpeningIn(In):
-    weekday: int = Field(ge=0, le=6)
-    opens: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    closes: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-
-
-class VenueIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "community_code": "329901001001",
-                    "name": "幸福里党群服务中心多功能厅",
-                    "capacity": 80,
-                    "timetable": [{"weekday": 0, "opens": "08:30", "closes": "17:30"}],
-                    "closed_dates": ["2026-10-01"],
-                }
-            ]
+VenueIn = body_of(
+    CreateVenueRequest,
+    "VenueIn",
+    exclude={"staff"},
+    examples=[
+        {
+            "community_code": "329901001001",
+            "name": "幸福里党群服务中心多功能厅",
+            "capacity": 80,
+            "timetable": [{"weekday": 0, "opens": "08:30", "closes": "17:30"}],
+            "closed_dates": ["2026-10-01"],
         }
-    )
-    community_code: str = Field(pattern=COMMUNITY)
-    name: str = Field(min_length=1, max_length=100)
-    capacity: int = Field(ge=1, le=100000)
-    timetable: list[OpeningIn] = Field(min_length=1, max_length=50)
-    closed_dates: list[date] = Field(default_factory=list, max_length=366)
+    ],
+)
 
 
-class BookingIn(In):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "start": "2026-11-26T14:00:00+08:00",
-                    "end": "2026-11-26T16:00:00+08:00",
-                    "purpose": "老年人防诈骗讲座",
-                    "headcount": 40,
-                }
-            ]
+BookingIn = body_of(
+    BookVenueRequest,
+    "BookingIn",
+    exclude={"venue_id", "booker_id"},
+    examples=[
+        {
+            "start": "2026-11-26T14:00:00+08:00",
+            "end": "2026-11-26T16:00:00+08:00",
+            "purpose": "老年人防诈骗讲座",
+            "headcount": 40,
         }
-    )
-    start: datetime
-    end: datetime
-    purpose: str = Field(min_length=1, max_length=200)
-    headcount: int = Field(ge=1, le=100000)
+    ],
+)
 
 
 @router.post("/venues", status_code=201, summary="Open a shared venue with its timetable")
 async def create_venue(
     body: VenueIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.venue.manage")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> VenueOut:
+    return await rpc.call_typed(
         "volunteers",
         "create_venue",
         staff=staff(who, body.community_code),
@@ -1082,15 +1027,17 @@ async def free_slots(
     venue_id: str,
     day: Annotated[date, Query(description="the day asked about (local)", examples=["2026-11-01"])],
     rpc: RpcDep,
-) -> dict[str, Any]:
-    return await rpc.call("volunteers", "venue_free_slots", venue_id=venue_id, day=day.isoformat())
+) -> FreeSlotsOut:
+    return await rpc.call_typed(
+        "volunteers", "venue_free_slots", venue_id=venue_id, day=day.isoformat()
+    )
 
 
 @router.post("/venues/{venue_id}/bookings", status_code=201, summary="Book (no double booking)")
 async def book_venue(
     venue_id: str, body: BookingIn, rpc: RpcDep, who: Annotated[Who, _who("volunteer.venue.book")]
-) -> dict[str, Any]:
-    return await rpc.call(
+) -> BookingOut:
+    return await rpc.call_typed(
         "volunteers",
         "book_venue",
         venue_id=venue_id,
@@ -1102,9 +1049,9 @@ async def book_venue(
 @router.delete("/venues/{venue_id}/bookings/{booking_id}", summary="Cancel a booking")
 async def cancel_booking(
     venue_id: str, booking_id: str, rpc: RpcDep, who: Annotated[Who, _who("volunteer.venue.book")]
-) -> dict[str, Any]:
+) -> BookingOut:
     extra: dict[str, Any] = {"staff": staff(who)} if is_staff(who) else {}
-    return await rpc.call(
+    return await rpc.call_typed(
         "volunteers",
         "cancel_booking",
         venue_id=venue_id,

@@ -5,12 +5,13 @@ department handler's workbench could otherwise show only department codes)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from gateway.deps import RpcDep
 from gateway.security import STAFF_ROLES, Principal, require
+from yiwang.contracts.command import DepartmentList
 
 router = APIRouter(prefix="/api/v1/workbench", tags=["workbench"])
 
@@ -20,5 +21,5 @@ POLICY = {"workbench.departments.read": {*STAFF_ROLES, "leader", "department_han
 @router.get("/departments", summary="Departments with their names (for every case worker)")
 async def list_departments(
     rpc: RpcDep, who: Annotated[Principal, Depends(require("workbench.departments.read"))]
-) -> dict[str, Any]:
-    return await rpc.call("command", "list_departments")
+) -> DepartmentList:
+    return await rpc.call_typed("command", "list_departments")

@@ -19,6 +19,7 @@ from gateway.security import Principal, install
 from services.petitions.service import PetitionsService
 from services.petitions.service_layer import sweeps
 from services.petitions.tests.integration.conftest import COMMUNITY, World
+from tests.support.contract_sample import TypedReplies
 from yiwang.config import Settings
 from yiwang.contracts.rpc import get_rpc_contract
 from yiwang.errors import DomainError
@@ -28,7 +29,7 @@ from yiwang.nameko.rpc import RemoteDomainError
 pytestmark = pytest.mark.integration
 
 
-class DirectRpc:
+class DirectRpc(TypedReplies):
     connected = True
 
     def __init__(self, svc: Any) -> None:

@@ -19,6 +19,7 @@ from gateway.api.routes import volunteers as routes
 from gateway.security import Principal, install
 from services.volunteers.service import QrKeySet, VolunteersService
 from services.volunteers.tests.integration.helpers import COMMUNITY, KEYS, PLACE, T0
+from tests.support.contract_sample import TypedReplies
 from yiwang.clock import FakeClock
 from yiwang.config import Settings
 from yiwang.contracts.rpc import get_rpc_contract
@@ -29,7 +30,7 @@ from yiwang.nameko.rpc import RemoteDomainError
 pytestmark = pytest.mark.integration
 
 
-class DirectRpc:
+class DirectRpc(TypedReplies):
     connected = True
 
     def __init__(self, svc: Any) -> None:
