@@ -41,25 +41,6 @@ def test_department_names_are_readable_by_department_handlers(system: System) ->
         assert citizen.get("/api/v1/workbench/departments").status_code == 403
 
 
-def test_the_app_calls_no_openapi_and_no_undocumented_path(system: System) -> None:
-    """Every API path written in the workbench's code is in the OpenAPI document; the app
-    never downloads the document itself."""
-    folder = os.path.join(HERE, "..", "..", "gateway", "web", "workbench")
-    src = "".join(
-        open(os.path.join(folder, f), encoding="utf-8").read() for f in ("api.js", "app.js")
-    )
-    assert "/openapi.json" not in src
-    documented = [
-        re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$")
-        for p in httpx.get(system.base_url + "/openapi.json", timeout=10).json()["paths"]
-    ]
-    used = set(re.findall(r"[\"`](/api/v1/[^\"`?]*)", src))
-    assert len(used) >= 12, used
-    for path in used:
-        concrete = re.sub(r"\$\{[^}]+\}", "x", path)
-        assert any(d.match(concrete) for d in documented), path
-
-
 def test_case_from_report_to_closure_through_the_workbench(
     system: System, chromium: str, artifacts: str
 ) -> None:

@@ -19,7 +19,7 @@ from gateway.main import create_app
 
 WEB = Path(__file__).resolve().parents[2] / "gateway" / "web"
 API_DIR = WEB / "common" / "api"
-APPS = ("common", "citizen", "worker", "volunteer", "enterprise", "dashboard", "admin")
+APPS = ("common", "citizen", "worker", "volunteer", "enterprise", "dashboard", "admin", "workbench")
 CALL = re.compile(r"""\b(call|stream)\(\s*(["'`])([A-Z]+)\2\s*,\s*(["'`])([^"'`]+)\4""")
 # a call whose method or path is not a plain literal (a variable, a template with ${...})
 DYNAMIC = re.compile(r"""\b(?:call|stream)\(\s*(?!(["'])[A-Z]+\1\s*,\s*(["'])/[^"'`$]+\2)""")

@@ -15,7 +15,7 @@ const t = (k, v) => i18n.t(k, v);
 const STAFF = ["community_staff", "street_staff", "district_staff", "city_staff"];
 const ROLES = [...STAFF, "department_handler"];
 const PAGE_SIZE = 20;
-// Tabs: each is one documented filter of GET /api/v1/command/cases.
+// Tabs: each is one documented filter of the command case list.
 const TAB_FILTERS = {
   submitted: { status: "submitted" }, accepted: { status: "accepted" }, dispatched: { status: "dispatched" },
   in_progress: { status: "in_progress" }, handled: { status: "handled" }, verified: { status: "verified" },
@@ -24,7 +24,7 @@ const TAB_FILTERS = {
 const STAFF_TABS = ["submitted", "accepted", "dispatched", "in_progress", "handled", "verified", "overdue", "supervised", "all"];
 const DEPT_TABS = ["dispatched", "in_progress", "overdue", "supervised", "all"];
 // Lifecycle actions the workbench offers a form for, in the order shown; the API's
-// allowed_actions (GET /api/v1/cases/{id}) decides which of them appear.
+// allowed_actions (the case read) decides which of them appear.
 const UI_ACTIONS = ["accept", "reject", "dispatch", "reassign", "start", "handle", "verify", "fail_verification",
   "close", "send_back", "conclude_review", "review_rework", "request_info"];
 const PRIMARY = new Set(["accept", "dispatch", "start", "handle", "verify", "close", "conclude_review"]);
@@ -99,7 +99,7 @@ function short(text, n = 48) {
 }
 function mediaUrl(ref) {
   const s = String(ref || "");
-  return s.startsWith("/") ? s : `/api/v1/media/${encodeURIComponent(s)}`;
+  return s.startsWith("/") ? s : api.media.href(s);
 }
 function photos(list) {
   if (!list?.length) return null;
@@ -149,7 +149,7 @@ async function start() {
   await Promise.all([loadQueue(true), loadCounts()]);
   route();
   if (me.role === "department_handler") {
-    // the live stream (GET /api/v1/live/cases) is not open to department handlers
+    // the live stream is not open to department handlers
     pollTimer = setInterval(() => { refreshAll(); }, 20000);
     setLive(null);
   } else {
@@ -520,7 +520,7 @@ async function send(action, f) {
       f.submit.textContent = t("form.uploading");
       for (const file of f.pics.files()) {
         const up = await api.upload(await shrink(file));
-        media.push(up.url || `/api/v1/media/${up.media_id}`);
+        media.push(up.url || api.media.href(up.media_id));
       }
       f.submit.textContent = t("form.sending");
     }
