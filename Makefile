@@ -43,6 +43,7 @@ test: venv web      ## lint, types, unit, integration and end-to-end tests with 
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

@@ -12,16 +12,28 @@ import pika
 
 from bench.common import summary_ms
 
-REPORT_BODY = json.dumps({
-    "id": str(uuid.uuid4()), "type": "report.submitted", "version": 1,
-    "occurred_at": "2026-11-23T00:00:00+00:00", "producer": "gateway",
-    "jurisdiction_code": "329901005009007",
-    "trace": {"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"},
-    "payload": {"report_id": str(uuid.uuid4()), "source": "citizen",
-                "category": "appearance.litter", "description": "小区门口垃圾堆积" * 8,
-                "lat": 32.0, "lon": 118.8, "grid_code": "329901005009007",
-                "submitted_at": "2026-11-23T00:00:00+00:00"},
-}, ensure_ascii=False).encode()
+REPORT_BODY = json.dumps(
+    {
+        "id": str(uuid.uuid4()),
+        "type": "report.submitted",
+        "version": 1,
+        "occurred_at": "2026-11-23T00:00:00+00:00",
+        "producer": "gateway",
+        "jurisdiction_code": "329901005009007",
+        "trace": {"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"},
+        "payload": {
+            "report_id": str(uuid.uuid4()),
+            "source": "citizen",
+            "category": "appearance.litter",
+            "description": "小区门口垃圾堆积" * 8,
+            "lat": 32.0,
+            "lon": 118.8,
+            "grid_code": "329901005009007",
+            "submitted_at": "2026-11-23T00:00:00+00:00",
+        },
+    },
+    ensure_ascii=False,
+).encode()
 
 
 def broker_baseline(amqp_uri: str, n: int = 5000) -> dict[str, float]:
@@ -60,9 +72,14 @@ def broker_baseline(amqp_uri: str, n: int = 5000) -> dict[str, float]:
     t0 = time.perf_counter()
     for i in range(n):
         sent_at[i] = time.perf_counter()
-        ch.basic_publish("", queue, REPORT_BODY,
-                         pika.BasicProperties(delivery_mode=2, message_id=str(i),
-                                              content_type="application/json"))
+        ch.basic_publish(
+            "",
+            queue,
+            REPORT_BODY,
+            pika.BasicProperties(
+                delivery_mode=2, message_id=str(i), content_type="application/json"
+            ),
+        )
     done.wait(120)
     elapsed = time.perf_counter() - t0
     conn.close()

@@ -71,8 +71,10 @@ class Load:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, workers: int = 4) -> list[threading.Thread]:
-        threads = [threading.Thread(target=self._worker, args=(i, workers), daemon=True)
-                   for i in range(workers)]
+        threads = [
+            threading.Thread(target=self._worker, args=(i, workers), daemon=True)
+            for i in range(workers)
+        ]
         for t in threads:
             t.start()
         return threads
@@ -87,9 +89,16 @@ class Load:
                 with self._lock:
                     self.sent += 1
                 try:
-                    r = client.post("/api/v1/reports", json={
-                        "category": "appearance.litter", "attributes": {"size": "small"}, "description": "混沌测试：垃圾堆积",
-                        "lat": lat, "lon": lon})
+                    r = client.post(
+                        "/api/v1/reports",
+                        json={
+                            "category": "appearance.litter",
+                            "attributes": {"size": "small"},
+                            "description": "混沌测试：垃圾堆积",
+                            "lat": lat,
+                            "lon": lon,
+                        },
+                    )
                     key = str(r.status_code)
                     if r.status_code == 202:
                         with self._lock:
@@ -131,8 +140,9 @@ class Chaos:
             YIWANG_EVENT_RETRY_DELAYS_MS="[300, 1000, 2000]",
             YIWANG_RATE_LIMIT_PER_IP="100000000",
             YIWANG_AMQP_URI=self.res.amqp_uri.replace(f":{amqp.port}/", f":{ports['rabbitmq']}/"),
-            YIWANG_DATABASE_URL=self.res.database_url.replace(f":{pg.port}/",
-                                                              f":{ports['postgresql']}/"),
+            YIWANG_DATABASE_URL=self.res.database_url.replace(
+                f":{pg.port}/", f":{ports['postgresql']}/"
+            ),
             YIWANG_REDIS_URL=self.res.redis_url.replace(f":{rd.port}/", f":{ports['redis']}/"),
         )
         self.sup: Supervisor | None = None
@@ -146,10 +156,16 @@ class Chaos:
         from yiwang.migrate import upgrade
 
         upgrade(self.res.database_url)
-        subprocess.run([sys.executable, "-m", "demo.load_city", "--size", "small"],
-                       env={**os.environ, **self.env}, cwd=ROOT, check=True, capture_output=True)
-        self.sup = Supervisor(ALL, env=self.env, log_dir=os.path.join(ROOT, "var", "log-chaos"),
-                              cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "demo.load_city", "--size", "small"],
+            env={**os.environ, **self.env},
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        self.sup = Supervisor(
+            ALL, env=self.env, log_dir=os.path.join(ROOT, "var", "log-chaos"), cwd=ROOT
+        )
         self.sup.start()
         if self.wait_ready(120) is None:
             raise TimeoutError("system not ready")
@@ -193,50 +209,96 @@ class Chaos:
         conn = pika.BlockingConnection(pika.URLParameters(self.res.amqp_uri))
         ch = conn.channel()
         ch.confirm_delivery()
-        bodies = [b"{not json", json.dumps({"id": str(uuid.uuid4()), "type": "case.created",
-                                             "version": 99}).encode(), b"{" + b" " * 400_000 + b"}"]
+        bodies = [
+            b"{not json",
+            json.dumps({"id": str(uuid.uuid4()), "type": "case.created", "version": 99}).encode(),
+            b"{" + b" " * 400_000 + b"}",
+        ]
         for sub in all_subscriptions():
             for body in bodies:
-                ch.basic_publish("", sub.queue, body, pika.BasicProperties(
-                    content_type="application/json", delivery_mode=2))
+                ch.basic_publish(
+                    "",
+                    sub.queue,
+                    body,
+                    pika.BasicProperties(content_type="application/json", delivery_mode=2),
+                )
                 self.poison_sent += 1
         conn.close()
-        return FaultResult("poison messages", t0, 0.0, self.wait_ready(30),
-                           f"{self.poison_sent} into {len(all_subscriptions())} queues")
+        return FaultResult(
+            "poison messages",
+            t0,
+            0.0,
+            self.wait_ready(30),
+            f"{self.poison_sent} into {len(all_subscriptions())} queues",
+        )
 
     def duplicates(self) -> FaultResult:
         """Re-send published outbox events shuffled, and publish fresh reports twice."""
         t0 = time.monotonic()
         with self.engine.connect() as c:
-            rows = c.execute(sa.text(
-                "SELECT exchange, routing_key, body, headers FROM petitions.outbox "
-                "WHERE published_at IS NOT NULL ORDER BY random() LIMIT 50")).all()
+            rows = c.execute(
+                sa.text(
+                    "SELECT exchange, routing_key, body, headers FROM petitions.outbox "
+                    "WHERE published_at IS NOT NULL ORDER BY random() LIMIT 50"
+                )
+            ).all()
         conn = pika.BlockingConnection(pika.URLParameters(self.res.amqp_uri))
         ch = conn.channel()
         ch.confirm_delivery()
         self.rng.shuffle(rows)  # out of order too
         for r in rows:
-            ch.basic_publish(r.exchange, r.routing_key, r.body.encode(), pika.BasicProperties(
-                content_type="application/json", delivery_mode=2, headers=r.headers))
+            ch.basic_publish(
+                r.exchange,
+                r.routing_key,
+                r.body.encode(),
+                pika.BasicProperties(
+                    content_type="application/json", delivery_mode=2, headers=r.headers
+                ),
+            )
         pts = sample_points(10, seed=99)
         for lat, lon in pts:
             report_id = uuid.uuid4()
-            env = new_envelope(ReportSubmittedV1(
-                report_id=report_id, source="citizen", category="appearance.litter",
-                description="重复投递测试", lat=lat, lon=lon, grid_code=self._grid(lat, lon),
-                submitted_at=datetime.now(UTC)), producer="gateway")
+            env = new_envelope(
+                ReportSubmittedV1(
+                    report_id=report_id,
+                    source="citizen",
+                    category="appearance.litter",
+                    description="重复投递测试",
+                    lat=lat,
+                    lon=lon,
+                    grid_code=self._grid(lat, lon),
+                    submitted_at=datetime.now(UTC),
+                ),
+                producer="gateway",
+            )
             for _ in range(2):
-                ch.basic_publish("gateway.events", "report.submitted",
-                                 env.model_dump_json().encode(), pika.BasicProperties(
-                                     content_type="application/json", delivery_mode=2))
+                ch.basic_publish(
+                    "gateway.events",
+                    "report.submitted",
+                    env.model_dump_json().encode(),
+                    pika.BasicProperties(content_type="application/json", delivery_mode=2),
+                )
             self.injected_acks.append(str(report_id))
         conn.close()
-        return FaultResult("duplicate + out-of-order deliveries", t0, 0.0, self.wait_ready(30),
-                           f"{len(rows)} outbox events re-sent, 10 reports sent twice")
+        return FaultResult(
+            "duplicate + out-of-order deliveries",
+            t0,
+            0.0,
+            self.wait_ready(30),
+            f"{len(rows)} outbox events re-sent, 10 reports sent twice",
+        )
 
     def _grid(self, lat: float, lon: float) -> str:
-        r = httpx.post(f"{self.base}/api/v1/reports", json={
-            "category": "appearance.litter", "attributes": {"size": "small"}, "description": "定位探针", "lat": lat, "lon": lon})
+        r = httpx.post(
+            f"{self.base}/api/v1/reports",
+            json={
+                "category": "appearance.litter",
+                "attributes": {"size": "small"},
+                "description": "定位探针",
+                "lat": lat,
+                "lon": lon,
+            },
+        )
         return str(r.json()["grid_code"]) if r.status_code == 202 else "329901001001001"
 
     # -- checks -----------------------------------------------------------------------
@@ -249,17 +311,29 @@ class Chaos:
         more than once for one report and reports recorded more than once.
         """
         with self.engine.connect() as c:
-            recorded = c.execute(sa.text(
-                "SELECT r.report_id::text, r.case_id, r.outcome FROM petitions.case_reports r "
-                "WHERE r.report_id::text = ANY(:ids)"), {"ids": report_ids}).all()
-            per_report = c.execute(sa.text(
-                "SELECT count(*) FROM (SELECT report_id FROM petitions.cases "
-                "WHERE report_id::text = ANY(:ids) GROUP BY report_id HAVING count(*) > 1) d"),
-                {"ids": report_ids}).scalar_one()
+            recorded = c.execute(
+                sa.text(
+                    "SELECT r.report_id::text, r.case_id, r.outcome FROM petitions.case_reports r "
+                    "WHERE r.report_id::text = ANY(:ids)"
+                ),
+                {"ids": report_ids},
+            ).all()
+            per_report = c.execute(
+                sa.text(
+                    "SELECT count(*) FROM (SELECT report_id FROM petitions.cases "
+                    "WHERE report_id::text = ANY(:ids) GROUP BY report_id HAVING count(*) > 1) d"
+                ),
+                {"ids": report_ids},
+            ).scalar_one()
             case_ids = sorted({str(r.case_id) for r in recorded})
-            in_view_cases = set(c.execute(sa.text(
-                "SELECT case_id::text FROM command.case_view WHERE case_id::text = ANY(:ids)"),
-                {"ids": case_ids}).scalars())
+            in_view_cases = set(
+                c.execute(
+                    sa.text(
+                        "SELECT case_id::text FROM command.case_view WHERE case_id::text = ANY(:ids)"
+                    ),
+                    {"ids": case_ids},
+                ).scalars()
+            )
         present = len({r.report_id for r in recorded})
         duplicated = int(per_report) + (len(recorded) - present)
         in_view = sum(1 for r in recorded if str(r.case_id) in in_view_cases)
@@ -269,15 +343,32 @@ class Chaos:
         """{queue: (ready, unacked, consumers)} for consumer queues (not DLQ/retry queues)."""
         if not shutil.which("rabbitmqctl"):
             return {}
-        out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", self.res.vhost, "name",
-                              "messages_ready", "messages_unacknowledged", "consumers",
-                              "--no-table-headers"],
-                             capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run(
+            [
+                "rabbitmqctl",
+                "-q",
+                "list_queues",
+                "-p",
+                self.res.vhost,
+                "name",
+                "messages_ready",
+                "messages_unacknowledged",
+                "consumers",
+                "--no-table-headers",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
         result = {}
         for line in out.splitlines():
             parts = line.split()
-            if len(parts) == 4 and parts[0].startswith("evt-") and ".dlq" not in parts[0] \
-                    and ".retry." not in parts[0]:
+            if (
+                len(parts) == 4
+                and parts[0].startswith("evt-")
+                and ".dlq" not in parts[0]
+                and ".retry." not in parts[0]
+            ):
                 result[parts[0]] = (int(parts[1]), int(parts[2]), int(parts[3]))
         return result
 
@@ -311,8 +402,11 @@ class Chaos:
                 kills = ["petitions", "command", "grids", "gateway"]
                 self.rng.shuffle(kills)
                 plan += [lambda n=n: self.kill(n) for n in kills]
-                plan += [lambda: self.outage("rabbitmq"), lambda: self.outage("postgresql"),
-                         lambda: self.outage("redis")]
+                plan += [
+                    lambda: self.outage("rabbitmq"),
+                    lambda: self.outage("postgresql"),
+                    lambda: self.outage("redis"),
+                ]
             plan += [self.poison, self.duplicates]
             for fault in plan:
                 time.sleep(self.rng.uniform(1.0, 3.0))
@@ -360,21 +454,27 @@ def print_report(r: dict[str, Any]) -> None:
         ready = "never" if f["ready_after_s"] is None else f"{f['ready_after_s']:.1f}"
         print(f"{f['name']:38s} {f['duration_s']:8.1f} {ready:>20s}  {f['note']}")
     print(f"refused (not acknowledged, client told to retry): {r['refused_by_status']}")
-    print(f"converged {r['converged_s']} s after the last fault; stuck queues: "
-          f"{r['stuck_queues'] or 'none'}")
+    print(
+        f"converged {r['converged_s']} s after the last fault; stuck queues: "
+        f"{r['stuck_queues'] or 'none'}"
+    )
     if r["queues_without_consumer"]:
         print(f"queues with no consumer yet (messages wait there): {r['queues_without_consumer']}")
     print(f"dead letters by reason: {r['dead_letter_reasons']} ({r['poison_sent']} poison sent)")
-    print(f"chaos: sent {r['sent']}, acknowledged {r['acknowledged']}, lost {r['lost']}, "
-          f"duplicated {r['duplicated']}, recovered {r['recovered']}")
+    print(
+        f"chaos: sent {r['sent']}, acknowledged {r['acknowledged']}, lost {r['lost']}, "
+        f"duplicated {r['duplicated']}, recovered {r['recovered']}"
+    )
 
 
 def main() -> int:
     # SIGTERM (make, CI, a user) must still run the finally blocks that stop processes
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    chaos = Chaos(rate_per_s=float(os.environ.get("CHAOS_RATE", "15")),
-                  outage_s=float(os.environ.get("CHAOS_OUTAGE_S", "8")),
-                  seed=int(os.environ.get("CHAOS_SEED", "1")))
+    chaos = Chaos(
+        rate_per_s=float(os.environ.get("CHAOS_RATE", "15")),
+        outage_s=float(os.environ.get("CHAOS_OUTAGE_S", "8")),
+        seed=int(os.environ.get("CHAOS_SEED", "1")),
+    )
     try:
         result = chaos.run(rounds=int(os.environ.get("CHAOS_ROUNDS", "2")))
     finally:
@@ -383,8 +483,12 @@ def main() -> int:
     from bench.common import write_result
 
     write_result("chaos", result)
-    ok = (result["lost"] == 0 and result["duplicated"] == 0
-          and result["missing_from_command_view"] == 0 and not result["stuck_queues"])
+    ok = (
+        result["lost"] == 0
+        and result["duplicated"] == 0
+        and result["missing_from_command_view"] == 0
+        and not result["stuck_queues"]
+    )
     return 0 if ok else 1
 
 

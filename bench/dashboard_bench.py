@@ -69,18 +69,24 @@ VIEWS = (
     + [("demo_district", "329901", 1)]
     + [("demo_city", d, 1) for d in ("329904", "329909", "329903")]
     + [("demo_district", s, 0.5) for s in ("329901001", "329901002")]
-    + [("demo_city", s, 0.5) for s in ("329904001", "329904002", "329909001", "329909003",
-                                       "329903001", "329912017")]
-)  # fmt: skip
+    + [
+        ("demo_city", s, 0.5)
+        for s in ("329904001", "329904002", "329909001", "329909003", "329903001", "329912017")
+    ]
+)
 PASSWORD = "yiwang-demo"
 PAGE_SIZE = 50  # the dashboard's case lists (caseList) ask for 50
 ENDPOINTS = ("case list", "overdue list", "KPI cards", "KPI series")
 
 SOURCES = "ARRAY['citizen','hotline','patrol','open311','sensor','citizen']"
-CATEGORIES = ("ARRAY['appearance.litter','roads.pothole','roads.streetlight',"
-              "'environment.noise','roads.illegal_parking']")  # fmt: skip
-DEPTS = ("ARRAY['urban_management','transport','urban_management','ecology_environment',"
-         "'public_security']")  # fmt: skip
+CATEGORIES = (
+    "ARRAY['appearance.litter','roads.pothole','roads.streetlight',"
+    "'environment.noise','roads.illegal_parking']"
+)
+DEPTS = (
+    "ARRAY['urban_management','transport','urban_management','ecology_environment',"
+    "'public_security']"
+)
 TITLES = "ARRAY['暴露垃圾','路面破损','路灯不亮','噪声扰民','违章停车']"
 
 # n: the case's index; g: its grid code; t: created_at (spread over the last 29 days);
@@ -134,7 +140,7 @@ FROM (SELECT n, g, t, ci,
             FROM unnest(CAST(:codes AS text[])) WITH ORDINALITY AS c(g, gi),
                  generate_series(0, :per - 1) AS k) s0
       WHERE n < :n) s
-"""  # fmt: skip
+"""
 
 # Counters per (grid, department, local day) from the loaded cases, then rolled up.
 GRID_DAY_SQL = """
@@ -202,18 +208,22 @@ def load(url: str, codes: list[str], n: int, now: datetime) -> dict[str, Any]:
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     with engine.connect() as c:
-        indexes = c.execute(sa.text(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'command' "
-            "AND i.tablename = 'case_view' AND i.indexname NOT IN ("
-            " SELECT conname FROM pg_constraint WHERE conrelid = 'command.case_view'::regclass)"
-        )).all()  # fmt: skip
+        indexes = c.execute(
+            sa.text(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'command' "
+                "AND i.tablename = 'case_view' AND i.indexname NOT IN ("
+                " SELECT conname FROM pg_constraint WHERE conrelid = 'command.case_view'::regclass)"
+            )
+        ).all()
     with engine.begin() as c:
         c.execute(sa.text("SET LOCAL synchronous_commit = off"))
         for name, _ in indexes:
             c.execute(sa.text(f'DROP INDEX command."{name}"'))
         per = -(-n // len(codes))
-        c.execute(sa.text(CASES_SQL), {"codes": codes, "ncodes": len(codes), "per": per,
-                                       "n": n, "now": now})  # fmt: skip
+        c.execute(
+            sa.text(CASES_SQL),
+            {"codes": codes, "ncodes": len(codes), "per": per, "n": n, "now": now},
+        )
     timings["cases_s"] = time.perf_counter() - t0
 
     t = time.perf_counter()
@@ -257,9 +267,14 @@ def load(url: str, codes: list[str], n: int, now: datetime) -> dict[str, Any]:
         ).scalar_one()
     engine.dispose()
     timings["vacuum_s"] = time.perf_counter() - t
-    return {"cases": n, "grids": len(codes), "kpi_rows": kpi_rows, "case_view_size": size,
-            "seconds": round(time.perf_counter() - t0, 1),
-            **{k: round(v, 1) for k, v in timings.items()}}  # fmt: skip
+    return {
+        "cases": n,
+        "grids": len(codes),
+        "kpi_rows": kpi_rows,
+        "case_view_size": size,
+        "seconds": round(time.perf_counter() - t0, 1),
+        **{k: round(v, 1) for k, v in timings.items()},
+    }
 
 
 # -- the dashboard's request mix ------------------------------------------------------------
@@ -272,11 +287,14 @@ def mix(code: str, today: date) -> list[tuple[str, str, dict[str, Any]]]:
     days = {"jurisdiction": code, "day_from": a.isoformat(), "day_to": b.isoformat()}
     return [
         ("case list", "/api/v1/command/cases", {"jurisdiction": code, "page_size": PAGE_SIZE}),
-        ("overdue list", "/api/v1/command/cases",
-         {"jurisdiction": code, "overdue": "true", "page_size": PAGE_SIZE}),
+        (
+            "overdue list",
+            "/api/v1/command/cases",
+            {"jurisdiction": code, "overdue": "true", "page_size": PAGE_SIZE},
+        ),
         ("KPI cards", "/api/v1/command/kpis", days),
         ("KPI series", "/api/v1/command/kpis/series", days),
-    ]  # fmt: skip
+    ]
 
 
 async def sign_in(base: str) -> list[tuple[str, str, str]]:
@@ -293,9 +311,15 @@ async def sign_in(base: str) -> list[tuple[str, str, str]]:
     return out
 
 
-async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, today: date,
-                  think: tuple[float, float] | None = None,
-                  live: tuple[str, str, list[str]] | None = None) -> dict[str, Any]:  # fmt: skip
+async def viewers(
+    base: str,
+    tokens: dict[str, str],
+    n: int,
+    seconds: float,
+    today: date,
+    think: tuple[float, float] | None = None,
+    live: tuple[str, str, list[str]] | None = None,
+) -> dict[str, Any]:
     """``n`` viewers over the mix: back to back (``think`` None, closed loop) or each loading
     the whole mix at once and then waiting ``think`` seconds (uniform). ``live`` =
     (redis url, channel, grid codes): case changes are published there meanwhile.
@@ -316,8 +340,13 @@ async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, tod
     changes = 0
     cpu0 = time.process_time()
 
-    async def one(client: httpx.AsyncClient, name: str, path: str, params: dict[str, Any],
-                  headers: dict[str, str]) -> None:  # fmt: skip
+    async def one(
+        client: httpx.AsyncClient,
+        name: str,
+        path: str,
+        params: dict[str, Any],
+        headers: dict[str, str],
+    ) -> None:
         t0 = loop.time()
         try:
             try:
@@ -364,10 +393,19 @@ async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, tod
         r = aredis.Redis.from_url(url)
         try:
             while loop.time() < end:
-                await r.publish(channel, json.dumps({
-                    "kind": "case", "case_id": f"bench-change-{changes}",
-                    "jurisdiction_code": rng.choice(codes), "status": "dispatched",
-                    "overdue": False, "supervised": False}))  # fmt: skip
+                await r.publish(
+                    channel,
+                    json.dumps(
+                        {
+                            "kind": "case",
+                            "case_id": f"bench-change-{changes}",
+                            "jurisdiction_code": rng.choice(codes),
+                            "status": "dispatched",
+                            "overdue": False,
+                            "supervised": False,
+                        }
+                    ),
+                )
                 changes += 1
                 await asyncio.sleep(rng.expovariate(CHANGES_PER_S))
         finally:
@@ -377,14 +415,22 @@ async def viewers(base: str, tokens: dict[str, str], n: int, seconds: float, tod
     await asyncio.gather(*(viewer(i) for i in range(n)), *extra)
     cpu = time.process_time() - cpu0
     total = sum(len(v) for v in lat.values())
-    return {"viewers": n, "seconds": seconds, "think_s": think, "requests": total,
-            "generator_cpu_s": round(cpu, 1), "wall_s": round(loop.time() - start + WARMUP_S, 1),
-            "rate_per_s": round(total / seconds, 1), "errors": dict(errors),
-            "served": dict(served), "changes_published": changes,
-            "by_served": {k: summary_ms(v) for k, v in by_served.items()},
-            "endpoints": {k: summary_ms(lat[k]) for k in ENDPOINTS},
-            "overall": summary_ms([x for v in lat.values() for x in v]),
-            "page": summary_ms(pages) if pages else None}  # fmt: skip
+    return {
+        "viewers": n,
+        "seconds": seconds,
+        "think_s": think,
+        "requests": total,
+        "generator_cpu_s": round(cpu, 1),
+        "wall_s": round(loop.time() - start + WARMUP_S, 1),
+        "rate_per_s": round(total / seconds, 1),
+        "errors": dict(errors),
+        "served": dict(served),
+        "changes_published": changes,
+        "by_served": {k: summary_ms(v) for k, v in by_served.items()},
+        "endpoints": {k: summary_ms(lat[k]) for k in ENDPOINTS},
+        "overall": summary_ms([x for v in lat.values() for x in v]),
+        "page": summary_ms(pages) if pages else None,
+    }
 
 
 # -- bare SQL: the statements the service layer issues, replayed on one connection ----------
@@ -422,13 +468,15 @@ def bare_sql(url: str, views: list[str], today: date) -> dict[str, Any]:
         for code in views:
             calls = {
                 "case list": lambda c=code: view.list_cases(
-                    factory(), ListCasesRequest(jurisdiction_prefix=c, page_size=PAGE_SIZE)),
+                    factory(), ListCasesRequest(jurisdiction_prefix=c, page_size=PAGE_SIZE)
+                ),
                 "overdue list": lambda c=code: view.list_cases(
-                    factory(), ListCasesRequest(jurisdiction_prefix=c, overdue=True,
-                                                page_size=PAGE_SIZE)),
+                    factory(),
+                    ListCasesRequest(jurisdiction_prefix=c, overdue=True, page_size=PAGE_SIZE),
+                ),
                 "KPI cards": lambda c=code: kpis.kpis(factory(), c, "*", a, b),
                 "KPI series": lambda c=code: kpis.kpi_series(factory(), c, "*", a, b),
-            }  # fmt: skip
+            }
             for name, fn in calls.items():
                 stmts = statements(fn)
                 mine = []
@@ -441,15 +489,17 @@ def bare_sql(url: str, views: list[str], today: date) -> dict[str, Any]:
                     if i >= 5:
                         mine.append(time.perf_counter() - t0)
                 lat[name].extend(mine)
-                per_view.setdefault(code, {})[name] = {"statements": len(stmts),
-                                                       **summary_ms(mine)}  # fmt: skip
+                per_view.setdefault(code, {})[name] = {"statements": len(stmts), **summary_ms(mine)}
         cur.close()
     finally:
         raw.close()
         engine.dispose()
-    return {"runs": runs, "endpoints": {k: summary_ms(lat[k]) for k in ENDPOINTS},
-            "overall": summary_ms([x for v in lat.values() for x in v]),
-            "per_view": per_view}  # fmt: skip
+    return {
+        "runs": runs,
+        "endpoints": {k: summary_ms(lat[k]) for k in ENDPOINTS},
+        "overall": summary_ms([x for v in lat.values() for x in v]),
+        "per_view": per_view,
+    }
 
 
 def _ratio(ours: float, bare: float) -> str:
@@ -462,26 +512,39 @@ def _line(label: str, run: dict[str, Any], bare: dict[str, Any] | None) -> None:
         extra = ""
         if bare is not None:
             b = bare["endpoints"][name]
-            extra = (f" (bare SQL p50 {b['p50_ms']} ms p99 {b['p99_ms']} ms, "
-                     f"ratio {_ratio(s['p99_ms'], b['p99_ms'])})")  # fmt: skip
+            extra = (
+                f" (bare SQL p50 {b['p50_ms']} ms p99 {b['p99_ms']} ms, "
+                f"ratio {_ratio(s['p99_ms'], b['p99_ms'])})"
+            )
         print(f"dashboard: {label}, {name} p50 {s['p50_ms']} ms p99 {s['p99_ms']} ms{extra}")
     o = run["overall"]
     extra = ""
     if bare is not None:
-        extra = (f" (bare SQL p50 {bare['overall']['p50_ms']} ms "
-                 f"p99 {bare['overall']['p99_ms']} ms, ratio "
-                 f"{_ratio(o['p99_ms'], bare['overall']['p99_ms'])})")  # fmt: skip
+        extra = (
+            f" (bare SQL p50 {bare['overall']['p50_ms']} ms "
+            f"p99 {bare['overall']['p99_ms']} ms, ratio "
+            f"{_ratio(o['p99_ms'], bare['overall']['p99_ms'])})"
+        )
     page = run.get("page")
     if page:
-        extra += f"; whole page (4 requests at once) p50 {page['p50_ms']} ms p99 {page['p99_ms']} ms"
-    print(f"dashboard: {label}, overall p50 {o['p50_ms']} ms p99 {o['p99_ms']} ms{extra}, "
-          f"{run['rate_per_s']:,.0f} requests/s ({run['requests']} in {run['seconds']:.0f} s, "
-          f"errors {run['errors'] or 'none'}); served {run['served']}; load generator "
-          f"{run['generator_cpu_s']} CPU s"
-          + (f"; {run['changes_published']} case changes on the live channel meanwhile"
-             if run.get("changes_published") else ""))  # fmt: skip
-    tail = "; ".join(f"{k} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms"
-                     for k, v in sorted(run.get("by_served", {}).items()))  # fmt: skip
+        extra += (
+            f"; whole page (4 requests at once) p50 {page['p50_ms']} ms p99 {page['p99_ms']} ms"
+        )
+    print(
+        f"dashboard: {label}, overall p50 {o['p50_ms']} ms p99 {o['p99_ms']} ms{extra}, "
+        f"{run['rate_per_s']:,.0f} requests/s ({run['requests']} in {run['seconds']:.0f} s, "
+        f"errors {run['errors'] or 'none'}); served {run['served']}; load generator "
+        f"{run['generator_cpu_s']} CPU s"
+        + (
+            f"; {run['changes_published']} case changes on the live channel meanwhile"
+            if run.get("changes_published")
+            else ""
+        )
+    )
+    tail = "; ".join(
+        f"{k} p50 {v['p50_ms']} ms p99 {v['p99_ms']} ms"
+        for k, v in sorted(run.get("by_served", {}).items())
+    )
     print(f"dashboard: {label}, latency by how the gateway served it: {tail}")
 
 
@@ -499,11 +562,13 @@ def main() -> int:
         now = datetime.now(SHANGHAI)
         today = now.date()
         loaded = load(system.res.database_url, codes, CASES, now)
-        print(f"dashboard: loaded {loaded['cases']:,} cases over {loaded['grids']:,} city10m "
-              f"grids ({loaded['case_view_size']}) and {loaded['kpi_rows']:,} KPI counter rows "
-              f"(30 days) in {loaded['seconds']} s (cases {loaded['cases_s']} s, KPI counters "
-              f"{loaded['kpi_counters_s']} s beside the index rebuild, both done at "
-              f"{loaded['indexes_s']} s, vacuum analyze {loaded['vacuum_s']} s)")  # fmt: skip
+        print(
+            f"dashboard: loaded {loaded['cases']:,} cases over {loaded['grids']:,} city10m "
+            f"grids ({loaded['case_view_size']}) and {loaded['kpi_rows']:,} KPI counter rows "
+            f"(30 days) in {loaded['seconds']} s (cases {loaded['cases_s']} s, KPI counters "
+            f"{loaded['kpi_counters_s']} s beside the index rebuild, both done at "
+            f"{loaded['indexes_s']} s, vacuum analyze {loaded['vacuum_s']} s)"
+        )
         # a frozen data set: no SLA sweep / early-warning runs during the measurement
         system.start({"YIWANG_COMMAND_SWEEP_INTERVAL_S": "100000000"})
         accounts = asyncio.run(sign_in(system.base))
@@ -511,8 +576,17 @@ def main() -> int:
         jur = {u: c for u, _, c in accounts}
         live = (system.res.redis_url, f"{system.res.redis_prefix}live", codes)
         one = asyncio.run(viewers(system.base, tokens, 1, min(5.0, SECONDS), today))
-        real = asyncio.run(viewers(system.base, tokens, VIEWERS, SECONDS, today,
-                                   think=(THINK_S[0], THINK_S[1]), live=live))  # fmt: skip
+        real = asyncio.run(
+            viewers(
+                system.base,
+                tokens,
+                VIEWERS,
+                SECONDS,
+                today,
+                think=(THINK_S[0], THINK_S[1]),
+                live=live,
+            )
+        )
         run = asyncio.run(viewers(system.base, tokens, VIEWERS, SECONDS, today))
         views = sorted({code for _, code, _ in VIEWS}, key=lambda c: (len(c), c))
         bare = bare_sql(system.res.database_url, views, today)
@@ -523,20 +597,35 @@ def main() -> int:
             f"replayed on one connection, {bare['runs']} runs per query and jurisdiction"
         )
         _line("1 viewer, back to back", one, None)
-        _line(f"{VIEWERS} viewers, dashboard pattern (load the mix, think "
-              f"{THINK_S[0]:g}–{THINK_S[1]:g} s)", real, bare)  # fmt: skip
+        _line(
+            f"{VIEWERS} viewers, dashboard pattern (load the mix, think "
+            f"{THINK_S[0]:g}–{THINK_S[1]:g} s)",
+            real,
+            bare,
+        )
         _line(f"{VIEWERS} viewers, saturated closed loop (no think time)", run, bare)
         little = VIEWERS / run["rate_per_s"] * 1000 if run["rate_per_s"] else float("nan")
-        print(f"dashboard: saturated closed loop: mean latency ≈ viewers / throughput = "
-              f"{little:.0f} ms (Little's law); p99 < 30 ms there would need "
-              f"> {VIEWERS / 0.030:,.0f} requests/s")  # fmt: skip
-        path = write_result("dashboard", {
-            "load": loaded, "accounts": jur, "views": VIEWS, "page_size": PAGE_SIZE,
-            "one_viewer": one, "dashboard_pattern": real, "saturated": run, "bare_sql": bare,
-            "goal_p99_ms": 30,
-            "p99_within_goal": bool(real["overall"]["p99_ms"] < 30),
-            "total_seconds": round(time.perf_counter() - t_all, 1),
-        })  # fmt: skip
+        print(
+            f"dashboard: saturated closed loop: mean latency ≈ viewers / throughput = "
+            f"{little:.0f} ms (Little's law); p99 < 30 ms there would need "
+            f"> {VIEWERS / 0.030:,.0f} requests/s"
+        )
+        path = write_result(
+            "dashboard",
+            {
+                "load": loaded,
+                "accounts": jur,
+                "views": VIEWS,
+                "page_size": PAGE_SIZE,
+                "one_viewer": one,
+                "dashboard_pattern": real,
+                "saturated": run,
+                "bare_sql": bare,
+                "goal_p99_ms": 30,
+                "p99_within_goal": bool(real["overall"]["p99_ms"] < 30),
+                "total_seconds": round(time.perf_counter() - t_all, 1),
+            },
+        )
         print(f"results: {os.path.relpath(path)}")
     finally:
         if system is not None:

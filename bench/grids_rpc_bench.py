@@ -60,17 +60,18 @@ async def measure(amqp_uri: str, points: list[tuple[float, float]], rounds: int)
             if i >= 2:
                 v1.append(time.perf_counter() - t)
             t = time.perf_counter()
-            answer = await client.call(
-                "grids", "locate_many_v2", points=pack_points(lats, lons)
-            )
+            answer = await client.call("grids", "locate_many_v2", points=pack_points(lats, lons))
             codes = grid_codes_of(answer)
             if i >= 2:
                 v2.append(time.perf_counter() - t)
         if codes != reply["grid_codes"]:
             raise AssertionError("locate_many_v2 disagrees with locate_many")
-        return {"single": summary_ms(single), "batch_10000_v1": summary_ms(v1),
-                "batch_10000_v2": summary_ms(v2),
-                "batch_located": sum(1 for g in codes if g)}
+        return {
+            "single": summary_ms(single),
+            "batch_10000_v1": summary_ms(v1),
+            "batch_10000_v2": summary_ms(v2),
+            "batch_located": sum(1 for g in codes if g),
+        }
     finally:
         await client.close()
 
@@ -106,13 +107,20 @@ def main() -> int:
         upgrade(res.database_url, ["grids"])
         engine = make_engine(res.database_url, pool_size=1)
         t = time.perf_counter()
-        import_boundaries(uow_factory(engine, producer="grids", schema="grids")(),
-                          city.feature_collection(), SystemClock().now())
+        import_boundaries(
+            uow_factory(engine, producer="grids", schema="grids")(),
+            city.feature_collection(),
+            SystemClock().now(),
+        )
         import_s = time.perf_counter() - t
         engine.dispose()
         spec = next(s for s in SERVICES if s.name == "grids")
-        sup = Supervisor([spec], env=res.env(PYTHONPATH=ROOT, YIWANG_LOG_LEVEL="WARNING"),
-                         log_dir=os.path.join(ROOT, "var", "log-bench-grids"), cwd=ROOT)
+        sup = Supervisor(
+            [spec],
+            env=res.env(PYTHONPATH=ROOT, YIWANG_LOG_LEVEL="WARNING"),
+            log_dir=os.path.join(ROOT, "var", "log-bench-grids"),
+            cwd=ROOT,
+        )
         sup.start()
         deadline = time.monotonic() + 120
         figures: dict[str, Any] | None = None
@@ -129,16 +137,28 @@ def main() -> int:
         rss = psutil.Process(pid).memory_info().rss / 2**20 if pid else float("nan")
         base = in_process(res.database_url, points, rounds)
         v1, v2 = figures["batch_10000_v1"], figures["batch_10000_v2"]
-        print(f"grids rpc: locate one point p50 {figures['single']['p50_ms']} ms, "
-              f"p99 {figures['single']['p99_ms']} ms ({size}: {len(city.grid_codes):,} grids; "
-              f"import {import_s:.1f} s); grids service RSS {rss:.0f} MB")
-        print(f"grids rpc: 10,000 points, v2 (packed, columnar) p50 {v2['p50_ms']} ms, "
-              f"p99 {v2['p99_ms']} ms; v1 (JSON lists) p50 {v1['p50_ms']} ms, "
-              f"p99 {v1['p99_ms']} ms; baseline in process p50 {base['p50_ms']} ms, "
-              f"p99 {base['p99_ms']} ms (ratio v2/baseline p50 "
-              f"{v2['p50_ms'] / base['p50_ms']:.1f}) [{rounds} rounds, interleaved]")
-        write_result("grids_rpc", {"size": size, "import_s": import_s, "rss_mb": rss,
-                                   "in_process_10000": base, **figures})
+        print(
+            f"grids rpc: locate one point p50 {figures['single']['p50_ms']} ms, "
+            f"p99 {figures['single']['p99_ms']} ms ({size}: {len(city.grid_codes):,} grids; "
+            f"import {import_s:.1f} s); grids service RSS {rss:.0f} MB"
+        )
+        print(
+            f"grids rpc: 10,000 points, v2 (packed, columnar) p50 {v2['p50_ms']} ms, "
+            f"p99 {v2['p99_ms']} ms; v1 (JSON lists) p50 {v1['p50_ms']} ms, "
+            f"p99 {v1['p99_ms']} ms; baseline in process p50 {base['p50_ms']} ms, "
+            f"p99 {base['p99_ms']} ms (ratio v2/baseline p50 "
+            f"{v2['p50_ms'] / base['p50_ms']:.1f}) [{rounds} rounds, interleaved]"
+        )
+        write_result(
+            "grids_rpc",
+            {
+                "size": size,
+                "import_s": import_s,
+                "rss_mb": rss,
+                "in_process_10000": base,
+                **figures,
+            },
+        )
     finally:
         if sup is not None:
             sup.stop()

@@ -57,15 +57,20 @@ class System:
         from yiwang.migrate import upgrade
 
         upgrade(self.res.database_url)
-        env = self.res.env(PYTHONPATH=ROOT, YIWANG_GATEWAY_PORT=str(self.port),
-                           YIWANG_LOG_LEVEL="WARNING", YIWANG_VAR_DIR=os.path.join(ROOT, "var"),
-                           # one load generator on one IP: per-IP limits would cap the run
-                           YIWANG_RATE_LIMIT_PER_IP="100000000",
-                           YIWANG_RATE_LIMIT_PER_ACCOUNT="100000000",
-                           **(extra_env or {}))
+        env = self.res.env(
+            PYTHONPATH=ROOT,
+            YIWANG_GATEWAY_PORT=str(self.port),
+            YIWANG_LOG_LEVEL="WARNING",
+            YIWANG_VAR_DIR=os.path.join(ROOT, "var"),
+            # one load generator on one IP: per-IP limits would cap the run
+            YIWANG_RATE_LIMIT_PER_IP="100000000",
+            YIWANG_RATE_LIMIT_PER_ACCOUNT="100000000",
+            **(extra_env or {}),
+        )
         load_demo(Settings(demo_size="small"), env)  # the runner's demo: city, accounts…
-        self.sup = Supervisor(ALL, env=env, log_dir=os.path.join(ROOT, "var", "log-bench"),
-                              cwd=ROOT)
+        self.sup = Supervisor(
+            ALL, env=env, log_dir=os.path.join(ROOT, "var", "log-bench"), cwd=ROOT
+        )
         self.sup.start()
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -83,8 +88,9 @@ class System:
         self.res.destroy()
 
 
-async def post_reports(base: str, points: list[tuple[float, float]],
-                       concurrency: int) -> tuple[list[float], dict[int | str, int]]:
+async def post_reports(
+    base: str, points: list[tuple[float, float]], concurrency: int
+) -> tuple[list[float], dict[int | str, int]]:
     latencies: list[float] = []
     errors: dict[int | str, int] = {}
     sem = asyncio.Semaphore(concurrency)
@@ -99,9 +105,17 @@ async def post_reports(base: str, points: list[tuple[float, float]],
                 key = uuid.uuid4().hex
                 for attempt in range(3):
                     try:
-                        r = await client.post("/api/v1/reports", headers={"Idempotency-Key": key}, json={
-                            "category": "appearance.litter", "attributes": {"size": "small"},
-                            "description": "基准测试：路面垃圾", "lat": lat, "lon": lon})
+                        r = await client.post(
+                            "/api/v1/reports",
+                            headers={"Idempotency-Key": key},
+                            json={
+                                "category": "appearance.litter",
+                                "attributes": {"size": "small"},
+                                "description": "基准测试：路面垃圾",
+                                "lat": lat,
+                                "lon": lon,
+                            },
+                        )
                         break
                     except httpx.TransportError:
                         errors["reset_retried"] = errors.get("reset_retried", 0) + 1
@@ -120,16 +134,21 @@ def visible(engine: sa.Engine) -> int:
     """Reports recorded by petitions whose case is in the command view (a report linked to
     an open case as a duplicate counts once its case is there)."""
     with engine.connect() as c:
-        return int(c.execute(sa.text(
-            "SELECT count(*) FROM petitions.case_reports r "
-            "JOIN command.case_view v ON v.case_id = r.case_id")).scalar_one())
+        return int(
+            c.execute(
+                sa.text(
+                    "SELECT count(*) FROM petitions.case_reports r "
+                    "JOIN command.case_view v ON v.case_id = r.case_id"
+                )
+            ).scalar_one()
+        )
 
 
 def view_latencies(engine: sa.Engine) -> list[float]:
     with engine.connect() as c:
-        rows = c.execute(sa.text(
-            "SELECT extract(epoch FROM (updated_at - created_at)) FROM command.case_view"
-        )).all()
+        rows = c.execute(
+            sa.text("SELECT extract(epoch FROM (updated_at - created_at)) FROM command.case_view")
+        ).all()
     return [float(r[0]) for r in rows]
 
 
@@ -149,8 +168,15 @@ def run_ingest(n: int = 2000, concurrency: int = 32) -> dict[str, Any]:
         seen = visible(engine)
         e2e = view_latencies(engine)
         engine.dispose()
-        return {"n": n, "concurrency": concurrency, "accepted": accepted, "errors": errors,
-                "visible": seen, "rate_per_s": round(seen / elapsed, 1),
-                "http": summary_ms(http_lat), "report_to_view": summary_ms(e2e)}
+        return {
+            "n": n,
+            "concurrency": concurrency,
+            "accepted": accepted,
+            "errors": errors,
+            "visible": seen,
+            "rate_per_s": round(seen / elapsed, 1),
+            "http": summary_ms(http_lat),
+            "report_to_view": summary_ms(e2e),
+        }
     finally:
         system.stop()

@@ -23,8 +23,10 @@ from bench.common import summary_ms
 
 def encode_post(host: str, path: str, body: dict[str, Any]) -> bytes:
     data = json.dumps(body, ensure_ascii=False).encode()
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\n\r\n")  # fmt: skip
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\n\r\n"
+    )
     return head.encode() + data
 
 
@@ -81,7 +83,8 @@ async def open_loop_raw(
                     # only a keep-alive connection the server had closed before answering is
                     # retried (nothing was accepted); never a request that may have been
                     stale = isinstance(exc, ConnectionResetError | BrokenPipeError) or (
-                        isinstance(exc, asyncio.IncompleteReadError) and not exc.partial)
+                        isinstance(exc, asyncio.IncompleteReadError) and not exc.partial
+                    )
                     if attempt == 2 or not stale:
                         count(type(exc).__name__)
                         break
@@ -110,6 +113,10 @@ async def open_loop_raw(
     for _ in workers:
         queue.put_nowait((-1, 0.0))
     await asyncio.gather(*workers)
-    return {"sent": n, "by_status": by_status, "http": summary_ms(ok_lat),
-            "refused": summary_ms(refused_lat),
-            "generator_cpu_s": round(time.process_time() - cpu0, 2)}
+    return {
+        "sent": n,
+        "by_status": by_status,
+        "http": summary_ms(ok_lat),
+        "refused": summary_ms(refused_lat),
+        "generator_cpu_s": round(time.process_time() - cpu0, 2),
+    }

@@ -58,10 +58,19 @@ NOW = datetime(2030, 1, 7, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
 def queue_rows(engine: Any, channel: str, n: int, address: Any, account: str | None = None) -> None:
-    rows = [{"channel": channel, "account_id": account, "address": address(i),
-             "text": f"您反映的问题已受理（{i}）", "payload": {}, "created_at": NOW,
-             "next_attempt_at": NOW, "idempotency_key": f"bench-{uuid.uuid4()}"}
-            for i in range(n)]  # fmt: skip
+    rows = [
+        {
+            "channel": channel,
+            "account_id": account,
+            "address": address(i),
+            "text": f"您反映的问题已受理（{i}）",
+            "payload": {},
+            "created_at": NOW,
+            "next_attempt_at": NOW,
+            "idempotency_key": f"bench-{uuid.uuid4()}",
+        }
+        for i in range(n)
+    ]
     with engine.begin() as c:
         c.execute(notifications.insert(), rows)
 
@@ -72,8 +81,9 @@ def ours(engine: Any, factory: Any, courier: delivery.Courier) -> float:
         pass
     took = time.perf_counter() - t
     with engine.connect() as c:
-        left = c.execute(sa.text("SELECT count(*) FROM petitions.notifications WHERE "
-                                 "status <> 'sent'")).scalar_one()  # fmt: skip
+        left = c.execute(
+            sa.text("SELECT count(*) FROM petitions.notifications WHERE status <> 'sent'")
+        ).scalar_one()
     assert left == 0, f"{left} messages not sent"
     return took
 
@@ -94,13 +104,24 @@ def main() -> None:
         cfg = delivery.DeliveryConfig(batch=200, lease_s=600)
         priv, pub = vapid_keys()
         with SmtpServer() as smtp, AliyunSmsServer() as sms, PushServer(pub) as push:
-            smtp_cfg = SmtpConfig(host="127.0.0.1", port=smtp.port, username=smtp.USER,
-                                  password=smtp.PASSWORD, ssl_context=smtp.client_context())  # fmt: skip
-            sms_cfg = AliyunSmsConfig(access_key_id=sms.KEY_ID, access_key_secret=sms.SECRET,
-                                      sign_name="一网", template_code="SMS_1", endpoint=sms.url)  # fmt: skip
+            smtp_cfg = SmtpConfig(
+                host="127.0.0.1",
+                port=smtp.port,
+                username=smtp.USER,
+                password=smtp.PASSWORD,
+                ssl_context=smtp.client_context(),
+            )
+            sms_cfg = AliyunSmsConfig(
+                access_key_id=sms.KEY_ID,
+                access_key_secret=sms.SECRET,
+                sign_name="一网",
+                template_code="SMS_1",
+                endpoint=sms.url,
+            )
             sub = push.subscribe("bench")
-            delivery.register_push(factory(), rc.RegisterPushRequest(
-                account_id="bench-1", **sub), NOW)  # fmt: skip
+            delivery.register_push(
+                factory(), rc.RegisterPushRequest(account_id="bench-1", **sub), NOW
+            )
             push_cfg = WebPushConfig(vapid_private_key=priv, subject="mailto:ops@bench.example")
 
             def bare_email() -> None:
@@ -117,8 +138,11 @@ def main() -> None:
                 ch = AliyunSmsChannel(sms_cfg)
                 with httpx.Client() as client:
                     for i in range(n):
-                        p = ch.params(Outgoing("sms", None, f"1390000{i:04d}", "文本", key=f"b{i}"),
-                                      nonce=uuid.uuid4().hex, now=datetime.now(UTC))  # fmt: skip
+                        p = ch.params(
+                            Outgoing("sms", None, f"1390000{i:04d}", "文本", key=f"b{i}"),
+                            nonce=uuid.uuid4().hex,
+                            now=datetime.now(UTC),
+                        )
                         assert client.post(sms.url, data=p).json()["Code"] == "OK"
 
             def bare_push() -> None:
@@ -127,10 +151,16 @@ def main() -> None:
 
                 session = requests.Session()
                 for _i in range(n):
-                    webpush({"endpoint": sub["endpoint"], "keys": {"p256dh": sub["p256dh"],
-                             "auth": sub["auth"]}}, '{"body": "文本"}', vapid_private_key=priv,
-                            vapid_claims={"sub": "mailto:ops@bench.example"},
-                            requests_session=session)  # fmt: skip
+                    webpush(
+                        {
+                            "endpoint": sub["endpoint"],
+                            "keys": {"p256dh": sub["p256dh"], "auth": sub["auth"]},
+                        },
+                        '{"body": "文本"}',
+                        vapid_private_key=priv,
+                        vapid_claims={"sub": "mailto:ops@bench.example"},
+                        requests_session=session,
+                    )
 
             def bare_log() -> None:
                 ch = LogChannel()
@@ -138,15 +168,26 @@ def main() -> None:
                     ch.send(Outgoing("sms", None, "13900000000", "文本", key=f"b{i}"))
 
             channels = {
-                "email": (bare_email, lambda: {"email": SmtpChannel(smtp_cfg)},
-                          lambda i: f"o{i}@example.org", None),
-                "sms": (bare_sms, lambda: {"sms": AliyunSmsChannel(sms_cfg)},
-                        lambda i: f"1380000{i:04d}", None),
-                "push": (bare_push, lambda: {"push": WebPushChannel(push_cfg)},
-                         lambda i: "bench-1", "bench-1"),
-                "log": (bare_log, lambda: {"sms": LogChannel()},
-                        lambda i: "13900000000", None),
-            }  # fmt: skip
+                "email": (
+                    bare_email,
+                    lambda: {"email": SmtpChannel(smtp_cfg)},
+                    lambda i: f"o{i}@example.org",
+                    None,
+                ),
+                "sms": (
+                    bare_sms,
+                    lambda: {"sms": AliyunSmsChannel(sms_cfg)},
+                    lambda i: f"1380000{i:04d}",
+                    None,
+                ),
+                "push": (
+                    bare_push,
+                    lambda: {"push": WebPushChannel(push_cfg)},
+                    lambda i: "bench-1",
+                    "bench-1",
+                ),
+                "log": (bare_log, lambda: {"sms": LogChannel()}, lambda i: "13900000000", None),
+            }
             for name, (bare, build, address, account) in channels.items():
                 runs = []
                 for _ in range(args.rounds):
@@ -157,17 +198,24 @@ def main() -> None:
                         c.execute(sa.text("TRUNCATE petitions.notifications, petitions.outbox"))
                     queue_rows(engine, "sms" if name == "log" else name, n, address, account)
                     ours_s = ours(engine, factory, delivery.Courier(channels=build(), cfg=cfg))
-                    runs.append({"bare_per_s": round(n / bare_s, 1),
-                                 "ours_per_s": round(n / ours_s, 1)})  # fmt: skip
+                    runs.append(
+                        {"bare_per_s": round(n / bare_s, 1), "ours_per_s": round(n / ours_s, 1)}
+                    )
                 ours_med = statistics.median(r["ours_per_s"] for r in runs)
                 bare_med = statistics.median(r["bare_per_s"] for r in runs)
                 ratios = sorted(r["ours_per_s"] / r["bare_per_s"] for r in runs)
-                results[name] = {"runs": runs, "ours_median": ours_med, "bare_median": bare_med,
-                                 "ratio_median": round(statistics.median(ratios), 2)}  # fmt: skip
-                print(f"reach {name}: {ours_med} msg/s through the delivery core (median of "
-                      f"{len(runs)}), bare client {bare_med} msg/s; ratio per run median "
-                      f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}–{ratios[-1]:.2f})",
-                      flush=True)  # fmt: skip
+                results[name] = {
+                    "runs": runs,
+                    "ours_median": ours_med,
+                    "bare_median": bare_med,
+                    "ratio_median": round(statistics.median(ratios), 2),
+                }
+                print(
+                    f"reach {name}: {ours_med} msg/s through the delivery core (median of "
+                    f"{len(runs)}), bare client {bare_med} msg/s; ratio per run median "
+                    f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}–{ratios[-1]:.2f})",
+                    flush=True,
+                )
             assert smtp.insecure_or_anonymous == 0 and sms.rejected_signatures == 0
             assert push.rejected == 0
         engine.dispose()

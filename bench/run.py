@@ -17,8 +17,15 @@ from bench.ingest import run_ingest
 from tests.support.resources import TestResources
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUB_BENCHES = ["grids_bench", "grids_rpc_bench", "command_bench", "volunteers_bench",
-               "sse_bench", "dashboard_bench", "load_bench"]
+SUB_BENCHES = [
+    "grids_bench",
+    "grids_rpc_bench",
+    "command_bench",
+    "volunteers_bench",
+    "sse_bench",
+    "dashboard_bench",
+    "load_bench",
+]
 
 
 def main() -> int:
@@ -29,16 +36,22 @@ def main() -> int:
         base = broker_baseline(res.amqp_uri)
     finally:
         res.destroy()
-    print(f"baseline: raw publish+consume {base['rate_per_s']:,.0f} msg/s "
-          f"(pika, confirms, quorum queue), p50 {base['p50_ms']} ms, p99 {base['p99_ms']} ms")
-    ing = run_ingest(n=int(os.environ.get("BENCH_REPORTS", "2000")),
-                     concurrency=int(os.environ.get("BENCH_CONCURRENCY", "32")))
+    print(
+        f"baseline: raw publish+consume {base['rate_per_s']:,.0f} msg/s "
+        f"(pika, confirms, quorum queue), p50 {base['p50_ms']} ms, p99 {base['p99_ms']} ms"
+    )
+    ing = run_ingest(
+        n=int(os.environ.get("BENCH_REPORTS", "2000")),
+        concurrency=int(os.environ.get("BENCH_CONCURRENCY", "32")),
+    )
     ratio = ing["rate_per_s"] / base["rate_per_s"]
-    print(f"ingest: {ing['rate_per_s']:,.0f} reports/s, ratio {ratio:.3f} to baseline "
-          f"(raw publish+consume {base['rate_per_s']:,.0f} msg/s), "
-          f"report→view p50 {ing['report_to_view']['p50_ms']} ms, "
-          f"p99 {ing['report_to_view']['p99_ms']} ms; HTTP 202 p50 {ing['http']['p50_ms']} ms, "
-          f"p99 {ing['http']['p99_ms']} ms ({ing['accepted']} accepted, refused by status {ing['errors']})")
+    print(
+        f"ingest: {ing['rate_per_s']:,.0f} reports/s, ratio {ratio:.3f} to baseline "
+        f"(raw publish+consume {base['rate_per_s']:,.0f} msg/s), "
+        f"report→view p50 {ing['report_to_view']['p50_ms']} ms, "
+        f"p99 {ing['report_to_view']['p99_ms']} ms; HTTP 202 p50 {ing['http']['p50_ms']} ms, "
+        f"p99 {ing['http']['p99_ms']} ms ({ing['accepted']} accepted, refused by status {ing['errors']})"
+    )
     path = write_result("ingest", {"baseline": base, "ingest": ing, "ratio": ratio})
     print(f"results: {os.path.relpath(path)}")
     only = os.environ.get("BENCH_ONLY")

@@ -94,24 +94,27 @@ class RawStream(asyncio.Protocol):
         return out
 
 
-async def publish(redis_url: str, channel: str, tag: str,
-                  sent_at: dict[str, float]) -> None:  # fmt: skip
+async def publish(redis_url: str, channel: str, tag: str, sent_at: dict[str, float]) -> None:
     r = aredis.Redis.from_url(redis_url)
     try:
         for i in range(CHANGES):
             cid = f"bench-{tag}-{i}"
             sent_at[cid] = time.perf_counter()
-            await r.publish(channel, json.dumps({"case_id": cid,
-                                                 "jurisdiction_code": "329901001001001",
-                                                 "status": "dispatched"}))  # fmt: skip
+            await r.publish(
+                channel,
+                json.dumps(
+                    {"case_id": cid, "jurisdiction_code": "329901001001001", "status": "dispatched"}
+                ),
+            )
             await asyncio.sleep(0.5)
         await asyncio.sleep(3)
     finally:
         await r.aclose()
 
 
-async def run(generator: str, tag: str, base: str, token: str, redis_url: str,
-              channel: str) -> dict[str, Any]:  # fmt: skip
+async def run(
+    generator: str, tag: str, base: str, token: str, redis_url: str, channel: str
+) -> dict[str, Any]:
     sent_at: dict[str, float] = {}
     got: list[tuple[str, float]] = []
     connected = 0
@@ -129,12 +132,15 @@ async def run(generator: str, tag: str, base: str, token: str, redis_url: str,
     loop = asyncio.get_running_loop()
     if generator == "raw":
         u = urlsplit(base)
-        request = (f"GET /api/v1/live/cases HTTP/1.1\r\nHost: {u.netloc}\r\n"
-                   f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n").encode()
+        request = (
+            f"GET /api/v1/live/cases HTTP/1.1\r\nHost: {u.netloc}\r\n"
+            f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+        ).encode()
 
         async def open_raw() -> None:
             _, proto = await loop.create_connection(
-                lambda: RawStream(request, on_connected), u.hostname or "127.0.0.1", u.port or 80)
+                lambda: RawStream(request, on_connected), u.hostname or "127.0.0.1", u.port or 80
+            )
             raws.append(proto)
 
         sem = asyncio.Semaphore(100)  # connect in waves, as dashboards would not all at once
@@ -145,10 +151,10 @@ async def run(generator: str, tag: str, base: str, token: str, redis_url: str,
 
         tasks = [asyncio.create_task(guarded()) for _ in range(CLIENTS)]
     else:
-        limits = httpx.Limits(max_connections=CLIENTS + 10,
-                              max_keepalive_connections=CLIENTS + 10)  # fmt: skip
-        client = httpx.AsyncClient(base_url=base, timeout=None, limits=limits,
-                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        limits = httpx.Limits(max_connections=CLIENTS + 10, max_keepalive_connections=CLIENTS + 10)
+        client = httpx.AsyncClient(
+            base_url=base, timeout=None, limits=limits, headers={"Authorization": f"Bearer {token}"}
+        )
 
         async def listen() -> None:
             async with client.stream("GET", "/api/v1/live/cases") as resp:
@@ -178,15 +184,22 @@ async def run(generator: str, tag: str, base: str, token: str, redis_url: str,
     if client is not None:
         await client.aclose()
     lat = [t - sent_at[cid] for cid, t in got if cid in sent_at]
-    return {"generator": generator, "clients": connected, "changes": CHANGES,
-            "deliveries": len(lat), "expected": connected * CHANGES,
-            "generator_cpu_s": round(cpu, 2), **summary_ms(lat)}  # fmt: skip
+    return {
+        "generator": generator,
+        "clients": connected,
+        "changes": CHANGES,
+        "deliveries": len(lat),
+        "expected": connected * CHANGES,
+        "generator_cpu_s": round(cpu, 2),
+        **summary_ms(lat),
+    }
 
 
 async def sign_in(base: str) -> str:
     async with httpx.AsyncClient(base_url=base, timeout=30) as c:
-        r = await c.post("/api/v1/auth/login",
-                         json={"username": "demo_city", "password": "yiwang-demo"})  # fmt: skip
+        r = await c.post(
+            "/api/v1/auth/login", json={"username": "demo_city", "password": "yiwang-demo"}
+        )
         r.raise_for_status()
         token: str = r.json()["access_token"]
         return token
@@ -201,15 +214,16 @@ def main() -> int:
         token = asyncio.run(sign_in(system.base))
         runs = []
         for i, gen in enumerate(GENERATORS):
-            out = asyncio.run(run(gen, str(i), system.base, token, system.res.redis_url,
-                                  channel))  # fmt: skip
+            out = asyncio.run(run(gen, str(i), system.base, token, system.res.redis_url, channel))
             runs.append(out)
-            print(f"sse: {out['clients']} dashboards ({gen} load generator, "
-                  f"{out['generator_cpu_s']} CPU s for {CHANGES} changes), "
-                  f"{out['deliveries']}/{out['expected']} deliveries, change→dashboard "
-                  f"p50 {out['p50_ms']} ms, p99 {out['p99_ms']} ms (bare Redis pub/sub "
-                  f"round trip p50 {base['p50_ms']} ms, p99 {base['p99_ms']} ms); "
-                  f"goal p99 < 500 ms")  # fmt: skip
+            print(
+                f"sse: {out['clients']} dashboards ({gen} load generator, "
+                f"{out['generator_cpu_s']} CPU s for {CHANGES} changes), "
+                f"{out['deliveries']}/{out['expected']} deliveries, change→dashboard "
+                f"p50 {out['p50_ms']} ms, p99 {out['p99_ms']} ms (bare Redis pub/sub "
+                f"round trip p50 {base['p50_ms']} ms, p99 {base['p99_ms']} ms); "
+                f"goal p99 < 500 ms"
+            )
         write_result("sse", {"baseline": base, "runs": runs, "goal_p99_ms": 500})
     finally:
         system.stop()

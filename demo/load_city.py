@@ -202,7 +202,9 @@ def main(
         t2 = time.perf_counter()
         counts: dict[str, int] = {}
         if people:
-            counts = load_people(factory(), PiiCipher.from_keyring(checked_keyring(settings)), city, now)
+            counts = load_people(
+                factory(), PiiCipher.from_keyring(checked_keyring(settings)), city, now
+            )
         t3 = time.perf_counter()
         typer.echo(
             f"demo city {city.city_name} ({size}, seed {seed}): {json.dumps(result['counts'])} "

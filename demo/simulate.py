@@ -62,17 +62,28 @@ CATEGORIES = [
     ("social.hardship", "complex_7d", "civil_affairs", 3),
     ("public_safety.waterlogging", "standard_3d", "water", 3),
 ]
-SOURCES = [("citizen", 40), ("hotline", 25), ("patrol", 20), ("sensor", 5),
-           ("suggestion_box", 5), ("open311", 5)]  # fmt: skip
+SOURCES = [
+    ("citizen", 40),
+    ("hotline", 25),
+    ("patrol", 20),
+    ("sensor", 5),
+    ("suggestion_box", 5),
+    ("open311", 5),
+]
 RUNNING = frozenset({"submitted", "accepted", "dispatched", "in_progress"})
 FINISHED = frozenset({"closed", "evaluated", "rejected", "forwarded", "merged"})
 DISPATCH_ACTIONS = frozenset({"dispatch", "reassign", "review_rework"})
 KPI_TYPES = {
-    "accept": cf.CASE_ACCEPTED, "dispatch": cf.CASE_DISPATCHED, "reassign": cf.CASE_DISPATCHED,
-    "review_rework": cf.CASE_DISPATCHED, "send_back": cf.CASE_RETURNED,
-    "handle": cf.CASE_HANDLED, "close": cf.CASE_CLOSED, "rate": cf.CASE_EVALUATED,
+    "accept": cf.CASE_ACCEPTED,
+    "dispatch": cf.CASE_DISPATCHED,
+    "reassign": cf.CASE_DISPATCHED,
+    "review_rework": cf.CASE_DISPATCHED,
+    "send_back": cf.CASE_RETURNED,
+    "handle": cf.CASE_HANDLED,
+    "close": cf.CASE_CLOSED,
+    "rate": cf.CASE_EVALUATED,
     "auto_evaluate": cf.CASE_EVALUATED,
-}  # fmt: skip
+}
 LEADER = Actor(id="leader-1", role="leader", name="市领导", jurisdiction_code="")
 
 
@@ -112,9 +123,15 @@ def _pick(rng: random.Random, table: list[tuple[Any, ...]]) -> tuple[Any, ...]:
 
 class Simulation:
     def __init__(
-        self, factory: Callable[[], UnitOfWork], grids: list[str], *, days: int, seed: int,
-        start: datetime, cases_per_grid_day: float,
-    ) -> None:  # fmt: skip
+        self,
+        factory: Callable[[], UnitOfWork],
+        grids: list[str],
+        *,
+        days: int,
+        seed: int,
+        start: datetime,
+        cases_per_grid_day: float,
+    ) -> None:
         self.factory = factory
         self.grids = grids
         self.days = days
@@ -150,50 +167,95 @@ class Simulation:
             src = _pick(self.rng, SOURCES)[0]
             t = self.start + timedelta(seconds=self.rng.uniform(0, span * 0.95))
             cid = uuid.UUID(int=self.rng.getrandbits(128), version=4)
-            self.cases[cid] = SimCase(cid, self.rng.choice(self.grids), cat, cls, dept, src, t,
-                                      slow=self.rng.random() < 0.2)  # fmt: skip
+            self.cases[cid] = SimCase(
+                cid,
+                self.rng.choice(self.grids),
+                cat,
+                cls,
+                dept,
+                src,
+                t,
+                slow=self.rng.random() < 0.2,
+            )
             self._at(t, "create", cid)
 
     # -- feeding the service layer ------------------------------------------------------------
     def _feed(self, payload: Any, jurisdiction: str) -> None:
-        env = new_envelope(payload, producer="petitions", jurisdiction_code=jurisdiction,
-                           occurred_at=self.clock.now())  # fmt: skip
+        env = new_envelope(
+            payload,
+            producer="petitions",
+            jurisdiction_code=jurisdiction,
+            occurred_at=self.clock.now(),
+        )
         now = self.clock.now()
-        fn = view.apply_case_created if isinstance(payload, CaseCreatedV1) else (
-            view.apply_case_transitioned)  # fmt: skip
+        fn = (
+            view.apply_case_created
+            if isinstance(payload, CaseCreatedV1)
+            else (view.apply_case_transitioned)
+        )
         fn(self.factory(), env, payload, now)
         self.fed += 1
         if self.rng.random() < 0.03:  # the broker redelivers now and then
             fn(self.factory(), env, payload, now)
             self.duplicates += 1
 
-    def _step(self, c: SimCase, action: str, status: str, *, department: str | None = None,
-              rating: int | None = None, rework: bool = False, note: str = "") -> None:  # fmt: skip
+    def _step(
+        self,
+        c: SimCase,
+        action: str,
+        status: str,
+        *,
+        department: str | None = None,
+        rating: int | None = None,
+        rework: bool = False,
+        note: str = "",
+    ) -> None:
         c.seq += 1
         prev, c.status = c.status, status
         at = self.clock.now()
         c.events.append(Fed(c.seq, action, status, at, department, rating))
-        self._feed(CaseTransitionedV1(
-            case_id=c.case_id, seq=c.seq, action=action, status=status, previous_status=prev,
-            actor_id="sim", actor_role="system", at=at, jurisdiction_code=c.grid,
-            category=c.category, source=c.source, department=department, rating=rating,  # type: ignore[arg-type]
-            rework=rework, note=note,
-        ), c.grid)  # fmt: skip
+        self._feed(
+            CaseTransitionedV1(
+                case_id=c.case_id,
+                seq=c.seq,
+                action=action,
+                status=status,
+                previous_status=prev,
+                actor_id="sim",
+                actor_role="system",
+                at=at,
+                jurisdiction_code=c.grid,
+                category=c.category,
+                source=c.source,
+                department=department,
+                rating=rating,  # type: ignore[arg-type]
+                rework=rework,
+                note=note,
+            ),
+            c.grid,
+        )
 
     def _routed_department(self, c: SimCase) -> str | None:
         with self.factory() as uow:
             body = uow.session.execute(
-                sa.text("SELECT body FROM command.outbox WHERE routing_key = 'case.routed' "
-                        "AND body::jsonb->'payload'->>'case_id' = :c ORDER BY seq DESC LIMIT 1"),
+                sa.text(
+                    "SELECT body FROM command.outbox WHERE routing_key = 'case.routed' "
+                    "AND body::jsonb->'payload'->>'case_id' = :c ORDER BY seq DESC LIMIT 1"
+                ),
                 {"c": str(c.case_id)},
-            ).scalar()  # fmt: skip
+            ).scalar()
         if body is None:
             return None
         return json.loads(body)["payload"].get("department")
 
     def _handle_hours(self, c: SimCase) -> tuple[float, float]:
-        base = {"urgent_2h": 2, "quick_1d": 24, "slow_2d": 48, "standard_3d": 72,
-                "complex_7d": 168}[c.sla_class]  # fmt: skip
+        base = {
+            "urgent_2h": 2,
+            "quick_1d": 24,
+            "slow_2d": 48,
+            "standard_3d": 72,
+            "complex_7d": 168,
+        }[c.sla_class]
         return (base * 1.2, base * 4) if c.slow else (base * 0.05, base * 0.8)
 
     def run_step(self, step: str, cid: uuid.UUID) -> None:
@@ -201,13 +263,24 @@ class Simulation:
         r = self.rng.random()
         if step == "create":
             c.events.append(Fed(1, "create", "submitted", c.created_at))
-            self._feed(CaseCreatedV1(
-                case_id=c.case_id, seq=1, source=c.source, category=c.category,  # type: ignore[arg-type]
-                title=f"{c.category} 问题 {str(cid)[:8]}", grid_code=c.grid,
-                jurisdiction_code=c.grid, level="grid", status="submitted",
-                created_at=c.created_at, sla_class=c.sla_class, department=c.department,
-                attributes={"description": "居民反映：" + c.category},
-            ), c.grid)  # fmt: skip
+            self._feed(
+                CaseCreatedV1(
+                    case_id=c.case_id,
+                    seq=1,
+                    source=c.source,
+                    category=c.category,  # type: ignore[arg-type]
+                    title=f"{c.category} 问题 {str(cid)[:8]}",
+                    grid_code=c.grid,
+                    jurisdiction_code=c.grid,
+                    level="grid",
+                    status="submitted",
+                    created_at=c.created_at,
+                    sla_class=c.sla_class,
+                    department=c.department,
+                    attributes={"description": "居民反映：" + c.category},
+                ),
+                c.grid,
+            )
             self._after(cid, "accept", 0.05, 5 if c.slow else 2)
         elif step == "accept":
             self._step(c, "accept", "accepted")
@@ -232,8 +305,11 @@ class Simulation:
         elif step == "redispatch":
             other = "civil_affairs" if c.handler != "civil_affairs" else "community"
             with_actor = Actor(id="dispatcher-1", role="city_staff", jurisdiction_code="")
-            dispatch_sl.dispatch_case(self.factory(), DispatchCaseRequest(
-                case_id=cid, department=other, actor=with_actor), self.clock.now())  # fmt: skip
+            dispatch_sl.dispatch_case(
+                self.factory(),
+                DispatchCaseRequest(case_id=cid, department=other, actor=with_actor),
+                self.clock.now(),
+            )
             c.handler = other
             self._step(c, "dispatch", "dispatched", department=other)
             self._after(cid, "start", 0.1, 6)
@@ -282,9 +358,13 @@ class Simulation:
                 pass
         elif step == "supervise":
             try:
-                engage.supervise_case(self.factory(), SuperviseCaseRequest(
-                    case_id=cid, note="请尽快办理", deadline_hours=24, actor=LEADER),
-                    self.clock.now())  # fmt: skip
+                engage.supervise_case(
+                    self.factory(),
+                    SuperviseCaseRequest(
+                        case_id=cid, note="请尽快办理", deadline_hours=24, actor=LEADER
+                    ),
+                    self.clock.now(),
+                )
             except DomainError:
                 pass
 
@@ -316,8 +396,9 @@ class ExpectedEscalation:
     reason: str
 
 
-def oracle(cases: list[SimCase], end: datetime, policy: SlaPolicy | None = None
-           ) -> tuple[list[ExpectedEscalation], list[tuple[str, datetime]], list[cf.CaseEvent]]:  # fmt: skip
+def oracle(
+    cases: list[SimCase], end: datetime, policy: SlaPolicy | None = None
+) -> tuple[list[ExpectedEscalation], list[tuple[str, datetime]], list[cf.CaseEvent]]:
     """From the fed events alone: escalations, overdue marks, and the KPI event log."""
     policy = policy or SlaPolicy()
     escalations: list[ExpectedEscalation] = []
@@ -329,9 +410,13 @@ def oracle(cases: list[SimCase], end: datetime, policy: SlaPolicy | None = None
     return escalations, overdues, kpi_log
 
 
-def _oracle_case(c: SimCase, end: datetime, policy: SlaPolicy,
-                 escalations: list[ExpectedEscalation], overdues: list[tuple[str, datetime]]
-                 ) -> list[cf.CaseEvent]:  # fmt: skip
+def _oracle_case(
+    c: SimCase,
+    end: datetime,
+    policy: SlaPolicy,
+    escalations: list[ExpectedEscalation],
+    overdues: list[tuple[str, datetime]],
+) -> list[cf.CaseEvent]:
     cid = str(c.case_id)
     level = Level.GRID
     escalated = False
@@ -360,15 +445,31 @@ def _oracle_case(c: SimCase, end: datetime, policy: SlaPolicy,
                 stuck = True
                 return
             new = policy.handling_deadline(cls, up, f, escalated=True)
-            escalations.append(ExpectedEscalation(
-                cid, len([e for e in escalations if e.case_id == cid]) + 1, str(up),
-                code_at(c.grid, up), f, new.due, "overdue"))  # fmt: skip
+            escalations.append(
+                ExpectedEscalation(
+                    cid,
+                    len([e for e in escalations if e.case_id == cid]) + 1,
+                    str(up),
+                    code_at(c.grid, up),
+                    f,
+                    new.due,
+                    "overdue",
+                )
+            )
             add(cf.CASE_ESCALATED, f, to_level=str(up), due=new.due)
             level, escalated, due = up, True, new.due
 
     acc = policy.accept_deadline(cls, c.created_at)
-    add(cf.CASE_CREATED, c.created_at, grid_code=c.grid, created_at=c.created_at,
-        accept_due=acc.due, due=d0.due, source=c.source, category=c.category)  # fmt: skip
+    add(
+        cf.CASE_CREATED,
+        c.created_at,
+        grid_code=c.grid,
+        created_at=c.created_at,
+        accept_due=acc.due,
+        due=d0.due,
+        source=c.source,
+        category=c.category,
+    )
     manual = sorted(c.manual_escalations)
     steps: list[tuple[datetime, int, Any]] = [(e.at, 1, e) for e in c.events[1:]]
     steps += [(m, 0, None) for m in manual]
@@ -380,9 +481,17 @@ def _oracle_case(c: SimCase, end: datetime, policy: SlaPolicy,
             up = next_level_up(level)
             assert up is not None and status not in FINISHED
             new = policy.handling_deadline(cls, up, at, escalated=True)
-            escalations.append(ExpectedEscalation(
-                cid, len([x for x in escalations if x.case_id == cid]) + 1, str(up),
-                code_at(c.grid, up), at, new.due, "cannot_solve"))  # fmt: skip
+            escalations.append(
+                ExpectedEscalation(
+                    cid,
+                    len([x for x in escalations if x.case_id == cid]) + 1,
+                    str(up),
+                    code_at(c.grid, up),
+                    at,
+                    new.due,
+                    "cannot_solve",
+                )
+            )
             add(cf.CASE_ESCALATED, at, to_level=str(up), due=new.due)
             level, escalated, due, stuck = up, True, new.due, False
             continue
@@ -414,10 +523,18 @@ def stored_escalations(factory: Callable[[], UnitOfWork]) -> list[ExpectedEscala
         rows = uow.session.execute(
             sa.select(ce.c.case_id, ce.c.at, ce.c.data).where(ce.c.type == cf.CASE_ESCALATED)
         ).all()
-    return [ExpectedEscalation(str(r.case_id), int(r.data["escalation_no"]), r.data["to_level"],
-                               r.data["jurisdiction_code"], r.at,
-                               datetime.fromisoformat(r.data["due"]), r.data["reason"])
-            for r in rows]  # fmt: skip
+    return [
+        ExpectedEscalation(
+            str(r.case_id),
+            int(r.data["escalation_no"]),
+            r.data["to_level"],
+            r.data["jurisdiction_code"],
+            r.at,
+            datetime.fromisoformat(r.data["due"]),
+            r.data["reason"],
+        )
+        for r in rows
+    ]
 
 
 def stored_overdues(factory: Callable[[], UnitOfWork]) -> list[tuple[str, datetime]]:
@@ -434,8 +551,9 @@ def stored_kpis(factory: Callable[[], UnitOfWork]) -> dict[Any, dict[str, int]]:
     out: dict[Any, dict[str, int]] = {}
     with factory() as uow:
         for code, dept, day, metric, value in uow.session.execute(
-            sa.select(k.c.code, k.c.department, k.c.day, k.c.metric, sa.func.sum(k.c.value))
-            .group_by(k.c.code, k.c.department, k.c.day, k.c.metric)
+            sa.select(
+                k.c.code, k.c.department, k.c.day, k.c.metric, sa.func.sum(k.c.value)
+            ).group_by(k.c.code, k.c.department, k.c.day, k.c.metric)
         ):
             if value:
                 out.setdefault((code, dept, day), {})[metric] = int(value)
@@ -469,12 +587,20 @@ class Report:
     mismatches: list[str]
 
 
-def run(factory: Callable[[], UnitOfWork], grids: list[str], *, days: int, seed: int = 7,
-        start: datetime | None = None, cases_per_grid_day: float = 0.1) -> Report:  # fmt: skip
+def run(
+    factory: Callable[[], UnitOfWork],
+    grids: list[str],
+    *,
+    days: int,
+    seed: int = 7,
+    start: datetime | None = None,
+    cases_per_grid_day: float = 0.1,
+) -> Report:
     t0 = time.monotonic()
     start = start or datetime(2026, 3, 2, 0, 0, tzinfo=SHANGHAI)
-    sim = Simulation(factory, grids, days=days, seed=seed, start=start,
-                     cases_per_grid_day=cases_per_grid_day)  # fmt: skip
+    sim = Simulation(
+        factory, grids, days=days, seed=seed, start=start, cases_per_grid_day=cases_per_grid_day
+    )
     sim.run()
     exp_esc, exp_over, kpi_log = oracle(list(sim.cases.values()), sim.end)
     got_esc, got_over = stored_escalations(factory), stored_overdues(factory)
@@ -499,21 +625,33 @@ def run(factory: Callable[[], UnitOfWork], grids: list[str], *, days: int, seed:
                 if len(mismatches) > 12:
                     break
     return Report(
-        cases=len(sim.cases), events_fed=sim.fed, duplicates=sim.duplicates, sweeps=sim.sweeps,
-        swept=dict(sim.swept), escalations=len(got_esc),
-        escalations_by_level=dict(Counter(e.to_level for e in got_esc)), overdue=len(got_over),
-        kpi_keys=len(got_kpis), escalations_equal=e_ok, overdue_equal=o_ok, kpis_equal=k_ok,
-        seconds=round(time.monotonic() - t0, 1), mismatches=mismatches,
-    )  # fmt: skip
+        cases=len(sim.cases),
+        events_fed=sim.fed,
+        duplicates=sim.duplicates,
+        sweeps=sim.sweeps,
+        swept=dict(sim.swept),
+        escalations=len(got_esc),
+        escalations_by_level=dict(Counter(e.to_level for e in got_esc)),
+        overdue=len(got_over),
+        kpi_keys=len(got_kpis),
+        escalations_equal=e_ok,
+        overdue_equal=o_ok,
+        kpis_equal=k_ok,
+        seconds=round(time.monotonic() - t0, 1),
+        mismatches=mismatches,
+    )
 
 
 def reset(factory: Callable[[], UnitOfWork]) -> None:
     """Empty the command's case data (not its rules and departments)."""
     with factory() as uow:
-        uow.session.execute(sa.text(
-            "TRUNCATE command.case_view, command.case_events, command.kpi_counters, "
-            "command.whistles, command.supervisions, command.alerts, command.outbox, "
-            "command.inbox"))  # fmt: skip
+        uow.session.execute(
+            sa.text(
+                "TRUNCATE command.case_view, command.case_events, command.kpi_counters, "
+                "command.whistles, command.supervisions, command.alerts, command.outbox, "
+                "command.inbox"
+            )
+        )
         uow.session.execute(sa.text("ALTER TABLE command.audit_log DISABLE TRIGGER USER"))
         uow.session.execute(sa.text("TRUNCATE command.audit_log"))
         uow.session.execute(sa.text("ALTER TABLE command.audit_log ENABLE TRIGGER USER"))

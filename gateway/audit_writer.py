@@ -42,8 +42,9 @@ class AuditWriter:
                 batch = self._waiting[: self.max_batch]
                 del self._waiting[: self.max_batch]
                 try:
-                    await asyncio.to_thread(store.write_audit_rows, self.engine,
-                                            [row for row, _ in batch])  # fmt: skip
+                    await asyncio.to_thread(
+                        store.write_audit_rows, self.engine, [row for row, _ in batch]
+                    )
                 except Exception as exc:  # noqa: BLE001 - handed to every waiting request
                     for _, fut in batch:
                         if not fut.done():

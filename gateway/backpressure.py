@@ -81,8 +81,9 @@ class IntakeAdmission:
             from gateway.problems import problem  # the one problem-details shape
 
             exc = self.limit.refusal()
-            response = problem(503, exc.code, exc.message_en, exc.message_zh,
-                               headers={"Retry-After": "2"})  # fmt: skip
+            response = problem(
+                503, exc.code, exc.message_en, exc.message_zh, headers={"Retry-After": "2"}
+            )
             await response(scope, receive, send)
             return
         try:
@@ -93,6 +94,10 @@ class IntakeAdmission:
     def _log_refusals(self) -> None:
         now = time.monotonic()
         if now - self._logged_at >= 1.0:
-            log.warning("intake_refused", refused=self.limit.refused - self._logged_refused,
-                        in_flight=self.limit.in_flight, limit=self.limit.limit)  # fmt: skip
+            log.warning(
+                "intake_refused",
+                refused=self.limit.refused - self._logged_refused,
+                in_flight=self.limit.in_flight,
+                limit=self.limit.limit,
+            )
             self._logged_at, self._logged_refused = now, self.limit.refused

@@ -34,8 +34,9 @@ class Catalogue:
         self._loaded_at = time.monotonic()
         return self._items
 
-    async def check(self, rpc: NamekoRpcClient, code: str, attributes: dict[str, Any],
-                    *, citizen: bool = True) -> None:
+    async def check(
+        self, rpc: NamekoRpcClient, code: str, attributes: dict[str, Any], *, citizen: bool = True
+    ) -> None:
         items = await self.categories(rpc)
         if items is None:
             return
@@ -48,8 +49,10 @@ class Catalogue:
                 category=code,
             )
         missing = [
-            a["code"] for a in cat.get("attributes", [])
-            if a.get("required") and a.get("variable", True)
+            a["code"]
+            for a in cat.get("attributes", [])
+            if a.get("required")
+            and a.get("variable", True)
             and str(attributes.get(a["code"], "")).strip() == ""
         ]
         if missing:

@@ -33,8 +33,11 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def nul_character() -> ValidationFailed:
-    return ValidationFailed("nul_character", "Text must not contain NUL (U+0000) characters.",
-                            "文本不能包含空字符（U+0000）。")  # fmt: skip
+    return ValidationFailed(
+        "nul_character",
+        "Text must not contain NUL (U+0000) characters.",
+        "文本不能包含空字符（U+0000）。",
+    )
 
 
 def control_character(where: str) -> ValidationFailed:
@@ -87,8 +90,9 @@ def check_query(request: Request) -> None:
                     "credentials_in_query",
                     f"{name} must not be sent in the query string (use the header or the body)",
                     f"{name}不能放在查询字符串中（请放在请求头或请求体中）",
-                    status=400, field=name,
-                )  # fmt: skip
+                    status=400,
+                    field=name,
+                )
 
 
 async def check_form(request: Request) -> list[tuple[str, str]]:
@@ -246,8 +250,9 @@ async def input_hygiene(request: Request) -> None:
             if isinstance(route, APIRoute) and route.body_field is not None:
                 _check_numbers(route.body_field.field_info.annotation, data, "body")
         except RecursionError:
-            raise ValidationFailed("too_deeply_nested", "The JSON body is nested too deeply.",
-                                   "JSON请求体嵌套过深。") from None  # fmt: skip
+            raise ValidationFailed(
+                "too_deeply_nested", "The JSON body is nested too deeply.", "JSON请求体嵌套过深。"
+            ) from None
         request.state.json_body = data  # for gateway.media.references (no third parse)
     else:
         await check_form(request)

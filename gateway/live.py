@@ -92,8 +92,9 @@ class Subscriber:
 
 
 class LiveHub:
-    def __init__(self, redis: Redis, channel: str,
-                 on_change: Callable[[str | None], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, redis: Redis, channel: str, on_change: Callable[[str | None], None] | None = None
+    ) -> None:
         self.redis = redis
         self.channel = channel
         self.on_change = on_change

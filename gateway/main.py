@@ -51,26 +51,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     raise StartupRefused(["demo accounts or the demo API key exist"])
             finally:
                 probe.dispose()
-        rpc = NamekoRpcClient(settings.amqp_uri, timeout_s=settings.rpc_timeout_s,
-                              max_pending=settings.rpc_max_pending)
+        rpc = NamekoRpcClient(
+            settings.amqp_uri,
+            timeout_s=settings.rpc_timeout_s,
+            max_pending=settings.rpc_max_pending,
+        )
         publisher = EventPublisher(settings.amqp_uri, timeout_s=settings.rpc_timeout_s)
         await rpc.connect()
         await publisher.connect(settings.event_retry_delays_ms)
         # a blocking pool: a burst (hundreds of dashboards connecting at once) waits briefly
         # for a free connection instead of failing with "too many connections"
-        redis = Redis(connection_pool=BlockingConnectionPool.from_url(
-            settings.redis_url, max_connections=settings.redis_max_connections, timeout=5))
+        redis = Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=settings.redis_max_connections, timeout=5
+            )
+        )
         # the gateway's own role: its schema (accounts, keys, audit) and nothing else
-        db_url = service_database_url(settings.database_url, "gateway",
-                                      enabled=settings.database_roles,
-                                      passwords=settings.database_role_passwords)  # fmt: skip
+        db_url = service_database_url(
+            settings.database_url,
+            "gateway",
+            enabled=settings.database_roles,
+            passwords=settings.database_role_passwords,
+        )
         engine = make_engine(db_url, pool_size=5)
         app.state.resources = Resources(settings, rpc, publisher, redis, engine)
         # dashboard reads cached in Redis, refreshed by the change stream that feeds SSE
-        app.state.read_cache = ReadCache(redis, settings.redis_prefix, settings.readcache_ttl_s,
-                                         settings.readcache_min_refresh_s)  # fmt: skip
-        app.state.live_hub = LiveHub(redis, f"{settings.redis_prefix}live",
-                                     on_change=app.state.read_cache.changed)  # fmt: skip
+        app.state.read_cache = ReadCache(
+            redis, settings.redis_prefix, settings.readcache_ttl_s, settings.readcache_min_refresh_s
+        )
+        app.state.live_hub = LiveHub(
+            redis, f"{settings.redis_prefix}live", on_change=app.state.read_cache.changed
+        )
         if settings.readcache_ttl_s > 0:
             app.state.live_hub.start()
         POOLS.add("gateway", engine)
@@ -120,16 +131,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # routes are matched in order: the hottest paths (citizen reports, Open311, live feeds;
     # their prefixes overlap no other module's) first, then the rest by module name
     hot = {"reports": 0, "open311": 1, "live": 2}
-    modules = sorted(pkgutil.iter_modules(routes_pkg.__path__),
-                     key=lambda m: (hot.get(m.name, len(hot)), m.name))  # fmt: skip
+    modules = sorted(
+        pkgutil.iter_modules(routes_pkg.__path__), key=lambda m: (hot.get(m.name, len(hot)), m.name)
+    )
     for info in modules:
         module = importlib.import_module(f"{routes_pkg.__name__}.{info.name}")
         if hasattr(module, "router"):
             app.include_router(
                 module.router,
                 responses=problems.RESPONSES,
-                dependencies=[Depends(hygiene.input_hygiene),
-                              Depends(attach_referenced_media)],  # fmt: skip
+                dependencies=[Depends(hygiene.input_hygiene), Depends(attach_referenced_media)],
             )
     security.install(app)  # merge POLICY tables; unknown actions fail here
     return app

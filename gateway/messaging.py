@@ -61,7 +61,9 @@ class EventPublisher:
 
     async def _publish(self, payload: BaseModel, jurisdiction_code: str) -> Envelope:
         env = new_envelope(
-            payload, producer="gateway", jurisdiction_code=jurisdiction_code,
+            payload,
+            producer="gateway",
+            jurisdiction_code=jurisdiction_code,
             trace=current_trace_context(),
         )
         if self._exchange is None:

@@ -37,8 +37,9 @@ class MeasureRequests:
             nonlocal observed
             if message["type"] == "http.response.start" and not observed:
                 observed = True
-                HTTP_LATENCY.labels(scope["method"], route_label(scope),
-                                    str(message["status"])).observe(time.perf_counter() - t0)  # fmt: skip
+                HTTP_LATENCY.labels(
+                    scope["method"], route_label(scope), str(message["status"])
+                ).observe(time.perf_counter() - t0)
             await send(message)
 
         try:

@@ -70,10 +70,14 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     for status in statuses:
         code, title, title_zh = HTTP_DEFAULTS[status]
         example = {
-            "type": f"https://yiwang.example/problems/{code}", "title": title,
-            "title_zh": title_zh, "status": status, "code": code, "detail": title,
+            "type": f"https://yiwang.example/problems/{code}",
+            "title": title,
+            "title_zh": title_zh,
+            "status": status,
+            "code": code,
+            "detail": title,
             "detail_zh": title_zh,
-        }  # fmt: skip
+        }
         entry: dict[str, Any] = {
             "description": f"{title} ({title_zh}), as problem details",
             "content": {PROBLEM: {"schema": PROBLEM_SCHEMA, "example": example}},
@@ -148,9 +152,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RedisError)
     async def _redis(request: Request, exc: RedisError) -> JSONResponse:
         log.warning("redis_unavailable", error=type(exc).__name__, path=request.url.path)
-        return problem(503, "cache_unavailable", "A shared service is busy or unavailable; "
-                       "please retry shortly.", "共享服务繁忙或不可用，请稍后重试。",
-                       headers={"Retry-After": "2"})
+        return problem(
+            503,
+            "cache_unavailable",
+            "A shared service is busy or unavailable; please retry shortly.",
+            "共享服务繁忙或不可用，请稍后重试。",
+            headers={"Retry-After": "2"},
+        )
 
     @app.exception_handler(RemoteError)
     async def _remote(request: Request, exc: RemoteError) -> JSONResponse:

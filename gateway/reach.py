@@ -17,9 +17,14 @@ def otp_sender(rpc: Any, ttl_s: int) -> CodeSender:
         # one key per code issued: a retried RPC queues the code once
         nonce = hashlib.sha256(f"{phone}|{code}|".encode() + os.urandom(16)).hexdigest()[:32]
         await rpc.call(
-            "petitions", "queue_message", idempotency_key=f"otp-{nonce}", channel="sms",
-            address=phone, urgent=True, sensitive=True,
+            "petitions",
+            "queue_message",
+            idempotency_key=f"otp-{nonce}",
+            channel="sms",
+            address=phone,
+            urgent=True,
+            sensitive=True,
             text=f"您的一网通办验证码是{code}，{max(ttl_s // 60, 1)}分钟内有效，请勿告诉他人。",
-        )  # fmt: skip
+        )
 
     return send

@@ -146,9 +146,15 @@ class Stats:
 
 
 class ReadCache:
-    def __init__(self, redis: Redis | None, prefix: str, ttl_s: float = 5.0,
-                 min_refresh_s: float = 1.0, *,
-                 clock: Callable[[], float] = time.time) -> None:  # fmt: skip
+    def __init__(
+        self,
+        redis: Redis | None,
+        prefix: str,
+        ttl_s: float = 5.0,
+        min_refresh_s: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.redis = redis
         self.prefix = f"{prefix}rc:"
         self.ttl_s = ttl_s
@@ -170,18 +176,34 @@ class ReadCache:
         return self.ttl_s > 0
 
     def key(self, scope: str, method: str, args: dict[str, Any]) -> str:
-        canon = json.dumps([scope, method, args], sort_keys=True, default=str,
-                           separators=(",", ":"), ensure_ascii=False)  # fmt: skip
+        canon = json.dumps(
+            [scope, method, args],
+            sort_keys=True,
+            default=str,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         return (
             self.prefix + method + ":" + hashlib.blake2b(canon.encode(), digest_size=16).hexdigest()
         )
 
     # -- the request path -------------------------------------------------------------------
-    async def respond(self, if_none_match: str | None, scope: str, method: str,
-                      args: dict[str, Any], prefix: str, fetch: Fetch) -> Response:  # fmt: skip
+    async def respond(
+        self,
+        if_none_match: str | None,
+        scope: str,
+        method: str,
+        args: dict[str, Any],
+        prefix: str,
+        fetch: Fetch,
+    ) -> Response:
         entry, state = await self.get(self.key(scope, method, args), prefix, fetch)
-        headers = {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, "Vary": "Authorization",
-                   "X-Cache": state}  # fmt: skip
+        headers = {
+            "ETag": entry.etag,
+            "Cache-Control": CACHE_CONTROL,
+            "Vary": "Authorization",
+            "X-Cache": state,
+        }
         if etag_matches(if_none_match, entry.etag):
             return Response(status_code=304, headers=headers)
         return Response(entry.body, media_type="application/json", headers=headers)
@@ -259,8 +281,9 @@ class ReadCache:
         started = self.clock()
         self.stats.fetches += 1
         result = await fetch()
-        body = json.dumps(result, ensure_ascii=False, allow_nan=False,
-                          separators=(",", ":")).encode()  # fmt: skip
+        body = json.dumps(
+            result, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode()
         entry = Entry(started, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"', body)
         hot = self._hot.get(key)
         if hot is not None and (hot.entry is None or hot.entry.started_at < started):

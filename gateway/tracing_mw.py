@@ -45,8 +45,10 @@ class TraceRequests:
 
             async def send_with_traceparent(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    message["headers"] = [*message.get("headers", []),
-                                          (b"traceparent", traceparent)]  # fmt: skip
+                    message["headers"] = [
+                        *message.get("headers", []),
+                        (b"traceparent", traceparent),
+                    ]
                     if span.is_recording():
                         span.set_attribute("http.status_code", message["status"])
                 await send(message)

@@ -66,10 +66,13 @@ def _engine(database_url: str) -> sa.Engine:
 
 def _counts(conn: sa.Connection, schemas: list[str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {s: {} for s in schemas}
-    rows = conn.execute(sa.text(
-        "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_type = 'BASE TABLE' AND table_schema = ANY(:s) ORDER BY 1, 2"),
-        {"s": schemas}).all()  # fmt: skip
+    rows = conn.execute(
+        sa.text(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_type = 'BASE TABLE' AND table_schema = ANY(:s) ORDER BY 1, 2"
+        ),
+        {"s": schemas},
+    ).all()
     for schema, table in rows:
         n = conn.execute(sa.text(f'SELECT count(*) FROM "{schema}"."{table}"')).scalar_one()
         out[schema][table] = int(n)
@@ -84,15 +87,23 @@ def table_counts(database_url: str, schemas: list[str]) -> dict[str, dict[str, i
 
 def existing_schemas(database_url: str) -> list[str]:
     with _engine(database_url).connect() as conn:
-        return [r[0] for r in conn.execute(sa.text(
-            "SELECT nspname FROM pg_namespace WHERE nspname = ANY(:s) ORDER BY 1"),
-            {"s": list(SERVICES)})]  # fmt: skip
+        return [
+            r[0]
+            for r in conn.execute(
+                sa.text("SELECT nspname FROM pg_namespace WHERE nspname = ANY(:s) ORDER BY 1"),
+                {"s": list(SERVICES)},
+            )
+        ]
 
 
 def _extensions(database_url: str) -> list[str]:
     with _engine(database_url).connect() as conn:
-        return [r[0] for r in conn.execute(sa.text(
-            "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1"))]  # fmt: skip
+        return [
+            r[0]
+            for r in conn.execute(
+                sa.text("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1")
+            )
+        ]
 
 
 def _run(argv: list[str], env: dict[str, str]) -> None:
@@ -118,9 +129,19 @@ def backup(database_url: str, media_dir: str, out_dir: str) -> Path:
         snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
         taken_at = conn.execute(sa.text("SELECT now()")).scalar_one()
         for schema in schemas:
-            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                  f"--snapshot={snapshot}", f"--schema={schema}",
-                  f"--file={target / f'{schema}.dump'}", url], env)  # fmt: skip
+            _run(
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot}",
+                    f"--schema={schema}",
+                    f"--file={target / f'{schema}.dump'}",
+                    url,
+                ],
+                env,
+            )
         counts = _counts(conn, schemas)  # same snapshot: exactly what the dumps hold
         conn.rollback()
     media: dict[str, Any] = {"file": None, "files": 0, "bytes": 0}
@@ -146,10 +167,17 @@ def backup(database_url: str, media_dir: str, out_dir: str) -> Path:
     return target
 
 
-def restore(source: str, database_url: str, media_dir: str, *,
-            schemas: list[str] | None = None, force: bool = False,
-            replay_s: float = REPLAY_S, roles: bool = True,
-            role_passwords: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+def restore(
+    source: str,
+    database_url: str,
+    media_dir: str,
+    *,
+    schemas: list[str] | None = None,
+    force: bool = False,
+    replay_s: float = REPLAY_S,
+    roles: bool = True,
+    role_passwords: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Restore the backup in ``source``; return the manifest with the counts found and how
     many outbox events were marked for re-sending.
 
@@ -176,24 +204,40 @@ def restore(source: str, database_url: str, media_dir: str, *,
         for s in chosen:
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{s}" CASCADE'))
     for s in chosen:
-        _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-              "--single-transaction", f"--dbname={url}",
-              str(src / manifest["schemas"][s]["file"])], env)  # fmt: skip
+        _run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={url}",
+                str(src / manifest["schemas"][s]["file"]),
+            ],
+            env,
+        )
     if roles:  # dumps carry no grants: each service's role gets its schema again
         apply_roles(database_url, chosen, role_passwords)
     found = table_counts(database_url, chosen)
-    wrong = {f"{s}.{t}": (n, found[s].get(t)) for s in chosen
-             for t, n in manifest["schemas"][s]["tables"].items() if found[s].get(t) != n}  # fmt: skip
+    wrong = {
+        f"{s}.{t}": (n, found[s].get(t))
+        for s in chosen
+        for t, n in manifest["schemas"][s]["tables"].items()
+        if found[s].get(t) != n
+    }
     if wrong:
         raise RuntimeError(f"restored tables differ from the manifest (expected, found): {wrong}")
     replayed = 0
     with _engine(database_url).begin() as conn:
         for s in chosen:
             if "outbox" in found[s]:
-                replayed += conn.execute(sa.text(
-                    f'UPDATE "{s}".outbox SET published_at = NULL WHERE published_at > '
-                    "CAST(:at AS timestamptz) - make_interval(secs => :w)"),
-                    {"at": manifest["snapshot_at"], "w": replay_s}).rowcount  # fmt: skip
+                replayed += conn.execute(
+                    sa.text(
+                        f'UPDATE "{s}".outbox SET published_at = NULL WHERE published_at > '
+                        "CAST(:at AS timestamptz) - make_interval(secs => :w)"
+                    ),
+                    {"at": manifest["snapshot_at"], "w": replay_s},
+                ).rowcount
     media = manifest["media"]
     if media["file"] and schemas is None:
         if os.path.isdir(media_dir) and os.listdir(media_dir):
@@ -216,12 +260,17 @@ def backup_cmd(
 ) -> None:
     """Back up every schema and the media directory."""
     settings = Settings()
-    target = backup(settings.database_url, _media_dir(settings),
-                    out or os.path.join(settings.var_dir, "backups"))  # fmt: skip
+    target = backup(
+        settings.database_url,
+        _media_dir(settings),
+        out or os.path.join(settings.var_dir, "backups"),
+    )
     manifest = json.loads((target / "manifest.json").read_text())
     rows = sum(sum(s["tables"].values()) for s in manifest["schemas"].values())
-    typer.echo(f"backup: {target} ({len(manifest['schemas'])} schemas, {rows} rows, "
-               f"{manifest['media']['files']} media files)")  # fmt: skip
+    typer.echo(
+        f"backup: {target} ({len(manifest['schemas'])} schemas, {rows} rows, "
+        f"{manifest['media']['files']} media files)"
+    )
 
 
 @app.command("restore")
@@ -238,17 +287,25 @@ def restore_cmd(
     """Restore a backup into the database of YIWANG_DATABASE_URL."""
     settings = Settings()
     try:
-        result = restore(source, settings.database_url, _media_dir(settings),
-                         schemas=schema or None, force=force, replay_s=replay_s,
-                         roles=settings.database_roles,
-                         role_passwords=settings.database_role_passwords)  # fmt: skip
+        result = restore(
+            source,
+            settings.database_url,
+            _media_dir(settings),
+            schemas=schema or None,
+            force=force,
+            replay_s=replay_s,
+            roles=settings.database_roles,
+            role_passwords=settings.database_role_passwords,
+        )
     except RuntimeError as exc:
         typer.echo(f"restore refused: {exc}", err=True)
         raise typer.Exit(1) from None
     rows = sum(sum(t.values()) for t in result["restored"].values())
-    typer.echo(f"restored {len(result['restored'])} schemas, {rows} rows, "
-               f"{result['media']['files']} media files; {result['replayed']} recent events "
-               "will be sent again")  # fmt: skip
+    typer.echo(
+        f"restored {len(result['restored'])} schemas, {rows} rows, "
+        f"{result['media']['files']} media files; {result['replayed']} recent events "
+        "will be sent again"
+    )
 
 
 if __name__ == "__main__":

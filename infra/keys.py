@@ -58,8 +58,10 @@ def rotate(purpose: str) -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     write_keyring(path, keyring)
-    typer.echo(f"{purpose}: current key is now {keyring[purpose].current} "
-               f"({len(keyring[purpose].keys)} kept); restart to use it")  # fmt: skip
+    typer.echo(
+        f"{purpose}: current key is now {keyring[purpose].current} "
+        f"({len(keyring[purpose].keys)} kept); restart to use it"
+    )
 
 
 @app.command()

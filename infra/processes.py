@@ -16,7 +16,9 @@ class ProcSpec:
 
 
 def nameko(name: str, cls: str) -> ProcSpec:
-    return ProcSpec(name, (sys.executable, "-m", "yiwang.nameko.run", f"services.{name}.service:{cls}"))
+    return ProcSpec(
+        name, (sys.executable, "-m", "yiwang.nameko.run", f"services.{name}.service:{cls}")
+    )
 
 
 SERVICES: list[ProcSpec] = [

@@ -43,7 +43,11 @@ INSTALL_HINT = {
     "rabbitmq": "apt-get install rabbitmq-server  (or brew install rabbitmq)",
     "redis": "apt-get install redis-server  (or brew install redis)",
 }
-LOCAL_BINARY = {"postgresql": "pg_ctlcluster", "rabbitmq": "rabbitmq-server", "redis": "redis-server"}
+LOCAL_BINARY = {
+    "postgresql": "pg_ctlcluster",
+    "rabbitmq": "rabbitmq-server",
+    "redis": "redis-server",
+}
 
 
 def _var(settings: Settings, *parts: str) -> str:
@@ -93,8 +97,9 @@ def ensure_dependencies(settings: Settings) -> None:
     if docker_engine():
         compose = {"postgresql": "postgres", "rabbitmq": "rabbitmq", "redis": "redis"}
         typer.echo(f"starting with docker compose: {', '.join(missing)}")
-        subprocess.run(["docker", "compose", "up", "-d", *[compose[m] for m in missing]],
-                       check=True)
+        subprocess.run(
+            ["docker", "compose", "up", "-d", *[compose[m] for m in missing]], check=True
+        )
     else:
         for name in missing:
             if shutil.which(LOCAL_BINARY[name]) is None:
@@ -105,9 +110,12 @@ def ensure_dependencies(settings: Settings) -> None:
     still = [n for n in missing if not _wait(n, settings)]
     if still:
         for name in still:
-            typer.echo(f"error: {name} is not reachable and could not be started. "
-                       f"Install it: {INSTALL_HINT[name]} — or install Docker, or point "
-                       f"YIWANG_* settings at a running server.", err=True)
+            typer.echo(
+                f"error: {name} is not reachable and could not be started. "
+                f"Install it: {INSTALL_HINT[name]} — or install Docker, or point "
+                f"YIWANG_* settings at a running server.",
+                err=True,
+            )
         raise typer.Exit(1)
 
 
@@ -132,9 +140,14 @@ def _has_personal_data(settings: Settings) -> bool:
     eng = sa.create_engine(settings.database_url)
     try:
         with eng.connect() as c:
-            return bool(c.execute(sa.text(
-                "SELECT to_regclass('grids.residents') IS NOT NULL "
-                "AND EXISTS (SELECT 1 FROM grids.residents)")).scalar())  # fmt: skip
+            return bool(
+                c.execute(
+                    sa.text(
+                        "SELECT to_regclass('grids.residents') IS NOT NULL "
+                        "AND EXISTS (SELECT 1 FROM grids.residents)"
+                    )
+                ).scalar()
+            )
     except Exception:  # noqa: BLE001 - no schema yet: nothing encrypted
         return False
     finally:
@@ -178,10 +191,15 @@ def up(wait: float = 120.0) -> None:
     ensure_dependencies(settings)
     if ensure_database(settings.database_url):
         typer.echo(f"created database {make_url(settings.database_url).database}")
-    upgrade(settings.database_url, roles=settings.database_roles,
-            role_passwords=settings.database_role_passwords)  # fmt: skip
-    typer.echo("migrated: grids, petitions, command, volunteers, enterprise, gateway"
-               + (" (each with its own database role)" if settings.database_roles else ""))
+    upgrade(
+        settings.database_url,
+        roles=settings.database_roles,
+        role_passwords=settings.database_role_passwords,
+    )
+    typer.echo(
+        "migrated: grids, petitions, command, volunteers, enterprise, gateway"
+        + (" (each with its own database role)" if settings.database_roles else "")
+    )
     if settings.env == "production":  # keys are provided (infra.keys init), no demo data
         typer.echo("production mode: no demo data loaded")
     else:
@@ -189,14 +207,21 @@ def up(wait: float = 120.0) -> None:
         ensure_keyring(keys_path(settings))  # random keys, once per installation (0600)
         typer.echo(f"keys: {keys_path(settings)} (rotate: make rotate-keys PURPOSE=token)")
         if new_keys and _has_personal_data(settings):
-            typer.echo("warning: personal data encrypted before this installation had its own "
-                       "keys exists; import the former secret (python -m infra.keys "
-                       "import-legacy) or drop the database and run make up again", err=True)  # fmt: skip
+            typer.echo(
+                "warning: personal data encrypted before this installation had its own "
+                "keys exists; import the former secret (python -m infra.keys "
+                "import-legacy) or drop the database and run make up again",
+                err=True,
+            )
         load_demo(settings)
     if supervisor_pid(settings) is None:
         out = open(_var(settings, "log", "supervisor.out"), "ab")
-        subprocess.Popen([sys.executable, "-m", "infra.supervisor"], stdout=out,
-                         stderr=subprocess.STDOUT, start_new_session=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "infra.supervisor"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         typer.echo("started supervisor (logs in var/log/)")
     else:
         typer.echo("supervisor already running")
@@ -204,11 +229,17 @@ def up(wait: float = 120.0) -> None:
         raise typer.Exit(1)
     base = f"http://{settings.gateway_host}:{settings.gateway_port}"
     typer.echo("Yiwang is up (demo accounts: README, password yiwang-demo):")
-    for label, path in [("dashboard", "/dashboard/"), ("citizen page", "/citizen/"),
-                        ("grid worker", "/worker/"), ("volunteers", "/volunteer/"),
-                        ("enterprises", "/enterprise/"), ("administration", "/admin/"),
-                        ("API docs", "/docs"), ("health", "/health"),
-                        ("Open311", "/open311/v2/discovery.json")]:
+    for label, path in [
+        ("dashboard", "/dashboard/"),
+        ("citizen page", "/citizen/"),
+        ("grid worker", "/worker/"),
+        ("volunteers", "/volunteer/"),
+        ("enterprises", "/enterprise/"),
+        ("administration", "/admin/"),
+        ("API docs", "/docs"),
+        ("health", "/health"),
+        ("Open311", "/open311/v2/discovery.json"),
+    ]:
         typer.echo(f"  {label:14s} {base}{path}")
 
 

@@ -36,8 +36,9 @@ class Managed:
 
 
 class Supervisor:
-    def __init__(self, specs: Iterable[ProcSpec], env: dict[str, str], log_dir: str,
-                 cwd: str | None = None) -> None:
+    def __init__(
+        self, specs: Iterable[ProcSpec], env: dict[str, str], log_dir: str, cwd: str | None = None
+    ) -> None:
         self.env = env
         self.log_dir = log_dir
         self.cwd = cwd
@@ -57,7 +58,11 @@ class Supervisor:
             m.log = open(os.path.join(self.log_dir, f"{m.spec.name}.log"), "ab", buffering=0)
         env = {**os.environ, **self.env, **m.spec.env}
         m.proc = subprocess.Popen(
-            m.spec.argv, stdout=m.log, stderr=subprocess.STDOUT, env=env, cwd=self.cwd,
+            m.spec.argv,
+            stdout=m.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=self.cwd,
             start_new_session=True,
         )
         m.started_at = time.monotonic()
@@ -87,8 +92,9 @@ class Supervisor:
                         if now - m.started_at > 30:
                             m.backoff = 0.5
                         continue
-                    self._note(event="exited", process=m.spec.name, code=code,
-                               restart_in_s=m.backoff)
+                    self._note(
+                        event="exited", process=m.spec.name, code=code, restart_in_s=m.backoff
+                    )
                     m.proc = None
                     m.next_start = now + m.backoff
                     m.backoff = min(m.backoff * 2, 10.0)

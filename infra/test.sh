@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 V=.venv/bin
 echo "== ruff"; $V/ruff check .
+echo "== ruff format"; $V/ruff format --check .
 echo "== mypy"; $V/mypy
 echo "== import contracts (docs/ARCHITECTURE.md)"; $V/lint-imports
 echo "== pytest"

@@ -11,8 +11,9 @@ from yiwang import access
 from yiwang.access import Accessor, CaseFacts
 from yiwang.errors import DomainError, Forbidden, NotFound
 
-CASE = CaseFacts(jurisdiction_code="329901001001001", department="transport",
-                 whistled=frozenset({"police"}))  # fmt: skip
+CASE = CaseFacts(
+    jurisdiction_code="329901001001001", department="transport", whistled=frozenset({"police"})
+)
 
 
 def unknown() -> NotFound:

@@ -84,8 +84,13 @@ class CaseFacts:
 
 
 def outside_jurisdiction(code: str, mine: str) -> Forbidden:
-    return Forbidden("outside_jurisdiction", "the case is outside your jurisdiction",
-                     "该案件不在您的管辖范围内", case_code=code, jurisdiction=mine)  # fmt: skip
+    return Forbidden(
+        "outside_jurisdiction",
+        "the case is outside your jurisdiction",
+        "该案件不在您的管辖范围内",
+        case_code=code,
+        jurisdiction=mine,
+    )
 
 
 def department_of_handler(handler: str | None) -> str | None:
@@ -117,8 +122,11 @@ def check_case(acc: Accessor, case: CaseFacts, *, unknown: Unknown) -> None:
 
 
 def not_a_handler() -> Forbidden:
-    return Forbidden("not_a_handler", "you may only answer for your own department or unit",
-                     "只能以本部门或本单位名义回复")  # fmt: skip
+    return Forbidden(
+        "not_a_handler",
+        "you may only answer for your own department or unit",
+        "只能以本部门或本单位名义回复",
+    )
 
 
 def check_supervision_answer(
@@ -133,8 +141,11 @@ def check_supervision_answer(
     """
     named = set(handlers)
     if acc.role == DEPARTMENT:
-        if not acc.department or (acc.department not in named and acc.department
-                                  != case.department and acc.department not in case.whistled):  # fmt: skip
+        if not acc.department or (
+            acc.department not in named
+            and acc.department != case.department
+            and acc.department not in case.whistled
+        ):
             raise unknown()
         if handler != acc.department:
             raise not_a_handler()
@@ -160,8 +171,9 @@ def check_duty_report(
     if not acc.department or acc.department not in set(summoned) or not acc.covers(case_code):
         raise unknown()
     if department != acc.department:
-        raise Forbidden("not_your_department", "you may only report for your own department",
-                        "只能为本部门报到")  # fmt: skip
+        raise Forbidden(
+            "not_your_department", "you may only report for your own department", "只能为本部门报到"
+        )
 
 
 def check_statement(

@@ -172,8 +172,11 @@ class _PoolCollector(Collector):
             pools = list(self._pools.items())
         for name, engine in pools:
             pool: Any = engine.pool
-            for state, fn in (("size", "size"), ("checked_out", "checkedout"),
-                              ("overflow", "overflow")):  # fmt: skip
+            for state, fn in (
+                ("size", "size"),
+                ("checked_out", "checkedout"),
+                ("overflow", "overflow"),
+            ):
                 if hasattr(pool, fn):
                     fam.add_metric([name, state], float(getattr(pool, fn)()))
         yield fam
@@ -299,8 +302,9 @@ def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         checks = ready_checks()
         ok = bool(checks) and all(v == "ok" for v in checks.values())
         body = json.dumps({"status": "ready" if ok else "not_ready", "checks": checks})
-        start_response("200 OK" if ok else "503 Service Unavailable",
-                       [("Content-Type", "application/json")])  # fmt: skip
+        start_response(
+            "200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")]
+        )
         return [body.encode()]
     if path == "/metrics":
         body_bytes, content_type = exposition()

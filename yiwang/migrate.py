@@ -93,8 +93,12 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     if argv[0] == "upgrade":
-        upgrade(url, argv[1:] or SERVICES, roles=settings.database_roles,
-                role_passwords=settings.database_role_passwords)  # fmt: skip
+        upgrade(
+            url,
+            argv[1:] or SERVICES,
+            roles=settings.database_roles,
+            role_passwords=settings.database_role_passwords,
+        )
         return 0
     svc = argv[1]
     msg = argv[argv.index("-m") + 1] if "-m" in argv else "change"

@@ -48,8 +48,11 @@ class BatchConfirmChannel:
 
     def _on_confirm(self, frame: Any) -> None:
         method = frame.method
-        tags = ({t for t in self._pending if t <= method.delivery_tag} if method.multiple
-                else {method.delivery_tag})
+        tags = (
+            {t for t in self._pending if t <= method.delivery_tag}
+            if method.multiple
+            else {method.delivery_tag}
+        )
         self._pending -= tags
         if isinstance(method, pika.spec.Basic.Nack):
             self._nacked.extend(tags)

@@ -54,8 +54,14 @@ def service_unavailable(service: str, why: str) -> Unavailable:
 
 
 class NamekoRpcClient:
-    def __init__(self, amqp_uri: str, *, timeout_s: float = 5.0, caller: str = "gateway",
-                 max_pending: int = 2000) -> None:
+    def __init__(
+        self,
+        amqp_uri: str,
+        *,
+        timeout_s: float = 5.0,
+        caller: str = "gateway",
+        max_pending: int = 2000,
+    ) -> None:
         self.amqp_uri = amqp_uri
         self.max_pending = max_pending  # beyond: refuse at once (bounded memory, no pile-up)
         self.timeout_s = timeout_s

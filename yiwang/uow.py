@@ -144,8 +144,12 @@ class UnitOfWork:
         self._collected = []
 
     def _savepoint(self) -> _Savepoint:
-        return _Savepoint(self.session.begin_nested(), len(self.emitted), len(self._after_commit),
-                          len(self._collected))  # fmt: skip
+        return _Savepoint(
+            self.session.begin_nested(),
+            len(self.emitted),
+            len(self._after_commit),
+            len(self._collected),
+        )
 
     def _undo(self, sp: _Savepoint) -> None:
         if sp.transaction.is_active:
@@ -198,10 +202,16 @@ class UnitOfWork:
         )
         headers = {f"nameko.{k}": v for k, v in env.trace.items()}
         # statement and parameters apart: compiled once per process, not once per event
-        self.session.execute(self._outbox_insert, {
-            "event_id": env.id, "exchange": f"{self.producer}.events", "routing_key": env.type,
-            "body": env.model_dump_json(), "headers": headers,
-        })  # fmt: skip
+        self.session.execute(
+            self._outbox_insert,
+            {
+                "event_id": env.id,
+                "exchange": f"{self.producer}.events",
+                "routing_key": env.type,
+                "body": env.model_dump_json(),
+                "headers": headers,
+            },
+        )
         self.emitted.append(env)
         return env
 

@@ -97,14 +97,18 @@ CaseText = Annotated[
 # -- KPIs ------------------------------------------------------------------------------------
 DayFrom = Annotated[
     date,
-    Query(description="First day of the range, inclusive (local day, Asia/Shanghai).",
-          examples=["2026-11-01"]),
-]  # fmt: skip
+    Query(
+        description="First day of the range, inclusive (local day, Asia/Shanghai).",
+        examples=["2026-11-01"],
+    ),
+]
 DayTo = Annotated[
     date,
-    Query(description="Last day of the range, inclusive (at most 10 years after day_from).",
-          examples=["2026-11-30"]),
-]  # fmt: skip
+    Query(
+        description="Last day of the range, inclusive (at most 10 years after day_from).",
+        examples=["2026-11-30"],
+    ),
+]
 KpiDepartment = Annotated[
     str,
     Query(

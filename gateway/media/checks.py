@@ -39,9 +39,21 @@ WEBP = MediaType("image/webp", MediaKind.IMAGE, ("webp",))
 MP4 = MediaType("video/mp4", MediaKind.VIDEO, ("mp4",))
 SUPPORTED = (JPEG, PNG, WEBP, MP4)
 _MP4_BRANDS = frozenset(
-    {b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash",
-     b"MSNV", b"mmp4"}
-)  # fmt: skip
+    {
+        b"isom",
+        b"iso2",
+        b"iso4",
+        b"iso5",
+        b"iso6",
+        b"mp41",
+        b"mp42",
+        b"avc1",
+        b"M4V ",
+        b"dash",
+        b"MSNV",
+        b"mmp4",
+    }
+)
 SNIFF_BYTES = 12
 
 
@@ -170,9 +182,12 @@ class MediaInspector:
         if not self._checked:
             self._check_type()
         return MediaInfo(
-            self.expected.mime, self.expected.kind, self.expected.ext, self._size,
+            self.expected.mime,
+            self.expected.kind,
+            self.expected.ext,
+            self._size,
             self._hash.hexdigest(),
-        )  # fmt: skip
+        )
 
 
 def check_upload(filename: str, data: bytes, policy: MediaPolicy = MediaPolicy()) -> MediaInfo:

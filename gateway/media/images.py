@@ -59,16 +59,23 @@ def inspect_header(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int]
             with Image.open(io.BytesIO(data)) as img:
                 width, height = img.size
                 frames = getattr(img, "n_frames", 1)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, SyntaxError, ValueError) as e:  # fmt: skip
+    except (
+        UnidentifiedImageError,
+        OSError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        SyntaxError,
+        ValueError,
+    ) as e:
         if isinstance(e, Image.DecompressionBombError | Image.DecompressionBombWarning):
             raise too_many_pixels(0, 0, max_pixels) from None
         raise _unreadable(type(e).__name__) from None
     if width * height > max_pixels:
         raise too_many_pixels(width, height, max_pixels)
     if frames != 1:
-        raise ValidationFailed("image_animated", "animated images are not accepted",
-                               "不接受动图", status=415)  # fmt: skip
+        raise ValidationFailed(
+            "image_animated", "animated images are not accepted", "不接受动图", status=415
+        )
     return width, height
 
 
@@ -79,8 +86,13 @@ def _open(data: bytes, max_pixels: int, max_side: int) -> Image.Image:
         if img.format == "JPEG":
             img.draft("RGB" if img.mode == "RGB" else None, (max_side, max_side))
         img.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError,
-            ValueError) as e:  # fmt: skip
+    except (
+        UnidentifiedImageError,
+        OSError,
+        Image.DecompressionBombError,
+        SyntaxError,
+        ValueError,
+    ) as e:
         raise _unreadable(type(e).__name__) from None
     ImageOps.exif_transpose(img, in_place=True)  # upright, without a copy
     img.info.clear()  # EXIF, XMP, ICC, text chunks: nothing of the original is written back

@@ -150,8 +150,11 @@ class LocalMediaStore:
             except FileNotFoundError:
                 continue
             if not self._path("attached", media_id).exists():
-                for path in (self._path("original", media_id), self._path("public", media_id),
-                             self._path("thumb", media_id, "jpg")):  # fmt: skip
+                for path in (
+                    self._path("original", media_id),
+                    self._path("public", media_id),
+                    self._path("thumb", media_id, "jpg"),
+                ):
                     path.unlink(missing_ok=True)
                 purged += 1
             marker.unlink(missing_ok=True)
@@ -178,11 +181,16 @@ def media_store_of(state: Any, settings: Settings) -> MediaStore:
     if store is None:
         decoder = None
         if settings.media_decode_memory_mib > 0:  # 0: decode in the gateway process itself
-            decoder = DecoderPool(settings.media_decode_concurrency,
-                                  settings.media_decode_memory_mib, settings.media_max_pixels)  # fmt: skip
-        store = LocalMediaStore(os.path.join(settings.var_dir, "media"),
-                                max_pixels=settings.media_max_pixels,
-                                decode_concurrency=settings.media_decode_concurrency,
-                                decoder=decoder)  # fmt: skip
+            decoder = DecoderPool(
+                settings.media_decode_concurrency,
+                settings.media_decode_memory_mib,
+                settings.media_max_pixels,
+            )
+        store = LocalMediaStore(
+            os.path.join(settings.var_dir, "media"),
+            max_pixels=settings.media_max_pixels,
+            decode_concurrency=settings.media_decode_concurrency,
+            decoder=decoder,
+        )
         state.media_store = store
     return store  # type: ignore[no-any-return]

@@ -81,8 +81,12 @@ class UploadGate:
             )
         left = int(await self.redis.eval(_SPEND, 1, f"{self.prefix}tok:{_hash(token)}"))
         if left == -2:
-            raise DomainError("invalid_upload_token", "The upload token is unknown or expired.",
-                              "上传凭证无效或已过期。", status=401)  # fmt: skip
+            raise DomainError(
+                "invalid_upload_token",
+                "The upload token is unknown or expired.",
+                "上传凭证无效或已过期。",
+                status=401,
+            )
         if left == -1:
             raise DomainError(
                 "upload_token_used_up",

@@ -24,8 +24,12 @@ from yiwang.clock import SHANGHAI
 from yiwang.errors import DomainError
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
-_PLURALS = {"attributes": "attribute", "values": "value", "endpoints": "endpoint",
-            "formats": "format"}  # fmt: skip
+_PLURALS = {
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+}
 _ROOTS = {"services": "service", "service_requests": "request", "errors": "error"}
 # everything outside XML 1.0's Char production
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

@@ -224,7 +224,10 @@ class Authenticator:
         waits 1 s, 2 s, 4 s … (capped); many clients failing for one account is alerted."""
         s = self.settings
         window = s.auth_login_lockout_s
-        fail_key, clients_key = self.keys.login_failures(name, client), self.keys.login_clients(name)
+        fail_key, clients_key = (
+            self.keys.login_failures(name, client),
+            self.keys.login_clients(name),
+        )
         pipe = self.redis.pipeline(transaction=False)
         pipe.incr(fail_key)
         pipe.expire(fail_key, window)

@@ -60,26 +60,41 @@ def main(argv: list[str] | None = None, environ: dict[str, Any] | None = None) -
     from yiwang.db import make_engine
 
     env = os.environ if environ is None else environ
-    p = argparse.ArgumentParser(prog="python -m gateway.security.bootstrap_admin",
-                                description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m gateway.security.bootstrap_admin",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--username", required=True)
     p.add_argument("--display-name", default="系统管理员")
-    p.add_argument("--password-env", default="YIWANG_ADMIN_PASSWORD",
-                   help="environment variable holding the password")  # fmt: skip
-    p.add_argument("--reset-password", action="store_true",
-                   help="set the password of the existing administrator")  # fmt: skip
+    p.add_argument(
+        "--password-env",
+        default="YIWANG_ADMIN_PASSWORD",
+        help="environment variable holding the password",
+    )
+    p.add_argument(
+        "--reset-password",
+        action="store_true",
+        help="set the password of the existing administrator",
+    )
     args = p.parse_args(argv)
     password = env.get(args.password_env, "")
     if len(password) < MIN_PASSWORD_LENGTH:
-        print(f"{args.password_env} must hold a password of at least {MIN_PASSWORD_LENGTH} "
-              "characters", file=sys.stderr)  # fmt: skip
+        print(
+            f"{args.password_env} must hold a password of at least {MIN_PASSWORD_LENGTH} "
+            "characters",
+            file=sys.stderr,
+        )
         return 2
     engine = make_engine(Settings().database_url, pool_size=1)
     try:
-        outcome = bootstrap_admin(engine, args.username, password,
-                                  display_name=args.display_name,
-                                  reset_password=args.reset_password)  # fmt: skip
+        outcome = bootstrap_admin(
+            engine,
+            args.username,
+            password,
+            display_name=args.display_name,
+            reset_password=args.reset_password,
+        )
     finally:
         engine.dispose()
     if outcome == "not_admin":

@@ -101,9 +101,7 @@ def issue_access_token(
         "iat": int(now.timestamp()),
         "exp": int(exp.timestamp()),
     }
-    token = jwt.encode(
-        claims, keys.current_key, algorithm=ALGORITHM, headers={"kid": keys.current}
-    )
+    token = jwt.encode(claims, keys.current_key, algorithm=ALGORITHM, headers={"kid": keys.current})
     return AccessToken(token, jti, exp)
 
 

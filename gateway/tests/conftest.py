@@ -48,8 +48,11 @@ class FakeRpc(TypedReplies):
             n = len(base64.b64decode(kwargs["points"])) // 16
             return {"grids": [GRID], "index": [0] * n, "inside": n, "outside": 0}
         if method == "list_categories":  # the intake's catalogue check (gateway.catalogue)
-            return {"items": [{"code": "appearance.litter", "citizen_selectable": True,
-                               "attributes": []}]}  # fmt: skip
+            return {
+                "items": [
+                    {"code": "appearance.litter", "citizen_selectable": True, "attributes": []}
+                ]
+            }
         if method == "list_cases":
             return {
                 "items": [],

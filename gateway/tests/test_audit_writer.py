@@ -12,11 +12,19 @@ from gateway.audit_writer import AuditWriter
 
 
 def _row(n: int) -> dict[str, Any]:
-    return {"actor": f"a{n}", "method": "POST", "path": "/api/v1/reports", "status": 202,
-            "trace_id": None, "detail": {}}
+    return {
+        "actor": f"a{n}",
+        "method": "POST",
+        "path": "/api/v1/reports",
+        "status": 202,
+        "trace_id": None,
+        "detail": {},
+    }
 
 
-def test_concurrent_writes_share_transactions_and_all_return(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_writes_share_transactions_and_all_return(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls: list[list[dict[str, Any]]] = []
 
     def fake_rows(engine: object, rows: list[dict[str, Any]]) -> None:
@@ -29,12 +37,16 @@ def test_concurrent_writes_share_transactions_and_all_return(monkeypatch: pytest
         await asyncio.gather(*[writer.write(**_row(n)) for n in range(100)])
 
     asyncio.run(run())
-    assert sorted(r["actor"] for batch in calls for r in batch) == sorted(f"a{n}" for n in range(100))
+    assert sorted(r["actor"] for batch in calls for r in batch) == sorted(
+        f"a{n}" for n in range(100)
+    )
     assert len(calls) < 100 and max(len(b) for b in calls) <= 40
     assert writer.rows == 100 and writer.flushes == len(calls)
 
 
-def test_a_failed_flush_fails_each_of_its_writers_and_the_next_flush_works(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_flush_fails_each_of_its_writers_and_the_next_flush_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     state = {"fail": True}
 
     def flaky(engine: object, rows: list[dict[str, Any]]) -> None:
@@ -45,8 +57,9 @@ def test_a_failed_flush_fails_each_of_its_writers_and_the_next_flush_works(monke
     writer = AuditWriter(engine=object())  # type: ignore[arg-type]
 
     async def run() -> list[Any]:
-        first = await asyncio.gather(*[writer.write(**_row(n)) for n in range(3)],
-                                     return_exceptions=True)
+        first = await asyncio.gather(
+            *[writer.write(**_row(n)) for n in range(3)], return_exceptions=True
+        )
         state["fail"] = False
         await writer.write(**_row(9))
         return first

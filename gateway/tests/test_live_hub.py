@@ -43,15 +43,34 @@ def test_changes_reach_only_subscribers_whose_jurisdiction_they_fall_in() -> Non
 def test_the_prefix_index_delivers_exactly_what_filtering_every_client_would() -> None:
     rng = random.Random(7)
     hub = LiveHub(redis=None, channel="x")  # type: ignore[arg-type]
-    codes = ["", "3299", "329901", "329902", "329901001", "329901002", "329901001001",
-             "329901001001001", "329902003004005", "3300"]  # fmt: skip
-    subs = [Subscriber(prefix=rng.choice(codes),
-                       department=rng.choice([None, None, "water", "transport"]))
-            for _ in range(300)]  # fmt: skip
+    codes = [
+        "",
+        "3299",
+        "329901",
+        "329902",
+        "329901001",
+        "329901002",
+        "329901001001",
+        "329901001001001",
+        "329902003004005",
+        "3300",
+    ]
+    subs = [
+        Subscriber(
+            prefix=rng.choice(codes), department=rng.choice([None, None, "water", "transport"])
+        )
+        for _ in range(300)
+    ]
     for s in subs:
         hub.add(s)
-    changes = [{"case_id": str(i), "jurisdiction_code": rng.choice(codes[1:] + [None]),
-                "department": rng.choice([None, "water", "transport"])} for i in range(200)]  # fmt: skip
+    changes = [
+        {
+            "case_id": str(i),
+            "jurisdiction_code": rng.choice(codes[1:] + [None]),
+            "department": rng.choice([None, "water", "transport"]),
+        }
+        for i in range(200)
+    ]
     for c in changes:
         hub.publish_local(c)
     for s in subs:

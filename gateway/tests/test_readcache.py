@@ -47,13 +47,18 @@ class Counting:
         return run()
 
 
-def run_with_cache(res: TestResources, test: Callable[[ReadCache, Clock], Awaitable[None]],
-                   **kw: Any) -> None:  # fmt: skip
+def run_with_cache(
+    res: TestResources, test: Callable[[ReadCache, Clock], Awaitable[None]], **kw: Any
+) -> None:
     async def main() -> None:
         redis = Redis.from_url(res.redis_url)
         clock = Clock()
-        cache = ReadCache(redis, f"{res.redis_prefix}{uuid.uuid4().hex[:6]}:",
-                          **{"ttl_s": 2.0, "min_refresh_s": 0.0, **kw}, clock=clock)  # fmt: skip
+        cache = ReadCache(
+            redis,
+            f"{res.redis_prefix}{uuid.uuid4().hex[:6]}:",
+            **{"ttl_s": 2.0, "min_refresh_s": 0.0, **kw},
+            clock=clock,
+        )
         try:
             await test(cache, clock)
         finally:
@@ -107,15 +112,21 @@ def test_a_change_refreshes_the_answers_of_every_prefix_covering_it_and_no_other
 ) -> None:
     async def test(cache: ReadCache, clock: Clock) -> None:
         fetches = {code: Counting() for code in ("3299", "329901", "329902", "329901001")}
-        keys = {code: cache.key("j=3299;d=", "list_cases", {"jurisdiction_prefix": code})
-                for code in fetches}  # fmt: skip
+        keys = {
+            code: cache.key("j=3299;d=", "list_cases", {"jurisdiction_prefix": code})
+            for code in fetches
+        }
         for code in fetches:
             await cache.get(keys[code], code, fetches[code])
         cache.changed("329901002003004")
         clock.now += 0.01  # the refresh reads after the change
         await asyncio.sleep(0.05)
         assert {c: f.calls for c, f in fetches.items()} == {
-            "3299": 2, "329901": 2, "329902": 1, "329901001": 1}  # fmt: skip
+            "3299": 2,
+            "329901": 2,
+            "329902": 1,
+            "329901001": 1,
+        }
         entry, state = await cache.get(keys["329901"], "329901", fetches["329901"])
         assert state == "hit" and json.loads(entry.body)["n"] == 2
         # a change with no jurisdiction refreshes everything that is hot
@@ -177,8 +188,9 @@ def test_errors_are_shared_by_the_waiters_and_never_cached(resources: TestResour
             raise NotFound("no_such_unit", "No such unit.", "没有该单位。")
 
         key = cache.key("j=3299;d=", "kpis", {"jurisdiction_code": "3299"})
-        got = await asyncio.gather(*(cache.get(key, "3299", failing) for _ in range(10)),
-                                   return_exceptions=True)  # fmt: skip
+        got = await asyncio.gather(
+            *(cache.get(key, "3299", failing) for _ in range(10)), return_exceptions=True
+        )
         assert calls == 1 and all(isinstance(g, NotFound) for g in got)
         with pytest.raises(NotFound):
             await cache.get(key, "3299", failing)
@@ -230,14 +242,28 @@ def _answers(client: TestClient) -> None:
     scopes shows in the body."""
 
     def list_cases(**kw: Any) -> dict[str, Any]:
-        items = [{"case_id": str(uuid.uuid4()), "jurisdiction_code": kw["jurisdiction_prefix"],
-                  "department": kw.get("department")}]  # fmt: skip
-        return {"items": items, "total": 1, "page": kw["page"], "page_size": kw["page_size"],
-                "asked": kw}  # fmt: skip
+        items = [
+            {
+                "case_id": str(uuid.uuid4()),
+                "jurisdiction_code": kw["jurisdiction_prefix"],
+                "department": kw.get("department"),
+            }
+        ]
+        return {
+            "items": items,
+            "total": 1,
+            "page": kw["page"],
+            "page_size": kw["page_size"],
+            "asked": kw,
+        }
 
     def kpis(**kw: Any) -> dict[str, Any]:
-        return {"jurisdiction_code": kw["jurisdiction_code"], "department": kw["department"],
-                "asked": kw, "n": str(uuid.uuid4())}  # fmt: skip
+        return {
+            "jurisdiction_code": kw["jurisdiction_code"],
+            "department": kw["department"],
+            "asked": kw,
+            "n": str(uuid.uuid4()),
+        }
 
     fake = client.fake_rpc  # type: ignore[attr-defined]
     fake.answers[("command", "list_cases")] = list_cases
@@ -250,8 +276,11 @@ def _auth(client: TestClient, who: Principal) -> dict[str, str]:
 
 
 def _calls(client: TestClient, method: str, prefix: str | None = None) -> int:
-    return sum(1 for _, m, kw in client.fake_rpc.calls  # type: ignore[attr-defined]
-               if m == method and prefix in (None, kw.get("jurisdiction_prefix")))  # fmt: skip
+    return sum(
+        1
+        for _, m, kw in client.fake_rpc.calls  # type: ignore[attr-defined]
+        if m == method and prefix in (None, kw.get("jurisdiction_prefix"))
+    )
 
 
 def test_a_viewer_never_sees_another_scopes_answer(cached: TestClient) -> None:
@@ -259,15 +288,14 @@ def test_a_viewer_never_sees_another_scopes_answer(cached: TestClient) -> None:
     d1 = Principal("v-d1", "district_staff", jurisdiction_code="329901")
     d2 = Principal("v-d2", "district_staff", jurisdiction_code="329902")
     city = Principal("v-city", "city_staff", jurisdiction_code="3299")
-    water = Principal("v-water", "department_handler", jurisdiction_code="3299",
-                      department="water")  # fmt: skip
-    roads = Principal("v-roads", "department_handler", jurisdiction_code="3299",
-                      department="roads")  # fmt: skip
+    water = Principal("v-water", "department_handler", jurisdiction_code="3299", department="water")
+    roads = Principal("v-roads", "department_handler", jurisdiction_code="3299", department="roads")
     seen: dict[str, dict[str, Any]] = {}
     for _ in range(2):  # the second round is served from the cache
         for who in (d1, d2, city, water, roads):
-            r = cached.get("/api/v1/command/cases", params={"page_size": 50},
-                           headers=_auth(cached, who))  # fmt: skip
+            r = cached.get(
+                "/api/v1/command/cases", params={"page_size": 50}, headers=_auth(cached, who)
+            )
             assert r.status_code == 200, r.text
             body = r.json()
             assert seen.setdefault(who.account_id, body) == body
@@ -277,13 +305,17 @@ def test_a_viewer_never_sees_another_scopes_answer(cached: TestClient) -> None:
             assert {i["department"] for i in body["items"]} == {forced}
     assert len({json.dumps(b, sort_keys=True) for b in seen.values()}) == 5
     # a department handler asking for another department still gets only its own
-    r = cached.get("/api/v1/command/kpis", params={"day_from": "2026-11-01",
-                   "day_to": "2026-11-23", "department": "water"}, headers=_auth(cached, roads))  # fmt: skip
+    r = cached.get(
+        "/api/v1/command/kpis",
+        params={"day_from": "2026-11-01", "day_to": "2026-11-23", "department": "water"},
+        headers=_auth(cached, roads),
+    )
     assert r.status_code == 200 and r.json()["department"] == "roads"
     # a district asking for the other district's code is refused, cached answer or not
     for _ in range(2):
-        r = cached.get("/api/v1/command/cases", params={"jurisdiction": "329902"},
-                       headers=_auth(cached, d1))  # fmt: skip
+        r = cached.get(
+            "/api/v1/command/cases", params={"jurisdiction": "329902"}, headers=_auth(cached, d1)
+        )
         assert r.status_code == 403 and r.json()["code"] == "outside_jurisdiction"
 
 
@@ -291,13 +323,19 @@ def test_same_scope_and_query_share_one_rpc_and_get_etag_304(cached: TestClient)
     _answers(cached)
     leader = Principal("v-leader", "leader", jurisdiction_code="3299")
     staff = Principal("v-staff", "city_staff", jurisdiction_code="3299")
-    params = {"day_from": str(date(2026, 10, 25)), "day_to": str(date(2026, 11, 23)),
-              "jurisdiction": "329903"}  # fmt: skip
+    params = {
+        "day_from": str(date(2026, 10, 25)),
+        "day_to": str(date(2026, 11, 23)),
+        "jurisdiction": "329903",
+    }
     before = _calls(cached, "kpi_series")
     r1 = cached.get("/api/v1/command/kpis/series", params=params, headers=_auth(cached, leader))
     # the same question, spelled differently (explicit default department), same scope
-    r2 = cached.get("/api/v1/command/kpis/series", params={**params, "department": "*"},
-                    headers=_auth(cached, staff))  # fmt: skip
+    r2 = cached.get(
+        "/api/v1/command/kpis/series",
+        params={**params, "department": "*"},
+        headers=_auth(cached, staff),
+    )
     assert r1.status_code == r2.status_code == 200
     assert r1.json() == r2.json() and _calls(cached, "kpi_series") == before + 1
     etag = r1.headers["etag"]
@@ -305,11 +343,17 @@ def test_same_scope_and_query_share_one_rpc_and_get_etag_304(cached: TestClient)
     assert r1.headers["cache-control"] == "private, no-cache"
     assert "Authorization" in r1.headers["vary"]
     assert r1.headers["x-cache"] == "miss" and r2.headers["x-cache"] == "hit"
-    r3 = cached.get("/api/v1/command/kpis/series", params=params,
-                    headers={**_auth(cached, leader), "If-None-Match": etag})  # fmt: skip
+    r3 = cached.get(
+        "/api/v1/command/kpis/series",
+        params=params,
+        headers={**_auth(cached, leader), "If-None-Match": etag},
+    )
     assert r3.status_code == 304 and r3.content == b"" and r3.headers["etag"] == etag
-    r4 = cached.get("/api/v1/command/kpis/series", params=params,
-                    headers={**_auth(cached, leader), "If-None-Match": '"other"'})  # fmt: skip
+    r4 = cached.get(
+        "/api/v1/command/kpis/series",
+        params=params,
+        headers={**_auth(cached, leader), "If-None-Match": '"other"'},
+    )
     assert r4.status_code == 200 and r4.json() == r1.json()
 
 

@@ -95,13 +95,23 @@ class CommandService:
     # -- events -----------------------------------------------------------------------------
     @reliable_event_handler("petitions", "case.created", batch=True)
     def handle_case_event(self, events: EventBatch) -> None:
-        apply_batch(self.uow(), events, lambda uow, env, created: view.apply_case_created(
-            uow, env, created, self.clock.now(), after_commit(uow, self.live)))  # fmt: skip
+        apply_batch(
+            self.uow(),
+            events,
+            lambda uow, env, created: view.apply_case_created(
+                uow, env, created, self.clock.now(), after_commit(uow, self.live)
+            ),
+        )
 
     @reliable_event_handler("petitions", "case.transitioned", batch=True)
     def handle_case_transitioned(self, events: EventBatch) -> None:
-        apply_batch(self.uow(), events, lambda uow, env, step: view.apply_case_transitioned(
-            uow, env, step, self.clock.now(), after_commit(uow, self.live)))  # fmt: skip
+        apply_batch(
+            self.uow(),
+            events,
+            lambda uow, env, step: view.apply_case_transitioned(
+                uow, env, step, self.clock.now(), after_commit(uow, self.live)
+            ),
+        )
 
     # -- timer: SLA sweep (+ early warnings now and then) -------------------------------------
     @timer(interval=TICK_S)
@@ -130,8 +140,9 @@ class CommandService:
 
     @contract_rpc("command")
     def get_case(self, request: GetCaseRequest) -> Any:
-        return view.get_case(self.uow(), request.case_id, request.jurisdiction_prefix,
-                             request.viewer)  # fmt: skip
+        return view.get_case(
+            self.uow(), request.case_id, request.jurisdiction_prefix, request.viewer
+        )
 
     @contract_rpc("command")
     def export_cases(self, request: ExportCasesRequest) -> Any:
@@ -143,8 +154,9 @@ class CommandService:
 
     @contract_rpc("command")
     def save_filter(self, request: SaveFilterRequest) -> Any:
-        return view.save_filter(self.uow(), request.owner, request.name, request.filters,
-                                self.clock.now())  # fmt: skip
+        return view.save_filter(
+            self.uow(), request.owner, request.name, request.filters, self.clock.now()
+        )
 
     @contract_rpc("command")
     def list_filters(self, request: ListFiltersRequest) -> Any:
@@ -187,9 +199,15 @@ class CommandService:
     # -- escalation, whistle, supervision -------------------------------------------------------
     @contract_rpc("command")
     def escalate_case(self, request: EscalateCaseRequest) -> Any:
-        return sla.escalate_case(self.uow(), request.case_id, request.actor, request.note,
-                                 self.clock.now(), self.live,
-                                 expected_version=request.expected_version)  # fmt: skip
+        return sla.escalate_case(
+            self.uow(),
+            request.case_id,
+            request.actor,
+            request.note,
+            self.clock.now(),
+            self.live,
+            expected_version=request.expected_version,
+        )
 
     @contract_rpc("command")
     def run_sweep(self, request: RunSweepRequest) -> Any:
@@ -221,8 +239,9 @@ class CommandService:
 
     @contract_rpc("command")
     def get_supervision(self, request: GetSupervisionRequest) -> Any:
-        return engage.get_supervision(self.uow(), request.supervision_id, self.clock.now(),
-                                      viewer=request.viewer)  # fmt: skip
+        return engage.get_supervision(
+            self.uow(), request.supervision_id, self.clock.now(), viewer=request.viewer
+        )
 
     # -- the working-day calendar (holidays, make-up working days) ----------------------------
     @contract_rpc("command")
@@ -240,18 +259,34 @@ class CommandService:
     # -- KPIs, warnings, audit --------------------------------------------------------------
     @contract_rpc("command")
     def kpis(self, request: KpiRequest) -> Any:
-        return kpis.kpis(self.uow(), request.jurisdiction_code, request.department,
-                         request.day_from, request.day_to)  # fmt: skip
+        return kpis.kpis(
+            self.uow(),
+            request.jurisdiction_code,
+            request.department,
+            request.day_from,
+            request.day_to,
+        )
 
     @contract_rpc("command")
     def kpi_series(self, request: KpiSeriesRequest) -> Any:
-        return kpis.kpi_series(self.uow(), request.jurisdiction_code, request.department,
-                               request.day_from, request.day_to)  # fmt: skip
+        return kpis.kpi_series(
+            self.uow(),
+            request.jurisdiction_code,
+            request.department,
+            request.day_from,
+            request.day_to,
+        )
 
     @contract_rpc("command")
     def export_kpis(self, request: ExportKpisRequest) -> Any:
-        return kpis.export_kpis(self.uow(), request.jurisdiction_code, request.department,
-                                request.day_from, request.day_to, request.format)  # fmt: skip
+        return kpis.export_kpis(
+            self.uow(),
+            request.jurisdiction_code,
+            request.department,
+            request.day_from,
+            request.day_to,
+            request.format,
+        )
 
     @contract_rpc("command")
     def list_warning_rules(self, request: ListWarningRulesRequest) -> Any:
@@ -267,13 +302,15 @@ class CommandService:
 
     @contract_rpc("command")
     def list_alerts(self, request: ListAlertsRequest) -> Any:
-        return kpis.list_alerts(self.uow(), request.since, request.kind, request.limit,
-                                request.jurisdiction_prefix)  # fmt: skip
+        return kpis.list_alerts(
+            self.uow(), request.since, request.kind, request.limit, request.jurisdiction_prefix
+        )
 
     @contract_rpc("command")
     def unit_stats(self, request: UnitStatsRequest) -> Any:
-        return kpis.unit_stats(self.uow(), request.parent_code, request.by, request.day_from,
-                               request.day_to)  # fmt: skip
+        return kpis.unit_stats(
+            self.uow(), request.parent_code, request.by, request.day_from, request.day_to
+        )
 
     @contract_rpc("command")
     def evaluate_warnings(self, request: EvaluateWarningsRequest) -> Any:

@@ -337,8 +337,9 @@ class GridsService:
 
     @contract_rpc("grids")
     def access_log(self, r: cg.AccessLogRequest) -> Any:
-        return people.access_log(self.uow(), r.subject_id, r.actor_id, r.limit,
-                                 r.jurisdiction_prefix)  # fmt: skip
+        return people.access_log(
+            self.uow(), r.subject_id, r.actor_id, r.limit, r.jurisdiction_prefix
+        )
 
     # -- places and party organisations ---------------------------------------------------
     @contract_rpc("grids")

@@ -55,8 +55,10 @@ def opt_out_keys(keys_config: Any) -> dict[str, Any]:
     from yiwang.keys import Keyring
 
     qr = Keyring.from_config(keys_config)["qr"]
-    return {"opt_out_keys": {kid: opt_out_key(k) for kid, k in qr.keys.items()},
-            "opt_out_kid": qr.current}  # fmt: skip
+    return {
+        "opt_out_keys": {kid: opt_out_key(k) for kid, k in qr.keys.items()},
+        "opt_out_kid": qr.current,
+    }
 
 
 class Reach(DependencyProvider):
@@ -76,11 +78,14 @@ class Reach(DependencyProvider):
             channels=build_channels(s),
             limiter=delivery.WindowRateLimit(s.reach_rate_per_s, self.redis, prefix),
             cfg=delivery.DeliveryConfig(
-                max_attempts=s.reach_max_attempts, backoff_base_s=s.reach_backoff_base_s,
-                backoff_max_s=s.reach_backoff_max_s, lease_s=s.reach_lease_s,
-                public_url=s.reach_public_url, **opt_out_keys(cfg.get("KEYS")),
+                max_attempts=s.reach_max_attempts,
+                backoff_base_s=s.reach_backoff_base_s,
+                backoff_max_s=s.reach_backoff_max_s,
+                lease_s=s.reach_lease_s,
+                public_url=s.reach_public_url,
+                **opt_out_keys(cfg.get("KEYS")),
             ),
-        )  # fmt: skip
+        )
 
     def stop(self) -> None:
         if self.redis is not None:
@@ -104,8 +109,14 @@ class PetitionsService:
     # --- intake ---------------------------------------------------------------------------
     @reliable_event_handler("gateway", "report.submitted", batch=True)
     def handle_report_submitted(self, events: EventBatch) -> None:
-        apply_batch(self.uow(), events, lambda uow, env, report: intake.open_case_from_report(
-            uow, env, report, self.clock.now()), prepare=intake.lock_reports)  # fmt: skip
+        apply_batch(
+            self.uow(),
+            events,
+            lambda uow, env, report: intake.open_case_from_report(
+                uow, env, report, self.clock.now()
+            ),
+            prepare=intake.lock_reports,
+        )
 
     @reliable_event_handler("grids", "patrol.finding_reported")
     def handle_patrol_finding(self, envelope: Envelope, payload: PatrolFindingReportedV1) -> None:
@@ -166,8 +177,11 @@ class PetitionsService:
 
     @reliable_event_handler("command", "case.routed", batch=True)
     def handle_case_routed(self, events: EventBatch) -> None:
-        apply_batch(self.uow(), events, lambda uow, env, routed: cases.apply_case_routed(
-            uow, env, routed, self.clock.now()))  # fmt: skip
+        apply_batch(
+            self.uow(),
+            events,
+            lambda uow, env, routed: cases.apply_case_routed(uow, env, routed, self.clock.now()),
+        )
 
     @reliable_event_handler("command", "case.escalated")
     def handle_case_escalated(self, envelope: Envelope, payload: CaseEscalatedV1) -> None:

@@ -54,8 +54,11 @@ def reset_limits(system: System) -> None:  # noqa: F811
 
 
 def token_of(system: System, username: str) -> str:  # noqa: F811
-    r = httpx.post(f"{system.base_url}/api/v1/auth/login",
-                   json={"username": username, "password": "yiwang-demo"}, timeout=15)  # fmt: skip
+    r = httpx.post(
+        f"{system.base_url}/api/v1/auth/login",
+        json={"username": username, "password": "yiwang-demo"},
+        timeout=15,
+    )
     r.raise_for_status()
     return str(r.json()["access_token"])
 
@@ -97,19 +100,22 @@ def test_expired_and_forged_tokens_are_401(system: System) -> None:  # noqa: F81
     tokens = {
         "expired": jwt.encode(
             {**claims, "iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)},
-            secret, algorithm=header["alg"], headers=kid,
+            secret,
+            algorithm=header["alg"],
+            headers=kid,
         ),
         "forged_key": jwt.encode(escalated, "not-the-key", algorithm=header["alg"], headers=kid),
         # the default that used to be in yiwang/config.py, with and without a key id
         "old_default_secret": jwt.encode(
-            made_up, OLD_DEFAULT_SECRET, algorithm=header["alg"], headers=kid),
+            made_up, OLD_DEFAULT_SECRET, algorithm=header["alg"], headers=kid
+        ),
         "old_default_secret_no_kid": jwt.encode(made_up, OLD_DEFAULT_SECRET, algorithm="HS256"),
         # a genuine signature, but for an account that does not exist
         "made_up_account": jwt.encode(made_up, secret, algorithm=header["alg"], headers=kid),
         "tampered_payload": f"{head}.{b64(escalated)}.{sig}",
         "alg_none": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(escalated)}.",
         "garbage": "not-a-token",
-    }  # fmt: skip
+    }
     with httpx.Client(base_url=system.base_url, timeout=15) as c:
         for name, token in tokens.items():
             h = {"Authorization": f"Bearer {token}"}
@@ -134,27 +140,42 @@ def test_expired_and_forged_tokens_are_401(system: System) -> None:  # noqa: F81
 def test_role_escalation_is_403_and_changes_nothing(system: System) -> None:  # noqa: F811
     reset_limits(system)
     username = f"esc_{uuid.uuid4().hex[:10]}"
-    admin_body = {"username": username, "password": "a-long-enough-password",
-                  "display_name": "提权", "role": "admin", "jurisdiction_code": ""}  # fmt: skip
+    admin_body = {
+        "username": username,
+        "password": "a-long-enough-password",
+        "display_name": "提权",
+        "role": "admin",
+        "jurisdiction_code": "",
+    }
     attempts: list[tuple[str, str, str, dict[str, Any] | None]] = [
         ("demo_citizen", "POST", "/api/v1/admin/accounts", admin_body),
         ("demo_citizen", "GET", "/api/v1/admin/accounts", None),
         ("demo_citizen", "POST", "/api/v1/command/sweep", None),
         ("demo_citizen", "PUT", "/api/v1/command/rules/escalate", {"department": "x"}),
         ("demo_citizen", "PUT", "/api/v1/categories/esc.test", {"name_zh": "提权"}),
-        ("demo_volunteer", "POST", "/api/v1/admin/api-keys",
-         {"name": "esc", "actions": ["*"], "jurisdiction_code": ""}),
+        (
+            "demo_volunteer",
+            "POST",
+            "/api/v1/admin/api-keys",
+            {"name": "esc", "actions": ["*"], "jurisdiction_code": ""},
+        ),
         ("demo_street", "POST", "/api/v1/admin/accounts", admin_body),
         ("demo_city", "POST", "/api/v1/command/rebuild", None),
         ("demo_grid", "GET", "/api/v1/grids/access-log", None),
-    ]  # fmt: skip
+    ]
     for user, method, url, body in attempts:
-        with httpx.Client(base_url=system.base_url, timeout=15,
-                          headers={"Authorization": f"Bearer {token_of(system, user)}"}) as c:  # fmt: skip
+        with httpx.Client(
+            base_url=system.base_url,
+            timeout=15,
+            headers={"Authorization": f"Bearer {token_of(system, user)}"},
+        ) as c:
             r = c.request(method, url, json=body)
             refused(r, 403, "role_not_allowed")
-    with httpx.Client(base_url=system.base_url, timeout=15,
-                      headers={"Authorization": f"Bearer {token_of(system, 'demo_admin')}"}) as c:  # fmt: skip
+    with httpx.Client(
+        base_url=system.base_url,
+        timeout=15,
+        headers={"Authorization": f"Bearer {token_of(system, 'demo_admin')}"},
+    ) as c:
         assert find_account(c, username) is None
         r = c.get("/api/v1/categories/esc.test")
         assert r.status_code == 404
@@ -184,8 +205,12 @@ def test_another_jurisdictions_codes_and_ids(system: System) -> None:  # noqa: F
     city = {"Authorization": f"Bearer {token_of(system, 'demo_city')}"}
     with httpx.Client(base_url=system.base_url, timeout=15, headers=city) as c:
         items = c.get("/api/v1/command/cases", params={"page_size": 200}).json()["items"]
-    elsewhere = [i for i in items if not (i["jurisdiction_code"] or "").startswith("329901001")
-                 and not (i["grid_code"] or "").startswith("329901001")]  # fmt: skip
+    elsewhere = [
+        i
+        for i in items
+        if not (i["jurisdiction_code"] or "").startswith("329901001")
+        and not (i["grid_code"] or "").startswith("329901001")
+    ]
     if not elsewhere:
         pytest.skip("the demo has no case outside demo_street's street")
     case_id = elsewhere[0]["case_id"]
@@ -194,8 +219,10 @@ def test_another_jurisdictions_codes_and_ids(system: System) -> None:  # noqa: F
             r = c.get(url)
             assert r.status_code in (403, 404), r.text
             refused(r, r.status_code)
-        r = c.post(f"/api/v1/command/cases/{case_id}/escalate",
-                   json={"note": "越权", "expected_version": elsewhere[0]["version"]})
+        r = c.post(
+            f"/api/v1/command/cases/{case_id}/escalate",
+            json={"note": "越权", "expected_version": elsewhere[0]["version"]},
+        )
         assert r.status_code in (403, 404, 409), r.text
         refused(r, r.status_code)
 
@@ -240,9 +267,15 @@ def test_script_and_sql_text_is_stored_and_returned_verbatim(system: System) -> 
     admin = {"Authorization": f"Bearer {token_of(system, 'demo_admin')}"}
     with httpx.Client(base_url=system.base_url, timeout=15, headers=admin) as c:
         username = f"xss_{uuid.uuid4().hex[:8]}"
-        r = c.post("/api/v1/admin/accounts", json={
-            "username": username, "password": "a-long-enough-password",
-            "display_name": NASTY[:64], "role": "citizen"})  # fmt: skip
+        r = c.post(
+            "/api/v1/admin/accounts",
+            json={
+                "username": username,
+                "password": "a-long-enough-password",
+                "display_name": NASTY[:64],
+                "role": "citizen",
+            },
+        )
         assert r.status_code == 201, r.text
         assert r.json()["display_name"] == NASTY[:64]
         found = find_account(c, username)
@@ -267,13 +300,25 @@ def test_nul_characters_are_refused_not_a_server_error(system: System) -> None: 
     reset_limits(system)
     citizen = {"Authorization": f"Bearer {token_of(system, 'demo_citizen')}"}
     with httpx.Client(base_url=system.base_url, timeout=15, headers=citizen) as c:
-        r = c.post("/api/v1/volunteers/wishes", json={
-            "community_code": "329901001001", "beneficiary": "a\u0000b", "title": "t",
-            "description": "d"})  # fmt: skip
+        r = c.post(
+            "/api/v1/volunteers/wishes",
+            json={
+                "community_code": "329901001001",
+                "beneficiary": "a\u0000b",
+                "title": "t",
+                "description": "d",
+            },
+        )
         refused(r, 422, "nul_character")
         refused(c.get("/api/v1/cases/mine", params={"x": "a\u0000"}), 422, "nul_character")
         # an escaped backslash followed by "u0000" is ordinary text
-        r = c.post("/api/v1/volunteers/wishes", json={
-            "community_code": "329901001001", "beneficiary": "a\\u0000b", "title": "t",
-            "description": "d"})  # fmt: skip
+        r = c.post(
+            "/api/v1/volunteers/wishes",
+            json={
+                "community_code": "329901001001",
+                "beneficiary": "a\\u0000b",
+                "title": "t",
+                "description": "d",
+            },
+        )
         assert r.status_code != 422 or r.json()["code"] != "nul_character", r.text

@@ -19,17 +19,34 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def test_admin_edits_a_rule_and_a_holiday_in_chromium(
     system: System, chromium: str, artifacts: str, tmp_path
 ) -> None:
-    env = {**os.environ, "BASE_URL": system.base_url, "CHROMIUM": chromium,
-           "ARTIFACTS": artifacts, "PROFILE_DIR": str(tmp_path / "profile")}  # fmt: skip
-    r = subprocess.run(["node", os.path.join(HERE, "admin_flow.mjs")], env=env,
-                       capture_output=True, text=True, timeout=600)  # fmt: skip
+    env = {
+        **os.environ,
+        "BASE_URL": system.base_url,
+        "CHROMIUM": chromium,
+        "ARTIFACTS": artifacts,
+        "PROFILE_DIR": str(tmp_path / "profile"),
+    }
+    r = subprocess.run(
+        ["node", os.path.join(HERE, "admin_flow.mjs")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     print(r.stdout[-8000:])
     print(r.stderr[-8000:])
     assert r.returncode == 0, r.stderr[-4000:]
     result = json.loads(r.stdout.strip().splitlines()[-1])
     steps = result["steps"]
-    for step in ("rule_listed", "rule_saved", "rule_test_matches", "holiday_saved",
-                 "holiday_shown_after_reload", "categories_listed", "rule_deleted"):  # fmt: skip
+    for step in (
+        "rule_listed",
+        "rule_saved",
+        "rule_test_matches",
+        "holiday_saved",
+        "holiday_shown_after_reload",
+        "categories_listed",
+        "rule_deleted",
+    ):
         assert steps.get(step) is True, (step, result)
     refusal = result["api"]["refusal"]
     assert refusal["status"] == 422 and refusal["code"] == "calendar_makeup_not_weekend", refusal

@@ -26,8 +26,15 @@ SUPPORTED = {
     "replicas",
     "patches",
 }
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "PersistentVolume",
-                  "StorageClass", "CustomResourceDefinition", "IngressClass"}  # fmt: skip
+CLUSTER_SCOPED = {
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PersistentVolume",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "IngressClass",
+}
 
 
 def _pod_template(doc: dict[str, Any]) -> dict[str, Any] | None:

@@ -86,9 +86,22 @@ def test_the_build_context_leaves_out_secrets_caches_and_local_state() -> None:
 
 def test_checkov_finds_nothing_in_the_dockerfile() -> None:
     checkov = os.path.join(os.path.dirname(sys.executable), "checkov")
-    r = subprocess.run([checkov, "-f", DOCKERFILE, "--framework", "dockerfile", "--compact",
-                        "--skip-download", "-o", "json"],
-                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    r = subprocess.run(
+        [
+            checkov,
+            "-f",
+            DOCKERFILE,
+            "--framework",
+            "dockerfile",
+            "--compact",
+            "--skip-download",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(r.stdout)
     assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
     passed = {p["check_id"] for p in report["results"]["passed_checks"]}

@@ -28,8 +28,14 @@ DEMO = os.path.join(K8S, "overlays", "demo")
 # schemas of the oldest Kubernetes we support and of the newest the package knows
 K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 # RSS under load, MB (README, "Figures measured"): requests must cover it
-MEASURED_RSS_MB = {"command": 130, "gateway": 135, "grids": 146, "petitions": 117,
-                   "volunteers": 104, "enterprise": 104}  # fmt: skip
+MEASURED_RSS_MB = {
+    "command": 130,
+    "gateway": 135,
+    "grids": 146,
+    "petitions": 117,
+    "volunteers": 104,
+    "enterprise": 104,
+}
 NON_SETTINGS_ENV = {"YIWANG_ADMIN_PASSWORD"}  # read by gateway.security.bootstrap_admin only
 
 
@@ -72,8 +78,9 @@ def _key(d: dict[str, Any]) -> tuple[str, str, str]:
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 @pytest.mark.parametrize("path", [BASE, DEMO])
 def test_the_loader_renders_what_kubectl_kustomize_renders(path: str) -> None:
-    out = subprocess.run(["kubectl", "kustomize", path], capture_output=True, text=True,
-                         check=True, timeout=60).stdout  # fmt: skip
+    out = subprocess.run(
+        ["kubectl", "kustomize", path], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     theirs = {_key(d): d for d in yaml.safe_load_all(out) if d}
     ours = {_key(d): d for d in render(path)}
     assert ours == theirs
@@ -94,20 +101,41 @@ def test_the_loader_and_validator_do_fail_on_a_broken_object(base) -> None:  # t
 
 def test_checkov_passes_and_every_skip_is_justified() -> None:
     checkov = os.path.join(os.path.dirname(sys.executable), "checkov")
-    r = subprocess.run([checkov, "-d", K8S, "--framework", "kubernetes", "--compact",
-                        "--skip-download", "-o", "json"],
-                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    r = subprocess.run(
+        [
+            checkov,
+            "-d",
+            K8S,
+            "--framework",
+            "kubernetes",
+            "--compact",
+            "--skip-download",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(r.stdout)
     assert report["summary"]["parsing_errors"] == 0
-    failed = [(f["check_id"], f["resource"], f["file_path"])
-              for f in report["results"]["failed_checks"]]  # fmt: skip
+    failed = [
+        (f["check_id"], f["resource"], f["file_path"]) for f in report["results"]["failed_checks"]
+    ]
     assert failed == [], failed
     assert r.returncode == 0
     passed = {(p["check_id"], p["resource"]) for p in report["results"]["passed_checks"]}
     # the checks that matter were evaluated on every workload, not silently skipped
     for name in [s.name for s in ALL]:
-        for check in ("CKV_K8S_8", "CKV_K8S_9", "CKV_K8S_22", "CKV_K8S_20", "CKV_K8S_40",
-                      "CKV_K8S_13", "CKV_K8S_11"):  # fmt: skip
+        for check in (
+            "CKV_K8S_8",
+            "CKV_K8S_9",
+            "CKV_K8S_22",
+            "CKV_K8S_20",
+            "CKV_K8S_40",
+            "CKV_K8S_13",
+            "CKV_K8S_11",
+        ):
             assert (check, f"Deployment.yiwang.{name}") in passed, (check, name)
     skipped = report["results"]["skipped_checks"]
     assert {s["check_id"] for s in skipped} <= {"CKV_K8S_43", "CKV_K8S_35"}
@@ -131,8 +159,11 @@ def test_every_process_is_a_deployment_with_its_command_two_replicas_pdb_and_hpa
         assert pdbs[spec.name]["spec"]["selector"]["matchLabels"] == sel
         assert pdbs[spec.name]["spec"]["minAvailable"] < d["spec"]["replicas"]  # drains proceed
         hpa = hpas[spec.name]["spec"]
-        assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                         "name": spec.name}  # fmt: skip
+        assert hpa["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": spec.name,
+        }
         assert hpa["minReplicas"] >= 2 and hpa["maxReplicas"] > hpa["minReplicas"]
 
 
@@ -152,8 +183,11 @@ def test_probes_mean_live_and_ready_on_the_ports_the_processes_serve(base) -> No
             if spec is GATEWAY
             else int(config["YIWANG_METRICS_PORT"])
         )
-        for probe, path in (("livenessProbe", "/live"), ("readinessProbe", "/ready"),
-                            ("startupProbe", "/live")):  # fmt: skip
+        for probe, path in (
+            ("livenessProbe", "/live"),
+            ("readinessProbe", "/ready"),
+            ("startupProbe", "/live"),
+        ):
             get = c[probe]["httpGet"]
             assert get["path"] == path, (spec.name, probe)
             assert ports[get["port"]] == expect, (spec.name, probe)
@@ -257,13 +291,24 @@ def test_network_policy_denies_all_but_the_broker_database_redis_and_ingress(bas
     assert "ingress" not in deny and "egress" not in deny
     for d in by_kind(base, "Deployment").values():
         assert everyone.items() <= d["spec"]["template"]["metadata"]["labels"].items()
-    egress_ports = {p["port"] for pol in pols.values() for rule in pol["spec"].get("egress", [])
-                    for p in rule["ports"]}  # fmt: skip
+    egress_ports = {
+        p["port"]
+        for pol in pols.values()
+        for rule in pol["spec"].get("egress", [])
+        for p in rule["ports"]
+    }
     assert egress_ports == {53, 5432, 5672, 6379}
-    ingress = {(pol["metadata"]["name"], p["port"]) for pol in pols.values()
-               for rule in pol["spec"].get("ingress", []) for p in rule["ports"]}  # fmt: skip
-    assert ingress == {("yiwang-gateway-ingress", 8000), ("yiwang-metrics-scrape", 8000),
-                       ("yiwang-metrics-scrape", 9100)}  # fmt: skip
+    ingress = {
+        (pol["metadata"]["name"], p["port"])
+        for pol in pols.values()
+        for rule in pol["spec"].get("ingress", [])
+        for p in rule["ports"]
+    }
+    assert ingress == {
+        ("yiwang-gateway-ingress", 8000),
+        ("yiwang-metrics-scrape", 8000),
+        ("yiwang-metrics-scrape", 9100),
+    }
     gw = pols["yiwang-gateway-ingress"]["spec"]["podSelector"]["matchLabels"]
     assert gw == {"app.kubernetes.io/name": "gateway"}
 
@@ -284,5 +329,7 @@ def test_ingress_routes_the_apps_and_api_to_the_gateway_but_not_probes_or_metric
         assert paths.get(prefix) == "Prefix", prefix
     assert paths["/"] == "Exact"
     for internal in ("/metrics", "/live", "/ready", "/health"):
-        assert not any(internal.startswith(p) and (t == "Prefix" and p != "/" or p == internal)
-                       for p, t in paths.items()), internal  # fmt: skip
+        assert not any(
+            internal.startswith(p) and (t == "Prefix" and p != "/" or p == internal)
+            for p, t in paths.items()
+        ), internal

@@ -69,10 +69,12 @@ def test_metric_names_lists_exactly_what_is_registered() -> None:
 
 def test_the_checker_fails_on_unknown_metrics_and_labels() -> None:
     known = registered()
-    for bad in ("rate(yiwang_nope_total[5m])",
-                'yiwang_dead_letters_total{queue="q", statuz="x"}',
-                "sum by (schemaa) (yiwang_outbox_backlog)",
-                "yiwang_dead_letters"):  # a counter is exposed as _total  # fmt: skip
+    for bad in (
+        "rate(yiwang_nope_total[5m])",
+        'yiwang_dead_letters_total{queue="q", statuz="x"}',
+        "sum by (schemaa) (yiwang_outbox_backlog)",
+        "yiwang_dead_letters",
+    ):  # a counter is exposed as _total
         with pytest.raises(AssertionError):
             check_expr(bad, known)
 

@@ -40,15 +40,20 @@ def _wait_status(c: httpx.Client, case_id: str, statuses: set[str], seconds: flo
 
 def _act(c: httpx.Client, case_id: str, action: str, **fields: Any) -> dict[str, Any]:
     version = _case(c, case_id)["version"]
-    r = c.post(f"/api/v1/cases/{case_id}/actions",
-               json={"action": action, "expected_version": version, "fields": fields})
+    r = c.post(
+        f"/api/v1/cases/{case_id}/actions",
+        json={"action": action, "expected_version": version, "fields": fields},
+    )
     assert r.status_code == 200, (action, r.text)
     return r.json()
 
 
 def _handle_and_close(system: System, case_id: str) -> None:
-    with system.client("demo_dept") as dept, system.client("demo_grid") as grid, \
-            system.client("demo_community") as community:
+    with (
+        system.client("demo_dept") as dept,
+        system.client("demo_grid") as grid,
+        system.client("demo_community") as community,
+    ):
         _act(dept, case_id, "start", note="已到现场")
         _act(dept, case_id, "handle", feedback="垃圾已清运完毕")
         _act(grid, case_id, "verify", note="现场核查已清理")
@@ -58,15 +63,23 @@ def _handle_and_close(system: System, case_id: str) -> None:
 def test_report_to_rating_with_rework(system: System) -> None:
     lat, lon = _point_in_grid()
     with system.client("demo_citizen") as citizen:
-        r = citizen.post("/api/v1/reports", json={
-            "category": "roads.streetlight", "attributes": {}, "lat": lat, "lon": lon,
-            "description": "小区东门路灯坏了一周", "contact": {"name": "王市民",
-                                                          "phone": "13800000001"}})
+        r = citizen.post(
+            "/api/v1/reports",
+            json={
+                "category": "roads.streetlight",
+                "attributes": {},
+                "lat": lat,
+                "lon": lon,
+                "description": "小区东门路灯坏了一周",
+                "contact": {"name": "王市民", "phone": "13800000001"},
+            },
+        )
         assert r.status_code == 202, r.text
         report_id = r.json()["report_id"]
         deadline = time.monotonic() + 20
-        while (st := citizen.get(f"/api/v1/reports/{report_id}").json())["state"] != \
-                "case_created" and time.monotonic() < deadline:
+        while (st := citizen.get(f"/api/v1/reports/{report_id}").json())[
+            "state"
+        ] != "case_created" and time.monotonic() < deadline:
             time.sleep(0.2)
         case_id = st["case_id"]
 
@@ -92,22 +105,26 @@ def test_report_to_rating_with_rework(system: System) -> None:
         case = _case(citizen, case_id)
         assert case["status"] == "evaluated"
         # a wrong role cannot act: the citizen may not close a case
-        r = citizen.post(f"/api/v1/cases/{case_id}/actions",
-                         json={"action": "close", "expected_version": case["version"],
-                               "fields": {}})
+        r = citizen.post(
+            f"/api/v1/cases/{case_id}/actions",
+            json={"action": "close", "expected_version": case["version"], "fields": {}},
+        )
         assert r.status_code in (403, 409), r.text
 
     with system.client("demo_community") as community:
         # a stale version loses: optimistic concurrency
-        r = community.post(f"/api/v1/cases/{case_id}/actions",
-                           json={"action": "supervise", "expected_version": 1, "fields": {}})
+        r = community.post(
+            f"/api/v1/cases/{case_id}/actions",
+            json={"action": "supervise", "expected_version": 1, "fields": {}},
+        )
         assert r.status_code in (403, 409)
 
     with system.client("demo_city") as city:
         deadline = time.monotonic() + 20
         while True:
-            page = city.get("/api/v1/command/cases",
-                            params={"jurisdiction": GRID, "page_size": 200}).json()
+            page = city.get(
+                "/api/v1/command/cases", params={"jurisdiction": GRID, "page_size": 200}
+            ).json()
             row = next((i for i in page["items"] if i["case_id"] == case_id), None)
             if (row and row["status"] == "evaluated") or time.monotonic() > deadline:
                 break

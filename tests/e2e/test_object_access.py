@@ -34,15 +34,28 @@ def _foreign_case(system: System) -> str:
     to a department other than demo_dept's urban_management."""
     ticket = f"E2E{uuid.uuid4().hex[:12]}"
     with system.client("demo_street") as street:
-        r = street.post("/api/v1/cases/hotline-import", json={"tickets": [{
-            "hotline": "12345", "ticket_no": ticket, "category": "roads.pothole",
-            "description": "路面塌陷", "grid_code": GRID}]})  # fmt: skip
+        r = street.post(
+            "/api/v1/cases/hotline-import",
+            json={
+                "tickets": [
+                    {
+                        "hotline": "12345",
+                        "ticket_no": ticket,
+                        "category": "roads.pothole",
+                        "description": "路面塌陷",
+                        "grid_code": GRID,
+                    }
+                ]
+            },
+        )
         assert r.status_code == 200, r.text
         case_id = r.json()["results"][0]["case_id"]
         assert uuid.UUID(case_id).version == 4  # not derived from the ticket number
         v = street.get(f"/api/v1/cases/{case_id}").json()["version"]
-        r = street.post(f"/api/v1/cases/{case_id}/actions",
-                        json={"action": "accept", "expected_version": v, "fields": {}})  # fmt: skip
+        r = street.post(
+            f"/api/v1/cases/{case_id}/actions",
+            json={"action": "accept", "expected_version": v, "fields": {}},
+        )
         assert r.status_code == 200, r.text
         deadline = time.monotonic() + 20
         while (case := street.get(f"/api/v1/cases/{case_id}").json())["status"] != "dispatched":
@@ -61,15 +74,22 @@ def test_departments_and_citizens_cannot_touch_cases_not_theirs(system: System) 
     for who in ("demo_dept", "demo_citizen"):  # another department; not the reporter
         with system.client(who) as c:
             for action in ("start", "request_info", "provide_info"):
-                r = c.post(f"/api/v1/cases/{case_id}/actions", json={
-                    "action": action, "expected_version": before["version"],
-                    "fields": {"question": "?"} if action == "request_info" else {}})  # fmt: skip
+                r = c.post(
+                    f"/api/v1/cases/{case_id}/actions",
+                    json={
+                        "action": action,
+                        "expected_version": before["version"],
+                        "fields": {"question": "?"} if action == "request_info" else {},
+                    },
+                )
                 assert r.status_code == 404, (who, action, r.text)
                 body = r.json()
                 assert body["code"] == "case_not_found"
                 assert "version" not in r.text and before["status"] not in r.text
-                r2 = c.post(f"/api/v1/cases/{unknown}/actions", json={
-                    "action": action, "expected_version": 1, "fields": {}})  # fmt: skip
+                r2 = c.post(
+                    f"/api/v1/cases/{unknown}/actions",
+                    json={"action": action, "expected_version": 1, "fields": {}},
+                )
                 assert r2.status_code == 404 and r2.json()["code"] == body["code"]
             assert c.get(f"/api/v1/cases/{case_id}").status_code == 404
     with system.client("demo_dept") as dept:
@@ -85,11 +105,13 @@ def test_double_escalation_and_concurrent_dispatches(system: System) -> None:
         row = _command_row(community, case_id)
         url = f"/api/v1/command/cases/{case_id}/escalate"
         assert community.post(url, json={"note": "x"}).status_code == 422  # version required
-        first = community.post(url, json={"note": "本级无法解决",
-                                          "expected_version": row["version"]})  # fmt: skip
+        first = community.post(
+            url, json={"note": "本级无法解决", "expected_version": row["version"]}
+        )
         assert first.status_code == 200, first.text
-        again = community.post(url, json={"note": "本级无法解决",
-                                          "expected_version": row["version"]})  # fmt: skip
+        again = community.post(
+            url, json={"note": "本级无法解决", "expected_version": row["version"]}
+        )
         assert again.status_code == 409 and again.json()["code"] == "version_conflict"
         assert _command_row(community, case_id)["escalation_count"] == 1
 
@@ -101,8 +123,10 @@ def test_double_escalation_and_concurrent_dispatches(system: System) -> None:
         def dispatch(department: str) -> None:
             with system.client("demo_street") as c:
                 barrier.wait()
-                r = c.post(f"/api/v1/command/cases/{case_id}/dispatch",
-                           json={"department": department, "expected_version": row["version"]})  # fmt: skip
+                r = c.post(
+                    f"/api/v1/command/cases/{case_id}/dispatch",
+                    json={"department": department, "expected_version": row["version"]},
+                )
                 codes.append(r.status_code)
 
         threads = [threading.Thread(target=dispatch, args=(d,)) for d in ("police", "water")]

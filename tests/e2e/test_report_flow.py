@@ -14,8 +14,13 @@ from tests.support.system import System, wait_ready
 
 pytestmark = pytest.mark.e2e
 
-REPORT = {"category": "appearance.litter", "attributes": {"size": "small"}, "description": "小区门口垃圾堆积三天",
-          "lat": 32.0, "lon": 118.8}
+REPORT = {
+    "category": "appearance.litter",
+    "attributes": {"size": "small"},
+    "description": "小区门口垃圾堆积三天",
+    "lat": 32.0,
+    "lon": 118.8,
+}
 
 
 def _wait_case(system: System, report_id: str, seconds: float = 20) -> dict:
@@ -33,8 +38,9 @@ def _in_command_view(system: System, case_id: str, grid_code: str, seconds: floa
     deadline = time.monotonic() + seconds
     with system.client("demo_city") as c:
         while time.monotonic() < deadline:
-            page = c.get("/api/v1/command/cases",
-                          params={"jurisdiction": grid_code, "page_size": 200}).json()
+            page = c.get(
+                "/api/v1/command/cases", params={"jurisdiction": grid_code, "page_size": 200}
+            ).json()
             if any(item["case_id"] == case_id for item in page["items"]):
                 return True
             time.sleep(0.2)
@@ -43,8 +49,14 @@ def _in_command_view(system: System, case_id: str, grid_code: str, seconds: floa
 
 def test_health_reports_every_dependency_and_ready_only_the_gateways(system: System) -> None:
     body = wait_ready(system.base_url, 10)  # /health
-    assert set(body["checks"]) >= {"database", "redis", "broker", "service:petitions",
-                                   "service:grids", "service:command"}
+    assert set(body["checks"]) >= {
+        "database",
+        "redis",
+        "broker",
+        "service:petitions",
+        "service:grids",
+        "service:command",
+    }
     with system.client() as c:
         ready = c.get("/ready").json()
     assert set(ready["checks"]) == {"database", "redis", "broker"}
@@ -71,13 +83,21 @@ def test_report_becomes_a_case_in_the_command_view_in_one_trace(system: System) 
     assert {"gateway", "petitions", "command"} <= services, services
 
 
-def test_report_posted_while_petitions_is_down_becomes_a_case_when_it_returns(system: System) -> None:
+def test_report_posted_while_petitions_is_down_becomes_a_case_when_it_returns(
+    system: System,
+) -> None:
     system.supervisor.hold("petitions")
     try:
         with system.client() as c:
-            r = c.post("/api/v1/reports", json={  # another category: not a "me too"
-                **REPORT, "category": "roads.streetlight", "attributes": {},
-                "description": "路灯不亮，晚上很黑"})
+            r = c.post(
+                "/api/v1/reports",
+                json={  # another category: not a "me too"
+                    **REPORT,
+                    "category": "roads.streetlight",
+                    "attributes": {},
+                    "description": "路灯不亮，晚上很黑",
+                },
+            )
         assert r.status_code == 202, r.text
     finally:
         system.supervisor.release("petitions")
@@ -121,13 +141,16 @@ def test_unknown_category_and_missing_attribute_are_refused(system: System) -> N
     assert r2.status_code == 422 and r2.json()["code"] == "missing_attribute"
 
 
-@pytest.mark.parametrize("bad", [
-    {},
-    {**REPORT, "lat": 123},
-    {**REPORT, "description": ""},
-    {**REPORT, "category": "DROP TABLE"},
-    {**REPORT, "extra": 1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {},
+        {**REPORT, "lat": 123},
+        {**REPORT, "description": ""},
+        {**REPORT, "category": "DROP TABLE"},
+        {**REPORT, "extra": 1},
+    ],
+)
 def test_bad_reports_get_a_problem_with_code_and_both_languages(system: System, bad: dict) -> None:
     with system.client() as c:
         r = c.post("/api/v1/reports", json=bad)

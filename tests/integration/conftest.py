@@ -22,8 +22,9 @@ def probe_service(resources: TestResources, var_dir: str) -> Iterator[Supervisor
     """The probe nameko service running in its own process, as the runner runs services."""
     create_schema(resources.database_url)
     apply_roles(resources.database_url, ["probe"])  # it connects as its own role, as services do
-    spec = ProcSpec("probe", ("python", "-m", "yiwang.nameko.run",
-                              "tests.integration.probe:ProbeService"))
+    spec = ProcSpec(
+        "probe", ("python", "-m", "yiwang.nameko.run", "tests.integration.probe:ProbeService")
+    )
     import sys
 
     spec = ProcSpec("probe", (sys.executable, *spec.argv[1:]))
@@ -61,16 +62,25 @@ def wait_for_queue(amqp_uri: str, queue: str, seconds: float) -> None:
     raise TimeoutError(f"queue {queue} has no consumer after {seconds} s")
 
 
-def publish_raw(amqp_uri: str, exchange: str, routing_key: str, body: bytes,
-                content_type: str = "application/json") -> None:
+def publish_raw(
+    amqp_uri: str,
+    exchange: str,
+    routing_key: str,
+    body: bytes,
+    content_type: str = "application/json",
+) -> None:
     conn = pika.BlockingConnection(pika.URLParameters(amqp_uri))
     try:
         ch = conn.channel()
         ch.confirm_delivery()
         ch.exchange_declare(exchange, exchange_type="topic", durable=True)
-        ch.basic_publish(exchange, routing_key, body,
-                         pika.BasicProperties(content_type=content_type, delivery_mode=2),
-                         mandatory=True)
+        ch.basic_publish(
+            exchange,
+            routing_key,
+            body,
+            pika.BasicProperties(content_type=content_type, delivery_mode=2),
+            mandatory=True,
+        )
     finally:
         conn.close()
 

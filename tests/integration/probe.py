@@ -15,15 +15,26 @@ from yiwang.contracts.rpc import rpc_contract
 from yiwang.db import service_metadata
 
 metadata = service_metadata("probe")
-applied = sa.Table("applied", metadata, sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
-                   sa.Column("n", sa.Integer, nullable=False))
-attempts = sa.Table("attempts", metadata,
-                    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
-                    sa.Column("count", sa.Integer, nullable=False))
+applied = sa.Table(
+    "applied",
+    metadata,
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+attempts = sa.Table(
+    "attempts",
+    metadata,
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+)
 
-batched = sa.Table("batched", metadata, sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
-                   sa.Column("n", sa.Integer, nullable=False),
-                   sa.Column("batch_size", sa.Integer, nullable=False))
+batched = sa.Table(
+    "batched",
+    metadata,
+    sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("batch_size", sa.Integer, nullable=False),
+)
 
 
 @event_contract("probe.batched", 1)
@@ -79,12 +90,16 @@ def _service() -> Any:
         def on_probe(self, envelope: Envelope, payload: ProbeHappenedV1) -> None:
             with self.uow() as uow:  # count attempts in their own transaction
                 stmt = pg_insert(attempts).values(event_id=envelope.id, count=1)
-                uow.session.execute(stmt.on_conflict_do_update(
-                    index_elements=[attempts.c.event_id], set_={"count": attempts.c.count + 1}))
+                uow.session.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[attempts.c.event_id], set_={"count": attempts.c.count + 1}
+                    )
+                )
                 uow.commit()
             with self.uow() as uow:
-                n = uow.session.execute(sa.select(attempts.c.count).where(
-                    attempts.c.event_id == envelope.id)).scalar_one()
+                n = uow.session.execute(
+                    sa.select(attempts.c.count).where(attempts.c.event_id == envelope.id)
+                ).scalar_one()
                 if n <= payload.fail_times:
                     raise RuntimeError(f"probe failure {n} of {payload.fail_times}")
                 if not uow.claim_event("probe.on_probe", envelope.id, envelope.type):
@@ -103,10 +118,10 @@ def _service() -> Any:
                     if not uow.claim_event("probe.on_batched", envelope.id, envelope.type):
                         return
                     if payload.sleep_s:
-                        uow.session.execute(sa.text("SELECT pg_sleep(:s)"),
-                                            {"s": payload.sleep_s})
-                    uow.session.execute(batched.insert().values(
-                        event_id=envelope.id, n=payload.n, batch_size=size))
+                        uow.session.execute(sa.text("SELECT pg_sleep(:s)"), {"s": payload.sleep_s})
+                    uow.session.execute(
+                        batched.insert().values(event_id=envelope.id, n=payload.n, batch_size=size)
+                    )
                     if payload.poison:
                         raise RuntimeError(f"poison event {payload.n}")
                     uow.commit()

@@ -83,9 +83,20 @@ def fill(res: TestResources) -> list[str]:
                 view.apply_case_transitioned(command(), env, payload, world.now)
         from gateway.security import store
 
-        store.write_audit_rows(engine, [
-            {"actor": "admin", "method": "POST", "path": f"/api/v1/cases/{i}/actions",
-             "status": 200, "trace_id": uuid.uuid4().hex, "detail": {"case": i}} for i in ids])  # fmt: skip
+        store.write_audit_rows(
+            engine,
+            [
+                {
+                    "actor": "admin",
+                    "method": "POST",
+                    "path": f"/api/v1/cases/{i}/actions",
+                    "status": 200,
+                    "trace_id": uuid.uuid4().hex,
+                    "detail": {"case": i},
+                }
+                for i in ids
+            ],
+        )
     finally:
         engine.dispose()
     return ids
@@ -96,13 +107,20 @@ def fingerprint(database_url: str) -> dict[str, tuple[int, str]]:
     engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
     out: dict[str, tuple[int, str]] = {}
     with engine.connect() as conn:
-        tables = conn.execute(sa.text(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_type = 'BASE TABLE' AND table_schema = ANY(:s)"), {"s": list(SERVICES)}).all()  # fmt: skip
+        tables = conn.execute(
+            sa.text(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' AND table_schema = ANY(:s)"
+            ),
+            {"s": list(SERVICES)},
+        ).all()
         for schema, table in tables:
-            n, digest = conn.execute(sa.text(
-                f'SELECT count(*), md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) '
-                f'FROM "{schema}"."{table}" t')).one()  # fmt: skip
+            n, digest = conn.execute(
+                sa.text(
+                    f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                    f'FROM "{schema}"."{table}" t'
+                )
+            ).one()
             out[f"{schema}.{table}"] = (int(n), digest)
     engine.dispose()
     return out
@@ -144,8 +162,9 @@ def test_backup_then_restore_into_a_fresh_database_finds_everything(
             case = view.get_case(command(), uuid.UUID(case_id))
             assert str(case["case"]["case_id"]) == case_id
             assert case["timeline"][0]["type"] == "case.created"
-        assert [t["action"] for t in view.get_case(command(), uuid.UUID(ids[0]))["timeline"]][1:] \
-            == ["accept", "dispatch", "start", "handle", "verify"]  # fmt: skip
+        assert [t["action"] for t in view.get_case(command(), uuid.UUID(ids[0]))["timeline"]][
+            1:
+        ] == ["accept", "dispatch", "start", "handle", "verify"]
         assert audit.verify(command())["intact"] is True  # the hash chain survived intact
         assert len(audit.trail(command(), ids[0])) >= 6
     finally:
@@ -153,8 +172,9 @@ def test_backup_then_restore_into_a_fresh_database_finds_everything(
     # each service's own role may work on its restored schema (and only there)
     from yiwang.dbroles import service_database_url
 
-    role = sa.create_engine(service_database_url(fresh.database_url, "petitions"),
-                            poolclass=sa.pool.NullPool)  # fmt: skip
+    role = sa.create_engine(
+        service_database_url(fresh.database_url, "petitions"), poolclass=sa.pool.NullPool
+    )
     with role.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM petitions.cases")).scalar_one() == 5
         with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
@@ -166,31 +186,56 @@ def test_backup_then_restore_into_a_fresh_database_finds_everything(
 def test_restore_refuses_to_overwrite_and_the_cli_replays_recent_events(
     source, filled, fresh, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "PYTHONPATH": ROOT, "YIWANG_DATABASE_URL": source.database_url,
-           "YIWANG_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
-    r = subprocess.run([sys.executable, "-m", "infra.backup", "backup"], env=env, cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": ROOT,
+        "YIWANG_DATABASE_URL": source.database_url,
+        "YIWANG_VAR_DIR": str(tmp_path / "var"),
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "infra.backup", "backup"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "backup:" in r.stdout and " 0 media files" in r.stdout
     (target,) = (tmp_path / "var" / "backups").iterdir()
     with pytest.raises(RuntimeError, match="already hold tables"):
         restore(str(target), source.database_url, str(tmp_path / "m"))
     env["YIWANG_DATABASE_URL"] = fresh.database_url
-    r = subprocess.run([sys.executable, "-m", "infra.backup", "restore", str(target),
-                        "--schema", "petitions"], env=env, cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "infra.backup", "restore", str(target), "--schema", "petitions"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "3 recent events will be sent again" in r.stdout
     after = fingerprint(fresh.database_url)
     assert {k.split(".")[0] for k in after} == {"petitions"}
     assert {k: v for k, v in after.items() if k != "petitions.outbox"} == {
-        k: v for k, v in fingerprint(source.database_url).items()
-        if k.startswith("petitions.") and k != "petitions.outbox"}  # fmt: skip
+        k: v
+        for k, v in fingerprint(source.database_url).items()
+        if k.startswith("petitions.") and k != "petitions.outbox"
+    }
     with sa.create_engine(fresh.database_url, poolclass=sa.pool.NullPool).connect() as conn:
-        sent = conn.execute(sa.text(
-            "SELECT seq FROM petitions.outbox WHERE published_at IS NOT NULL")).scalars().all()  # fmt: skip
+        sent = (
+            conn.execute(sa.text("SELECT seq FROM petitions.outbox WHERE published_at IS NOT NULL"))
+            .scalars()
+            .all()
+        )
     assert sent == [4]  # the long-delivered one stays sent; the three recent ones go again
-    r = subprocess.run([sys.executable, "-m", "infra.backup", "restore", str(target),
-                        "--schema", "petitions"], env=env, cwd=ROOT,
-                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, "-m", "infra.backup", "restore", str(target), "--schema", "petitions"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 1 and "already hold tables" in r.stderr

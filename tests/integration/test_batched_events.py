@@ -24,8 +24,13 @@ def _publish_all(amqp_uri: str, bodies: list[bytes]) -> None:
         ch = conn.channel()
         ch.confirm_delivery()
         for b in bodies:
-            ch.basic_publish("probesrc.events", "probe.batched", b, pika.BasicProperties(
-                content_type="application/json", delivery_mode=2), mandatory=True)
+            ch.basic_publish(
+                "probesrc.events",
+                "probe.batched",
+                b,
+                pika.BasicProperties(content_type="application/json", delivery_mode=2),
+                mandatory=True,
+            )
     finally:
         conn.close()
 
@@ -34,8 +39,10 @@ def _rows(database_url: str) -> dict[uuid.UUID, tuple[int, int]]:
     eng = sa.create_engine(database_url)
     try:
         with eng.connect() as c:
-            return {r[0]: (r[1], r[2]) for r in c.execute(
-                sa.text("SELECT event_id, n, batch_size FROM probe.batched"))}
+            return {
+                r[0]: (r[1], r[2])
+                for r in c.execute(sa.text("SELECT event_id, n, batch_size FROM probe.batched"))
+            }
     finally:
         eng.dispose()
 
@@ -49,7 +56,9 @@ def _wait(cond, seconds: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
-def _send(amqp_uri: str, payloads: list[ProbeBatchedV1], twice: int | None = None) -> list[uuid.UUID]:
+def _send(
+    amqp_uri: str, payloads: list[ProbeBatchedV1], twice: int | None = None
+) -> list[uuid.UUID]:
     bodies = [envelope_json(p) for p in payloads]
     _publish_all(amqp_uri, bodies + ([bodies[twice]] if twice is not None else []))
     return [uuid.UUID(json.loads(b)["id"]) for b in bodies]
@@ -58,11 +67,15 @@ def _send(amqp_uri: str, payloads: list[ProbeBatchedV1], twice: int | None = Non
 def _burst(first: int, count: int, poison: int | None = None) -> list[ProbeBatchedV1]:
     # the first two events hold both batch slots (concurrency 2) for 0.4 s, so the next
     # ones arrive while no slot is free and are taken together
-    return [ProbeBatchedV1(n=first + i, sleep_s=0.4 if i < 2 else 0.0, poison=(i == poison))
-            for i in range(count)]
+    return [
+        ProbeBatchedV1(n=first + i, sleep_s=0.4 if i < 2 else 0.0, poison=(i == poison))
+        for i in range(count)
+    ]
 
 
-def test_events_arriving_together_are_applied_in_batches_each_once(resources, probe_service) -> None:  # type: ignore[no-untyped-def]
+def test_events_arriving_together_are_applied_in_batches_each_once(
+    resources, probe_service
+) -> None:  # type: ignore[no-untyped-def]
     wait_for_queue(resources.amqp_uri, QUEUE, 60)
     ids = _send(resources.amqp_uri, _burst(0, 40), twice=5)
     assert _wait(lambda: set(ids) <= set(_rows(resources.database_url))), "not every event applied"
@@ -71,7 +84,9 @@ def test_events_arriving_together_are_applied_in_batches_each_once(resources, pr
     assert max(rows[i][1] for i in ids) >= 10, "events were not batched"
 
 
-def test_a_poison_event_is_rerun_alone_and_dead_lettered_without_its_batch(resources, probe_service) -> None:  # type: ignore[no-untyped-def]
+def test_a_poison_event_is_rerun_alone_and_dead_lettered_without_its_batch(
+    resources, probe_service
+) -> None:  # type: ignore[no-untyped-def]
     wait_for_queue(resources.amqp_uri, QUEUE, 60)
     ids = _send(resources.amqp_uri, _burst(100, 20, poison=7))
     good = {i for k, i in enumerate(ids) if k != 7}

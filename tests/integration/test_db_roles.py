@@ -137,8 +137,9 @@ def test_role_creation_is_idempotent_and_safe_when_racing(resources: TestResourc
     errors: list[BaseException] = []
 
     def create() -> None:
-        eng = sa.create_engine(resources.database_url, isolation_level="AUTOCOMMIT",
-                               poolclass=sa.NullPool)  # fmt: skip
+        eng = sa.create_engine(
+            resources.database_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+        )
         try:
             with eng.connect() as conn:
                 barrier.wait(10)
@@ -172,11 +173,17 @@ def test_role_creation_is_idempotent_and_safe_when_racing(resources: TestResourc
 
 
 def test_processes_connect_as_their_roles() -> None:
-    settings = Settings(database_url="postgresql+psycopg2://owner:secret@db:5432/yiwang",
-                        database_role_passwords={"petitions": "p@ss"})  # fmt: skip
+    settings = Settings(
+        database_url="postgresql+psycopg2://owner:secret@db:5432/yiwang",
+        database_role_passwords={"petitions": "p@ss"},
+    )
     url = make_url(nameko_config(settings, "petitions")["DATABASE_URL"])
     assert (url.username, url.password, url.host, url.database) == (
-        "yiwang_petitions", "p@ss", "db", "yiwang")  # fmt: skip
+        "yiwang_petitions",
+        "p@ss",
+        "db",
+        "yiwang",
+    )
     grids = make_url(nameko_config(settings, "grids")["DATABASE_URL"])
     assert (grids.username, grids.password) == ("yiwang_grids", None)  # no owner's password
     off = Settings(database_url=settings.database_url, database_roles=False)

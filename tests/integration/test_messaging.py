@@ -24,8 +24,9 @@ QUEUE = "evt-probesrc-probe.happened--probe.on_probe"
 def _applied_count(db_url: str, event_id: uuid.UUID) -> int:
     eng = sa.create_engine(db_url)
     with eng.connect() as c:
-        n = c.execute(sa.select(sa.func.count()).select_from(applied)
-                      .where(applied.c.event_id == event_id)).scalar_one()
+        n = c.execute(
+            sa.select(sa.func.count()).select_from(applied).where(applied.c.event_id == event_id)
+        ).scalar_one()
     eng.dispose()
     return int(n)
 
@@ -107,18 +108,21 @@ def test_handler_failing_every_time_is_dead_lettered_with_reason(resources, prob
 
     def dead() -> bool:
         found.extend(m for m in drain_queue(resources.amqp_uri, dlq_name(QUEUE)))
-        return any(json.loads(b).get("id") == str(event_id) for _, b in found
-                   if b.startswith(b"{"))
+        return any(json.loads(b).get("id") == str(event_id) for _, b in found if b.startswith(b"{"))
 
     assert _wait(dead, 20)
-    headers = next(h for h, b in found if b.startswith(b"{") and json.loads(b)["id"] == str(event_id))
+    headers = next(
+        h for h, b in found if b.startswith(b"{") and json.loads(b)["id"] == str(event_id)
+    )
     assert headers["x-yiwang-reason"] == "handler_failed"
     assert "probe failure" in headers["x-yiwang-error"]
     assert _attempts(resources.database_url, event_id) == 3  # max attempts, no more
     assert _applied_count(resources.database_url, event_id) == 0
 
 
-def test_poison_messages_are_dead_lettered_and_do_not_block_the_queue(resources, probe_service) -> None:  # type: ignore[no-untyped-def]
+def test_poison_messages_are_dead_lettered_and_do_not_block_the_queue(
+    resources, probe_service
+) -> None:  # type: ignore[no-untyped-def]
     good = envelope_json(ProbeHappenedV1(n=4))
     good_id = uuid.UUID(json.loads(good)["id"])
     wrong_version = json.loads(envelope_json(ProbeHappenedV1(n=5)))
@@ -133,14 +137,29 @@ def test_poison_messages_are_dead_lettered_and_do_not_block_the_queue(resources,
     }
     for body in poisons:
         publish_raw(resources.amqp_uri, "probesrc.events", "probe.happened", body)
-    publish_raw(resources.amqp_uri, "probesrc.events", "probe.happened", b"\x00\x01",
-                content_type="application/x-unknown")
+    publish_raw(
+        resources.amqp_uri,
+        "probesrc.events",
+        "probe.happened",
+        b"\x00\x01",
+        content_type="application/x-unknown",
+    )
     publish_raw(resources.amqp_uri, "probesrc.events", "probe.happened", good)
     assert _wait(lambda: _applied_count(resources.database_url, good_id) == 1)
     reasons: list[str] = []
-    assert _wait(lambda: (reasons.extend(
-        h.get("x-yiwang-reason", "") for h, _ in drain_queue(resources.amqp_uri, dlq_name(QUEUE))
-    ) or True) and {*poisons.values(), "undecodable"} <= set(reasons), 15), reasons
+    assert _wait(
+        lambda: (
+            (
+                reasons.extend(
+                    h.get("x-yiwang-reason", "")
+                    for h, _ in drain_queue(resources.amqp_uri, dlq_name(QUEUE))
+                )
+                or True
+            )
+            and {*poisons.values(), "undecodable"} <= set(reasons)
+        ),
+        15,
+    ), reasons
 
 
 def test_envelope_contract_refuses_unregistered_payload() -> None:

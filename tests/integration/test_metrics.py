@@ -22,8 +22,11 @@ pytestmark = pytest.mark.integration
 
 
 def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
-    return [(s.name, s.labels, s.value) for fam in text_string_to_metric_families(text)
-            for s in fam.samples]  # fmt: skip
+    return [
+        (s.name, s.labels, s.value)
+        for fam in text_string_to_metric_families(text)
+        for s in fam.samples
+    ]
 
 
 def value(text: str, name: str, **labels: str) -> float | None:
@@ -62,8 +65,12 @@ def test_a_service_process_exposes_rpc_latency_dead_letters_outbox_and_pool(
     before = scrape(probe_service)
     dead_before = value(before, "yiwang_dead_letters_total", reason="handler_failed") or 0.0
     asyncio.run(calls())
-    publish_raw(resources.amqp_uri, "probesrc.events", "probe.happened",
-                envelope_json(ProbeHappenedV1(n=77, fail_times=99)))  # fmt: skip
+    publish_raw(
+        resources.amqp_uri,
+        "probesrc.events",
+        "probe.happened",
+        envelope_json(ProbeHappenedV1(n=77, fail_times=99)),
+    )
     deadline = time.monotonic() + 20
     while True:
         text = scrape(probe_service)
@@ -72,18 +79,33 @@ def test_a_service_process_exposes_rpc_latency_dead_letters_outbox_and_pool(
             break
         time.sleep(0.3)
     assert dead >= dead_before + 1  # (other tests of the session may dead-letter too)
-    rpc = value(text, "yiwang_entrypoint_duration_seconds_count", service="probe",
-                entrypoint="sleep", kind="rpc", outcome="ok")  # fmt: skip
+    rpc = value(
+        text,
+        "yiwang_entrypoint_duration_seconds_count",
+        service="probe",
+        entrypoint="sleep",
+        kind="rpc",
+        outcome="ok",
+    )
     assert rpc is not None and rpc >= 3
-    failed = value(text, "yiwang_entrypoint_duration_seconds_count", service="probe",
-                   entrypoint="on_probe", kind="event", outcome="error")  # fmt: skip
+    failed = value(
+        text,
+        "yiwang_entrypoint_duration_seconds_count",
+        service="probe",
+        entrypoint="on_probe",
+        kind="event",
+        outcome="error",
+    )
     assert failed is not None and failed >= 3  # every attempt of the failing handler
     assert value(text, "yiwang_outbox_backlog", schema="probe") == 0.0
     assert value(text, "yiwang_db_pool_connections", pool="probe", state="size") == 10.0
     assert (value(text, "yiwang_event_retries_total") or 0) >= 2
     # the broker's own count of the dead-letter queue (a passive declare when scraped)
-    depth = value(text, "yiwang_dead_letter_queue_messages",
-                  queue="evt-probesrc-probe.happened--probe.on_probe.dlq")  # fmt: skip
+    depth = value(
+        text,
+        "yiwang_dead_letter_queue_messages",
+        queue="evt-probesrc-probe.happened--probe.on_probe.dlq",
+    )
     assert depth is not None and depth >= 1
 
 
@@ -105,10 +127,16 @@ def test_outbox_backlog_and_oldest_age_are_read_from_the_database(resources) -> 
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
         table.create(conn)
         for age_s, published in ((120, False), (30, False), (600, True)):
-            conn.execute(table.insert().values(
-                event_id=uuid.uuid4(), exchange="x", routing_key="k", body="{}",
-                created_at=sa.func.now() - sa.text(f"interval '{age_s} seconds'"),
-                published_at=sa.func.now() if published else None))  # fmt: skip
+            conn.execute(
+                table.insert().values(
+                    event_id=uuid.uuid4(),
+                    exchange="x",
+                    routing_key="k",
+                    body="{}",
+                    created_at=sa.func.now() - sa.text(f"interval '{age_s} seconds'"),
+                    published_at=sa.func.now() if published else None,
+                )
+            )
     OUTBOX.add(schema, engine)
     try:
         text = exposition()[0].decode()
@@ -132,8 +160,9 @@ def test_every_declared_metric_name_is_exposed() -> None:
 def test_a_service_is_not_ready_while_its_database_is_unreachable() -> None:
     from yiwang.metrics import POOLS, wsgi_app
 
-    dead = sa.create_engine("postgresql+psycopg2://nobody@127.0.0.1:1/none",
-                            connect_args={"connect_timeout": 1})  # fmt: skip
+    dead = sa.create_engine(
+        "postgresql+psycopg2://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
+    )
     statuses: list[str] = []
     POOLS.add("dead", dead)
     try:

@@ -50,8 +50,11 @@ def _received(ch, q: str) -> list[str]:  # type: ignore[no-untyped-def]
 def _unpublished(engine) -> int:  # type: ignore[no-untyped-def]
     t = outbox_table(sa.MetaData(schema=SCHEMA))
     with engine.connect() as c:
-        return int(c.execute(sa.select(sa.func.count()).select_from(t)
-                             .where(t.c.published_at.is_(None))).scalar_one())
+        return int(
+            c.execute(
+                sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None))
+            ).scalar_one()
+        )
 
 
 def test_rolled_back_unit_of_work_emits_nothing(env, resources) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +78,9 @@ def test_committed_event_is_published_with_confirm_and_marked(env, resources) ->
     assert _unpublished(engine) == 0
 
 
-def test_relay_killed_between_publish_and_mark_republishes_and_inbox_applies_once(env, resources) -> None:  # type: ignore[no-untyped-def]
+def test_relay_killed_between_publish_and_mark_republishes_and_inbox_applies_once(
+    env, resources
+) -> None:  # type: ignore[no-untyped-def]
     engine, ch, q = env
     factory = uow_factory(engine, producer=SCHEMA, schema=SCHEMA)
     with factory() as uow:
@@ -103,7 +108,9 @@ def test_relay_killed_between_publish_and_mark_republishes_and_inbox_applies_onc
     assert applied == [True, False]
 
 
-def test_broker_down_request_still_commits_and_event_goes_out_when_it_returns(env, resources) -> None:  # type: ignore[no-untyped-def]
+def test_broker_down_request_still_commits_and_event_goes_out_when_it_returns(
+    env, resources
+) -> None:  # type: ignore[no-untyped-def]
     engine, ch, q = env
     target = urlparse(resources.amqp_uri)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5672)

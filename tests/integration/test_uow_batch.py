@@ -29,8 +29,9 @@ def make_uow(resources) -> Iterator[tuple[object, sa.Engine]]:  # type: ignore[n
         c.execute(sa.text("CREATE SCHEMA uowbatch"))
         md.create_all(c)
     wakes: list[int] = []
-    factory = uow_factory(eng, producer="uowbatch", schema="uowbatch",
-                          on_commit=lambda: wakes.append(1))
+    factory = uow_factory(
+        eng, producer="uowbatch", schema="uowbatch", on_commit=lambda: wakes.append(1)
+    )
     try:
         yield factory, eng
     finally:
@@ -119,8 +120,9 @@ def test_outside_a_batch_nothing_changes(make_uow) -> None:  # type: ignore[no-u
     assert pushed == [7]
 
 
-
-def test_collected_items_are_flushed_once_before_the_commit_without_undone_commands(make_uow) -> None:  # type: ignore[no-untyped-def]
+def test_collected_items_are_flushed_once_before_the_commit_without_undone_commands(
+    make_uow,
+) -> None:  # type: ignore[no-untyped-def]
     factory, eng = make_uow
     flushed: list[list[int]] = []
 

@@ -25,14 +25,43 @@ V2 = "/open311/v2"
 FORMATS = ("json", "xml")
 
 # Fields the spec lists per document (all present; values may be empty where it allows).
-SERVICE_FIELDS = ["service_code", "service_name", "description", "metadata", "type",
-                  "keywords", "group"]  # fmt: skip
-ATTRIBUTE_FIELDS = ["variable", "code", "datatype", "required", "datatype_description",
-                    "order", "description"]  # fmt: skip
-REQUEST_FIELDS = ["service_request_id", "status", "status_notes", "service_name",
-                  "service_code", "description", "agency_responsible", "service_notice",
-                  "requested_datetime", "updated_datetime", "expected_datetime", "address",
-                  "address_id", "zipcode", "lat", "long", "media_url"]  # fmt: skip
+SERVICE_FIELDS = [
+    "service_code",
+    "service_name",
+    "description",
+    "metadata",
+    "type",
+    "keywords",
+    "group",
+]
+ATTRIBUTE_FIELDS = [
+    "variable",
+    "code",
+    "datatype",
+    "required",
+    "datatype_description",
+    "order",
+    "description",
+]
+REQUEST_FIELDS = [
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+]
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 
 
@@ -47,12 +76,14 @@ def get(system: System, path: str, **params: Any) -> httpx.Response:
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-def post(system: System, fmt: str, data: list[tuple[str, str]],
-         headers: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
+def post(
+    system: System, fmt: str, data: list[tuple[str, str]], headers: dict[str, str] | None = None
+) -> httpx.Response:
     """A form-encoded POST (repeated keys kept, as attribute[code][] needs)."""
     with system.client() as c:
-        return c.post(f"{V2}/requests.{fmt}", content=urlencode(data),
-                      headers={**FORM, **(headers or {})})  # fmt: skip
+        return c.post(
+            f"{V2}/requests.{fmt}", content=urlencode(data), headers={**FORM, **(headers or {})}
+        )
 
 
 def xml_root(r: httpx.Response, tag: str) -> ET.Element:
@@ -121,10 +152,18 @@ def spot() -> dict[str, str]:
 
 
 def form(system: System, code: str = "appearance.litter", **extra: str) -> list[tuple[str, str]]:
-    fields = {"api_key": DEMO_OPEN311_KEY, "service_code": code, **spot(),
-              "description": "Open311 conformance: litter by the gate", "email": "o311@example.org",
-              "first_name": "Ada", "last_name": "Lovelace", "phone": "13812345678",
-              "device_id": "conformance-device", "account_id": "conformance-account"}  # fmt: skip
+    fields = {
+        "api_key": DEMO_OPEN311_KEY,
+        "service_code": code,
+        **spot(),
+        "description": "Open311 conformance: litter by the gate",
+        "email": "o311@example.org",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "phone": "13812345678",
+        "device_id": "conformance-device",
+        "account_id": "conformance-account",
+    }
     fields.update(extra)
     return [*fields.items(), *answers_for(system, code)]
 
@@ -214,8 +253,11 @@ def test_services_list(system: System, fmt: str) -> None:
         assert isinstance(items, list) and items
         for s in items:
             assert list(s) == SERVICE_FIELDS
-            assert isinstance(s["metadata"], bool) and s["type"] in ("realtime", "batch",
-                                                                     "blackbox")  # fmt: skip
+            assert isinstance(s["metadata"], bool) and s["type"] in (
+                "realtime",
+                "batch",
+                "blackbox",
+            )
         codes = [s["service_code"] for s in items]
     else:
         root = xml_root(r, "services")
@@ -282,8 +324,9 @@ def test_unknown_format_is_404(system: System) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_round_trip_post_token_id_get(system: System, fmt: str) -> None:
-    fields = form(system, description=f"Open311 round trip ({fmt})",
-                  address_string="幸福小区3单元 502室")  # fmt: skip
+    fields = form(
+        system, description=f"Open311 round trip ({fmt})", address_string="幸福小区3单元 502室"
+    )
     lat, lon = float(dict(fields)["lat"]), float(dict(fields)["long"])
     r = post(system, fmt, fields)
     assert r.status_code == 200, r.text
@@ -336,8 +379,9 @@ def test_round_trip_post_token_id_get(system: System, fmt: str) -> None:
 
 
 def test_post_with_the_key_in_the_header_and_media_url(system: System) -> None:
-    fields = [(k, v) for k, v in form(system, media_url="https://example.org/p/1.jpg")
-              if k != "api_key"]  # fmt: skip
+    fields = [
+        (k, v) for k, v in form(system, media_url="https://example.org/p/1.jpg") if k != "api_key"
+    ]
     r = post(system, "json", fields, headers={"X-API-Key": DEMO_OPEN311_KEY})
     assert r.status_code == 200, r.text
     request_id = wait_for_id(system, as_json(r)[0]["token"])
@@ -406,9 +450,14 @@ def two_requests(system: System) -> tuple[str, str]:
         ids.append(wait_for_id(system, as_json(r)[0]["token"]))
     with system.client("demo_city") as c:
         case = c.get(f"/api/v1/cases/{ids[1]}").json()
-        r = c.post(f"/api/v1/cases/{ids[1]}/actions",
-                   json={"action": "reject", "expected_version": case["version"],
-                         "fields": {"reason": "not a public-space issue"}})  # fmt: skip
+        r = c.post(
+            f"/api/v1/cases/{ids[1]}/actions",
+            json={
+                "action": "reject",
+                "expected_version": case["version"],
+                "fields": {"reason": "not a public-space issue"},
+            },
+        )
         assert r.status_code == 200, r.text
     return ids[0], ids[1]
 
@@ -416,8 +465,11 @@ def two_requests(system: System) -> tuple[str, str]:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_get_requests_by_ids(system: System, two_requests: tuple[str, str], fmt: str) -> None:
     open_id, closed_id = two_requests
-    r = get(system, f"/requests.{fmt}",
-            service_request_id=f"{open_id},{closed_id},{uuid.uuid4()},not-an-id")  # fmt: skip
+    r = get(
+        system,
+        f"/requests.{fmt}",
+        service_request_id=f"{open_id},{closed_id},{uuid.uuid4()},not-an-id",
+    )
     assert r.status_code == 200
     if fmt == "json":
         docs = as_json(r)
@@ -428,8 +480,13 @@ def test_get_requests_by_ids(system: System, two_requests: tuple[str, str], fmt:
         root = xml_root(r, "service_requests")
         for el in root.findall("request"):
             check_request_xml(el)
-        by_id = {el.findtext("service_request_id"): {"status": el.findtext("status"),
-                 "status_notes": el.findtext("status_notes")} for el in root.findall("request")}  # fmt: skip
+        by_id = {
+            el.findtext("service_request_id"): {
+                "status": el.findtext("status"),
+                "status_notes": el.findtext("status_notes"),
+            }
+            for el in root.findall("request")
+        }
     assert set(by_id) == {open_id, closed_id}
     assert by_id[open_id]["status"] == "open" and by_id[closed_id]["status"] == "closed"
     assert "not a public-space issue" in str(by_id[closed_id]["status_notes"])
@@ -453,11 +510,15 @@ def test_get_requests_filters(system: System, two_requests: tuple[str, str]) -> 
     assert {open_id, closed_id} <= ids(service_code="appearance.litter")
     assert open_id not in ids(service_code="roads.pothole")
     now = datetime.now().astimezone()
-    window = {"start_date": (now - timedelta(hours=1)).isoformat(timespec="seconds"),
-              "end_date": (now + timedelta(minutes=5)).isoformat(timespec="seconds")}  # fmt: skip
+    window = {
+        "start_date": (now - timedelta(hours=1)).isoformat(timespec="seconds"),
+        "end_date": (now + timedelta(minutes=5)).isoformat(timespec="seconds"),
+    }
     assert {open_id, closed_id} <= ids(**window)
-    old = {"start_date": (now - timedelta(days=30)).isoformat(timespec="seconds"),
-           "end_date": (now - timedelta(days=29)).isoformat(timespec="seconds")}  # fmt: skip
+    old = {
+        "start_date": (now - timedelta(days=30)).isoformat(timespec="seconds"),
+        "end_date": (now - timedelta(days=29)).isoformat(timespec="seconds"),
+    }
     assert open_id not in ids(**old)
     assert open_id in ids(jurisdiction_id="3299")
     xml = xml_root(get(system, "/requests.xml", status="open"), "service_requests")
@@ -489,8 +550,12 @@ def test_control_characters_in_a_query_are_400_not_500(system: System, fmt: str)
 def test_api_key_in_the_query_string_of_a_post_is_refused(system: System) -> None:
     fields = [(k, v) for k, v in form(system) if k != "api_key"]
     with system.client() as c:
-        r = c.post(f"{V2}/requests.json", params={"api_key": DEMO_OPEN311_KEY},
-                   content=urlencode(fields), headers=FORM)  # fmt: skip
+        r = c.post(
+            f"{V2}/requests.json",
+            params={"api_key": DEMO_OPEN311_KEY},
+            content=urlencode(fields),
+            headers=FORM,
+        )
     check_error(r, "json", 400)
 
 

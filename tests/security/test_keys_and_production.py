@@ -156,12 +156,17 @@ def test_production_gateway_refuses_to_start(tmp_path: Any, resources: TestResou
     # demo accounts in the database: refused when the gateway starts
     engine = make_engine(resources.database_url, pool_size=1)
     try:
-        seed_demo_accounts(engine, "3299", "329901", "329901001", "329901001001",
-                           "329901001001001")  # fmt: skip
+        seed_demo_accounts(engine, "3299", "329901", "329901001", "329901001001", "329901001001001")
     finally:
         engine.dispose()
-    app = create_app(prod(tmp_path, database_url=resources.database_url,
-                          amqp_uri=resources.amqp_uri, redis_url=resources.redis_url))  # fmt: skip
+    app = create_app(
+        prod(
+            tmp_path,
+            database_url=resources.database_url,
+            amqp_uri=resources.amqp_uri,
+            redis_url=resources.redis_url,
+        )
+    )
     with pytest.raises(StartupRefused) as e, TestClient(app):
         pass
     assert "demo accounts" in str(e.value)
@@ -191,8 +196,13 @@ def json_logs() -> Any:
 
 def test_phone_and_id_numbers_are_masked_in_every_log_line(json_logs: io.StringIO) -> None:
     log = structlog.get_logger("t")
-    log.info("resident 13800000001 registered", phone="13912345678", id_number="11010119900307123X",
-             nested={"contact": ["+86 137 1234 5678"]}, trace_id="4bf92f3577b34da6a3ce929d0e0e4736")  # fmt: skip
+    log.info(
+        "resident 13800000001 registered",
+        phone="13912345678",
+        id_number="11010119900307123X",
+        nested={"contact": ["+86 137 1234 5678"]},
+        trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+    )
     logging.getLogger("stdlib").warning("callback to 15000000009 failed")
     lines = [json.loads(x) for x in json_logs.getvalue().splitlines()]
     text = json_logs.getvalue()
@@ -218,8 +228,11 @@ def test_otp_code_is_logged_only_in_the_demo_and_never_the_full_phone(
     from gateway.security import credentials as cred
     from gateway.security.authn import Authenticator
 
-    settings = Settings(redis_url=resources.redis_url, otp_log_codes=log_codes,
-                        redis_prefix=f"{resources.redis_prefix}{uuid.uuid4().hex[:6]}:")  # fmt: skip
+    settings = Settings(
+        redis_url=resources.redis_url,
+        otp_log_codes=log_codes,
+        redis_prefix=f"{resources.redis_prefix}{uuid.uuid4().hex[:6]}:",
+    )
     code_holder: dict[str, str] = {}
 
     async def run() -> None:

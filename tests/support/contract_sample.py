@@ -100,8 +100,11 @@ def contract_reply(model: type[BaseModel], answer: Any) -> BaseModel:
     A nested object the fake gives in part is completed the same way."""
     if isinstance(answer, model):
         return answer
-    given = {k: v for k, v in answer.items() if k in model.model_fields} if isinstance(
-        answer, dict) else {}  # fmt: skip
+    given = (
+        {k: v for k, v in answer.items() if k in model.model_fields}
+        if isinstance(answer, dict)
+        else {}
+    )
     for key, value in list(given.items()):
         nested = _nested_model(model.model_fields[key].annotation)
         if nested is not None and isinstance(value, dict):

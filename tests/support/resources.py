@@ -32,8 +32,11 @@ def create_vhost(name: str) -> None:
     else:  # a broker elsewhere (e.g. docker compose): use the management API
         v = quote(name, safe="")
         httpx.put(f"{AMQP_MGMT}/api/vhosts/{v}", auth=("guest", "guest")).raise_for_status()
-        httpx.put(f"{AMQP_MGMT}/api/permissions/{v}/guest", auth=("guest", "guest"),
-                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        httpx.put(
+            f"{AMQP_MGMT}/api/permissions/{v}/guest",
+            auth=("guest", "guest"),
+            json={"configure": ".*", "write": ".*", "read": ".*"},
+        ).raise_for_status()
 
 
 def delete_vhost(name: str) -> None:

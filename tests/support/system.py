@@ -39,8 +39,11 @@ class System:
         """An HTTP client, signed in as a demo account when ``username`` is given."""
         headers = {}
         if username:
-            r = httpx.post(f"{self.base_url}/api/v1/auth/login",
-                           json={"username": username, "password": DEMO_PASSWORD}, timeout=15)
+            r = httpx.post(
+                f"{self.base_url}/api/v1/auth/login",
+                json={"username": username, "password": DEMO_PASSWORD},
+                timeout=15,
+            )
             r.raise_for_status()
             headers["Authorization"] = f"Bearer {r.json()['access_token']}"
         return httpx.Client(base_url=self.base_url, timeout=15, headers=headers)

@@ -532,7 +532,8 @@ SUBSCRIPTIONS = [
     # other sources of cases
     Subscription("grids", "patrol.finding_reported", "petitions", "handle_patrol_finding"),
     Subscription("grids", "sensor.alert_raised", "petitions", "handle_sensor_alert"),
-    Subscription("volunteers", "volunteer_order.escalated", "petitions",
-                 "handle_volunteer_order_escalated"),
+    Subscription(
+        "volunteers", "volunteer_order.escalated", "petitions", "handle_volunteer_order_escalated"
+    ),
     Subscription("enterprise", "demand.overdue", "petitions", "handle_demand_overdue"),
-]  # fmt: skip
+]

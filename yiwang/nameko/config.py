@@ -21,9 +21,11 @@ def nameko_config(
     database_url = settings.database_url
     if service is not None:
         database_url = service_database_url(
-            database_url, service, enabled=settings.database_roles,
+            database_url,
+            service,
+            enabled=settings.database_roles,
             passwords=settings.database_role_passwords,
-        )  # fmt: skip
+        )
     return {
         "AMQP_URI": settings.amqp_uri,
         "DATABASE_URL": database_url,

@@ -117,9 +117,12 @@ class Tracing(DependencyProvider):
         started = self._started.pop(id(worker_ctx), None)
         if started is not None:
             ep = worker_ctx.entrypoint
-            ENTRYPOINT_LATENCY.labels(worker_ctx.service_name, ep.method_name,
-                                      entrypoint_kind(ep), started[1],
-                                      ).observe(time.perf_counter() - started[0])  # fmt: skip
+            ENTRYPOINT_LATENCY.labels(
+                worker_ctx.service_name,
+                ep.method_name,
+                entrypoint_kind(ep),
+                started[1],
+            ).observe(time.perf_counter() - started[0])
         entry = self._active.pop(id(worker_ctx), None)
         if entry is None:
             return

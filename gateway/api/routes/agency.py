@@ -86,29 +86,47 @@ async def items(
     return await rpc.call_typed("petitions", "agency_catalogue", domain=domain)
 
 
-@router.post("/applications", status_code=201,
-             summary="Apply: all required materials online, or book an appointment")  # fmt: skip
+@router.post(
+    "/applications",
+    status_code=201,
+    summary="Apply: all required materials online, or book an appointment",
+)
 async def apply(
     body: ApplyIn, rpc: RpcDep, who: Annotated[Principal, Depends(require("agency.apply"))]
 ) -> AgencyApplicationView:
     who.check_jurisdiction(body.community_code)
     unit = await rpc.call("grids", "get_unit", code=body.community_code)
     if unit.get("level") != "community" or unit.get("retired"):
-        raise ValidationFailed("not_a_community", f"{body.community_code} is not a community",
-                               f"{body.community_code}不是社区")  # fmt: skip
+        raise ValidationFailed(
+            "not_a_community",
+            f"{body.community_code} is not a community",
+            f"{body.community_code}不是社区",
+        )
     # the application counts in the command centre's KPIs under one grid of the community
     grids = await rpc.call("grids", "unit_children", code=body.community_code)
-    grid = next((u["code"] for u in grids.get("units", [])
-                 if u.get("level") == "grid" and not u.get("retired")), None)  # fmt: skip
+    grid = next(
+        (
+            u["code"]
+            for u in grids.get("units", [])
+            if u.get("level") == "grid" and not u.get("retired")
+        ),
+        None,
+    )
     if grid is None:
-        raise ValidationFailed("community_without_grid", "the community has no grid yet",
-                               "该社区尚未划分网格")  # fmt: skip
+        raise ValidationFailed(
+            "community_without_grid", "the community has no grid yet", "该社区尚未划分网格"
+        )
     return await rpc.call_typed(
-        "petitions", "agency_apply", actor=_actor(who), item_code=body.item_code,
-        community_code=body.community_code, grid_code=grid, materials=body.materials,
+        "petitions",
+        "agency_apply",
+        actor=_actor(who),
+        item_code=body.item_code,
+        community_code=body.community_code,
+        grid_code=grid,
+        materials=body.materials,
         appointment_at=body.appointment_at.isoformat() if body.appointment_at else None,
         application_id=str(body.application_id) if body.application_id else None,
-    )  # fmt: skip
+    )
 
 
 @router.get("/applications/mine", summary="My agency applications")
@@ -118,8 +136,13 @@ async def mine(
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> AgencyApplicationList:
-    return await rpc.call_typed("petitions", "list_agency_applications", account_id=who.account_id,
-                          page=page, page_size=page_size)  # fmt: skip
+    return await rpc.call_typed(
+        "petitions",
+        "list_agency_applications",
+        account_id=who.account_id,
+        page=page,
+        page_size=page_size,
+    )
 
 
 @router.get("/applications", summary="The applications of a unit (staff queue)")
@@ -141,18 +164,30 @@ async def queue(
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> AgencyApplicationList:
     prefix = who.jurisdiction_prefix(jurisdiction)
-    return await rpc.call_typed("petitions", "list_agency_applications", prefix=prefix, status=status,
-                          page=page, page_size=page_size)  # fmt: skip
+    return await rpc.call_typed(
+        "petitions",
+        "list_agency_applications",
+        prefix=prefix,
+        status=status,
+        page=page,
+        page_size=page_size,
+    )
 
 
 @router.get("/applications/{application_id}", summary="One application with its steps")
 async def detail(
-    application_id: uuid.UUID, rpc: RpcDep,
+    application_id: uuid.UUID,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("agency.read"))],
-) -> AgencyApplicationView:  # fmt: skip
-    return await rpc.call_typed("petitions", "get_agency_application",
-                          application_id=str(application_id), viewer_id=who.account_id[:64],
-                          viewer_role=who.role, jurisdiction_prefix=_prefix(who))  # fmt: skip
+) -> AgencyApplicationView:
+    return await rpc.call_typed(
+        "petitions",
+        "get_agency_application",
+        application_id=str(application_id),
+        viewer_id=who.account_id[:64],
+        viewer_role=who.role,
+        jurisdiction_prefix=_prefix(who),
+    )
 
 
 @router.post(
@@ -160,11 +195,18 @@ async def detail(
     summary="accept, return_materials, resubmit, handle, feed_back, close, reject, withdraw",
 )
 async def act(
-    application_id: uuid.UUID, body: ActionIn, rpc: RpcDep,
+    application_id: uuid.UUID,
+    body: ActionIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("agency.act"))],
-) -> AgencyApplicationView:  # fmt: skip
+) -> AgencyApplicationView:
     return await rpc.call_typed(
-        "petitions", "agency_action", application_id=str(application_id), action=body.action,
-        actor=_actor(who), expected_version=body.expected_version, fields=body.fields,
+        "petitions",
+        "agency_action",
+        application_id=str(application_id),
+        action=body.action,
+        actor=_actor(who),
+        expected_version=body.expected_version,
+        fields=body.fields,
         jurisdiction_prefix=_prefix(who),
-    )  # fmt: skip
+    )

@@ -56,18 +56,25 @@ async def list_calendar_years(
 
 @router.get("/{year}", summary="One year: holidays and make-up working days (调休)")
 async def get_calendar_year(
-    year: Year, rpc: RpcDep,
+    year: Year,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.calendar.read"))],
-) -> CalendarYearV1:  # fmt: skip
+) -> CalendarYearV1:
     return await rpc.call_typed("command", "get_calendar_year", year=year)
 
 
 @router.put("/{year}", summary="Replace one year's holidays and make-up working days")
 async def put_calendar_year(
-    year: Year, body: CalendarYearIn, rpc: RpcDep,
+    year: Year,
+    body: CalendarYearIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.calendar.write"))],
-) -> CalendarYearV1:  # fmt: skip
-    actor = {**who.actor(), "jurisdiction_code": who.jurisdiction_code,
-             "department": who.department}  # fmt: skip
-    return await rpc.call_typed("command", "put_calendar_year", year=year,
-                          **body.model_dump(mode="json"), actor=actor)  # fmt: skip
+) -> CalendarYearV1:
+    actor = {
+        **who.actor(),
+        "jurisdiction_code": who.jurisdiction_code,
+        "department": who.department,
+    }
+    return await rpc.call_typed(
+        "command", "put_calendar_year", year=year, **body.model_dump(mode="json"), actor=actor
+    )

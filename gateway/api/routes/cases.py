@@ -134,8 +134,13 @@ HotlineIn = body_of(
 def _actor(who: Principal) -> dict[str, Any]:
     """The actor petitions records and decides object access on (yiwang.access)."""
     a = who.actor()
-    return {"id": str(a["id"])[:64], "role": a["role"], "name": str(a.get("name") or "")[:100],
-            "jurisdiction_code": who.jurisdiction_code, "department": who.department}  # fmt: skip
+    return {
+        "id": str(a["id"])[:64],
+        "role": a["role"],
+        "name": str(a.get("name") or "")[:100],
+        "jurisdiction_code": who.jurisdiction_code,
+        "department": who.department,
+    }
 
 
 def _prefix(who: Principal) -> str:
@@ -146,8 +151,12 @@ async def _within(rpc: Any, who: Principal, *case_ids: uuid.UUID) -> None:
     """Forbidden (by the service) unless every case lies inside the caller's unit."""
     if who.jurisdiction_code:
         for case_id in case_ids:
-            await rpc.call("petitions", "get_case", case_id=str(case_id),
-                           jurisdiction_prefix=who.jurisdiction_code)  # fmt: skip
+            await rpc.call(
+                "petitions",
+                "get_case",
+                case_id=str(case_id),
+                jurisdiction_prefix=who.jurisdiction_code,
+            )
 
 
 # --- citizens and staff ------------------------------------------------------------------
@@ -160,8 +169,9 @@ async def my_cases(
     page: Annotated[int, Query(ge=1, le=10000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CaseSummaryList:
-    return await rpc.call_typed("petitions", "list_my_cases", account_id=who.account_id, page=page,
-                          page_size=page_size)  # fmt: skip
+    return await rpc.call_typed(
+        "petitions", "list_my_cases", account_id=who.account_id, page=page, page_size=page_size
+    )
 
 
 @router.get("/api/v1/cases/{case_id}", summary="A case with its timeline")
@@ -173,13 +183,19 @@ async def case_detail(
     unmask_contact: Annotated[bool, Query(alias="unmask")] = False,
 ) -> CaseView:
     if unmask_contact:
-        await unmask(request, who, subject_type="case", subject_id=str(case_id),
-                     fields=["reporter.contact"])  # fmt: skip
+        await unmask(
+            request, who, subject_type="case", subject_id=str(case_id), fields=["reporter.contact"]
+        )
     return await rpc.call_typed(
-        "petitions", "get_case", case_id=str(case_id), unmask=unmask_contact,
-        viewer_id=who.account_id, viewer_role=who.role, viewer_department=who.department,
+        "petitions",
+        "get_case",
+        case_id=str(case_id),
+        unmask=unmask_contact,
+        viewer_id=who.account_id,
+        viewer_role=who.role,
+        viewer_department=who.department,
         jurisdiction_prefix=_prefix(who),
-    )  # fmt: skip
+    )
 
 
 @router.post(
@@ -187,14 +203,21 @@ async def case_detail(
     summary="Take one lifecycle step (accept, dispatch, handle, verify, close, …)",
 )
 async def case_action(
-    case_id: uuid.UUID, body: ActionIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    body: ActionIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.act"))],
-) -> CaseView:  # fmt: skip
+) -> CaseView:
     return await rpc.call_typed(
-        "petitions", "case_action", case_id=str(case_id), action=body.action, actor=_actor(who),
-        expected_version=body.expected_version, fields=body.fields,
+        "petitions",
+        "case_action",
+        case_id=str(case_id),
+        action=body.action,
+        actor=_actor(who),
+        expected_version=body.expected_version,
+        fields=body.fields,
         jurisdiction_prefix=_prefix(who),
-    )  # fmt: skip
+    )
 
 
 @router.post(
@@ -202,25 +225,39 @@ async def case_action(
     summary="Rate a closed case 1–5 (≤ 2 reopens it once, then community review)",
 )
 async def rate_case(
-    case_id: uuid.UUID, body: RatingIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    body: RatingIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.rate"))],
-) -> CaseView:  # fmt: skip
+) -> CaseView:
     return await rpc.call_typed(
-        "petitions", "case_action", case_id=str(case_id), action="rate", actor=_actor(who),
+        "petitions",
+        "case_action",
+        case_id=str(case_id),
+        action="rate",
+        actor=_actor(who),
         expected_version=body.expected_version,
         fields={"score": body.score, "comment": body.comment},
-    )  # fmt: skip
+    )
 
 
 @router.post("/api/v1/cases/{case_id}/merge", summary="Merge this case into another (duplicate)")
 async def merge_case(
-    case_id: uuid.UUID, body: MergeIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    body: MergeIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
-) -> CaseView:  # fmt: skip
+) -> CaseView:
     await _within(rpc, who, case_id, body.target_case_id)
-    return await rpc.call_typed("petitions", "merge_cases", actor=_actor(who), case_id=str(case_id),
-                          target_case_id=str(body.target_case_id),
-                          expected_version=body.expected_version, note=body.note)  # fmt: skip
+    return await rpc.call_typed(
+        "petitions",
+        "merge_cases",
+        actor=_actor(who),
+        case_id=str(case_id),
+        target_case_id=str(body.target_case_id),
+        expected_version=body.expected_version,
+        note=body.note,
+    )
 
 
 @router.post(
@@ -228,24 +265,41 @@ async def merge_case(
     summary="Undo a wrong 'me too' link: the supporter's report becomes its own case",
 )
 async def detach_supporter(
-    case_id: uuid.UUID, supporter_id: str, body: DetachIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    supporter_id: str,
+    body: DetachIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
-) -> DetachResponse:  # fmt: skip
+) -> DetachResponse:
     await _within(rpc, who, case_id)
-    return await rpc.call_typed("petitions", "detach_supporter", actor=_actor(who),
-                          case_id=str(case_id), supporter_id=supporter_id[:80],
-                          expected_version=body.expected_version, note=body.note)  # fmt: skip
+    return await rpc.call_typed(
+        "petitions",
+        "detach_supporter",
+        actor=_actor(who),
+        case_id=str(case_id),
+        supporter_id=supporter_id[:80],
+        expected_version=body.expected_version,
+        note=body.note,
+    )
 
 
 @router.post("/api/v1/cases/{case_id}/split", summary="Split into child cases per department")
 async def split_case(
-    case_id: uuid.UUID, body: SplitIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    body: SplitIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.manage"))],
-) -> CaseView:  # fmt: skip
+) -> CaseView:
     await _within(rpc, who, case_id)
-    return await rpc.call_typed("petitions", "split_case", actor=_actor(who), case_id=str(case_id),
-                          expected_version=body.expected_version,
-                          parts=[p.model_dump() for p in body.parts], note=body.note)  # fmt: skip
+    return await rpc.call_typed(
+        "petitions",
+        "split_case",
+        actor=_actor(who),
+        case_id=str(case_id),
+        expected_version=body.expected_version,
+        parts=[p.model_dump() for p in body.parts],
+        note=body.note,
+    )
 
 
 @router.post(
@@ -253,12 +307,16 @@ async def split_case(
     summary="Import 12345/8890 tickets (idempotent per hotline + ticket number)",
 )
 async def hotline_import(
-    body: HotlineIn, rpc: RpcDep,
+    body: HotlineIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("case.hotline_import"))],
-) -> HotlineImportResponse:  # fmt: skip
+) -> HotlineImportResponse:
     tickets = [t.model_dump(mode="json") for t in body.tickets]
-    todo = [i for i, t in enumerate(tickets)
-            if not t.get("grid_code") and t.get("lat") is not None and t.get("lon") is not None]  # fmt: skip
+    todo = [
+        i
+        for i, t in enumerate(tickets)
+        if not t.get("grid_code") and t.get("lat") is not None and t.get("lon") is not None
+    ]
     if todo:
         points = pack_points([tickets[i]["lat"] for i in todo], [tickets[i]["lon"] for i in todo])
         located = await rpc.call("grids", "locate_many_v2", points=points)
@@ -306,8 +364,14 @@ async def public_map(
     include_closed: bool = True,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> GeoJsonFeatureCollection:
-    return await rpc.call_typed("petitions", "public_map", prefix=prefix, category=category,
-                          include_closed=include_closed, limit=limit)  # fmt: skip
+    return await rpc.call_typed(
+        "petitions",
+        "public_map",
+        prefix=prefix,
+        category=category,
+        include_closed=include_closed,
+        limit=limit,
+    )
 
 
 # --- categories --------------------------------------------------------------------------
@@ -324,24 +388,39 @@ async def list_categories(
 
 @router.get("/api/v1/categories/{code}", summary="One category with its attributes")
 async def get_category(
-    code: str, rpc: RpcDep,
+    code: str,
+    rpc: RpcDep,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
-) -> CategoryOut:  # fmt: skip
+) -> CategoryOut:
     return await rpc.call_typed("petitions", "get_category", code=code[:130])
 
 
 @router.put(
     "/api/v1/categories/{code}",
     summary="Create or replace a category",
-    openapi_extra={"requestBody": {"content": {"application/json": {"example": {
-        "name_zh": "暴露垃圾", "name_en": "Exposed litter", "department": "urban_management",
-        "sla_class": "quick_1d", "handling_level": "community", "keywords": ["垃圾"],
-    }}}}},
-)  # fmt: skip
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "example": {
+                        "name_zh": "暴露垃圾",
+                        "name_en": "Exposed litter",
+                        "department": "urban_management",
+                        "sla_class": "quick_1d",
+                        "handling_level": "community",
+                        "keywords": ["垃圾"],
+                    }
+                }
+            }
+        }
+    },
+)
 async def put_category(
-    code: str, body: dict[str, Any], rpc: RpcDep,
+    code: str,
+    body: dict[str, Any],
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("category.manage"))],
-) -> CategoryOut:  # fmt: skip
+) -> CategoryOut:
     category = {**body, "code": code[:130]}
     category.pop("group", None)
     return await rpc.call_typed("petitions", "put_category", actor=_actor(who), category=category)
@@ -352,9 +431,10 @@ async def put_category(
     summary="Hide a category (and its subtree) from new reports",
 )
 async def deactivate_category(
-    code: str, rpc: RpcDep,
+    code: str,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("category.manage"))],
-) -> CategoryOut:  # fmt: skip
+) -> CategoryOut:
     return await rpc.call_typed(
         "petitions", "deactivate_category", actor=_actor(who), code=code[:130]
     )

@@ -67,61 +67,90 @@ Code = Annotated[
 
 Sources = Annotated[
     str | None,
-    Query(pattern=r"^[a-z0-9_]{1,32}(,[a-z0-9_]{1,32}){0,19}$",
-          description="any of these sources, comma-separated (e.g. the citizens' channels)",
-          examples=["citizen,hotline,open311,suggestion_box,agency"]),
-]  # fmt: skip
+    Query(
+        pattern=r"^[a-z0-9_]{1,32}(,[a-z0-9_]{1,32}){0,19}$",
+        description="any of these sources, comma-separated (e.g. the citizens' channels)",
+        examples=["citizen,hotline,open311,suggestion_box,agency"],
+    ),
+]
 
 
 def _actor(who: Principal) -> dict[str, Any]:
-    return {**who.actor(), "jurisdiction_code": who.jurisdiction_code,
-            "department": who.department}  # fmt: skip
+    return {**who.actor(), "jurisdiction_code": who.jurisdiction_code, "department": who.department}
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOWNLOAD = {200: {"description": "CSV (UTF-8 with BOM) or Excel, as an attachment",
-                  "content": {"text/csv": {"schema": {"type": "string"}},
-                              XLSX: {"schema": {"type": "string", "format": "binary"}}}}}  # fmt: skip
+DOWNLOAD = {
+    200: {
+        "description": "CSV (UTF-8 with BOM) or Excel, as an attachment",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
 
 
 def _download(out: dict[str, Any]) -> Response:
     return Response(
         content=base64.b64decode(out["content_b64"]),
         media_type=out["content_type"],
-        headers={"Content-Disposition": f'attachment; filename="{out["filename"]}"',
-                 "X-Rows": str(out["rows"])},
-    )  # fmt: skip
+        headers={
+            "Content-Disposition": f'attachment; filename="{out["filename"]}"',
+            "X-Rows": str(out["rows"]),
+        },
+    )
 
 
 # -- the dispatch view ----------------------------------------------------------------------
 def _own_department(who: Principal) -> str:
     if not who.department:
-        raise Forbidden("department_required", "Your account is bound to no department.",
-                        "您的账号未绑定部门。")  # fmt: skip
+        raise Forbidden(
+            "department_required", "Your account is bound to no department.", "您的账号未绑定部门。"
+        )
     return who.department
 
 
 def _filters(
-    who: Principal, jurisdiction: str, status: str | None, source: str | None,
-    category: str | None, department: str | None, overdue: bool | None,
-    supervised: bool | None, created_from: datetime | None, created_to: datetime | None,
-    q: str | None, escalated: bool | None = None, whistled: bool | None = None,
+    who: Principal,
+    jurisdiction: str,
+    status: str | None,
+    source: str | None,
+    category: str | None,
+    department: str | None,
+    overdue: bool | None,
+    supervised: bool | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    q: str | None,
+    escalated: bool | None = None,
+    whistled: bool | None = None,
     sources: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     if who.role == "department_handler":
         department = _own_department(who)
     return {
-        "jurisdiction_prefix": who.jurisdiction_prefix(jurisdiction), "status": status,
-        "source": source, "category": category, "department": department, "overdue": overdue,
-        "supervised": supervised, "created_from": created_from, "created_to": created_to,
-        "q": q, **({"escalated": escalated} if escalated is not None else {}),
+        "jurisdiction_prefix": who.jurisdiction_prefix(jurisdiction),
+        "status": status,
+        "source": source,
+        "category": category,
+        "department": department,
+        "overdue": overdue,
+        "supervised": supervised,
+        "created_from": created_from,
+        "created_to": created_to,
+        "q": q,
+        **({"escalated": escalated} if escalated is not None else {}),
         **({"whistled": whistled} if whistled is not None else {}),
         **({"sources": sources.split(",")} if sources else {}),
-    }  # fmt: skip
+    }
 
 
-@router.get("/cases", summary="Cases in a jurisdiction (code prefix), filtered and paged",
-            response_model=dict[str, Any])  # fmt: skip
+@router.get(
+    "/cases",
+    summary="Cases in a jurisdiction (code prefix), filtered and paged",
+    response_model=dict[str, Any],
+)
 async def list_cases(
     rpc: RpcDep,
     cache: ReadCacheDep,
@@ -136,29 +165,52 @@ async def list_cases(
     created_from: CreatedFrom = None,
     created_to: CreatedTo = None,
     q: CaseText = None,
-    escalated: Annotated[bool | None, Query(
-        description="only cases escalated at least once (true) or never (false)")] = None,
-    whistled: Annotated[bool | None, Query(
-        description="only cases on which departments were summoned (吹哨)")] = None,
+    escalated: Annotated[
+        bool | None, Query(description="only cases escalated at least once (true) or never (false)")
+    ] = None,
+    whistled: Annotated[
+        bool | None, Query(description="only cases on which departments were summoned (吹哨)")
+    ] = None,
     sources: Sources = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[
         str | None,
-        Query(pattern=r"^[A-Za-z0-9_-]{1,200}$",
-              description="keyset paging: ``next_cursor`` of the previous page (``page`` "
-              "ignored); an invalid cursor is refused (422), never ignored"),
-    ] = None,  # fmt: skip
+        Query(
+            pattern=r"^[A-Za-z0-9_-]{1,200}$",
+            description="keyset paging: ``next_cursor`` of the previous page (``page`` "
+            "ignored); an invalid cursor is refused (422), never ignored",
+        ),
+    ] = None,
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
-    f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
-                 created_from, created_to, q, escalated, whistled, sources)  # fmt: skip
+    f = _filters(
+        who,
+        jurisdiction,
+        status,
+        source,
+        category,
+        department,
+        overdue,
+        supervised,
+        created_from,
+        created_to,
+        q,
+        escalated,
+        whistled,
+        sources,
+    )
     args = {"page": page, "page_size": page_size, **f}
     if cursor:
         args["cursor"] = cursor
-    return await cache.respond(if_none_match, scope_of(who), "list_cases", args,
-                               f["jurisdiction_prefix"],
-                               lambda: rpc.call("command", "list_cases", **args))  # fmt: skip
+    return await cache.respond(
+        if_none_match,
+        scope_of(who),
+        "list_cases",
+        args,
+        f["jurisdiction_prefix"],
+        lambda: rpc.call("command", "list_cases", **args),
+    )
 
 
 @router.get(
@@ -185,20 +237,40 @@ async def export_cases(
     whistled: Annotated[bool | None, Query(description="departments summoned (吹哨)")] = None,
     sources: Sources = None,
 ) -> Response:
-    f = _filters(who, jurisdiction, status, source, category, department, overdue, supervised,
-                 created_from, created_to, q, escalated, whistled, sources)  # fmt: skip
+    f = _filters(
+        who,
+        jurisdiction,
+        status,
+        source,
+        category,
+        department,
+        overdue,
+        supervised,
+        created_from,
+        created_to,
+        q,
+        escalated,
+        whistled,
+        sources,
+    )
     return _download(await rpc.call("command", "export_cases", format=format, **f))
 
 
 @router.get("/cases/{case_id}", summary="One case: its row, timeline, escalations, supervision")
 async def get_case(
-    case_id: uuid.UUID, rpc: RpcDep,
+    case_id: uuid.UUID,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.cases.read"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     # object access (a department: only cases dispatched or whistled to it) is decided by
     # the command service in yiwang.access, from the viewer passed here
-    return await rpc.call("command", "get_case", case_id=str(case_id),
-                          jurisdiction_prefix=who.jurisdiction_code, viewer=_actor(who))  # fmt: skip
+    return await rpc.call(
+        "command",
+        "get_case",
+        case_id=str(case_id),
+        jurisdiction_prefix=who.jurisdiction_code,
+        viewer=_actor(who),
+    )
 
 
 class FilterIn(BaseModel):
@@ -236,11 +308,18 @@ async def list_filters(
 
 @router.put("/filters/{name}", summary="Save a filter under a name")
 async def save_filter(
-    name: Annotated[str, Field(min_length=1, max_length=100)], body: FilterIn, rpc: RpcDep,
+    name: Annotated[str, Field(min_length=1, max_length=100)],
+    body: FilterIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.filters"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "save_filter", owner=who.account_id, name=name,
-                          filters=body.model_dump(mode="json", exclude_none=True))  # fmt: skip
+) -> dict[str, Any]:
+    return await rpc.call(
+        "command",
+        "save_filter",
+        owner=who.account_id,
+        name=name,
+        filters=body.model_dump(mode="json", exclude_none=True),
+    )
 
 
 @router.delete("/filters/{name}", summary="Delete a saved filter")
@@ -251,17 +330,25 @@ async def delete_filter(
 
 
 # -- dispatch -------------------------------------------------------------------------------
-ExpectedVersion = Annotated[int, Field(
-    ge=1, description="the case's ``version`` as the dispatch view showed it; a stale one "
-    "is refused (409 version_conflict), so a double click or a concurrent write acts once")]  # fmt: skip
+ExpectedVersion = Annotated[
+    int,
+    Field(
+        ge=1,
+        description="the case's ``version`` as the dispatch view showed it; a stale one "
+        "is refused (409 version_conflict), so a double click or a concurrent write acts once",
+    ),
+]
 
 
 class DispatchIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"department": "urban_management", "note": "请城管处置",
-                                         "expected_version": 3001}]},
-    )  # fmt: skip
+        json_schema_extra={
+            "examples": [
+                {"department": "urban_management", "note": "请城管处置", "expected_version": 3001}
+            ]
+        },
+    )
     expected_version: ExpectedVersion
     department: str | None = Field(default=None, max_length=64)
     worker_id: str | None = Field(default=None, max_length=64)
@@ -270,11 +357,14 @@ class DispatchIn(BaseModel):
 
 @router.post("/cases/{case_id}/dispatch", summary="Manual dispatch or re-dispatch")
 async def dispatch_case(
-    case_id: uuid.UUID, body: DispatchIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    body: DispatchIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.dispatch"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "dispatch_case", case_id=str(case_id), actor=_actor(who),
-                          **body.model_dump())  # fmt: skip
+) -> dict[str, Any]:
+    return await rpc.call(
+        "command", "dispatch_case", case_id=str(case_id), actor=_actor(who), **body.model_dump()
+    )
 
 
 @router.get("/departments", summary="Departments cases can be dispatched to")
@@ -298,9 +388,11 @@ class DepartmentIn(BaseModel):
 
 @router.put("/departments/{code}", summary="Add or edit a department")
 async def put_department(
-    code: str, body: DepartmentIn, rpc: RpcDep,
+    code: str,
+    body: DepartmentIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.rules.write"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     return await rpc.call("command", "put_department", code=code, **body.model_dump())
 
 
@@ -327,14 +419,23 @@ class RuleIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{
-            "order": 100, "target": {"kind": "department", "id": "urban_management"},
-            "when": {"category_prefix": "appearance.", "jurisdiction_prefix": "329901"},
-        }]},
-    )  # fmt: skip
+        json_schema_extra={
+            "examples": [
+                {
+                    "order": 100,
+                    "target": {"kind": "department", "id": "urban_management"},
+                    "when": {"category_prefix": "appearance.", "jurisdiction_prefix": "329901"},
+                }
+            ]
+        },
+    )
     order: int = Field(ge=0, le=1_000_000)
-    name: str | None = Field(default=None, min_length=1, max_length=100,
-                             description="ignored: the rule's name is the path's")  # fmt: skip
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="ignored: the rule's name is the path's",
+    )
     target: RuleTargetIn
     when: RuleWhenIn = Field(default_factory=RuleWhenIn)
 
@@ -342,11 +443,17 @@ class RuleIn(BaseModel):
 class RuleTestIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{
-            "category": "appearance.litter", "jurisdiction_code": "329901001001001",
-            "source": "citizen", "at": "2026-11-23T09:15:00+08:00",
-        }]},
-    )  # fmt: skip
+        json_schema_extra={
+            "examples": [
+                {
+                    "category": "appearance.litter",
+                    "jurisdiction_code": "329901001001001",
+                    "source": "citizen",
+                    "at": "2026-11-23T09:15:00+08:00",
+                }
+            ]
+        },
+    )
     category: str = Field(max_length=64)
     jurisdiction_code: str = Field(pattern=r"^[0-9]{4,18}$")
     source: str = Field(max_length=32)
@@ -366,9 +473,11 @@ async def list_rules(
 
 @router.put("/rules/{name}", summary="Add or replace a routing rule")
 async def put_rule(
-    name: Annotated[str, Path(min_length=1, max_length=100)], body: RuleIn, rpc: RpcDep,
+    name: Annotated[str, Path(min_length=1, max_length=100)],
+    body: RuleIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.rules.write"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     rule = body.model_dump(mode="json", exclude={"name"})
     return await rpc.call("command", "put_rule", **rule, name=name, actor=_actor(who))
 
@@ -382,9 +491,10 @@ async def delete_rule(
 
 @router.post("/rules/test", summary="Which rule (or the given one) routes these facts")
 async def test_rules(
-    body: RuleTestIn, rpc: RpcDep,
+    body: RuleTestIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.rules.read"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     facts = body.model_dump(mode="json", exclude={"rule"})
     if body.rule is not None:
         facts["rule"] = {**body.rule.model_dump(mode="json"), "name": body.rule.name or "test"}
@@ -395,20 +505,29 @@ async def test_rules(
 class NoteIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"note": "本级无法解决，请上级协调",
-                                         "expected_version": 3001}]},
-    )  # fmt: skip
+        json_schema_extra={
+            "examples": [{"note": "本级无法解决，请上级协调", "expected_version": 3001}]
+        },
+    )
     expected_version: ExpectedVersion
     note: str = Field(default="", max_length=2000)
 
 
 @router.post("/cases/{case_id}/escalate", summary="Cannot solve at this level: one level up")
 async def escalate_case(
-    case_id: uuid.UUID, body: NoteIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    body: NoteIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.escalate"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "escalate_case", case_id=str(case_id), note=body.note,
-                          actor=_actor(who), expected_version=body.expected_version)  # fmt: skip
+) -> dict[str, Any]:
+    return await rpc.call(
+        "command",
+        "escalate_case",
+        case_id=str(case_id),
+        note=body.note,
+        actor=_actor(who),
+        expected_version=body.expected_version,
+    )
 
 
 class WhistleIn(BaseModel):
@@ -435,15 +554,24 @@ class WhistleIn(BaseModel):
 
 @router.post("/cases/{case_id}/whistle", summary="Blow the whistle: summon departments (吹哨)")
 async def blow_whistle(
-    case_id: uuid.UUID, body: WhistleIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    body: WhistleIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.whistle"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     caller = body.caller_code or who.jurisdiction_code
     who.check_jurisdiction(caller)
-    return await rpc.call("command", "blow_whistle", case_id=str(case_id), caller_code=caller,
-                          departments=body.departments, deadline_hours=body.deadline_hours,
-                          note=body.note, actor=_actor(who),
-                          expected_version=body.expected_version)  # fmt: skip
+    return await rpc.call(
+        "command",
+        "blow_whistle",
+        case_id=str(case_id),
+        caller_code=caller,
+        departments=body.departments,
+        deadline_hours=body.deadline_hours,
+        note=body.note,
+        actor=_actor(who),
+        expected_version=body.expected_version,
+    )
 
 
 class DutyIn(BaseModel):
@@ -455,21 +583,29 @@ class DutyIn(BaseModel):
 
 @router.post("/whistles/{whistle_id}/report", summary="Report for duty (报到)")
 async def report_for_duty(
-    whistle_id: uuid.UUID, body: DutyIn, rpc: RpcDep,
+    whistle_id: uuid.UUID,
+    body: DutyIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.whistle.report"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "report_for_duty", whistle_id=str(whistle_id),
-                          department=body.department or _own_department(who),
-                          actor=_actor(who))  # fmt: skip
+) -> dict[str, Any]:
+    return await rpc.call(
+        "command",
+        "report_for_duty",
+        whistle_id=str(whistle_id),
+        department=body.department or _own_department(who),
+        actor=_actor(who),
+    )
 
 
 @router.get("/whistles/tally", summary="Per department: on time, late, missing")
 async def whistle_tally(
-    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.whistle.read"))],
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.whistle.read"))],
     jurisdiction: Code = "",
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "whistle_tally",
-                          jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction))  # fmt: skip
+) -> dict[str, Any]:
+    return await rpc.call(
+        "command", "whistle_tally", jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction)
+    )
 
 
 class SuperviseIn(BaseModel):
@@ -477,11 +613,15 @@ class SuperviseIn(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"handlers": ["urban_management"], "deadline_hours": 24, "note": "请于今日办结",
-                 "expected_version": 3001}
+                {
+                    "handlers": ["urban_management"],
+                    "deadline_hours": 24,
+                    "note": "请于今日办结",
+                    "expected_version": 3001,
+                }
             ]
         },
-    )  # fmt: skip
+    )
     expected_version: ExpectedVersion
     handlers: list[str] = Field(default_factory=list, max_length=20)
     deadline_hours: float = Field(default=24, gt=0, le=720)
@@ -490,11 +630,14 @@ class SuperviseIn(BaseModel):
 
 @router.post("/cases/{case_id}/supervise", summary="One-key supervision (一键督办)")
 async def supervise_case(
-    case_id: uuid.UUID, body: SuperviseIn, rpc: RpcDep,
+    case_id: uuid.UUID,
+    body: SuperviseIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.supervise"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "supervise_case", case_id=str(case_id), actor=_actor(who),
-                          **body.model_dump())  # fmt: skip
+) -> dict[str, Any]:
+    return await rpc.call(
+        "command", "supervise_case", case_id=str(case_id), actor=_actor(who), **body.model_dump()
+    )
 
 
 class SuperviseOverdueIn(BaseModel):
@@ -519,9 +662,10 @@ class SuperviseOverdueIn(BaseModel):
 
 @router.post("/supervisions/overdue", summary="Supervise a department's overdue set at once")
 async def supervise_overdue(
-    body: SuperviseOverdueIn, rpc: RpcDep,
+    body: SuperviseOverdueIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.supervise"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     return await rpc.call("command", "supervise_overdue", actor=_actor(who), **body.model_dump())
 
 
@@ -538,62 +682,98 @@ class AnswerIn(BaseModel):
 
 @router.post("/supervisions/{supervision_id}/answers", summary="Answer with text, photo or video")
 async def answer_supervision(
-    supervision_id: uuid.UUID, body: AnswerIn, rpc: RpcDep,
+    supervision_id: uuid.UUID,
+    body: AnswerIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.supervision.answer"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     handler = body.handler or who.department or who.jurisdiction_code
-    return await rpc.call("command", "answer_supervision", supervision_id=str(supervision_id),
-                          handler=handler, kind=body.kind, text=body.text, media=body.media,
-                          actor=_actor(who))  # fmt: skip
+    return await rpc.call(
+        "command",
+        "answer_supervision",
+        supervision_id=str(supervision_id),
+        handler=handler,
+        kind=body.kind,
+        text=body.text,
+        media=body.media,
+        actor=_actor(who),
+    )
 
 
 @router.get("/supervisions/{supervision_id}", summary="A supervision: timeline and roster")
 async def get_supervision(
-    supervision_id: uuid.UUID, rpc: RpcDep,
+    supervision_id: uuid.UUID,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.supervision.read"))],
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "get_supervision", supervision_id=str(supervision_id),
-                          viewer=_actor(who))  # fmt: skip
+) -> dict[str, Any]:
+    return await rpc.call(
+        "command", "get_supervision", supervision_id=str(supervision_id), viewer=_actor(who)
+    )
 
 
 # -- KPIs, warnings, audit ------------------------------------------------------------------
-def _kpi_args(who: Principal, jurisdiction: str, department: str, day_from: date,
-              day_to: date) -> dict[str, Any]:  # fmt: skip
+def _kpi_args(
+    who: Principal, jurisdiction: str, department: str, day_from: date, day_to: date
+) -> dict[str, Any]:
     code = who.jurisdiction_prefix(jurisdiction)
     if who.role == "department_handler" and who.department:
         department = who.department
-    return {"jurisdiction_code": code, "department": department, "day_from": str(day_from),
-            "day_to": str(day_to)}  # fmt: skip
+    return {
+        "jurisdiction_code": code,
+        "department": department,
+        "day_from": str(day_from),
+        "day_to": str(day_to),
+    }
 
 
-async def _cached_kpis(cache: ReadCacheDep, rpc: RpcDep, who: Principal, method: str,
-                       args: dict[str, Any], if_none_match: str | None) -> Response:  # fmt: skip
-    return await cache.respond(if_none_match, scope_of(who), method, args,
-                               args["jurisdiction_code"],
-                               lambda: rpc.call("command", method, **args))  # fmt: skip
+async def _cached_kpis(
+    cache: ReadCacheDep,
+    rpc: RpcDep,
+    who: Principal,
+    method: str,
+    args: dict[str, Any],
+    if_none_match: str | None,
+) -> Response:
+    return await cache.respond(
+        if_none_match,
+        scope_of(who),
+        method,
+        args,
+        args["jurisdiction_code"],
+        lambda: rpc.call("command", method, **args),
+    )
 
 
-@router.get("/kpis", summary="KPIs of a jurisdiction (and department) over a day range",
-            response_model=dict[str, Any])  # fmt: skip
+@router.get(
+    "/kpis",
+    summary="KPIs of a jurisdiction (and department) over a day range",
+    response_model=dict[str, Any],
+)
 async def kpis(
-    rpc: RpcDep, cache: ReadCacheDep,
+    rpc: RpcDep,
+    cache: ReadCacheDep,
     who: Annotated[Principal, Depends(require("command.kpis.read"))],
-    day_from: DayFrom, day_to: DayTo, jurisdiction: Code = "",
+    day_from: DayFrom,
+    day_to: DayTo,
+    jurisdiction: Code = "",
     department: KpiDepartment = "*",
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     args = _kpi_args(who, jurisdiction, department, day_from, day_to)
     return await _cached_kpis(cache, rpc, who, "kpis", args, if_none_match)
 
 
 @router.get("/kpis/series", summary="KPIs per day", response_model=dict[str, Any])
 async def kpi_series(
-    rpc: RpcDep, cache: ReadCacheDep,
+    rpc: RpcDep,
+    cache: ReadCacheDep,
     who: Annotated[Principal, Depends(require("command.kpis.read"))],
-    day_from: DayFrom, day_to: DayTo, jurisdiction: Code = "",
+    day_from: DayFrom,
+    day_to: DayTo,
+    jurisdiction: Code = "",
     department: KpiDepartment = "*",
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     args = _kpi_args(who, jurisdiction, department, day_from, day_to)
     return await _cached_kpis(cache, rpc, who, "kpi_series", args, if_none_match)
 
@@ -605,40 +785,71 @@ async def kpi_series(
     summary="KPIs per day as CSV or Excel (xlsx)",
 )
 async def export_kpis(
-    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.kpis.read"))],
-    day_from: DayFrom, day_to: DayTo, jurisdiction: Code = "",
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.kpis.read"))],
+    day_from: DayFrom,
+    day_to: DayTo,
+    jurisdiction: Code = "",
     department: KpiDepartment = "*",
     format: Literal["csv", "xlsx"] = "csv",
-) -> Response:  # fmt: skip
+) -> Response:
     args = _kpi_args(who, jurisdiction, department, day_from, day_to)
     return _download(await rpc.call("command", "export_kpis", format=format, **args))
 
 
 # a child unit without any case: zero counts, no rates
 ZERO_STATS: dict[str, Any] = {
-    **dict.fromkeys(("open", "overdue", "escalated", "supervised", "created", "resolved",
-                     "resolved_on_time", "overdue_events", "escalations", "rated", "satisfied",
-                     "rework"), 0),
+    **dict.fromkeys(
+        (
+            "open",
+            "overdue",
+            "escalated",
+            "supervised",
+            "created",
+            "resolved",
+            "resolved_on_time",
+            "overdue_events",
+            "escalations",
+            "rated",
+            "satisfied",
+            "rework",
+        ),
+        0,
+    ),
     **dict.fromkeys(("on_time_resolution_rate", "satisfaction_rate", "rework_rate")),
-}  # fmt: skip
+}
 
 
-@router.get("/units/stats", summary="Per child unit (or per department): open, overdue, "
-            "escalated now; created, on-time, satisfaction, rework over the days",
-            response_model=dict[str, Any])  # fmt: skip
+@router.get(
+    "/units/stats",
+    summary="Per child unit (or per department): open, overdue, "
+    "escalated now; created, on-time, satisfaction, rework over the days",
+    response_model=dict[str, Any],
+)
 async def unit_stats(
-    rpc: RpcDep, cache: ReadCacheDep,
+    rpc: RpcDep,
+    cache: ReadCacheDep,
     who: Annotated[Principal, Depends(require("command.stats.read"))],
-    day_from: DayFrom, day_to: DayTo,
-    jurisdiction: Annotated[str, Query(
-        pattern=r"^([0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})?$",
-        description="the parent unit (city, district, street or community); empty: the "
-        "caller's own unit", examples=["329901"])] = "",
-    by: Annotated[Literal["unit", "department"], Query(
-        description="unit: one row per child unit of the parent (the map, the league table "
-        "of units); department: one row per department handling cases inside it")] = "unit",
+    day_from: DayFrom,
+    day_to: DayTo,
+    jurisdiction: Annotated[
+        str,
+        Query(
+            pattern=r"^([0-9]{4}|[0-9]{6}|[0-9]{9}|[0-9]{12})?$",
+            description="the parent unit (city, district, street or community); empty: the "
+            "caller's own unit",
+            examples=["329901"],
+        ),
+    ] = "",
+    by: Annotated[
+        Literal["unit", "department"],
+        Query(
+            description="unit: one row per child unit of the parent (the map, the league table "
+            "of units); department: one row per department handling cases inside it"
+        ),
+    ] = "unit",
     if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     code = who.jurisdiction_prefix(jurisdiction)
     args = {"parent_code": code, "by": by, "day_from": str(day_from), "day_to": str(day_to)}
 
@@ -664,21 +875,36 @@ async def unit_stats(
 
 @router.get("/alerts", summary="Early-warning alerts (隐患预警) about the caller's area")
 async def list_alerts(
-    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.warnings.read"))],
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.warnings.read"))],
     jurisdiction: Code = "",
-    since: Annotated[datetime | None, Query(
-        description="Only alerts raised at or after this instant (ISO 8601 with offset)",
-        examples=["2026-11-01T00:00:00+08:00"])] = None,
-    kind: Annotated[str | None, Query(
-        max_length=32, examples=["spike"],
-        description="Only alerts of this kind (预警类型): spike (a category's reports well "
-        "above its baseline), repeat_address (the same place reported again and again), "
-        "rising_overdue (overdue cases growing day after day)")] = None,
+    since: Annotated[
+        datetime | None,
+        Query(
+            description="Only alerts raised at or after this instant (ISO 8601 with offset)",
+            examples=["2026-11-01T00:00:00+08:00"],
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            examples=["spike"],
+            description="Only alerts of this kind (预警类型): spike (a category's reports well "
+            "above its baseline), repeat_address (the same place reported again and again), "
+            "rising_overdue (overdue cases growing day after day)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:  # fmt: skip
-    return await rpc.call("command", "list_alerts", since=since and since.isoformat(),
-                          kind=kind, limit=limit,
-                          jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction))  # fmt: skip
+) -> dict[str, Any]:
+    return await rpc.call(
+        "command",
+        "list_alerts",
+        since=since and since.isoformat(),
+        kind=kind,
+        limit=limit,
+        jurisdiction_prefix=who.jurisdiction_prefix(jurisdiction),
+    )
 
 
 @router.get("/warning-rules", summary="Early-warning rules (data)")
@@ -704,27 +930,32 @@ class WarningRuleIn(BaseModel):
 
 @router.put("/warning-rules/{name}", summary="Add or edit an early-warning rule")
 async def put_warning_rule(
-    name: str, body: WarningRuleIn, rpc: RpcDep,
+    name: str,
+    body: WarningRuleIn,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.warnings.write"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     return await rpc.call("command", "put_warning_rule", name=name, **body.model_dump())
 
 
 @router.delete("/warning-rules/{name}", summary="Delete an early-warning rule")
 async def delete_warning_rule(
-    name: str, rpc: RpcDep,
+    name: str,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.warnings.write"))],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     return await rpc.call("command", "delete_warning_rule", name=name)
 
 
 @router.get("/cases/{case_id}/audit", summary="The audit trail of a case")
 async def audit_trail(
-    case_id: uuid.UUID, rpc: RpcDep,
+    case_id: uuid.UUID,
+    rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.audit.read"))],
-) -> dict[str, Any]:  # fmt: skip
-    await rpc.call("command", "get_case", case_id=str(case_id),
-                   jurisdiction_prefix=who.jurisdiction_code)  # jurisdiction check  # fmt: skip
+) -> dict[str, Any]:
+    await rpc.call(
+        "command", "get_case", case_id=str(case_id), jurisdiction_prefix=who.jurisdiction_code
+    )  # jurisdiction check
     return await rpc.call("command", "audit_trail", case_id=str(case_id))
 
 
@@ -737,11 +968,16 @@ async def verify_audit(
 
 @router.post("/rebuild", summary="Rebuild the dispatch view (and KPIs) from the event log")
 async def rebuild(
-    rpc: RpcDep, who: Annotated[Principal, Depends(require("command.admin"))],
-    case_id: Annotated[uuid.UUID | None, Query(
-        description="Rebuild this case only; omitted: the whole view and the KPI counters",
-        examples=["3f6d2a1c-7b4e-4c8a-9e21-5d0b8f7a6c34"])] = None,
-) -> dict[str, Any]:  # fmt: skip
+    rpc: RpcDep,
+    who: Annotated[Principal, Depends(require("command.admin"))],
+    case_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Rebuild this case only; omitted: the whole view and the KPI counters",
+            examples=["3f6d2a1c-7b4e-4c8a-9e21-5d0b8f7a6c34"],
+        ),
+    ] = None,
+) -> dict[str, Any]:
     return await rpc.call("command", "rebuild", case_id=str(case_id) if case_id else None)
 
 

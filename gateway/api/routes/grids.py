@@ -923,9 +923,13 @@ async def access_log(
 ) -> AccessLogPage:
     reader = access.Accessor(who.account_id, who.role, who.jurisdiction_code, who.department)
     return await rpc.call_typed(
-        "grids", "access_log", subject_id=subject_id, actor_id=actor_id, limit=limit,
+        "grids",
+        "access_log",
+        subject_id=subject_id,
+        actor_id=actor_id,
+        limit=limit,
         jurisdiction_prefix=access.log_prefix(reader),
-    )  # fmt: skip
+    )
 
 
 # --- patrols (the signed-in grid worker) ----------------------------------------------------

@@ -63,8 +63,10 @@ async def _report(checks: dict[str, Awaitable[str]], ok_status: str) -> JSONResp
         else:
             out[name] = r
     ok = all(v == "ok" for v in out.values())
-    return JSONResponse({"status": ok_status if ok else "not_" + ok_status, "checks": out},
-                        status_code=200 if ok else 503)  # fmt: skip
+    return JSONResponse(
+        {"status": ok_status if ok else "not_" + ok_status, "checks": out},
+        status_code=200 if ok else 503,
+    )
 
 
 @router.get("/live", summary="Process is up (liveness: restart the process only if this fails)")

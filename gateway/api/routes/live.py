@@ -29,14 +29,20 @@ def hub(request: Request) -> LiveHub:
     if getattr(state, "live_hub", None) is None:
         res = state.resources
         cache = getattr(state, "read_cache", None)
-        state.live_hub = LiveHub(res.redis, f"{res.settings.redis_prefix}live",
-                                 on_change=cache.changed if cache is not None else None)
+        state.live_hub = LiveHub(
+            res.redis,
+            f"{res.settings.redis_prefix}live",
+            on_change=cache.changed if cache is not None else None,
+        )
     live: LiveHub = state.live_hub
     return live
 
 
-@router.get("/cases", summary="Live changes of cases in my jurisdiction (text/event-stream)",
-            response_class=StreamingResponse)
+@router.get(
+    "/cases",
+    summary="Live changes of cases in my jurisdiction (text/event-stream)",
+    response_class=StreamingResponse,
+)
 async def live_cases(
     request: Request,
     who: Annotated[Principal, Depends(require("live.cases"))],

@@ -41,8 +41,9 @@ StoreDep = Annotated[MediaStore, Depends(media_store)]
 
 
 def _missing(media_id: str) -> NotFound:
-    return NotFound("media_not_found", f"no media {media_id}", f"文件{media_id}不存在",
-                    media_id=media_id)  # fmt: skip
+    return NotFound(
+        "media_not_found", f"no media {media_id}", f"文件{media_id}不存在", media_id=media_id
+    )
 
 
 def _gate(request: Request, res: ResourcesDep) -> UploadGate:
@@ -67,8 +68,11 @@ class MediaOut(BaseModel):
     thumbnail_url: str | None = None
 
 
-@router.post("/upload-tokens", status_code=201,
-             summary="An upload token for an anonymous report's photos (short-lived, limited)")  # fmt: skip
+@router.post(
+    "/upload-tokens",
+    status_code=201,
+    summary="An upload token for an anonymous report's photos (short-lived, limited)",
+)
 async def issue_upload_token(
     request: Request,
     gate: GateDep,
@@ -115,31 +119,43 @@ async def upload(
     _purge_if_due(request, store, res)
     base = f"/api/v1/media/{stored.media_id}"
     return MediaOut(
-        media_id=stored.media_id, mime=stored.mime, kind=stored.kind, size=stored.size,
-        url=base, thumbnail_url=f"{base}/thumbnail" if stored.has_thumbnail else None,
-    )  # fmt: skip
+        media_id=stored.media_id,
+        mime=stored.mime,
+        kind=stored.kind,
+        size=stored.size,
+        url=base,
+        thumbnail_url=f"{base}/thumbnail" if stored.has_thumbnail else None,
+    )
 
 
 @router.get("/{media_id}", summary="The public copy (no EXIF location)")
 async def public_file(
-    media_id: str, store: StoreDep,
+    media_id: str,
+    store: StoreDep,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
-) -> FileResponse:  # fmt: skip
+) -> FileResponse:
     path = store.public_path(media_id)
     if path is None:
         raise _missing(media_id)
     ext = media_id.rsplit(".", 1)[-1]
-    return FileResponse(path, media_type=MIME_BY_EXT.get(ext, "application/octet-stream"),
-                        headers={"Cache-Control": "public, max-age=31536000, immutable"})  # fmt: skip
+    return FileResponse(
+        path,
+        media_type=MIME_BY_EXT.get(ext, "application/octet-stream"),
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 @router.get("/{media_id}/thumbnail", summary="A JPEG thumbnail (images only)")
 async def thumbnail_file(
-    media_id: str, store: StoreDep,
+    media_id: str,
+    store: StoreDep,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
-) -> FileResponse:  # fmt: skip
+) -> FileResponse:
     path = store.thumbnail_path(media_id)
     if path is None:
         raise _missing(media_id)
-    return FileResponse(path, media_type="image/jpeg",
-                        headers={"Cache-Control": "public, max-age=31536000, immutable"})  # fmt: skip
+    return FileResponse(
+        path,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )

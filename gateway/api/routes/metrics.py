@@ -10,8 +10,12 @@ from yiwang.metrics import exposition
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics", summary="Prometheus metrics of this gateway process",
-            response_class=Response, include_in_schema=False)  # fmt: skip
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of this gateway process",
+    response_class=Response,
+    include_in_schema=False,
+)
 async def metrics() -> Response:
     body, content_type = exposition()
     return Response(body, media_type=content_type)

@@ -58,14 +58,15 @@ def _jid(request: Request) -> str:
 
 def _contact(request: Request) -> str:
     return str(request.app.state.resources.settings.open311_contact)
+
+
 CHANGESET = datetime(2026, 3, 1, tzinfo=UTC)
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 MAX_MEDIA_URL = 300  # a case attachment reference
 Fmt = Annotated[
     str,
     Path(
-        description="Response format: json or xml (any other answers 404 in Open311's "
-        "error shape)",
+        description="Response format: json or xml (any other answers 404 in Open311's error shape)",
         examples=["json"],
     ),
 ]
@@ -78,8 +79,11 @@ def _lang(request: Request) -> str:
 
 def _fmt(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise NotFound("unknown_format", f"format '{fmt}' is not supported (json, xml)",
-                       f"不支持的格式“{fmt}”（json、xml）")  # fmt: skip
+        raise NotFound(
+            "unknown_format",
+            f"format '{fmt}' is not supported (json, xml)",
+            f"不支持的格式“{fmt}”（json、xml）",
+        )
     return fmt
 
 
@@ -109,8 +113,12 @@ async def _answer(
         return errors(fmt, e)
     except RemoteError as e:
         log.error("open311_remote_error", exc_type=e.exc_type, value=e.value[:300])
-        return errors(fmt, DomainError("upstream_error", "A service failed to answer",
-                                       "后台服务处理失败", status=500))  # fmt: skip
+        return errors(
+            fmt,
+            DomainError(
+                "upstream_error", "A service failed to answer", "后台服务处理失败", status=500
+            ),
+        )
 
 
 def _single(params: Any) -> dict[str, str]:
@@ -124,9 +132,12 @@ def _single(params: Any) -> dict[str, str]:
 async def discovery(fmt: Fmt, request: Request) -> Response:
     async def build(f: str) -> Response:
         base = str(request.base_url).rstrip("/") + BASE
-        doc = o311.discovery(base_url=base, contact=_contact(request),
-                             key_service=str(request.base_url).rstrip("/") + "/",
-                             changeset=CHANGESET)  # fmt: skip
+        doc = o311.discovery(
+            base_url=base,
+            contact=_contact(request),
+            key_service=str(request.base_url).rstrip("/") + "/",
+            changeset=CHANGESET,
+        )
         return document(f, "discovery", doc)
 
     return await _answer(request, fmt, build)
@@ -157,8 +168,12 @@ async def service_definition(
 ) -> Response:
     async def build(f: str) -> Response:
         _check_jurisdiction(request)
-        out = await rpc.call("petitions", "open311_service_definition",
-                             service_code=service_code[:130], lang=_lang(request))  # fmt: skip
+        out = await rpc.call(
+            "petitions",
+            "open311_service_definition",
+            service_code=service_code[:130],
+            lang=_lang(request),
+        )
         return document(f, "service_definition", out)
 
     return await _answer(request, fmt, build)
@@ -167,19 +182,29 @@ async def service_definition(
 def _check_jurisdiction(request: Request) -> None:
     jid = request.query_params.get("jurisdiction_id")
     if jid and jid != _jid(request):
-        raise ValidationFailed("invalid_jurisdiction_id", f"jurisdiction_id '{jid[:64]}' is not served here",
-                               f"本平台不服务于jurisdiction_id“{jid[:64]}”", status=400)  # fmt: skip
+        raise ValidationFailed(
+            "invalid_jurisdiction_id",
+            f"jurisdiction_id '{jid[:64]}' is not served here",
+            f"本平台不服务于jurisdiction_id“{jid[:64]}”",
+            status=400,
+        )
 
 
 # --- service requests -------------------------------------------------------------------
 
 
-async def _query(request: Request, rpc: NamekoRpcClient, params: dict[str, str]) -> list[dict[str, Any]]:
+async def _query(
+    request: Request, rpc: NamekoRpcClient, params: dict[str, str]
+) -> list[dict[str, Any]]:
     """Service requests matching the Open311 query ``params``, media links on this host."""
     out = await rpc.call(
-        "petitions", "query_open311", params=params, jurisdiction_id=_jid(request),
-        lang=_lang(request), media_base=str(request.base_url).rstrip("/"),
-    )  # fmt: skip
+        "petitions",
+        "query_open311",
+        params=params,
+        jurisdiction_id=_jid(request),
+        lang=_lang(request),
+        media_base=str(request.base_url).rstrip("/"),
+    )
     return list(out["items"])
 
 
@@ -209,9 +234,11 @@ async def get_request(
         _check_jurisdiction(request)
         items = await _query(request, rpc, {"service_request_id": service_request_id[:64]})
         if not items:
-            raise NotFound("service_request_not_found",
-                           f"service_request_id '{service_request_id[:64]}' not found",
-                           f"未找到service_request_id“{service_request_id[:64]}”")  # fmt: skip
+            raise NotFound(
+                "service_request_not_found",
+                f"service_request_id '{service_request_id[:64]}' not found",
+                f"未找到service_request_id“{service_request_id[:64]}”",
+            )
         return document(f, "service_requests", items[:1])
 
     return await _answer(request, fmt, build)
@@ -235,12 +262,16 @@ async def get_token(
         try:
             report_id = uuid.UUID(token)
         except ValueError:
-            raise NotFound("invalid_token", f"token '{token[:64]}' not found",
-                           f"未找到token“{token[:64]}”") from None  # fmt: skip
+            raise NotFound(
+                "invalid_token", f"token '{token[:64]}' not found", f"未找到token“{token[:64]}”"
+            ) from None
         status = await rpc.call("petitions", "get_report_status", report_id=str(report_id))
         case_id = status.get("case_id")
-        return document(f, "service_requests",
-                        o311.token_response(str(report_id), str(case_id) if case_id else None))  # fmt: skip
+        return document(
+            f,
+            "service_requests",
+            o311.token_response(str(report_id), str(case_id) if case_id else None),
+        )
 
     return await _answer(request, fmt, build)
 
@@ -257,8 +288,11 @@ async def _api_key(request: Request, fields: list[tuple[str, str]]) -> None:
         raise Forbidden("invalid_api_key", "Invalid api_key", "无效的api_key") from None
     policy: Policy = request.app.state.policy
     if not policy.allows(principal, CREATE):
-        raise Forbidden("invalid_api_key", "This api_key may not post service requests",
-                        "此api_key无权提交服务请求")  # fmt: skip
+        raise Forbidden(
+            "invalid_api_key",
+            "This api_key may not post service requests",
+            "此api_key无权提交服务请求",
+        )
     request.scope.setdefault("yiwang", {})["principal"] = principal
 
 
@@ -272,20 +306,28 @@ async def _locate(rpc: Any, sub: dict[str, Any]) -> tuple[float, float, str]:
                 "address_not_located",
                 "address_string alone cannot be located here: send lat/long or address_id "
                 "(an 18-digit building code)",
-                "仅凭address_string无法定位：请提供lat/long或address_id（18位楼栋编码）", status=400,
-            )  # fmt: skip
+                "仅凭address_string无法定位：请提供lat/long或address_id（18位楼栋编码）",
+                status=400,
+            )
         found = await rpc.call("grids", "list_buildings", grid_code=aid[:15])
         building = next((b for b in found.get("buildings", []) if b["code"] == aid), None)
         if building is None or building.get("lat") is None or building.get("lon") is None:
-            raise ValidationFailed("invalid_address_id", f"address_id '{aid}' not found",
-                                   f"未找到address_id“{aid}”", status=400)  # fmt: skip
+            raise ValidationFailed(
+                "invalid_address_id",
+                f"address_id '{aid}' not found",
+                f"未找到address_id“{aid}”",
+                status=400,
+            )
         lat, lon = building["lat"], building["lon"]
         sub["address_string"] = sub.get("address_string") or building.get("address")
     located = await rpc.call("grids", "locate", lat=lat, lon=lon)
     if not located["inside"]:
-        raise ValidationFailed("outside_jurisdiction",
-                               f"The location ({lat}, {lon}) is outside every grid of this city.",
-                               f"位置（{lat}, {lon}）不在本市任何网格内。", status=400)  # fmt: skip
+        raise ValidationFailed(
+            "outside_jurisdiction",
+            f"The location ({lat}, {lon}) is outside every grid of this city.",
+            f"位置（{lat}, {lon}）不在本市任何网格内。",
+            status=400,
+        )
     return float(lat), float(lon), str(located["grid_code"])
 
 
@@ -296,34 +338,58 @@ async def post_request(
     async def build(f: str) -> Response:
         fields = await check_form(request)  # checked by _answer already; cached
         await _api_key(request, fields)
-        sub = await rpc.call("petitions", "parse_open311_form",
-                             fields=[[k, v] for k, v in fields if k != "api_key"],
-                             jurisdiction_id=_jid(request))  # fmt: skip
+        sub = await rpc.call(
+            "petitions",
+            "parse_open311_form",
+            fields=[[k, v] for k, v in fields if k != "api_key"],
+            jurisdiction_id=_jid(request),
+        )
         media = sub.get("media_url")
         if media and len(media) > MAX_MEDIA_URL:
-            raise ValidationFailed("media_url_too_long", f"media_url is longer than {MAX_MEDIA_URL} characters",
-                                   f"media_url超过{MAX_MEDIA_URL}个字符", status=400)  # fmt: skip
+            raise ValidationFailed(
+                "media_url_too_long",
+                f"media_url is longer than {MAX_MEDIA_URL} characters",
+                f"media_url超过{MAX_MEDIA_URL}个字符",
+                status=400,
+            )
         lat, lon, grid = await _locate(rpc, sub)
         name = " ".join(p for p in (sub.get("first_name"), sub.get("last_name")) if p) or None
         contact = None
         if name or sub.get("phone") or sub.get("email"):
-            contact = Contact(name=name[:50] if name else None, phone=sub.get("phone"),
-                              email=sub.get("email"))  # fmt: skip
+            contact = Contact(
+                name=name[:50] if name else None, phone=sub.get("phone"), email=sub.get("email")
+            )
         attributes = dict(sub.get("attributes") or {})
         report_id = uuid.uuid4()
         payload = ReportSubmittedV1(
-            report_id=report_id, source="open311", category=sub["service_code"],
-            description=sub["description"], lat=lat, lon=lon, grid_code=grid,
-            address=(sub.get("address_string") or None), attributes=attributes,
-            media=[media] if media else [], contact=contact, anonymous=contact is None,
-            account_id=None, submitted_at=datetime.now(UTC),
-        )  # fmt: skip
+            report_id=report_id,
+            source="open311",
+            category=sub["service_code"],
+            description=sub["description"],
+            lat=lat,
+            lon=lon,
+            grid_code=grid,
+            address=(sub.get("address_string") or None),
+            attributes=attributes,
+            media=[media] if media else [],
+            contact=contact,
+            anonymous=contact is None,
+            account_id=None,
+            submitted_at=datetime.now(UTC),
+        )
         await publisher.publish(payload, jurisdiction_code=grid)
         await attach(request, media_ids(media))  # an upload of ours it links is kept
-        notice = "已受理，处理进度可凭token查询" if _lang(request) == "zh" else (
-            "Accepted; follow it with the token")  # fmt: skip
-        return document(f, "service_requests",
-                        o311.post_response(token=str(report_id), service_notice=notice,
-                                           account_id=sub.get("account_id")))  # fmt: skip
+        notice = (
+            "已受理，处理进度可凭token查询"
+            if _lang(request) == "zh"
+            else ("Accepted; follow it with the token")
+        )
+        return document(
+            f,
+            "service_requests",
+            o311.post_response(
+                token=str(report_id), service_notice=notice, account_id=sub.get("account_id")
+            ),
+        )
 
     return await _answer(request, fmt, build)

@@ -68,10 +68,17 @@ def outside_jurisdiction(lat: float, lon: float) -> ValidationFailed:
     )
 
 
-@router.post("", status_code=202, response_model=ReportAccepted,
-             summary="File a citizen report (accepted durably, becomes a case)")
+@router.post(
+    "",
+    status_code=202,
+    response_model=ReportAccepted,
+    summary="File a citizen report (accepted durably, becomes a case)",
+)
 async def submit_report(
-    body: ReportIn, rpc: RpcDep, publisher: PublisherDep, response: Response,
+    body: ReportIn,
+    rpc: RpcDep,
+    publisher: PublisherDep,
+    response: Response,
     who: Annotated[Principal | None, Depends(optional_principal)] = None,
 ) -> ReportAccepted:
     # admission (503 beyond capacity) happens before the route: gateway.backpressure
@@ -99,8 +106,9 @@ async def submit_report(
     await publisher.publish(payload, jurisdiction_code=located["grid_code"])
     url = f"/api/v1/reports/{report_id}"
     response.headers["Location"] = url
-    return ReportAccepted(report_id=report_id, status="accepted", status_url=url,
-                          grid_code=located["grid_code"])
+    return ReportAccepted(
+        report_id=report_id, status="accepted", status_url=url, grid_code=located["grid_code"]
+    )
 
 
 @router.get("/{report_id}", summary="Where a report stands (pending until its case exists)")

@@ -929,9 +929,13 @@ async def points_statement(
 ) -> StatementOut:
     # whose statement staff may read is decided by the service (yiwang.access)
     return await rpc.call_typed(
-        "volunteers", "points_statement", holder_kind=holder_kind, holder_id=holder_id,
-        year=year, reader=staff(who),
-    )  # fmt: skip
+        "volunteers",
+        "points_statement",
+        holder_kind=holder_kind,
+        holder_id=holder_id,
+        year=year,
+        reader=staff(who),
+    )
 
 
 @router.get("/points/leaderboard", summary="Leaderboard of a community (12) or street (9)")

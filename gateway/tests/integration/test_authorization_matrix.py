@@ -133,8 +133,12 @@ def case_at(code: str) -> Callable[..., dict[str, Any]]:
         prefix = kw.get("jurisdiction_prefix") or ""
         if not code.startswith(prefix):
             raise Forbidden("outside_jurisdiction", "outside", "不在管辖范围")
-        row = {"case_id": kw["case_id"], "jurisdiction_code": code, "grid_code": code,
-               "department": "urban_management"}  # fmt: skip
+        row = {
+            "case_id": kw["case_id"],
+            "jurisdiction_code": code,
+            "grid_code": code,
+            "department": "urban_management",
+        }
         return {"case": row, "timeline": [], "escalations": [], "supervisions": [], **row}
 
     return get_case
@@ -161,74 +165,171 @@ add(
     f"{G}/units/{{code}}",
     lambda c: {"url": f"{G}/units/{c[:12]}", "json": {"name": "新名"}},
 )
-add("POST", f"{G}/units/{{code}}/move",
-    lambda c: {"url": f"{G}/units/{c[:12]}/move", "json": {"new_parent": c[:9]}})  # fmt: skip
+add(
+    "POST",
+    f"{G}/units/{{code}}/move",
+    lambda c: {"url": f"{G}/units/{c[:12]}/move", "json": {"new_parent": c[:9]}},
+)
 add("POST", f"{G}/units/{{code}}/retire", lambda c: {"url": f"{G}/units/{c[:12]}/retire"})
-add("POST", f"{G}/boundaries/import", lambda c: {"json": {"type": "FeatureCollection", "features": [
-    {"type": "Feature", "properties": {"code": c[:12]}, "geometry": None}]}})  # fmt: skip
+add(
+    "POST",
+    f"{G}/boundaries/import",
+    lambda c: {
+        "json": {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": {"code": c[:12]}, "geometry": None}],
+        }
+    },
+)
 WORKER = f"{G}/workers/w-matrix"
-add("GET", f"{G}/workers/{{worker_id}}", lambda c: {"url": WORKER},
-    answers=lambda c: {("grids", "get_worker"): {"worker_id": "w", "grids": {c: "member"}}})  # fmt: skip
-add("PUT", f"{G}/workers/{{worker_id}}/status",
+add(
+    "GET",
+    f"{G}/workers/{{worker_id}}",
+    lambda c: {"url": WORKER},
+    answers=lambda c: {("grids", "get_worker"): {"worker_id": "w", "grids": {c: "member"}}},
+)
+add(
+    "PUT",
+    f"{G}/workers/{{worker_id}}/status",
     lambda c: {"url": f"{WORKER}/status", "json": {"status": "on_leave"}},
-    answers=lambda c: {("grids", "get_worker"): {"worker_id": "w", "grids": {c: "member"}}})  # fmt: skip
-add("POST", f"{G}/workers/{{worker_id}}/assignments",
-    lambda c: {"url": f"{WORKER}/assignments", "json": {"grid_code": c}})  # fmt: skip
+    answers=lambda c: {("grids", "get_worker"): {"worker_id": "w", "grids": {c: "member"}}},
+)
+add(
+    "POST",
+    f"{G}/workers/{{worker_id}}/assignments",
+    lambda c: {"url": f"{WORKER}/assignments", "json": {"grid_code": c}},
+)
 RESIDENT = f"{G}/residents/r-matrix"
 
 
 def resident_at(c: str) -> dict[tuple[str, str], Any]:
     r = {"resident_id": "r", "household_code": c + HOUSE, "registered_community": None}
-    return {("grids", "get_resident"): r,
-            ("grids", "house_of_resident"): {"household": {"code": c + HOUSE}}}  # fmt: skip
+    return {
+        ("grids", "get_resident"): r,
+        ("grids", "house_of_resident"): {"household": {"code": c + HOUSE}},
+    }
 
 
 add("GET", f"{G}/residents/{{resident_id}}", lambda c: {"url": RESIDENT}, answers=resident_at)
-add("GET", f"{G}/residents/{{resident_id}}/house", lambda c: {"url": f"{RESIDENT}/house"},
-    answers=resident_at)  # fmt: skip
-add("PUT", f"{G}/residents/{{resident_id}}/tags",
-    lambda c: {"url": f"{RESIDENT}/tags", "json": {"tags": ["elderly"]}}, answers=resident_at)  # fmt: skip
-add("POST", f"{G}/residents/{{resident_id}}/move",
+add(
+    "GET",
+    f"{G}/residents/{{resident_id}}/house",
+    lambda c: {"url": f"{RESIDENT}/house"},
+    answers=resident_at,
+)
+add(
+    "PUT",
+    f"{G}/residents/{{resident_id}}/tags",
+    lambda c: {"url": f"{RESIDENT}/tags", "json": {"tags": ["elderly"]}},
+    answers=resident_at,
+)
+add(
+    "POST",
+    f"{G}/residents/{{resident_id}}/move",
     lambda c: {"url": f"{RESIDENT}/move", "json": {"household_code": c + "002-1"}},
-    answers=resident_at)  # fmt: skip
-add("GET", f"{G}/households/{{household_code}}/people",
-    lambda c: {"url": f"{G}/households/{c}{HOUSE}/people"})  # fmt: skip
-add("POST", f"{G}/residents", lambda c: {"json": {
-    "name": "张三", "id_number": "110101199001011234", "household_code": c + HOUSE}})  # fmt: skip
+    answers=resident_at,
+)
+add(
+    "GET",
+    f"{G}/households/{{household_code}}/people",
+    lambda c: {"url": f"{G}/households/{c}{HOUSE}/people"},
+)
+add(
+    "POST",
+    f"{G}/residents",
+    lambda c: {
+        "json": {"name": "张三", "id_number": "110101199001011234", "household_code": c + HOUSE}
+    },
+)
 add("POST", f"{G}/buildings", lambda c: {"json": {"code": c + "001", "address": "矩阵路1号"}})
 add("POST", f"{G}/households", lambda c: {"json": {"code": c + HOUSE}})
-add("POST", f"{G}/key-places", lambda c: {"json": {
-    "place_id": "p-matrix", "kind": "school", "name": "学校", "lat": 30.0, "lon": 120.0,
-    "grid_code": c}})  # fmt: skip
+add(
+    "POST",
+    f"{G}/key-places",
+    lambda c: {
+        "json": {
+            "place_id": "p-matrix",
+            "kind": "school",
+            "name": "学校",
+            "lat": 30.0,
+            "lon": 120.0,
+            "grid_code": c,
+        }
+    },
+)
 add("POST", f"{G}/patrols", lambda c: {"json": {"grid_code": c}})
-add("GET", f"{G}/patrols/{{patrol_id}}", lambda c: {"url": f"{G}/patrols/{uuid.uuid4()}"},
-    answers=lambda c: {("grids", "get_patrol"): {"grid_code": c}})  # fmt: skip
-add("POST", f"{G}/sensors/devices", lambda c: {"json": {
-    "kind": "water_meter", "device_id": "m-matrix", "household_code": c + HOUSE}})  # fmt: skip
+add(
+    "GET",
+    f"{G}/patrols/{{patrol_id}}",
+    lambda c: {"url": f"{G}/patrols/{uuid.uuid4()}"},
+    answers=lambda c: {("grids", "get_patrol"): {"grid_code": c}},
+)
+add(
+    "POST",
+    f"{G}/sensors/devices",
+    lambda c: {
+        "json": {"kind": "water_meter", "device_id": "m-matrix", "household_code": c + HOUSE}
+    },
+)
 
 CASE_URL = f"/api/v1/cases/{uuid.uuid4()}"
-add("POST", "/api/v1/cases/hotline-import", lambda c: {"json": {"tickets": [{
-    "hotline": "12345", "ticket_no": "M-1", "category": "sanitation", "description": "垃圾",
-    "grid_code": c}]}})  # fmt: skip
+add(
+    "POST",
+    "/api/v1/cases/hotline-import",
+    lambda c: {
+        "json": {
+            "tickets": [
+                {
+                    "hotline": "12345",
+                    "ticket_no": "M-1",
+                    "category": "sanitation",
+                    "description": "垃圾",
+                    "grid_code": c,
+                }
+            ]
+        }
+    },
+)
 for action, body in (
     ("merge", {"target_case_id": str(uuid.uuid4()), "expected_version": 1}),
-    ("split", {"expected_version": 1, "parts": [
-        {"category": "a", "department": "d1", "description": "x"},
-        {"category": "b", "department": "d2", "description": "y"}]}),
-):  # fmt: skip
-    add("POST", f"/api/v1/cases/{{case_id}}/{action}",
+    (
+        "split",
+        {
+            "expected_version": 1,
+            "parts": [
+                {"category": "a", "department": "d1", "description": "x"},
+                {"category": "b", "department": "d2", "description": "y"},
+            ],
+        },
+    ),
+):
+    add(
+        "POST",
+        f"/api/v1/cases/{{case_id}}/{action}",
         lambda c, a=action, b=body: {"url": f"{CASE_URL}/{a}", "json": b},
-        answers=lambda c: {("petitions", "get_case"): case_at(c)})  # fmt: skip
-add("POST", "/api/v1/cases/{case_id}/supporters/{supporter_id}/detach",
+        answers=lambda c: {("petitions", "get_case"): case_at(c)},
+    )
+add(
+    "POST",
+    "/api/v1/cases/{case_id}/supporters/{supporter_id}/detach",
     lambda c: {"url": f"{CASE_URL}/supporters/s1/detach", "json": {"expected_version": 1}},
-    answers=lambda c: {("petitions", "get_case"): case_at(c)})  # fmt: skip
+    answers=lambda c: {("petitions", "get_case"): case_at(c)},
+)
 
 C = "/api/v1/command"
 C_CASE = f"{C}/cases/{uuid.uuid4()}"
-add("GET", f"{C}/cases/{{case_id}}", lambda c: {"url": C_CASE},
-    answers=lambda c: {("command", "get_case"): case_at(c)})  # fmt: skip
-add("GET", f"{C}/cases/{{case_id}}/audit", lambda c: {"url": f"{C_CASE}/audit"},
-    answers=lambda c: {("command", "get_case"): case_at(c)})  # fmt: skip
+add(
+    "GET",
+    f"{C}/cases/{{case_id}}",
+    lambda c: {"url": C_CASE},
+    answers=lambda c: {("command", "get_case"): case_at(c)},
+)
+add(
+    "GET",
+    f"{C}/cases/{{case_id}}/audit",
+    lambda c: {"url": f"{C_CASE}/audit"},
+    answers=lambda c: {("command", "get_case"): case_at(c)},
+)
 
 
 def supervision_at(code: str) -> Callable[..., dict[str, Any]]:
@@ -244,53 +345,128 @@ def supervision_at(code: str) -> Callable[..., dict[str, Any]]:
     return get_supervision
 
 
-add("GET", f"{C}/supervisions/{{supervision_id}}", lambda c: {"url": f"{C}/supervisions/{uuid.uuid4()}"},
-    answers=lambda c: {("command", "get_supervision"): supervision_at(c)})  # fmt: skip
-add("POST", f"{C}/cases/{{case_id}}/whistle",
-    lambda c: {"url": f"{C_CASE}/whistle",
-               "json": {"caller_code": c[:12], "departments": ["urban_management"],
-                        "expected_version": 1}})  # fmt: skip
-add("GET", f"{C}/cases/export", lambda c: {"params": {"jurisdiction": c[:9]}},
-    answers=lambda c: {("command", "export_cases"): download})  # fmt: skip
+add(
+    "GET",
+    f"{C}/supervisions/{{supervision_id}}",
+    lambda c: {"url": f"{C}/supervisions/{uuid.uuid4()}"},
+    answers=lambda c: {("command", "get_supervision"): supervision_at(c)},
+)
+add(
+    "POST",
+    f"{C}/cases/{{case_id}}/whistle",
+    lambda c: {
+        "url": f"{C_CASE}/whistle",
+        "json": {"caller_code": c[:12], "departments": ["urban_management"], "expected_version": 1},
+    },
+)
+add(
+    "GET",
+    f"{C}/cases/export",
+    lambda c: {"params": {"jurisdiction": c[:9]}},
+    answers=lambda c: {("command", "export_cases"): download},
+)
 for kpi in ("kpis", "kpis/series"):
     add("GET", f"{C}/{kpi}", lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}})
-add("GET", f"{C}/kpis/export", lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}},
-    answers=lambda c: {("command", "export_kpis"): download})  # fmt: skip
+add(
+    "GET",
+    f"{C}/kpis/export",
+    lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}},
+    answers=lambda c: {("command", "export_kpis"): download},
+)
 add("GET", f"{C}/whistles/tally", lambda c: {"params": {"jurisdiction": c[:9]}})
 add("GET", f"{C}/alerts", lambda c: {"params": {"jurisdiction": c[:9]}})
 add("GET", f"{C}/units/stats", lambda c: {"params": {**DAYS, "jurisdiction": c[:9]}})
 CAL = f"{C}/calendar"  # the working-day calendar: city-wide data, read by staff, edited by admins
 add("GET", CAL, lambda c: {}, scoped=False)
 add("GET", f"{CAL}/{{year}}", lambda c: {"url": f"{CAL}/2026"}, scoped=False)
-add("PUT", f"{CAL}/{{year}}", lambda c: {"url": f"{CAL}/2026", "json": {
-    "status": "published", "holidays": [{"day": "2026-10-01", "name": "国庆节"}],
-    "makeup_workdays": [{"day": "2026-10-10"}], "expected_revision": 2}}, scoped=False)  # fmt: skip
+add(
+    "PUT",
+    f"{CAL}/{{year}}",
+    lambda c: {
+        "url": f"{CAL}/2026",
+        "json": {
+            "status": "published",
+            "holidays": [{"day": "2026-10-01", "name": "国庆节"}],
+            "makeup_workdays": [{"day": "2026-10-10"}],
+            "expected_revision": 2,
+        },
+    },
+    scoped=False,
+)
 
 E = "/api/v1/enterprise"
-add("PUT", f"{E}/responsibilities", lambda c: {"json": {
-    "district_code": c[:6], "category": "*", "leader_id": "l1", "department": "d1"}})  # fmt: skip
-add("POST", f"{E}/policies", lambda c: {"json": {
-    "title": "政策", "summary": "摘要", "district_codes": [c[:6]]}},
-    answers=lambda c: {("enterprise", "publish_policy"): {"policy_id": "p1"}})  # fmt: skip
-add("POST", f"{E}/projects", lambda c: {"json": {
-    "name": "项目", "district_code": c[:6], "leader_id": "l1"}},
-    answers=lambda c: {("enterprise", "create_project"): {"project_id": "p1"}})  # fmt: skip
-add("GET", f"{E}/enterprises/{{enterprise_id}}", lambda c: {"url": f"{E}/enterprises/e-matrix"},
-    answers=lambda c: {("enterprise", "get_enterprise"): {"grid_code": c}})  # fmt: skip
+add(
+    "PUT",
+    f"{E}/responsibilities",
+    lambda c: {
+        "json": {"district_code": c[:6], "category": "*", "leader_id": "l1", "department": "d1"}
+    },
+)
+add(
+    "POST",
+    f"{E}/policies",
+    lambda c: {"json": {"title": "政策", "summary": "摘要", "district_codes": [c[:6]]}},
+    answers=lambda c: {("enterprise", "publish_policy"): {"policy_id": "p1"}},
+)
+add(
+    "POST",
+    f"{E}/projects",
+    lambda c: {"json": {"name": "项目", "district_code": c[:6], "leader_id": "l1"}},
+    answers=lambda c: {("enterprise", "create_project"): {"project_id": "p1"}},
+)
+add(
+    "GET",
+    f"{E}/enterprises/{{enterprise_id}}",
+    lambda c: {"url": f"{E}/enterprises/e-matrix"},
+    answers=lambda c: {("enterprise", "get_enterprise"): {"grid_code": c}},
+)
 
 V = "/api/v1/volunteers"
-add("POST", f"{V}/teams", lambda c: {"json": {
-    "community_code": c[:12], "name": "服务队", "leader_ids": ["p1"]}})  # fmt: skip
-add("POST", f"{V}/venues", lambda c: {"json": {
-    "community_code": c[:12], "name": "活动室", "capacity": 20,
-    "timetable": [{"weekday": 0, "opens": "08:00", "closes": "18:00"}]}})  # fmt: skip
-add("POST", f"{V}/points/adjust", lambda c: {"json": {
-    "holder_kind": "person", "holder_id": "p1", "amount": 5, "reason": "更正",
-    "community_code": c[:12]}})  # fmt: skip
-add("POST", f"{V}/orders", lambda c: {"json": {
-    "community_code": c[:12], "category": "companionship", "description": "陪护",
-    "window_start": "2026-12-01T09:00:00+08:00", "window_end": "2026-12-01T11:00:00+08:00",
-    "lat": 30.0, "lon": 120.0}})  # fmt: skip
+add(
+    "POST",
+    f"{V}/teams",
+    lambda c: {"json": {"community_code": c[:12], "name": "服务队", "leader_ids": ["p1"]}},
+)
+add(
+    "POST",
+    f"{V}/venues",
+    lambda c: {
+        "json": {
+            "community_code": c[:12],
+            "name": "活动室",
+            "capacity": 20,
+            "timetable": [{"weekday": 0, "opens": "08:00", "closes": "18:00"}],
+        }
+    },
+)
+add(
+    "POST",
+    f"{V}/points/adjust",
+    lambda c: {
+        "json": {
+            "holder_kind": "person",
+            "holder_id": "p1",
+            "amount": 5,
+            "reason": "更正",
+            "community_code": c[:12],
+        }
+    },
+)
+add(
+    "POST",
+    f"{V}/orders",
+    lambda c: {
+        "json": {
+            "community_code": c[:12],
+            "category": "companionship",
+            "description": "陪护",
+            "window_start": "2026-12-01T09:00:00+08:00",
+            "window_end": "2026-12-01T11:00:00+08:00",
+            "lat": 30.0,
+            "lon": 120.0,
+        }
+    },
+)
 
 CODE_PARAMS = {
     "jurisdiction": 15,

@@ -34,18 +34,23 @@ def test_first_admin_is_created_signs_in_and_reruns_change_nothing(
         assert "exists" in capsys.readouterr().out
         again = store.find_account(engine, username=name)
         assert again.password_hash == row.password_hash
-        assert main(["--username", name, "--reset-password"],
-                    {"YIWANG_ADMIN_PASSWORD": "another-password-2"}) == 0  # fmt: skip
+        assert (
+            main(
+                ["--username", name, "--reset-password"],
+                {"YIWANG_ADMIN_PASSWORD": "another-password-2"},
+            )
+            == 0
+        )
         reset = store.find_account(engine, username=name)
         assert cred.verify_password(reset.password_hash, "another-password-2")
     finally:
         engine.dispose()
     with gateway_client(resources) as c:
-        r = c.post("/api/v1/auth/login",
-                   json={"username": name, "password": "another-password-2"})  # fmt: skip
+        r = c.post("/api/v1/auth/login", json={"username": name, "password": "another-password-2"})
         assert r.status_code == 200, r.text
-        me = c.get("/api/v1/auth/me",
-                   headers={"Authorization": f"Bearer {r.json()['access_token']}"})  # fmt: skip
+        me = c.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+        )
         assert me.json()["role"] == "admin"
 
 
@@ -57,10 +62,16 @@ def test_refuses_a_missing_or_short_password_and_a_non_admin_name(resources, mon
     engine = make_engine(resources.database_url, pool_size=1)
     try:
         assert store.find_account(engine, username=name) is None
-        store.create_account(engine, username=name, display_name="市民", role="citizen",
-                             jurisdiction_code="3299")  # fmt: skip
-        assert main(["--username", name, "--reset-password"],
-                    {"YIWANG_ADMIN_PASSWORD": "a-long-operator-secret-1"}) == 3  # fmt: skip
+        store.create_account(
+            engine, username=name, display_name="市民", role="citizen", jurisdiction_code="3299"
+        )
+        assert (
+            main(
+                ["--username", name, "--reset-password"],
+                {"YIWANG_ADMIN_PASSWORD": "a-long-operator-secret-1"},
+            )
+            == 3
+        )
         assert store.find_account(engine, username=name).role == "citizen"
     finally:
         engine.dispose()

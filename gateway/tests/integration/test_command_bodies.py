@@ -16,10 +16,17 @@ from gateway.tests.conftest import token_for
 pytestmark = pytest.mark.integration
 
 C = "/api/v1/command"
-RULE = {"order": 100, "target": {"kind": "department", "id": "urban_management"},
-        "when": {"category_prefix": "appearance."}}  # fmt: skip
-FACTS = {"category": "appearance.litter", "jurisdiction_code": "329901001001001",
-         "source": "citizen", "at": "2026-11-23T09:15:00+08:00"}  # fmt: skip
+RULE = {
+    "order": 100,
+    "target": {"kind": "department", "id": "urban_management"},
+    "when": {"category_prefix": "appearance."},
+}
+FACTS = {
+    "category": "appearance.litter",
+    "jurisdiction_code": "329901001001001",
+    "source": "citizen",
+    "at": "2026-11-23T09:15:00+08:00",
+}
 
 
 def _headers(client: TestClient, role: str, code: str) -> dict[str, str]:
@@ -94,7 +101,10 @@ def test_versioned_writes_pass_the_version_on(client: TestClient) -> None:
         ("street_staff", "329901001", "/whistle", {"departments": ["water"]}),
         ("leader", "3299", "/supervise", {"note": "快办"}),
     ):
-        r = client.post(CASE + path, json={**body, "expected_version": 3001},
-                        headers=_headers(client, role, code))  # fmt: skip
+        r = client.post(
+            CASE + path,
+            json={**body, "expected_version": 3001},
+            headers=_headers(client, role, code),
+        )
         assert r.status_code == 200, r.text
         assert client.fake_rpc.calls[-1][2]["expected_version"] == 3001  # type: ignore[attr-defined]

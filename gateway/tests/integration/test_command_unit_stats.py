@@ -27,14 +27,20 @@ def test_unit_stats_names_children_and_keeps_to_the_callers_unit(client: TestCli
     fake = client.fake_rpc  # type: ignore[attr-defined]
     fake.answers = {
         ("command", "unit_stats"): lambda **kw: {
-            "parent_code": kw["parent_code"], "by": kw["by"], "child_level": "street",
-            "day_from": kw["day_from"], "day_to": kw["day_to"],
+            "parent_code": kw["parent_code"],
+            "by": kw["by"],
+            "child_level": "street",
+            "day_from": kw["day_from"],
+            "day_to": kw["day_to"],
             "items": [{"code": "329901001", "open": 3, "overdue": 1}],
         },
-        ("grids", "unit_children"): {"units": [
-            {"code": "329901001", "name": "中山街道", "level": "street"},
-            {"code": "329901002", "name": "和平街道", "level": "street"}]},
-    }  # fmt: skip
+        ("grids", "unit_children"): {
+            "units": [
+                {"code": "329901001", "name": "中山街道", "level": "street"},
+                {"code": "329901002", "name": "和平街道", "level": "street"},
+            ]
+        },
+    }
     r = client.get(f"{C}/units/stats", params=DAYS, headers=_h(client, "district_staff", "329901"))
     assert r.status_code == 200, r.text
     body = r.json()
@@ -44,11 +50,17 @@ def test_unit_stats_names_children_and_keeps_to_the_callers_unit(client: TestCli
     assert empty["code"] == "329901002" and empty["name"] == "和平街道"
     assert empty["open"] == empty["overdue"] == empty["created"] == 0
     assert empty["satisfaction_rate"] is None
-    r = client.get(f"{C}/units/stats", params={**DAYS, "jurisdiction": "329902"},
-                   headers=_h(client, "district_staff", "329901"))  # fmt: skip
+    r = client.get(
+        f"{C}/units/stats",
+        params={**DAYS, "jurisdiction": "329902"},
+        headers=_h(client, "district_staff", "329901"),
+    )
     assert r.status_code == 403
-    r = client.get(f"{C}/units/stats", params={**DAYS, "jurisdiction": "32990100100100"},
-                   headers=_h(client, "leader", "3299"))  # fmt: skip
+    r = client.get(
+        f"{C}/units/stats",
+        params={**DAYS, "jurisdiction": "32990100100100"},
+        headers=_h(client, "leader", "3299"),
+    )
     assert r.status_code == 422  # not a city, district, street or community code
     r = client.get(
         f"{C}/units/stats", params=DAYS, headers=_h(client, "department_handler", "3299")
@@ -60,8 +72,11 @@ def test_list_filters_and_alert_scope_reach_the_service(client: TestClient) -> N
     fake = client.fake_rpc  # type: ignore[attr-defined]
     fake.answers = {("command", "list_alerts"): {"items": [], "total": 0}}
     h = _h(client, "street_staff", "329901001")
-    r = client.get(f"{C}/cases", headers=h, params={
-        "escalated": "true", "whistled": "false", "sources": "citizen,hotline"})  # fmt: skip
+    r = client.get(
+        f"{C}/cases",
+        headers=h,
+        params={"escalated": "true", "whistled": "false", "sources": "citizen,hotline"},
+    )
     assert r.status_code == 200, r.text
     _, _, kw = [c for c in fake.calls if c[1] == "list_cases"][-1]
     assert kw["escalated"] is True and kw["whistled"] is False

@@ -64,9 +64,17 @@ def login(c: Any, username: str, password: str = DEMO_PASSWORD) -> dict[str, Any
 def new_account(c: TestClient, admin: dict[str, str], role: str, code: str) -> tuple[str, str]:
     """A fresh account made through the admin API: (username, password)."""
     username, password = f"id_{uuid.uuid4().hex[:10]}", "a-long-enough-password"
-    r = c.post("/api/v1/admin/accounts", headers=admin, json={
-        "username": username, "password": password, "display_name": "测试",
-        "role": role, "jurisdiction_code": code})  # fmt: skip
+    r = c.post(
+        "/api/v1/admin/accounts",
+        headers=admin,
+        json={
+            "username": username,
+            "password": password,
+            "display_name": "测试",
+            "role": role,
+            "jurisdiction_code": code,
+        },
+    )
     assert r.status_code == 201, r.text
     return username, password
 
@@ -92,9 +100,17 @@ def test_token_signed_with_the_old_default_secret_is_401(client: TestClient, eng
     admin = auth(login(client, "demo_admin")["access_token"])
     before = account_count(client, admin)
     now = datetime.now(UTC)
-    claims = {"iss": "yiwang", "typ": "access", "sub": str(uuid.uuid4()), "role": "admin",
-              "jur": "", "unm": True, "jti": uuid.uuid4().hex, "iat": int(now.timestamp()),
-              "exp": int(now.timestamp()) + 900}  # fmt: skip
+    claims = {
+        "iss": "yiwang",
+        "typ": "access",
+        "sub": str(uuid.uuid4()),
+        "role": "admin",
+        "jur": "",
+        "unm": True,
+        "jti": uuid.uuid4().hex,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + 900,
+    }
     real_kid = jwt.get_unverified_header(login(client, "demo_city")["access_token"])["kid"]
     forged = [
         jwt.encode(claims, OLD_DEFAULT_SECRET, algorithm="HS256"),
@@ -102,12 +118,19 @@ def test_token_signed_with_the_old_default_secret_is_401(client: TestClient, eng
         jwt.encode(claims, OLD_DEFAULT_SECRET, algorithm="HS256", headers={"kid": "k1"}),
     ]
     for token in forged:
-        for method, url in (("GET", "/api/v1/admin/accounts"), ("GET", "/api/v1/auth/me"),
-                            ("POST", "/api/v1/admin/accounts")):  # fmt: skip
-            body = {"username": "forged", "password": "x" * 12, "display_name": "x",
-                    "role": "admin"} if method == "POST" else None  # fmt: skip
-            refused(client.request(method, url, headers=auth(token), json=body), 401,
-                    "invalid_token")  # fmt: skip
+        for method, url in (
+            ("GET", "/api/v1/admin/accounts"),
+            ("GET", "/api/v1/auth/me"),
+            ("POST", "/api/v1/admin/accounts"),
+        ):
+            body = (
+                {"username": "forged", "password": "x" * 12, "display_name": "x", "role": "admin"}
+                if method == "POST"
+                else None
+            )
+            refused(
+                client.request(method, url, headers=auth(token), json=body), 401, "invalid_token"
+            )
     assert account_count(client, admin) == before
 
 
@@ -119,11 +142,22 @@ def test_valid_signature_for_a_made_up_account_is_401(client: TestClient, engine
     for version in ("", "0123456789abcdef"):  # with and without a version claim
         p = dataclasses.replace(made_up, account_version=version)
         token = token_for(settings, p, live=False)  # signed with this installation's key
-        refused(client.get("/api/v1/admin/accounts", headers=auth(token)), 401,
-                "invalid_token", "account_changed")  # fmt: skip
-        r = client.post("/api/v1/admin/accounts", headers=auth(token), json={
-            "username": f"x{uuid.uuid4().hex[:8]}", "password": "x" * 12,
-            "display_name": "x", "role": "admin"})  # fmt: skip
+        refused(
+            client.get("/api/v1/admin/accounts", headers=auth(token)),
+            401,
+            "invalid_token",
+            "account_changed",
+        )
+        r = client.post(
+            "/api/v1/admin/accounts",
+            headers=auth(token),
+            json={
+                "username": f"x{uuid.uuid4().hex[:8]}",
+                "password": "x" * 12,
+                "display_name": "x",
+                "role": "admin",
+            },
+        )
         refused(r, 401)
     assert account_count(client, admin) == before
 
@@ -157,8 +191,9 @@ def test_disabled_account_token_is_refused(client: TestClient, engine) -> None: 
     # nor can it be refreshed or signed in again
     r = client.post("/api/v1/auth/refresh", json={"refresh_token": s["refresh_token"]})
     refused(r, 401)
-    refused(client.post("/api/v1/auth/login", json={"username": username, "password": password}),
-            401)  # fmt: skip
+    refused(
+        client.post("/api/v1/auth/login", json={"username": username, "password": password}), 401
+    )
 
 
 def test_role_and_jurisdiction_change_take_effect(client: TestClient, engine) -> None:  # type: ignore[no-untyped-def]
@@ -171,18 +206,21 @@ def test_role_and_jurisdiction_change_take_effect(client: TestClient, engine) ->
     refused(client.get("/api/v1/command/cases", headers=auth(token)), 401, "account_changed")
     fresh = login(client, username, password)
     assert fresh["account"]["role"] == "citizen"
-    refused(client.get("/api/v1/command/cases", headers=auth(fresh["access_token"])), 403,
-            "role_not_allowed")  # fmt: skip
+    refused(
+        client.get("/api/v1/command/cases", headers=auth(fresh["access_token"])),
+        403,
+        "role_not_allowed",
+    )
 
 
 def test_password_change_refuses_earlier_tokens(client: TestClient, engine) -> None:  # type: ignore[no-untyped-def]
     admin = auth(login(client, "demo_admin")["access_token"])
     username, password = new_account(client, admin, "street_staff", "329901001")
     s = login(client, username, password)
-    change_account(client, s["account"]["account_id"],
-                   password_hash=cred.hash_password("the-new-password"))  # fmt: skip
-    refused(client.get("/api/v1/auth/me", headers=auth(s["access_token"])), 401,
-            "account_changed")  # fmt: skip
+    change_account(
+        client, s["account"]["account_id"], password_hash=cred.hash_password("the-new-password")
+    )
+    refused(client.get("/api/v1/auth/me", headers=auth(s["access_token"])), 401, "account_changed")
     # the refresh token of the old password's sign-in ends too
     r = client.post("/api/v1/auth/refresh", json={"refresh_token": s["refresh_token"]})
     refused(r, 401, "account_changed")
@@ -232,8 +270,12 @@ def test_rotation_keeps_tokens_valid_and_signs_new_ones_with_the_new_key(
         r = c.post("/api/v1/auth/refresh", json={"refresh_token": before["refresh_token"]})
         assert r.status_code == 200, r.text
     # an installation without the new key does not accept what the new key signed
-    only_old = Keyring({**read_keyring(path).sets,
-                        "token": KeySet(old_kid, {old_kid: read_keyring(path)["token"].keys[old_kid]})})  # fmt: skip
+    only_old = Keyring(
+        {
+            **read_keyring(path).sets,
+            "token": KeySet(old_kid, {old_kid: read_keyring(path)["token"].keys[old_kid]}),
+        }
+    )
     with pytest.raises(Exception) as e:
         cred.decode_access_token(only_old["token"], after["access_token"], datetime.now(UTC))
     assert getattr(e.value, "code", None) == "invalid_token"
@@ -254,8 +296,9 @@ def test_strangers_wrong_passwords_do_not_lock_the_admin_out(
     with stranger, admin_pc:
         evaluated, waits = 0, []
         while evaluated < 6:  # six wrong guesses, waiting out every delay
-            r = stranger.post("/api/v1/auth/login",
-                              json={"username": "demo_admin", "password": "guess"})  # fmt: skip
+            r = stranger.post(
+                "/api/v1/auth/login", json={"username": "demo_admin", "password": "guess"}
+            )
             if r.status_code == 429:
                 waits.append(int(r.headers["Retry-After"]))
                 time.sleep(waits[-1])
@@ -264,17 +307,20 @@ def test_strangers_wrong_passwords_do_not_lock_the_admin_out(
             evaluated += 1
         assert waits == [1, 2, 4]  # growing delays after the third failure
         for _ in range(5):  # and a quick burst: 14 attempts in all from this client
-            r = stranger.post("/api/v1/auth/login",
-                              json={"username": "demo_admin", "password": "guess"})  # fmt: skip
+            r = stranger.post(
+                "/api/v1/auth/login", json={"username": "demo_admin", "password": "guess"}
+            )
             refused(r, 429, "too_many_attempts")
             assert int(r.headers["Retry-After"]) >= 7
         # the stranger is held back even with the right password …
-        r = stranger.post("/api/v1/auth/login",
-                          json={"username": "demo_admin", "password": DEMO_PASSWORD})  # fmt: skip
+        r = stranger.post(
+            "/api/v1/auth/login", json={"username": "demo_admin", "password": DEMO_PASSWORD}
+        )
         refused(r, 429, "too_many_attempts")
         # … the administrator at their own computer is not
-        ok = admin_pc.post("/api/v1/auth/login",
-                           json={"username": "demo_admin", "password": DEMO_PASSWORD})  # fmt: skip
+        ok = admin_pc.post(
+            "/api/v1/auth/login", json={"username": "demo_admin", "password": DEMO_PASSWORD}
+        )
         assert ok.status_code == 200, ok.text
         assert ok.json()["account"]["role"] == "admin"
 
@@ -298,8 +344,11 @@ def test_failures_from_many_clients_raise_an_alert(resources: TestResources, eng
 
 
 def test_cors_preflight_from_a_random_origin_gets_no_allow_origin(client: TestClient) -> None:
-    pre = {"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
-           "Access-Control-Request-Headers": "authorization"}  # fmt: skip
+    pre = {
+        "Origin": "https://evil.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization",
+    }
     r = client.options("/api/v1/admin/accounts", headers=pre)
     assert "access-control-allow-origin" not in r.headers
     r = client.get("/api/v1/categories", headers={"Origin": "https://evil.example"})
@@ -388,8 +437,9 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(resources: TestResource
         with httpx.Client(base_url=base, timeout=10) as c:
             guess = {"username": "demo_district", "password": "guess"}
             for i in range(2):
-                r = c.post("/api/v1/auth/login", json=guess,
-                           headers={"X-Forwarded-For": f"192.0.2.{i}"})  # fmt: skip
+                r = c.post(
+                    "/api/v1/auth/login", json=guess, headers={"X-Forwarded-For": f"192.0.2.{i}"}
+                )
                 assert r.status_code == 401
             r = c.post("/api/v1/auth/login", json=guess, headers={"X-Forwarded-For": "192.0.2.99"})
             refused(r, 429, "too_many_attempts")
@@ -401,15 +451,19 @@ def test_forwarded_for_from_a_trusted_proxy_is_used(resources: TestResources, en
         with httpx.Client(base_url=base, timeout=10) as c:
             guess = {"username": "demo_community", "password": "guess"}
             for _ in range(2):
-                r = c.post("/api/v1/auth/login", json=guess,
-                           headers={"X-Forwarded-For": "192.0.2.1"})  # fmt: skip
+                r = c.post(
+                    "/api/v1/auth/login", json=guess, headers={"X-Forwarded-For": "192.0.2.1"}
+                )
                 assert r.status_code == 401
             held = c.post(
                 "/api/v1/auth/login", json=guess, headers={"X-Forwarded-For": "192.0.2.1"}
             )
             refused(held, 429)
-            other = c.post("/api/v1/auth/login", json={**guess, "password": DEMO_PASSWORD},
-                           headers={"X-Forwarded-For": "192.0.2.2"})  # fmt: skip
+            other = c.post(
+                "/api/v1/auth/login",
+                json={**guess, "password": DEMO_PASSWORD},
+                headers={"X-Forwarded-For": "192.0.2.2"},
+            )
             assert other.status_code == 200
 
 
@@ -457,8 +511,10 @@ def test_slow_header_connection_is_closed(resources: TestResources) -> None:
 def test_slow_body_is_408(resources: TestResources) -> None:
     with served(resources, http_body_timeout_s=0.5) as base:
         s = _connect(base)
-        s.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
-                  b"\r\nContent-Length: 200\r\n\r\n{\"username\": ")  # fmt: skip
+        s.sendall(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+            b'\r\nContent-Length: 200\r\n\r\n{"username": '
+        )
         closed, data = _closed_within(s, 4)
         assert data.startswith(b"HTTP/1.1 408"), data[:200]
         assert b"request_timeout" in data

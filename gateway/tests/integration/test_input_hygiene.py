@@ -23,11 +23,23 @@ O311 = "/open311/v2"
 def _submission(**kw: Any) -> dict[str, Any]:
     """What petitions' parse_open311_form answers (the fields as given)."""
     fields = dict(kw["fields"])
-    return {"service_code": fields.get("service_code", "appearance.litter"),
-            "lat": 32.05, "lon": 118.79, "address_string": None, "address_id": None,
-            "description": fields.get("description", ""), "attributes": {}, "media_url": None,
-            "email": None, "phone": None, "first_name": None, "last_name": None,
-            "device_id": None, "account_id": None, "jurisdiction_id": None}  # fmt: skip
+    return {
+        "service_code": fields.get("service_code", "appearance.litter"),
+        "lat": 32.05,
+        "lon": 118.79,
+        "address_string": None,
+        "address_id": None,
+        "description": fields.get("description", ""),
+        "attributes": {},
+        "media_url": None,
+        "email": None,
+        "phone": None,
+        "first_name": None,
+        "last_name": None,
+        "device_id": None,
+        "account_id": None,
+        "jurisdiction_id": None,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +53,15 @@ def client(resources) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def open311_key(client: TestClient) -> str:
     key = cred.new_api_key()
-    store.create_api_key(client.app.state.resources.engine, key_hash=cred.sha256_hex(key),  # type: ignore[attr-defined]
-                         key_prefix=key[:10], name="hygiene open311",
-                         actions=["open311.requests.create"], jurisdiction_code="",
-                         created_by="hygiene")  # fmt: skip
+    store.create_api_key(
+        client.app.state.resources.engine,
+        key_hash=cred.sha256_hex(key),  # type: ignore[attr-defined]
+        key_prefix=key[:10],
+        name="hygiene open311",
+        actions=["open311.requests.create"],
+        jurisdiction_code="",
+        created_by="hygiene",
+    )
     return key
 
 
@@ -69,9 +86,16 @@ def _open311_refused(r: Any, status: int = 400) -> None:
 def test_open311_post_with_a_valid_key_is_accepted(client: TestClient, open311_key: str) -> None:
     """The control: the same form without the bad character is published."""
     before = len(client.fake_publisher.published)  # type: ignore[attr-defined]
-    r = client.post(f"{O311}/requests.json", data={"api_key": open311_key,
-                    "service_code": "appearance.litter", "description": "井盖缺失",
-                    "lat": "32.05", "long": "118.79"})  # fmt: skip
+    r = client.post(
+        f"{O311}/requests.json",
+        data={
+            "api_key": open311_key,
+            "service_code": "appearance.litter",
+            "description": "井盖缺失",
+            "lat": "32.05",
+            "long": "118.79",
+        },
+    )
     assert r.status_code == 200, r.text
     assert len(client.fake_publisher.published) == before + 1  # type: ignore[attr-defined]
 
@@ -84,19 +108,32 @@ def test_open311_post_with_control_characters_is_refused_and_nothing_queued(
     """A NUL in description was answered 200 with a token; petitions then failed in the
     database, dead-lettered it, and the report stayed pending forever."""
     before = _counts(client)
-    r = client.post(f"{O311}/requests.{fmt}", data={"api_key": open311_key,
-                    "service_code": "appearance.litter", "description": bad,
-                    "lat": "32.05", "long": "118.79"})  # fmt: skip
+    r = client.post(
+        f"{O311}/requests.{fmt}",
+        data={
+            "api_key": open311_key,
+            "service_code": "appearance.litter",
+            "description": bad,
+            "lat": "32.05",
+            "long": "118.79",
+        },
+    )
     _open311_refused(r)
     assert _counts(client) == before  # no RPC, nothing published
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 @pytest.mark.parametrize(
-    "path", ["/requests.{fmt}?service_code=a%00b", "/requests.{fmt}?status=open%0b",
-             "/services.{fmt}?jurisdiction_id=%1b", "/requests/x%00y.{fmt}",
-             "/tokens/t%00.{fmt}", "/services/a%00b.{fmt}"],
-)  # fmt: skip
+    "path",
+    [
+        "/requests.{fmt}?service_code=a%00b",
+        "/requests.{fmt}?status=open%0b",
+        "/services.{fmt}?jurisdiction_id=%1b",
+        "/requests/x%00y.{fmt}",
+        "/tokens/t%00.{fmt}",
+        "/services/a%00b.{fmt}",
+    ],
+)
 def test_open311_get_with_control_characters_is_400(
     client: TestClient, fmt: str, path: str
 ) -> None:
@@ -110,9 +147,15 @@ def test_open311_api_key_in_the_query_string_is_refused(
     client: TestClient, open311_key: str
 ) -> None:
     before = _counts(client)
-    r = client.post(f"{O311}/requests.json?api_key={open311_key}",
-                    data={"service_code": "appearance.litter", "description": "井盖缺失",
-                          "lat": "32.05", "long": "118.79"})  # fmt: skip
+    r = client.post(
+        f"{O311}/requests.json?api_key={open311_key}",
+        data={
+            "service_code": "appearance.litter",
+            "description": "井盖缺失",
+            "lat": "32.05",
+            "long": "118.79",
+        },
+    )
     _open311_refused(r)
     assert "query" in r.json()[0]["description"]
     assert _counts(client) == before
@@ -148,9 +191,14 @@ def test_rest_report_with_numbers_as_plain_strings_still_works(client: TestClien
 
 
 @pytest.mark.parametrize(
-    "query", ["lat=32.0_1&lon=118.79", "lat=３２.０１&lon=118.79", "lat=32.01&lon=%20118.79",
-              "lat=32.01&lon=118.79&q=%0b"],
-)  # fmt: skip
+    "query",
+    [
+        "lat=32.0_1&lon=118.79",
+        "lat=３２.０１&lon=118.79",
+        "lat=32.01&lon=%20118.79",
+        "lat=32.01&lon=118.79&q=%0b",
+    ],
+)
 def test_query_numbers_are_strict(client: TestClient, query: str) -> None:
     before = _counts(client)
     r = client.get(f"/api/v1/grids/locate?{query}", headers=_leader(client))
@@ -195,8 +243,9 @@ def test_multipart_text_fields_and_file_names_are_checked(client: TestClient) ->
 def test_deeply_nested_json_is_a_4xx(client: TestClient) -> None:
     for depth in (500, 990, 5000):
         body = '{"category": "appearance.litter", "attributes": ' + "[" * depth + "]" * depth + "}"
-        r = client.post("/api/v1/reports", content=body,
-                        headers={"Content-Type": "application/json"})  # fmt: skip
+        r = client.post(
+            "/api/v1/reports", content=body, headers={"Content-Type": "application/json"}
+        )
         assert 400 <= r.status_code < 500, (depth, r.status_code, r.text[:200])
 
 
@@ -205,9 +254,15 @@ def test_stored_control_characters_still_give_well_formed_xml(client: TestClient
     every client (text stored before these checks, or by another door)."""
     import xml.etree.ElementTree as ET
 
-    stored = {"service_request_id": "c-1", "status": "open", "service_code": "appearance.litter",
-              "description": "井盖\x0b缺失\x1b[31m", "status_notes": "ok\x00", "lat": 32.05,
-              "long": 118.79}  # fmt: skip
+    stored = {
+        "service_request_id": "c-1",
+        "status": "open",
+        "service_code": "appearance.litter",
+        "description": "井盖\x0b缺失\x1b[31m",
+        "status_notes": "ok\x00",
+        "lat": 32.05,
+        "long": 118.79,
+    }
     answers = client.fake_rpc.answers  # type: ignore[attr-defined]
     answers[("petitions", "query_open311")] = {
         "items": [stored, {**stored, "service_request_id": "c-2"}]

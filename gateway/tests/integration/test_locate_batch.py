@@ -126,8 +126,13 @@ def test_hotline_import_locates_tickets_without_a_grid_through_v2(
     client: TestClient, headers: dict[str, str]
 ) -> None:
     def ticket(no: str, **where: Any) -> dict[str, Any]:
-        return {"hotline": "12345", "ticket_no": no, "category": "appearance.litter",
-                "description": "小区门口垃圾堆积", **where}  # fmt: skip
+        return {
+            "hotline": "12345",
+            "ticket_no": no,
+            "category": "appearance.litter",
+            "description": "小区门口垃圾堆积",
+            **where,
+        }
 
     tickets = [
         ticket("2026110100017", lat=30.2907, lon=120.1633),

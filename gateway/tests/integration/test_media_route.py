@@ -120,8 +120,12 @@ def test_upload_tokens_are_rate_limited_per_address(resources, var: Path) -> Non
 
 
 def test_daily_quota_per_account(resources, var: Path) -> None:  # type: ignore[no-untyped-def]
-    with gateway_client(resources, var_dir=str(var), media_quota_files_per_day=2,
-                        media_quota_bytes_per_day=10_000_000) as c:  # fmt: skip
+    with gateway_client(
+        resources,
+        var_dir=str(var),
+        media_quota_files_per_day=2,
+        media_quota_bytes_per_day=10_000_000,
+    ) as c:
         a, b = citizen(c), citizen(c)
         assert [up(c, _png(color=(n, 9, 9)), **a).status_code for n in range(2)] == [201, 201]
         r = up(c, _png(color=(3, 9, 9)), **a)
@@ -194,8 +198,14 @@ def test_pixel_bomb_costs_little_memory(resources, tmp_path: Path) -> None:  # t
     """Measured in a fresh process: its peak RSS (VmHWM) before and after the bomb. The
     attack raised the gateway from 248 to 635 MiB and never returned."""
     env = {**os.environ, **resources.env(), "YIWANG_REDIS_PREFIX": f"{resources.redis_prefix}rss:"}
-    out = subprocess.run([sys.executable, "-c", RSS_PROBE, str(tmp_path)], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     both = json.loads(out.stdout.strip().splitlines()[-1])
     print("pixel bomb and a large accepted image:", both)
@@ -208,8 +218,9 @@ def test_pixel_bomb_costs_little_memory(resources, tmp_path: Path) -> None:  # t
 
 
 def test_decoding_is_capped_in_memory(resources, var: Path) -> None:  # type: ignore[no-untyped-def]
-    with gateway_client(resources, var_dir=str(var), media_decode_memory_mib=64,
-                        media_decode_concurrency=1) as c:  # fmt: skip
+    with gateway_client(
+        resources, var_dir=str(var), media_decode_memory_mib=64, media_decode_concurrency=1
+    ) as c:
         me = citizen(c)
         r = up(c, _png((5000, 4000), "RGBA", (1, 2, 3, 5)), "big.png", **me)
         assert r.status_code == 413 and r.json()["code"] == "image_too_much_memory", r.text
@@ -223,8 +234,13 @@ def test_orphans_are_purged_after_a_day_attached_uploads_kept(
     orphan = up(client, _png(color=(7, 7, 7)), **me).json()["media_id"]
     kept = up(client, _png(color=(8, 8, 8)), **me).json()["media_id"]
     fresh = up(client, _png(color=(9, 9, 9)), **me).json()["media_id"]
-    report = {"category": "appearance.litter", "description": "井盖缺失", "lat": 32.05,
-              "lon": 118.79, "media": [kept]}  # fmt: skip
+    report = {
+        "category": "appearance.litter",
+        "description": "井盖缺失",
+        "lat": 32.05,
+        "lon": 118.79,
+        "media": [kept],
+    }
     r = client.post("/api/v1/reports", json=report, headers=me)
     assert r.status_code == 202, r.text
     refused = {**report, "lat": "3_2.05", "media": [fresh]}  # a refused write attaches nothing

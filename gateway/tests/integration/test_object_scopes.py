@@ -25,9 +25,13 @@ def _get(client: TestClient, url: str, p: Principal, **params: object) -> dict:
 
 @pytest.mark.parametrize(
     ("role", "code", "prefix"),
-    [("district_staff", "329901", "329901"), ("city_staff", "3299", "3299"),
-     ("admin", "", ""), ("admin", "329902", "329902")],
-)  # fmt: skip
+    [
+        ("district_staff", "329901", "329901"),
+        ("city_staff", "3299", "3299"),
+        ("admin", "", ""),
+        ("admin", "329902", "329902"),
+    ],
+)
 def test_the_access_log_is_asked_for_the_readers_unit(
     client: TestClient, role: str, code: str, prefix: str
 ) -> None:

@@ -36,8 +36,7 @@ def test_otp_is_queued_as_an_urgent_sensitive_sms(
         assert ok.status_code == 200, ok.text
 
         def down(**kw: object) -> None:
-            raise DomainError("service_unavailable", "petitions is down", "服务不可用",
-                              status=503)  # fmt: skip
+            raise DomainError("service_unavailable", "petitions is down", "服务不可用", status=503)
 
         fake.answers[("petitions", "queue_message")] = down
         other = "135" + str(uuid.uuid4().int)[:8]

@@ -21,8 +21,10 @@ def test_one_service_down_leaves_the_gateway_ready_but_not_healthy(resources) ->
         c.fake_rpc.answers[("grids", "health")] = down  # type: ignore[attr-defined]
         r = c.get("/ready")
         assert r.status_code == 200, r.text
-        assert r.json() == {"status": "ready", "checks": {"database": "ok", "redis": "ok",
-                                                           "broker": "ok"}}  # fmt: skip
+        assert r.json() == {
+            "status": "ready",
+            "checks": {"database": "ok", "redis": "ok", "broker": "ok"},
+        }
         h = c.get("/health")
         assert h.status_code == 503
         assert h.json()["checks"]["service:grids"].startswith("down:")

@@ -40,9 +40,25 @@ def test_anything_with_underscores_or_non_ascii_digits_is_refused(text: str) -> 
 
 
 @pytest.mark.parametrize(
-    "bad", ["32.0_1", "３２.０１", " 32", "32 ", "+32", "nan", "inf", "-inf", "0x20", "1_0", "",
-            "٣٢", True, float("nan"), float("inf")],
-)  # fmt: skip
+    "bad",
+    [
+        "32.0_1",
+        "３２.０１",
+        " 32",
+        "32 ",
+        "+32",
+        "nan",
+        "inf",
+        "-inf",
+        "0x20",
+        "1_0",
+        "",
+        "٣٢",
+        True,
+        float("nan"),
+        float("inf"),
+    ],
+)
 def test_lax_numbers_are_refused(bad: object) -> None:
     with pytest.raises(ValueError):
         strict_float(bad)

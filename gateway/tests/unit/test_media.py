@@ -40,9 +40,14 @@ MOV = b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  " + b"\x00" * 100
 
 @pytest.mark.parametrize(
     ("name", "data", "mime"),
-    [("a.jpg", JPEG, "image/jpeg"), ("B.JPEG", JPEG, "image/jpeg"), ("c.png", PNG, "image/png"),
-     ("d.webp", WEBP, "image/webp"), ("e.mp4", MP4, "video/mp4")],
-)  # fmt: skip
+    [
+        ("a.jpg", JPEG, "image/jpeg"),
+        ("B.JPEG", JPEG, "image/jpeg"),
+        ("c.png", PNG, "image/png"),
+        ("d.webp", WEBP, "image/webp"),
+        ("e.mp4", MP4, "video/mp4"),
+    ],
+)
 def test_accepted_types(name: str, data: bytes, mime: str) -> None:
     info = check_upload(name, data)
     assert info.mime == mime and info.size == len(data)
@@ -52,12 +57,19 @@ def test_accepted_types(name: str, data: bytes, mime: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "data", "code"),
-    [("a.jpg", PNG, "extension_mismatch"), ("a.png", JPEG, "extension_mismatch"),
-     ("a.mp4", WEBP, "extension_mismatch"), ("a.jpg", b"GIF89a" + b"\x00" * 20, "unrecognised_content"),
-     ("a.mp4", MOV, "unrecognised_content"), ("a.gif", b"GIF89a", "unsupported_media_type"),
-     ("a.exe", JPEG, "unsupported_media_type"), ("noext", JPEG, "missing_extension"),
-     ("a.jpg", b"", "empty_file"), ("a.jpg", b"\xff\xd8", "unrecognised_content")],
-)  # fmt: skip
+    [
+        ("a.jpg", PNG, "extension_mismatch"),
+        ("a.png", JPEG, "extension_mismatch"),
+        ("a.mp4", WEBP, "extension_mismatch"),
+        ("a.jpg", b"GIF89a" + b"\x00" * 20, "unrecognised_content"),
+        ("a.mp4", MOV, "unrecognised_content"),
+        ("a.gif", b"GIF89a", "unsupported_media_type"),
+        ("a.exe", JPEG, "unsupported_media_type"),
+        ("noext", JPEG, "missing_extension"),
+        ("a.jpg", b"", "empty_file"),
+        ("a.jpg", b"\xff\xd8", "unrecognised_content"),
+    ],
+)
 def test_refused_uploads(name: str, data: bytes, code: str) -> None:
     with pytest.raises(ValidationFailed) as exc:
         check_upload(name, data)

@@ -9,10 +9,15 @@ from datetime import UTC, datetime
 from gateway.open311 import documents as o
 from yiwang.errors import Forbidden, NotFound, ValidationFailed
 
-SERVICE = {"service_code": "appearance.construction_waste",
-           "service_name": "Dumped construction waste",
-           "description": "Dumped construction waste", "metadata": True, "type": "realtime",
-           "keywords": "", "group": "City appearance"}  # fmt: skip
+SERVICE = {
+    "service_code": "appearance.construction_waste",
+    "service_name": "Dumped construction waste",
+    "description": "Dumped construction waste",
+    "metadata": True,
+    "type": "realtime",
+    "keywords": "",
+    "group": "City appearance",
+}
 
 
 def _parse(xml: str) -> ET.Element:
@@ -30,13 +35,31 @@ def test_services_xml_shape() -> None:
 
 
 def test_service_definition_xml() -> None:
-    d = {"service_code": "environment.noise", "attributes": [
-        {"variable": True, "code": "period", "datatype": "singlevaluelist", "required": True,
-         "datatype_description": None, "order": 1, "description": "When does it happen?",
-         "values": [{"key": "day", "name": "daytime"}, {"key": "night", "name": "at night"}]},
-        {"variable": True, "code": "source", "datatype": "string", "required": False,
-         "datatype_description": None, "order": 2, "description": "Source", "values": []},
-    ]}  # fmt: skip
+    d = {
+        "service_code": "environment.noise",
+        "attributes": [
+            {
+                "variable": True,
+                "code": "period",
+                "datatype": "singlevaluelist",
+                "required": True,
+                "datatype_description": None,
+                "order": 1,
+                "description": "When does it happen?",
+                "values": [{"key": "day", "name": "daytime"}, {"key": "night", "name": "at night"}],
+            },
+            {
+                "variable": True,
+                "code": "source",
+                "datatype": "string",
+                "required": False,
+                "datatype_description": None,
+                "order": 2,
+                "description": "Source",
+                "values": [],
+            },
+        ],
+    }
     root = _parse(o.to_xml("service_definition", d))
     assert root.tag == "service_definition"
     attrs = root.findall("./attributes/attribute")
@@ -47,8 +70,14 @@ def test_service_definition_xml() -> None:
 
 
 def test_service_requests_xml_round_trip() -> None:
-    req = {"service_request_id": "c-1", "status": "closed", "status_notes": "Closed",
-           "lat": 28.239, "long": 117.034, "zipcode": None}  # fmt: skip
+    req = {
+        "service_request_id": "c-1",
+        "status": "closed",
+        "status_notes": "Closed",
+        "lat": 28.239,
+        "long": 117.034,
+        "zipcode": None,
+    }
     item = _parse(o.to_xml("service_requests", [req])).find("request")
     assert item is not None and item.findtext("status") == "closed"
     assert item.findtext("long") == "117.034"
@@ -60,8 +89,10 @@ def test_stored_control_characters_never_break_the_xml() -> None:
     """A report stored with \\x0b or \\x1b (or NUL, U+FFFF, a lone surrogate) in its text
     once made requests.xml not well-formed for every client."""
     bad = "井盖\x0b缺失\x1b[31m\x00\ufffe\ud800 ok\ttab\nline"
-    reqs = [{"service_request_id": "c-1", "description": bad, "status_notes": bad},
-            {"service_request_id": "c-2", "description": "fine"}]  # fmt: skip
+    reqs = [
+        {"service_request_id": "c-1", "description": bad, "status_notes": bad},
+        {"service_request_id": "c-2", "description": "fine"},
+    ]
     xml = o.to_xml("service_requests", reqs)
     root = _parse(xml)  # raises ParseError when not well-formed
     assert root.find("request/description").text == "井盖缺失[31m ok\ttab\nline"  # type: ignore[union-attr]
@@ -90,9 +121,12 @@ def test_errors_json_and_xml() -> None:
 
 
 def test_discovery_document() -> None:
-    d = o.discovery(base_url="https://city.example/open311/v2/", contact="ops@city.example",
-                    key_service="https://city.example/keys",
-                    changeset=datetime(2026, 1, 5, 1, 0, tzinfo=UTC))  # fmt: skip
+    d = o.discovery(
+        base_url="https://city.example/open311/v2/",
+        contact="ops@city.example",
+        key_service="https://city.example/keys",
+        changeset=datetime(2026, 1, 5, 1, 0, tzinfo=UTC),
+    )
     assert d["endpoints"][0]["url"] == "https://city.example/open311/v2"
     assert d["changeset"] == "2026-01-05T09:00:00+08:00"
     xml = o.to_xml("discovery", d)

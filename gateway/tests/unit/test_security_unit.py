@@ -174,7 +174,11 @@ def test_access_token_expiry() -> None:
 )
 def test_forged_tokens_rejected(forge: str) -> None:
     claims = jwt.decode(
-        _token(), KEYS.current_key, algorithms=["HS256"], options={"verify_exp": False}, issuer="yiwang"
+        _token(),
+        KEYS.current_key,
+        algorithms=["HS256"],
+        options={"verify_exp": False},
+        issuer="yiwang",
     )
     kid = {"kid": "k1"}
     if forge == "wrong_secret":

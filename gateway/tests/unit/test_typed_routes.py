@@ -16,8 +16,19 @@ from gateway.api.bodies import body_of
 from yiwang.contracts.enterprise import FinancingNeedOut, RespondFinancingRequest
 from yiwang.rpc_client import NamekoRpcClient
 
-TYPED_MODULES = ("enterprise", "volunteers", "grids", "cases", "agency", "calendar", "reports",
-                 "workbench", "media", "admin", "auth")  # fmt: skip
+TYPED_MODULES = (
+    "enterprise",
+    "volunteers",
+    "grids",
+    "cases",
+    "agency",
+    "calendar",
+    "reports",
+    "workbench",
+    "media",
+    "admin",
+    "auth",
+)
 
 FinancingResponseIn = body_of(
     RespondFinancingRequest,
@@ -29,7 +40,12 @@ FinancingResponseIn = body_of(
 
 def test_derived_body_keeps_the_contract_rules_and_refuses_unknown_keys() -> None:
     assert set(FinancingResponseIn.model_fields) == {
-        "product_id", "response", "offer_amount", "offer_rate_pct", "note"}  # fmt: skip
+        "product_id",
+        "response",
+        "offer_amount",
+        "offer_rate_pct",
+        "note",
+    }
     ok = FinancingResponseIn.model_validate({"product_id": "p", "response": "offer"})
     assert ok.model_dump()["note"] == ""  # the contract's default
     for bad in (
@@ -55,20 +71,32 @@ def test_body_of_refuses_fields_the_contract_does_not_have() -> None:
 def test_call_typed_returns_the_registered_response_model() -> None:
     client = NamekoRpcClient("amqp://unused")
     reply = {
-        "need_id": "N1", "enterprise_id": "E1", "amount": "500000", "term_months": 12,
-        "purpose": "x", "industry": "manufacturing", "status": "open",
-        "created_at": "2026-01-05T09:00:00+08:00", "version": 1,
-    }  # fmt: skip
+        "need_id": "N1",
+        "enterprise_id": "E1",
+        "amount": "500000",
+        "term_months": 12,
+        "purpose": "x",
+        "industry": "manufacturing",
+        "status": "open",
+        "created_at": "2026-01-05T09:00:00+08:00",
+        "version": 1,
+    }
     sent: list[dict[str, Any]] = []
 
-    async def fake_call_raw(service: str, method: str, kwargs: dict[str, Any],
-                            timeout_s: float | None = None) -> Any:  # fmt: skip
+    async def fake_call_raw(
+        service: str, method: str, kwargs: dict[str, Any], timeout_s: float | None = None
+    ) -> Any:
         sent.append(kwargs)
         return reply
 
     client.call_raw = fake_call_raw  # type: ignore[method-assign]
-    kw = {"actor": {"id": "a", "role": "institution_user"}, "institution_id": "I1",
-          "need_id": "N1", "product_id": "P1", "response": "interested"}  # fmt: skip
+    kw = {
+        "actor": {"id": "a", "role": "institution_user"},
+        "institution_id": "I1",
+        "need_id": "N1",
+        "product_id": "P1",
+        "response": "interested",
+    }
     typed = asyncio.run(client.call_typed("enterprise", "respond_financing", **kw))
     assert isinstance(typed, FinancingNeedOut) and typed.need_id == "N1"
     plain = asyncio.run(client.call("enterprise", "respond_financing", **kw))

@@ -89,60 +89,81 @@ class CalendarYear:
     ) -> CalendarYear:
         """Validate and normalise one year (refusals carry stable codes)."""
         if not MIN_YEAR <= year <= MAX_YEAR:
-            raise _invalid("calendar_year_out_of_range",
-                           f"year {year} is outside {MIN_YEAR}–{MAX_YEAR}",
-                           f"年份{year}超出{MIN_YEAR}–{MAX_YEAR}范围", year=year)  # fmt: skip
+            raise _invalid(
+                "calendar_year_out_of_range",
+                f"year {year} is outside {MIN_YEAR}–{MAX_YEAR}",
+                f"年份{year}超出{MIN_YEAR}–{MAX_YEAR}范围",
+                year=year,
+            )
         if status not in _STATUSES:
-            raise _invalid("invalid_year_status", f"{year}: unknown status {status}",
-                           f"{year}年：未知状态{status}", status=status)  # fmt: skip
+            raise _invalid(
+                "invalid_year_status",
+                f"{year}: unknown status {status}",
+                f"{year}年：未知状态{status}",
+                status=status,
+            )
         for kind, days in (("holiday", holidays), ("makeup_workday", makeup_workdays)):
             seen: set[date] = set()
             for d in days:
                 if d.day.year != year:
-                    raise _invalid("calendar_day_outside_year",
-                                   f"{d.day.isoformat()} is not in {year}",
-                                   f"{d.day.isoformat()}不在{year}年内",
-                                   day=d.day.isoformat(), kind=kind)  # fmt: skip
+                    raise _invalid(
+                        "calendar_day_outside_year",
+                        f"{d.day.isoformat()} is not in {year}",
+                        f"{d.day.isoformat()}不在{year}年内",
+                        day=d.day.isoformat(),
+                        kind=kind,
+                    )
                 if d.day in seen:
-                    raise _invalid("calendar_duplicate_day",
-                                   f"{d.day.isoformat()} is listed twice",
-                                   f"{d.day.isoformat()}重复出现",
-                                   day=d.day.isoformat(), kind=kind)  # fmt: skip
+                    raise _invalid(
+                        "calendar_duplicate_day",
+                        f"{d.day.isoformat()} is listed twice",
+                        f"{d.day.isoformat()}重复出现",
+                        day=d.day.isoformat(),
+                        kind=kind,
+                    )
                 seen.add(d.day)
                 if len(d.name) > _MAX_NAME:
-                    raise _invalid("calendar_name_too_long",
-                                   f"the name of {d.day.isoformat()} exceeds {_MAX_NAME} characters",
-                                   f"{d.day.isoformat()}的名称超过{_MAX_NAME}个字",
-                                   day=d.day.isoformat())  # fmt: skip
+                    raise _invalid(
+                        "calendar_name_too_long",
+                        f"the name of {d.day.isoformat()} exceeds {_MAX_NAME} characters",
+                        f"{d.day.isoformat()}的名称超过{_MAX_NAME}个字",
+                        day=d.day.isoformat(),
+                    )
         overlap = sorted({d.day for d in holidays} & {d.day for d in makeup_workdays})
         if overlap:
-            raise _invalid("holiday_makeup_overlap",
-                           f"{year}: a day cannot be both holiday and make-up working day "
-                           f"({overlap[0].isoformat()})",
-                           f"{year}年：同一天不能既是节假日又是调休工作日（{overlap[0].isoformat()}）",
-                           day=overlap[0].isoformat())  # fmt: skip
+            raise _invalid(
+                "holiday_makeup_overlap",
+                f"{year}: a day cannot be both holiday and make-up working day "
+                f"({overlap[0].isoformat()})",
+                f"{year}年：同一天不能既是节假日又是调休工作日（{overlap[0].isoformat()}）",
+                day=overlap[0].isoformat(),
+            )
         for d in holidays:
             if not d.name.strip():
-                raise _invalid("calendar_holiday_name_required",
-                               f"holiday {d.day.isoformat()} needs a name",
-                               f"节假日{d.day.isoformat()}需要名称",
-                               day=d.day.isoformat())  # fmt: skip
+                raise _invalid(
+                    "calendar_holiday_name_required",
+                    f"holiday {d.day.isoformat()} needs a name",
+                    f"节假日{d.day.isoformat()}需要名称",
+                    day=d.day.isoformat(),
+                )
         for d in makeup_workdays:
             if d.day.weekday() < 5:
-                raise _invalid("calendar_makeup_not_weekend",
-                               f"make-up working day {d.day.isoformat()} is not a Saturday or "
-                               "Sunday",
-                               f"调休工作日{d.day.isoformat()}不是周六或周日",
-                               day=d.day.isoformat())  # fmt: skip
+                raise _invalid(
+                    "calendar_makeup_not_weekend",
+                    f"make-up working day {d.day.isoformat()} is not a Saturday or Sunday",
+                    f"调休工作日{d.day.isoformat()}不是周六或周日",
+                    day=d.day.isoformat(),
+                )
         by_day = lambda d: d.day  # noqa: E731
         return cls(
             year,
             status,  # type: ignore[arg-type]
             tuple(sorted((CalendarDay(d.day, d.name.strip()) for d in holidays), key=by_day)),
-            tuple(sorted((CalendarDay(d.day, d.name.strip()) for d in makeup_workdays),
-                         key=by_day)),
+            tuple(
+                sorted((CalendarDay(d.day, d.name.strip()) for d in makeup_workdays), key=by_day)
+            ),
             source.strip(),
-        )  # fmt: skip
+        )
 
     def to_data(self) -> dict[str, Any]:
         """JSON-native form (as stored and sent over RPC)."""
@@ -162,12 +183,16 @@ class CalendarYear:
         return cls.of(
             int(data["year"]),
             str(data.get("status", "published")),
-            [CalendarDay(date.fromisoformat(str(d["day"])), str(d.get("name", "")))
-             for d in data.get("holidays", [])],
-            [CalendarDay(date.fromisoformat(str(d["day"])), str(d.get("name", "")))
-             for d in data.get("makeup_workdays", [])],
+            [
+                CalendarDay(date.fromisoformat(str(d["day"])), str(d.get("name", "")))
+                for d in data.get("holidays", [])
+            ],
+            [
+                CalendarDay(date.fromisoformat(str(d["day"])), str(d.get("name", "")))
+                for d in data.get("makeup_workdays", [])
+            ],
             str(data.get("source", "")),
-        )  # fmt: skip
+        )
 
 
 def year_from_ranges(year: int, entry: Mapping[str, Any]) -> CalendarYear:
@@ -177,18 +202,22 @@ def year_from_ranges(year: int, entry: Mapping[str, Any]) -> CalendarYear:
     for item in entry.get("holidays", []):
         start, end = date.fromisoformat(item["from"]), date.fromisoformat(item["to"])
         if end < start or start.year != year or end.year != year:
-            raise _invalid("invalid_holiday_range", f"holiday range {item} is invalid for {year}",
-                           f"{year}年的节假日区间{item}无效")  # fmt: skip
+            raise _invalid(
+                "invalid_holiday_range",
+                f"holiday range {item} is invalid for {year}",
+                f"{year}年的节假日区间{item}无效",
+            )
         name = str(item.get("name") or "节假日")
         day = start
         while day <= end:
             holidays.append(CalendarDay(day, name))
             day += timedelta(days=1)
     makeup = [
-        CalendarDay(date.fromisoformat(d), "调休") if isinstance(d, str)
+        CalendarDay(date.fromisoformat(d), "调休")
+        if isinstance(d, str)
         else CalendarDay(date.fromisoformat(d["day"]), str(d.get("name", "调休")))
         for d in entry.get("makeup_workdays", [])
-    ]  # fmt: skip
+    ]
     return CalendarYear.of(
         year, str(entry.get("status", "published")), holidays, makeup, str(entry.get("source", ""))
     )
@@ -441,9 +470,10 @@ class _DayIndex:
         extra = {d.toordinal() for d in makeup}
         # date.fromordinal(o).weekday() == (o + 6) % 7
         self.days = [
-            o for o in range(self.first, self.last)
+            o
+            for o in range(self.first, self.last)
             if o in extra or ((o + 6) % 7 < 5 and o not in off)
-        ]  # fmt: skip
+        ]
         # per period: (start, end, working time before it that day), µs since midnight
         periods: list[tuple[int, int, int]] = []
         before = 0
@@ -463,8 +493,9 @@ class _DayIndex:
         i = bisect_left(self.days, o)
         pos = i * self.length
         if i < len(self.days) and self.days[i] == o:
-            t = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 \
-                + local.microsecond  # fmt: skip
+            t = (
+                (local.hour * 60 + local.minute) * 60 + local.second
+            ) * 1_000_000 + local.microsecond
             for a, b, before in self.periods:
                 if t < b:
                     if t > a:

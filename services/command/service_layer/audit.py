@@ -64,8 +64,11 @@ def add(uow: UnitOfWork, items: list[AuditItem]) -> None:
     chain's head lock is then held for the commit's last milliseconds, not from the first
     event of a batch to its end (see ``UnitOfWork.collect``)."""
     if items:
-        uow.collect(AUDIT_COLLECTION, list(items),
-                    lambda parts: append(uow.session, [it for part in parts for it in part]))
+        uow.collect(
+            AUDIT_COLLECTION,
+            list(items),
+            lambda parts: append(uow.session, [it for part in parts for it in part]),
+        )
 
 
 def append(session: Session, items: list[AuditItem]) -> None:
@@ -89,8 +92,16 @@ def append(session: Session, items: list[AuditItem]) -> None:
         at = _utc(require_aware(it.at, "at"))
         before = {k: _utc(v) for k, v in it.before.items()}
         after = {k: _utc(v) for k, v in it.after.items()}
-        body = {"seq": seq, "case_id": it.case_id, "actor": actor, "role": role,
-                "action": it.action, "at": at, "before": before, "after": after}  # fmt: skip
+        body = {
+            "seq": seq,
+            "case_id": it.case_id,
+            "actor": actor,
+            "role": role,
+            "action": it.action,
+            "at": at,
+            "before": before,
+            "after": after,
+        }
         digest = sha256((prev + canonical_json(body)).encode("utf-8")).hexdigest()
         rows.append([seq, it.case_id, actor, role, it.action, at, before, after, prev, digest])
         prev = digest
@@ -101,9 +112,17 @@ def append(session: Session, items: list[AuditItem]) -> None:
 
 def _entry(r: Any) -> AuditEntry:
     return AuditEntry(
-        seq=r.seq, case_id=r.case_id, actor=r.actor, role=r.role, action=r.action, at=r.at,
-        before=r.before, after=r.after, prev_hash=r.prev_hash, hash=r.hash,
-    )  # fmt: skip
+        seq=r.seq,
+        case_id=r.case_id,
+        actor=r.actor,
+        role=r.role,
+        action=r.action,
+        at=r.at,
+        before=r.before,
+        after=r.after,
+        prev_hash=r.prev_hash,
+        hash=r.hash,
+    )
 
 
 def trail(uow: UnitOfWork, case_id: str) -> list[dict[str, Any]]:

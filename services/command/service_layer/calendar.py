@@ -58,9 +58,14 @@ LIVE_CALENDAR = _initial()
 
 def _year_of(row: Mapping[Any, Any]) -> CalendarYear:
     return CalendarYear.from_data(
-        {"year": row["year"], "status": row["status"], "source": row["source"],
-         "holidays": row["holidays"], "makeup_workdays": row["makeup_workdays"]}
-    )  # fmt: skip
+        {
+            "year": row["year"],
+            "status": row["status"],
+            "source": row["source"],
+            "holidays": row["holidays"],
+            "makeup_workdays": row["makeup_workdays"],
+        }
+    )
 
 
 class CalendarCache:
@@ -83,9 +88,11 @@ class CalendarCache:
         self._busy = True
         self._checked = time.monotonic()
         try:
-            rev = int(session.execute(
-                sa.select(sa.func.coalesce(sa.func.max(calendar_years.c.revision), 0))
-            ).scalar_one())  # fmt: skip
+            rev = int(
+                session.execute(
+                    sa.select(sa.func.coalesce(sa.func.max(calendar_years.c.revision), 0))
+                ).scalar_one()
+            )
             if rev == self.revision:
                 return False
             rows = session.execute(sa.select(calendar_years)).mappings().all()
@@ -123,18 +130,24 @@ CACHE = CalendarCache(LIVE_CALENDAR)
 # -- the RPCs -------------------------------------------------------------------------------
 def _out(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {
-        "year": row["year"], "status": row["status"], "source": row["source"],
-        "holidays": list(row["holidays"]), "makeup_workdays": list(row["makeup_workdays"]),
-        "revision": int(row["revision"]), "updated_at": row["updated_at"],
+        "year": row["year"],
+        "status": row["status"],
+        "source": row["source"],
+        "holidays": list(row["holidays"]),
+        "makeup_workdays": list(row["makeup_workdays"]),
+        "revision": int(row["revision"]),
+        "updated_at": row["updated_at"],
         "updated_by": row["updated_by"],
-    }  # fmt: skip
+    }
 
 
 def list_years(uow: UnitOfWork) -> dict[str, Any]:
     with uow:
-        rows = uow.session.execute(
-            sa.select(calendar_years).order_by(calendar_years.c.year)
-        ).mappings().all()  # fmt: skip
+        rows = (
+            uow.session.execute(sa.select(calendar_years).order_by(calendar_years.c.year))
+            .mappings()
+            .all()
+        )
     items = [
         {**_out(r), "holidays": len(r["holidays"]), "makeup_workdays": len(r["makeup_workdays"])}
         for r in rows
@@ -145,53 +158,94 @@ def list_years(uow: UnitOfWork) -> dict[str, Any]:
 def get_year(uow: UnitOfWork, year: int) -> dict[str, Any]:
     """The year as kept; a year without data answers ``fallback_weekdays`` (Mon–Fri)."""
     with uow:
-        row = uow.session.execute(
-            sa.select(calendar_years).where(calendar_years.c.year == year)
-        ).mappings().first()  # fmt: skip
+        row = (
+            uow.session.execute(sa.select(calendar_years).where(calendar_years.c.year == year))
+            .mappings()
+            .first()
+        )
     if row is None:
-        return {"year": year, "status": "fallback_weekdays", "source": "", "holidays": [],
-                "makeup_workdays": [], "revision": 0, "updated_at": None, "updated_by": ""}  # fmt: skip
+        return {
+            "year": year,
+            "status": "fallback_weekdays",
+            "source": "",
+            "holidays": [],
+            "makeup_workdays": [],
+            "revision": 0,
+            "updated_at": None,
+            "updated_by": "",
+        }
     return _out(row)
 
 
 def _days(items: Iterable[Any]) -> list[CalendarDay]:
-    return [CalendarDay(d.day if isinstance(d.day, date) else date.fromisoformat(d.day), d.name)
-            for d in items]  # fmt: skip
+    return [
+        CalendarDay(d.day if isinstance(d.day, date) else date.fromisoformat(d.day), d.name)
+        for d in items
+    ]
 
 
 def put_year(uow: UnitOfWork, req: PutCalendarYearRequest, now: datetime) -> dict[str, Any]:
     """Replace one year (validated by ``CalendarYear.of``), audited; optimistic concurrency
     by ``expected_revision`` (0 = the year must not exist yet)."""
-    year = CalendarYear.of(req.year, req.status, _days(req.holidays),
-                           _days(req.makeup_workdays), req.source)  # fmt: skip
+    year = CalendarYear.of(
+        req.year, req.status, _days(req.holidays), _days(req.makeup_workdays), req.source
+    )
     data = year.to_data()
     actor = req.actor or Actor(id="system", role="system")
     with uow:
         s = uow.session
-        before = s.execute(
-            sa.select(calendar_years).where(calendar_years.c.year == year.year).with_for_update()
-        ).mappings().first()  # fmt: skip
+        before = (
+            s.execute(
+                sa.select(calendar_years)
+                .where(calendar_years.c.year == year.year)
+                .with_for_update()
+            )
+            .mappings()
+            .first()
+        )
         current = int(before["revision"]) if before else 0
         if req.expected_revision is not None and req.expected_revision != current:
-            raise Conflict("calendar_year_changed",
-                           f"the calendar of {year.year} changed since you loaded it "
-                           f"(revision {current}, not {req.expected_revision}); reload it",
-                           f"{year.year}年日历已被他人修改（版本{current}），请刷新后再编辑",
-                           year=year.year, revision=current)  # fmt: skip
+            raise Conflict(
+                "calendar_year_changed",
+                f"the calendar of {year.year} changed since you loaded it "
+                f"(revision {current}, not {req.expected_revision}); reload it",
+                f"{year.year}年日历已被他人修改（版本{current}），请刷新后再编辑",
+                year=year.year,
+                revision=current,
+            )
         values = {k: data[k] for k in ("status", "source", "holidays", "makeup_workdays")}
         stmt = pg_insert(calendar_years).values(
-            year=year.year, **values, updated_at=now, updated_by=actor.id,
+            year=year.year,
+            **values,
+            updated_at=now,
+            updated_by=actor.id,
             revision=sa.func.nextval(sa.literal_column("'command.calendar_revision_seq'")),
-        )  # fmt: skip
+        )
         upsert = stmt.on_conflict_do_update(
             index_elements=[calendar_years.c.year],
-            set_={**{k: stmt.excluded[k] for k in values}, "updated_at": now,
-                  "updated_by": actor.id, "revision": stmt.excluded.revision},
-        ).returning(*calendar_years.c)  # fmt: skip
+            set_={
+                **{k: stmt.excluded[k] for k in values},
+                "updated_at": now,
+                "updated_by": actor.id,
+                "revision": stmt.excluded.revision,
+            },
+        ).returning(*calendar_years.c)
         row = s.execute(upsert).mappings().one()
         prior = {k: before[k] for k in values} if before else {}
-        audit.append(s, [audit.AuditItem(f"calendar:{year.year}", actor.id, actor.role,
-                                         "calendar.put", now, prior, values)])  # fmt: skip
+        audit.append(
+            s,
+            [
+                audit.AuditItem(
+                    f"calendar:{year.year}",
+                    actor.id,
+                    actor.role,
+                    "calendar.put",
+                    now,
+                    prior,
+                    values,
+                )
+            ],
+        )
         out = _out(row)
         uow.commit()
     with uow:  # this process uses the edit at once; the others within REFRESH_S

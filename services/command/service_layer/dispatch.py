@@ -72,30 +72,63 @@ def route_accepted(uow: UnitOfWork, view: CaseView, at: datetime) -> str | None:
         target, rule_name = Target("department", fallback), "category_default"
     if target is None:
         return None
-    _emit_routed(uow, view, target, at, rule_id=rule_name, manual=False,
-                 actor_id="system", actor_role="system")  # fmt: skip
+    _emit_routed(
+        uow,
+        view,
+        target,
+        at,
+        rule_id=rule_name,
+        manual=False,
+        actor_id="system",
+        actor_role="system",
+    )
     return target.id
 
 
 def _emit_routed(
-    uow: UnitOfWork, view: CaseView, target: Target, at: datetime, *, rule_id: str | None,
-    manual: bool, actor_id: str, actor_role: str, note: str = "",
-) -> uuid.UUID:  # fmt: skip
+    uow: UnitOfWork,
+    view: CaseView,
+    target: Target,
+    at: datetime,
+    *,
+    rule_id: str | None,
+    manual: bool,
+    actor_id: str,
+    actor_role: str,
+    note: str = "",
+) -> uuid.UUID:
     env = uow.emit(
         CaseRoutedV1(
             case_id=uuid.UUID(view.case_id),
             department=target.id if target.kind == "department" else None,
             worker_id=target.id if target.kind == "grid_worker" else None,
-            rule_id=rule_id, manual=manual, actor_id=actor_id, actor_role=actor_role, at=at,
+            rule_id=rule_id,
+            manual=manual,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            at=at,
         ),
         jurisdiction_code=view.jurisdiction_code or "",
-    )  # fmt: skip
-    audit.add(uow, [audit.AuditItem(
-        view.case_id, actor_id, actor_role, "redispatch" if view.handler else "dispatch", at,
-        {"handler": view.handler},
-        {"target": f"{target.kind}:{target.id}", "rule": rule_id, "manual": manual,
-         "note": note[:200]},
-    )])  # fmt: skip
+    )
+    audit.add(
+        uow,
+        [
+            audit.AuditItem(
+                view.case_id,
+                actor_id,
+                actor_role,
+                "redispatch" if view.handler else "dispatch",
+                at,
+                {"handler": view.handler},
+                {
+                    "target": f"{target.kind}:{target.id}",
+                    "rule": rule_id,
+                    "manual": manual,
+                    "note": note[:200],
+                },
+            )
+        ],
+    )
     return env.id
 
 
@@ -104,28 +137,40 @@ def dispatch_case(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, Any]:
     from services.command.service_layer.fold import row_to_view
 
     if bool(req.department) == bool(req.worker_id):
-        raise ValidationFailed("one_target", "give a department or a worker, not both",
-                               "请指定一个职能部门或一名网格员")  # fmt: skip
-    target = Target("department", req.department) if req.department else Target(
-        "grid_worker", req.worker_id)  # fmt: skip
+        raise ValidationFailed(
+            "one_target",
+            "give a department or a worker, not both",
+            "请指定一个职能部门或一名网格员",
+        )
+    target = (
+        Target("department", req.department)
+        if req.department
+        else Target("grid_worker", req.worker_id)
+    )
     with uow:
         s = uow.session
         check_target(target, known_departments(s))
-        row = s.execute(
-            sa.select(case_view).where(case_view.c.case_id == req.case_id).with_for_update()
-        ).mappings().first()  # fmt: skip
+        row = (
+            s.execute(
+                sa.select(case_view).where(case_view.c.case_id == req.case_id).with_for_update()
+            )
+            .mappings()
+            .first()
+        )
         view = row_to_view(dict(row)) if row is not None else None
         if row is None or view is None or not view.complete:
             raise guard.case_not_found(req.case_id)
         guard.check_write(req.actor, view, req.expected_version)
         if view.is_closed:
-            raise Conflict("case_closed", "a closed case cannot be dispatched",
-                           "已结案的案件不能派遣")  # fmt: skip
+            raise Conflict(
+                "case_closed", "a closed case cannot be dispatched", "已结案的案件不能派遣"
+            )
         current = view.handler
         wanted = target.id if target.kind == "department" else f"worker:{target.id}"
         if current == wanted and view.status in ("dispatched", "in_progress"):
-            raise Conflict("already_assigned", "the case is already with this target",
-                           "案件已派给该对象")  # fmt: skip
+            raise Conflict(
+                "already_assigned", "the case is already with this target", "案件已派给该对象"
+            )
         event_id = _emit_routed(
             uow,
             view,
@@ -141,12 +186,19 @@ def dispatch_case(uow: UnitOfWork, req: Any, now: datetime) -> dict[str, Any]:
         # same expected version (double click, two dispatchers at once) is refused
         new_view = _record_order(uow, dict(row), view, target, req.actor, now)
         uow.commit()
-    return {"case_id": req.case_id, "department": req.department, "worker_id": req.worker_id,
-            "manual": True, "event_id": event_id, "version": new_view.last_seq}  # fmt: skip
+    return {
+        "case_id": req.case_id,
+        "department": req.department,
+        "worker_id": req.worker_id,
+        "manual": True,
+        "event_id": event_id,
+        "version": new_view.last_seq,
+    }
 
 
-def _record_order(uow: UnitOfWork, row: dict[str, Any], view: CaseView, target: Target,
-                  actor: Any, now: datetime) -> CaseView:  # fmt: skip
+def _record_order(
+    uow: UnitOfWork, row: dict[str, Any], view: CaseView, target: Target, actor: Any, now: datetime
+) -> CaseView:
     """A manual dispatch order as the command's own step on the case (no status change:
     the case's status follows when petitions applies the routing)."""
     from services.command.service_layer.fold import (
@@ -160,8 +212,9 @@ def _record_order(uow: UnitOfWork, row: dict[str, Any], view: CaseView, target: 
 
     s = uow.session
     data = {"target": f"{target.kind}:{target.id}", "actor_id": actor.id}
-    raw = RawEvent(uuid.UUID(view.case_id), view.last_seq + 1, cf.CASE_STEPPED, now, data,
-                   "dispatch_order")  # fmt: skip
+    raw = RawEvent(
+        uuid.UUID(view.case_id), view.last_seq + 1, cf.CASE_STEPPED, now, data, "dispatch_order"
+    )
     deltas = deltas_factory()
     new_view, values = ingest(s, row, [raw], now, deltas, known_new=True)
     append_log_bulk(s, [raw])
@@ -215,8 +268,12 @@ def put_rule(uow: UnitOfWork, body: dict[str, Any], actor: Any, now: datetime) -
             )
         ).scalar()
         if clash:
-            raise Conflict("duplicate_rule_order", f"rule '{clash}' already has order {rule.order}",
-                           f"规则“{clash}”已使用顺序号{rule.order}", order=rule.order)  # fmt: skip
+            raise Conflict(
+                "duplicate_rule_order",
+                f"rule '{clash}' already has order {rule.order}",
+                f"规则“{clash}”已使用顺序号{rule.order}",
+                order=rule.order,
+            )
         before = s.execute(
             sa.select(routing_rules.c.body).where(routing_rules.c.name == rule.name)
         ).scalar()
@@ -225,13 +282,22 @@ def put_rule(uow: UnitOfWork, body: dict[str, Any], actor: Any, now: datetime) -
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[routing_rules.c.name],
-            set_={"order": stmt.excluded.order, "body": stmt.excluded.body,
-                  "updated_at": stmt.excluded.updated_at},
-        )  # fmt: skip
+            set_={
+                "order": stmt.excluded.order,
+                "body": stmt.excluded.body,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
         s.execute(stmt)
         a = actor or type("A", (), {"id": "system", "role": "system"})
-        audit.append(s, [audit.AuditItem(f"rule:{rule.name}", a.id, a.role, "rule.put", now,
-                                         before or {}, rule.to_dict())])  # fmt: skip
+        audit.append(
+            s,
+            [
+                audit.AuditItem(
+                    f"rule:{rule.name}", a.id, a.role, "rule.put", now, before or {}, rule.to_dict()
+                )
+            ],
+        )
         uow.commit()
     return rule.to_dict()
 
@@ -248,16 +314,23 @@ def delete_rule(uow: UnitOfWork, name: str, actor: Any, now: datetime) -> dict[s
             )
         s.execute(routing_rules.delete().where(routing_rules.c.name == name))
         a = actor or type("A", (), {"id": "system", "role": "system"})
-        audit.append(s, [audit.AuditItem(f"rule:{name}", a.id, a.role, "rule.delete", now,
-                                         before, {})])  # fmt: skip
+        audit.append(
+            s, [audit.AuditItem(f"rule:{name}", a.id, a.role, "rule.delete", now, before, {})]
+        )
         uow.commit()
     return {"ok": True}
 
 
 def test_rules(uow: UnitOfWork, req: Any) -> dict[str, Any]:
-    facts = CaseFacts(category=req.category, jurisdiction_code=req.jurisdiction_code,
-                      source=req.source, at=req.at, lat=req.lat, lon=req.lon,
-                      attributes=dict(req.attributes))  # fmt: skip
+    facts = CaseFacts(
+        category=req.category,
+        jurisdiction_code=req.jurisdiction_code,
+        source=req.source,
+        at=req.at,
+        lat=req.lat,
+        lon=req.lon,
+        attributes=dict(req.attributes),
+    )
     with uow:
         if req.rule is not None:
             body = _clean_rule(req.rule.model_dump(mode="json"))
@@ -267,5 +340,8 @@ def test_rules(uow: UnitOfWork, req: Any) -> dict[str, Any]:
     d = ruleset.route(facts)
     if d is None:
         return {"matched": False}
-    return {"matched": True, "rule": d.rule.name,
-            "target": {"kind": d.target.kind, "id": d.target.id}}  # fmt: skip
+    return {
+        "matched": True,
+        "rule": d.rule.name,
+        "target": {"kind": d.target.kind, "id": d.target.id},
+    }

@@ -456,8 +456,9 @@ def add_kpis(uow: UnitOfWork, deltas: KpiDeltas) -> None:
     sorted upsert on one shard: a batch of events locks each counter row once, at the end,
     in the same order as every other transaction (see ``UnitOfWork.collect``)."""
     if deltas:
-        uow.collect(KPI_COLLECTION, dict(deltas),
-                    lambda parts: flush_kpis(uow.session, _merged(parts)))
+        uow.collect(
+            KPI_COLLECTION, dict(deltas), lambda parts: flush_kpis(uow.session, _merged(parts))
+        )
 
 
 def _merged(parts: list[KpiDeltas]) -> KpiDeltas:
@@ -485,8 +486,10 @@ def flush_kpis(session: Session, deltas: KpiDeltas) -> None:
     if not deltas:
         return
     shard = random.randrange(KPI_SHARDS)  # spread hot keys over shards
-    rows = [{"code": c, "department": d, "day": day.isoformat(), "metric": m, "value": v}
-            for (c, d, day, m), v in sorted(deltas.items())]  # fmt: skip
+    rows = [
+        {"code": c, "department": d, "day": day.isoformat(), "metric": m, "value": v}
+        for (c, d, day, m), v in sorted(deltas.items())
+    ]
     session.execute(_KPI_UPSERT, {"shard": shard, "rows": json.dumps(rows, ensure_ascii=False)})
 
 
@@ -495,10 +498,12 @@ def flush_kpis(session: Session, deltas: KpiDeltas) -> None:
 # no-op SET changes nothing), and returned
 _LOCK_CASE = (
     pg_insert(case_view)
-    .on_conflict_do_update(index_elements=[case_view.c.case_id],
-                           set_={"case_id": pg_insert(case_view).excluded.case_id})
+    .on_conflict_do_update(
+        index_elements=[case_view.c.case_id],
+        set_={"case_id": pg_insert(case_view).excluded.case_id},
+    )
     .returning(*case_view.c)
-)  # fmt: skip
+)
 
 
 def lock_case(session: Session, case_id: uuid.UUID, now: datetime) -> dict[str, Any]:
@@ -628,7 +633,7 @@ def emit_many(
             jurisdiction_code=code,
             trace=dict(trace),
             payload=data,
-        )  # fmt: skip
+        )
         for data, (_, code, at) in zip(
             adapter.dump_python(payloads, mode="json"), items, strict=True
         )

@@ -12,8 +12,9 @@ from yiwang.errors import Conflict, NotFound
 
 
 def case_not_found(case_id: Any) -> NotFound:
-    return NotFound("case_not_found", f"case {case_id} not found", "案件不存在",
-                    case_id=str(case_id))  # fmt: skip
+    return NotFound(
+        "case_not_found", f"case {case_id} not found", "案件不存在", case_id=str(case_id)
+    )
 
 
 def facts(view: CaseView) -> access.CaseFacts:
@@ -27,8 +28,9 @@ def facts(view: CaseView) -> access.CaseFacts:
 
 def check_case(actor: Any, view: CaseView) -> None:
     """May ``actor`` (the RPC actor) see or act on this case? (yiwang.access.check_case)"""
-    access.check_case(access.Accessor.of(actor), facts(view),
-                      unknown=lambda: case_not_found(view.case_id))  # fmt: skip
+    access.check_case(
+        access.Accessor.of(actor), facts(view), unknown=lambda: case_not_found(view.case_id)
+    )
 
 
 def check_version(view: CaseView, expected: int | None) -> None:

@@ -27,22 +27,30 @@ from yiwang.uow import UnitOfWork
 
 def _check_range(a: date, b: date) -> None:
     if b < a or (b - a).days > 3660:
-        raise ValidationFailed("invalid_range", "day_to must follow day_from (max 10 years)",
-                               "结束日期须不早于开始日期（最长十年）")  # fmt: skip
+        raise ValidationFailed(
+            "invalid_range",
+            "day_to must follow day_from (max 10 years)",
+            "结束日期须不早于开始日期（最长十年）",
+        )
 
 
 def figures_out(code: str, dept: str, a: date, b: date, counts: dict[str, int]) -> dict[str, Any]:
     f = KpiFigures(counts)
     return {
-        "jurisdiction_code": code, "department": dept, "day_from": a, "day_to": b,
+        "jurisdiction_code": code,
+        "department": dept,
+        "day_from": a,
+        "day_to": b,
         "counts": dict(sorted(counts.items())),
         "on_time_acceptance_rate": f.on_time_acceptance_rate,
         "on_time_resolution_rate": f.on_time_resolution_rate,
-        "rework_rate": f.rework_rate, "satisfaction_rate": f.satisfaction_rate,
+        "rework_rate": f.rework_rate,
+        "satisfaction_rate": f.satisfaction_rate,
         "average_handling_seconds": f.average_handling_seconds,
-        "by_source": f.by_prefix("source:"), "by_category": f.by_prefix("category:"),
+        "by_source": f.by_prefix("source:"),
+        "by_category": f.by_prefix("category:"),
         "escalations_by_level": f.by_prefix("escalated:"),
-    }  # fmt: skip
+    }
 
 
 def _range(code: str, dept: str, a: date, b: date) -> Any:
@@ -55,9 +63,10 @@ def kpis(uow: UnitOfWork, code: str, dept: str, a: date, b: date) -> dict[str, A
     k = kpi_counters
     with uow:
         rows = uow.session.execute(
-            sa.select(k.c.metric, sa.func.sum(k.c.value)).where(_range(code, dept, a, b))
+            sa.select(k.c.metric, sa.func.sum(k.c.value))
+            .where(_range(code, dept, a, b))
             .group_by(k.c.metric)
-        ).all()  # fmt: skip
+        ).all()
     return figures_out(code, dept, a, b, {m: int(v) for m, v in rows})
 
 
@@ -79,8 +88,13 @@ def kpi_series(uow: UnitOfWork, code: str, dept: str, a: date, b: date) -> dict[
     return {"jurisdiction_code": code, "department": dept, "days": days}
 
 
-RATE_COLUMNS = ("on_time_acceptance_rate", "on_time_resolution_rate", "rework_rate",
-                "satisfaction_rate", "average_handling_seconds")  # fmt: skip
+RATE_COLUMNS = (
+    "on_time_acceptance_rate",
+    "on_time_resolution_rate",
+    "rework_rate",
+    "satisfaction_rate",
+    "average_handling_seconds",
+)
 
 
 def export_kpis(
@@ -89,8 +103,14 @@ def export_kpis(
     series = kpi_series(uow, code, dept, a, b)["days"]
     metrics = sorted({m for d in series for m in d["counts"]})
     header = ["day", *metrics, *RATE_COLUMNS]
-    rows = [[d["day_from"].isoformat(), *[d["counts"].get(m, 0) for m in metrics],
-             *[d[c] for c in RATE_COLUMNS]] for d in series]  # fmt: skip
+    rows = [
+        [
+            d["day_from"].isoformat(),
+            *[d["counts"].get(m, 0) for m in metrics],
+            *[d[c] for c in RATE_COLUMNS],
+        ]
+        for d in series
+    ]
     return to_export(f"kpis_{code}_{dept.replace('*', 'all')}", header, rows, fmt)
 
 
@@ -101,8 +121,10 @@ PERIOD_METRICS = ("created", "resolved", "resolved_on_time", "rated", "satisfied
 
 def _stats_row(code: str, now: dict[str, int], counts: dict[str, int]) -> dict[str, Any]:
     f = KpiFigures(counts)
-    row: dict[str, Any] = {"code": code, **{k: now.get(k, 0) for k in
-                           ("open", "overdue", "escalated", "supervised")}}  # fmt: skip
+    row: dict[str, Any] = {
+        "code": code,
+        **{k: now.get(k, 0) for k in ("open", "overdue", "escalated", "supervised")},
+    }
     row.update({m: f.get(m) for m in PERIOD_METRICS})
     row["overdue_events"] = f.get("overdue")
     row["escalations"] = sum(f.by_prefix("escalated:").values())
@@ -122,8 +144,11 @@ def unit_stats(uow: UnitOfWork, parent: str, by: str, a: date, b: date) -> dict[
     read of ``kpi_counters``: the child codes' own counters, department ``*``)."""
     _check_range(a, b)
     if by == "unit" and len(parent) not in CHILD_LENGTH:
-        raise ValidationFailed("invalid_parent", "the parent must be a city, district, street "
-                               "or community code", "上级单位须为市、区、街道或社区")  # fmt: skip
+        raise ValidationFailed(
+            "invalid_parent",
+            "the parent must be a city, district, street or community code",
+            "上级单位须为市、区、街道或社区",
+        )
     cv, k = case_view, kpi_counters
     is_open = cv.c.status.not_in(sorted(CLOSED_STATUSES))
     now_cols = [
@@ -144,34 +169,55 @@ def unit_stats(uow: UnitOfWork, parent: str, by: str, a: date, b: date) -> dict[
             child_level = LEVEL_BY_LENGTH[n].value
             # where the case is (its grid), also once it was escalated to a higher level
             key = sa.func.left(cv.c.grid_code, n)
-            now_rows = s.execute(
-                sa.select(key.label("code"), *now_cols)
-                .where(*in_parent, sa.func.length(cv.c.grid_code) >= n).group_by(key)
-            ).mappings().all()  # fmt: skip
+            now_rows = (
+                s.execute(
+                    sa.select(key.label("code"), *now_cols)
+                    .where(*in_parent, sa.func.length(cv.c.grid_code) >= n)
+                    .group_by(key)
+                )
+                .mappings()
+                .all()
+            )
             # the children's codes are n digits after the parent's: a range of the primary
             # key (usable whatever the collation), then the length picks their level
             m = n - len(parent)
-            conds = [k.c.code >= parent + "0" * m, k.c.code <= parent + "9" * m,
-                     sa.func.length(k.c.code) == n, k.c.department == ALL, *period]  # fmt: skip
+            conds = [
+                k.c.code >= parent + "0" * m,
+                k.c.code <= parent + "9" * m,
+                sa.func.length(k.c.code) == n,
+                k.c.department == ALL,
+                *period,
+            ]
             count_rows = s.execute(
                 sa.select(k.c.code, k.c.metric, sa.func.sum(k.c.value))
-                .where(*conds).group_by(k.c.code, k.c.metric)
-            ).all()  # fmt: skip
+                .where(*conds)
+                .group_by(k.c.code, k.c.metric)
+            ).all()
         else:
             key = sa.func.coalesce(cv.c.department, "")
-            now_rows = s.execute(
-                sa.select(key.label("code"), *now_cols).where(*in_parent).group_by(key)
-            ).mappings().all()  # fmt: skip
+            now_rows = (
+                s.execute(sa.select(key.label("code"), *now_cols).where(*in_parent).group_by(key))
+                .mappings()
+                .all()
+            )
             city = parent or None
             conds = [k.c.department != ALL, *period]
             conds.append(k.c.code == city if city else sa.func.length(k.c.code) == 4)
             count_rows = s.execute(
                 sa.select(k.c.department, k.c.metric, sa.func.sum(k.c.value))
-                .where(*conds).group_by(k.c.department, k.c.metric)
-            ).all()  # fmt: skip
-        names = {r.code: (r.name_zh, r.name_en) for r in s.execute(
-            sa.select(departments.c.code, departments.c.name_zh, departments.c.name_en))
-        } if by == "department" else {}  # fmt: skip
+                .where(*conds)
+                .group_by(k.c.department, k.c.metric)
+            ).all()
+        names = (
+            {
+                r.code: (r.name_zh, r.name_en)
+                for r in s.execute(
+                    sa.select(departments.c.code, departments.c.name_zh, departments.c.name_en)
+                )
+            }
+            if by == "department"
+            else {}
+        )
     now_by = {r["code"]: dict(r) for r in now_rows if r["code"]}
     counts_by: dict[str, dict[str, int]] = defaultdict(dict)
     for code, metric, value in count_rows:
@@ -182,8 +228,14 @@ def unit_stats(uow: UnitOfWork, parent: str, by: str, a: date, b: date) -> dict[
         if code in names:
             row["name"], row["name_en"] = names[code][0], names[code][1] or None
         items.append(row)
-    return {"parent_code": parent, "by": by, "child_level": child_level, "day_from": a,
-            "day_to": b, "items": items}  # fmt: skip
+    return {
+        "parent_code": parent,
+        "by": by,
+        "child_level": child_level,
+        "day_from": a,
+        "day_to": b,
+        "items": items,
+    }
 
 
 # -- warning rules and alerts ---------------------------------------------------------------
@@ -229,25 +281,33 @@ def evaluate_warnings(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
             return {"items": [], "total": 0}
         base_days = max([r.baseline_days for r in rules if isinstance(r, wdomain.SpikeRule)] or [1])
         rise_days = max([r.days for r in rules if isinstance(r, wdomain.RisingOverdueRule)] or [1])
-        window = max([r.window_hours for r in rules
-                      if isinstance(r, wdomain.RepeatAddressRule)] or [1])  # fmt: skip
+        window = max(
+            [r.window_hours for r in rules if isinstance(r, wdomain.RepeatAddressRule)] or [1]
+        )
         daily: dict[tuple[str, str], dict[date, int]] = defaultdict(dict)
         for code, day, metric, value in s.execute(
             sa.select(k.c.code, k.c.day, k.c.metric, k.c.value).where(
-                sa.func.length(k.c.code) == 15, k.c.department == "*",
-                k.c.day >= today - timedelta(days=base_days), k.c.day <= today,
+                sa.func.length(k.c.code) == 15,
+                k.c.department == "*",
+                k.c.day >= today - timedelta(days=base_days),
+                k.c.day <= today,
                 k.c.metric.startswith("category:"),
             )
-        ):  # fmt: skip
+        ):
             per_day = daily[(code, metric[len("category:") :])]
             per_day[day] = per_day.get(day, 0) + int(value)  # sum the shards
         overdue: dict[str, dict[date, int]] = defaultdict(dict)
         for dept, day, value in s.execute(
-            sa.select(k.c.department, k.c.day, sa.func.sum(k.c.value)).where(
-                sa.func.length(k.c.code) == 4, k.c.department != "*", k.c.metric == "overdue",
-                k.c.day >= today - timedelta(days=rise_days), k.c.day <= today,
-            ).group_by(k.c.department, k.c.day)
-        ):  # fmt: skip
+            sa.select(k.c.department, k.c.day, sa.func.sum(k.c.value))
+            .where(
+                sa.func.length(k.c.code) == 4,
+                k.c.department != "*",
+                k.c.metric == "overdue",
+                k.c.day >= today - timedelta(days=rise_days),
+                k.c.day <= today,
+            )
+            .group_by(k.c.department, k.c.day)
+        ):
             overdue[dept][day] = int(value)
         reports = [
             (addr, str(cid), at)
@@ -261,13 +321,25 @@ def evaluate_warnings(uow: UnitOfWork, now: datetime) -> dict[str, Any]:
         found = wdomain.evaluate(rules, wdomain.WarningInputs(today, daily, reports, overdue), now)
         stored = []
         for al in found:
-            got = s.execute(
-                pg_insert(alerts).values(
-                    rule=al.rule, kind=al.kind, key="|".join(al.key)[:300], day=today, at=now,
-                    message_en=al.message_en, message_zh=al.message_zh,
-                    details={k2: v for k2, v in al.details.items()},
-                ).on_conflict_do_nothing().returning(alerts)
-            ).mappings().first()  # fmt: skip
+            got = (
+                s.execute(
+                    pg_insert(alerts)
+                    .values(
+                        rule=al.rule,
+                        kind=al.kind,
+                        key="|".join(al.key)[:300],
+                        day=today,
+                        at=now,
+                        message_en=al.message_en,
+                        message_zh=al.message_zh,
+                        details={k2: v for k2, v in al.details.items()},
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(alerts)
+                )
+                .mappings()
+                .first()
+            )
             if got is not None:
                 stored.append(dict(got))
         uow.commit()
@@ -302,9 +374,12 @@ def _alert_out(r: Any) -> dict[str, Any]:
 
 
 def list_alerts(
-    uow: UnitOfWork, since: datetime | None, kind: str | None, limit: int,
+    uow: UnitOfWork,
+    since: datetime | None,
+    kind: str | None,
+    limit: int,
     jurisdiction_prefix: str = "",
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     conds: list[Any] = [_alert_scope(jurisdiction_prefix)]
     if since is not None:
         conds.append(alerts.c.at >= since)
@@ -313,8 +388,14 @@ def list_alerts(
     with uow:
         s = uow.session
         total = s.execute(sa.select(sa.func.count()).select_from(alerts).where(*conds)).scalar_one()
-        rows = s.execute(
-            sa.select(alerts).where(*conds).order_by(alerts.c.at.desc(), alerts.c.id.desc())
-            .limit(limit)
-        ).mappings().all()  # fmt: skip
+        rows = (
+            s.execute(
+                sa.select(alerts)
+                .where(*conds)
+                .order_by(alerts.c.at.desc(), alerts.c.id.desc())
+                .limit(limit)
+            )
+            .mappings()
+            .all()
+        )
     return {"items": [_alert_out(r) for r in rows], "total": total}

@@ -93,8 +93,11 @@ def _escalated_fields(view: CaseView, esc: Escalation, note: str = "") -> dict[s
 
 
 def _emit_escalated(uow: UnitOfWork, view: CaseView, esc: Escalation, note: str = "") -> None:
-    uow.emit(CaseEscalatedV1(**_escalated_fields(view, esc, note)),
-             jurisdiction_code=esc.jurisdiction_code, occurred_at=esc.at)  # fmt: skip
+    uow.emit(
+        CaseEscalatedV1(**_escalated_fields(view, esc, note)),
+        jurisdiction_code=esc.jurisdiction_code,
+        occurred_at=esc.at,
+    )
 
 
 def _slow_row(
@@ -120,8 +123,11 @@ def _slow_row(
     esc: Escalation | None = None
     if view.due <= now:
         at = max(view.due, status_at)
-        raws.append(RawEvent(cid, seq + 1, cf.CASE_OVERDUE, at,
-                             {"due": view.due, "level": view.level}, "overdue"))  # fmt: skip
+        raws.append(
+            RawEvent(
+                cid, seq + 1, cf.CASE_OVERDUE, at, {"due": view.due, "level": view.level}, "overdue"
+            )
+        )
         try:
             esc = escalate(_subject(view), "overdue", at, POLICY)
         except Conflict:
@@ -130,8 +136,9 @@ def _slow_row(
             raws.append(_escalated_raw(view, esc, seq + 2))
     else:
         at = max(view.warn_at or view.due, status_at)
-        raws.append(RawEvent(cid, seq + 1, cf.CASE_SLA_WARNING, at,
-                             {"due": view.due}, "sla_warning"))  # fmt: skip
+        raws.append(
+            RawEvent(cid, seq + 1, cf.CASE_SLA_WARNING, at, {"due": view.due}, "sla_warning")
+        )
     new_view, values = ingest(s, row, raws, now, deltas, known_new=True)
     assert new_view is not None
     log.extend(raws)
@@ -141,8 +148,14 @@ def _slow_row(
         pending.append((_escalated_fields(view, esc), esc.jurisdiction_code, esc.at))
         audits.append(_escalation_audit(view.case_id, view.level, view.jurisdiction_code, esc))
         totals["escalated"] += 1
-        changes.append(change_of(new_view, "escalation", to_level=str(esc.to_level),
-                                 notify_code=esc.jurisdiction_code))  # fmt: skip
+        changes.append(
+            change_of(
+                new_view,
+                "escalation",
+                to_level=str(esc.to_level),
+                notify_code=esc.jurisdiction_code,
+            )
+        )
     else:
         changes.append(change_of(new_view))
     totals["overdue" if raws[0].type == cf.CASE_OVERDUE else "warned"] += 1
@@ -152,28 +165,50 @@ def _escalation_audit(
     case_id: str, level: str | None, code: str | None, esc: Escalation
 ) -> audit.AuditItem:
     return audit.AuditItem(
-        case_id, "system", "system", "escalate", esc.at,
+        case_id,
+        "system",
+        "system",
+        "escalate",
+        esc.at,
         {"level": level, "jurisdiction_code": code},
-        {"level": str(esc.to_level), "jurisdiction_code": esc.jurisdiction_code,
-         "reason": "overdue", "due": esc.deadline.due},
-    )  # fmt: skip
+        {
+            "level": str(esc.to_level),
+            "jurisdiction_code": esc.jurisdiction_code,
+            "reason": "overdue",
+            "due": esc.deadline.due,
+        },
+    )
 
 
 # Columns the set-based path reads: plain columns, and the few memo/state fields it needs
 # extracted in SQL (the ``state``/``kpi`` documents are patched in SQL, never read whole).
 def _fast_cols() -> list[Any]:
     cv = case_view
-    return [cv.c[k] for k in (
-        "case_id", "complete", "status", "level", "grid_code", "jurisdiction_code", "sla_class",
-        "deadline", "warn_at", "last_seq", "status_at", "escalation_count", "supervision_count",
-    )] + [
+    return [
+        cv.c[k]
+        for k in (
+            "case_id",
+            "complete",
+            "status",
+            "level",
+            "grid_code",
+            "jurisdiction_code",
+            "sla_class",
+            "deadline",
+            "warn_at",
+            "last_seq",
+            "status_at",
+            "escalation_count",
+            "supervision_count",
+        )
+    ] + [
         cv.c.kpi["waiting"].as_boolean().label("kpi_waiting"),
         cv.c.kpi["pos"].as_integer().label("kpi_pos"),
         cv.c.kpi["n"].as_integer().label("kpi_n"),
         cv.c.kpi["grid_code"].astext.label("kpi_grid"),
         cv.c.kpi["handler"].astext.label("kpi_handler"),
         cv.c.state["updated_at"].astext.label("st_updated"),
-    ]  # fmt: skip
+    ]
 
 
 # One statement per batch. Python decides, per row, what happens (``kind``: w = warning,
@@ -275,9 +310,27 @@ def _sweep_fast(
     declined: list[Any] = []
     kpi_keys: Counter[tuple[str, str | None, date, str | None]] = Counter()
     escalated, overdue, warned = 0, 0, 0
-    for (case_id, complete, status, level, grid_code, code, sla_class, due, warn_at, seq,
-         status_at, escalation_count, supervision_count, kpi_waiting, kpi_pos, kpi_n,
-         kpi_grid, kpi_handler, st_updated) in rows:  # fmt: skip
+    for (
+        case_id,
+        complete,
+        status,
+        level,
+        grid_code,
+        code,
+        sla_class,
+        due,
+        warn_at,
+        seq,
+        status_at,
+        escalation_count,
+        supervision_count,
+        kpi_waiting,
+        kpi_pos,
+        kpi_n,
+        kpi_grid,
+        kpi_handler,
+        st_updated,
+    ) in rows:
         is_due = due is not None and due <= now
         if (
             not complete
@@ -293,16 +346,32 @@ def _sweep_fast(
             status_at = due
         if is_due:
             at = due if due >= status_at else status_at
-            subject = EscalationSubject(cid, status or "", level_of_view(level),
-                                        grid_code or "", sla_class or "standard_3d")  # fmt: skip
+            subject = EscalationSubject(
+                cid, status or "", level_of_view(level), grid_code or "", sla_class or "standard_3d"
+            )
             try:
                 esc: Escalation | None = escalate(subject, "overdue", at, POLICY)
             except Conflict:
                 esc = None  # at the city: stays overdue there
             at_iso = at.isoformat()
             if esc is None:
-                out.append([cid, "o", seq, at_iso, None, (kpi_n or 0) + 1, due.isoformat(),
-                            level, None, None, None, None, None])  # fmt: skip
+                out.append(
+                    [
+                        cid,
+                        "o",
+                        seq,
+                        at_iso,
+                        None,
+                        (kpi_n or 0) + 1,
+                        due.isoformat(),
+                        level,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                    ]
+                )
                 if changes is not None:
                     changes.append(Change(cid, code, status, True, bool(supervision_count)))
                 to = None
@@ -311,20 +380,54 @@ def _sweep_fast(
                 dl = esc.deadline
                 n_esc = escalation_count + 1
                 esc_code = esc.jurisdiction_code
-                out.append([cid, "e", seq, at_iso, None, (kpi_n or 0) + 2, due.isoformat(),
-                            level, to, esc_code, dl.due.isoformat(), dl.warn_at.isoformat(),
-                            n_esc])  # fmt: skip
-                pending.append(({"case_id": case_id, "escalation_no": n_esc,
-                                 "from_level": str(esc.from_level), "to_level": to,
-                                 "jurisdiction_code": esc_code, "reason": "overdue",
-                                 "note": "", "deadline": dl.due, "at": at},
-                                esc_code, at))  # fmt: skip
+                out.append(
+                    [
+                        cid,
+                        "e",
+                        seq,
+                        at_iso,
+                        None,
+                        (kpi_n or 0) + 2,
+                        due.isoformat(),
+                        level,
+                        to,
+                        esc_code,
+                        dl.due.isoformat(),
+                        dl.warn_at.isoformat(),
+                        n_esc,
+                    ]
+                )
+                pending.append(
+                    (
+                        {
+                            "case_id": case_id,
+                            "escalation_no": n_esc,
+                            "from_level": str(esc.from_level),
+                            "to_level": to,
+                            "jurisdiction_code": esc_code,
+                            "reason": "overdue",
+                            "note": "",
+                            "deadline": dl.due,
+                            "at": at,
+                        },
+                        esc_code,
+                        at,
+                    )
+                )
                 audits.append(_escalation_audit(cid, level, code, esc))
                 escalated += 1
                 if changes is not None:
-                    changes.append(Change(cid, esc_code, status, False, bool(supervision_count),
-                                          "escalation", {"to_level": to,
-                                                         "notify_code": esc_code}))  # fmt: skip
+                    changes.append(
+                        Change(
+                            cid,
+                            esc_code,
+                            status,
+                            False,
+                            bool(supervision_count),
+                            "escalation",
+                            {"to_level": to, "notify_code": esc_code},
+                        )
+                    )
             overdue += 1
             if kpi_grid:
                 kpi_keys[(kpi_grid, kpi_handler, local_day(at), to)] += 1
@@ -333,8 +436,23 @@ def _sweep_fast(
             if status_at > at:
                 at = status_at
             at_iso = at.isoformat()
-            out.append([cid, "w", seq, at_iso, None, (kpi_n or 0) + 1, due.isoformat(), level,
-                        None, None, None, None, None])  # fmt: skip
+            out.append(
+                [
+                    cid,
+                    "w",
+                    seq,
+                    at_iso,
+                    None,
+                    (kpi_n or 0) + 1,
+                    due.isoformat(),
+                    level,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ]
+            )
             warned += 1
             if changes is not None:
                 changes.append(Change(cid, code, status, False, bool(supervision_count)))
@@ -411,15 +529,16 @@ def sweep(
             log: list[RawEvent] = []
             audits: list[audit.AuditItem] = []
             pending: list[tuple[dict[str, Any], str, datetime]] = []
-            new, declined = _sweep_fast(rows, now, deltas, audits, pending,
-                                        changes if notify is not None else None,
-                                        totals)  # fmt: skip
+            new, declined = _sweep_fast(
+                rows, now, deltas, audits, pending, changes if notify is not None else None, totals
+            )
             updates: list[dict[str, Any]] = []
             if declined:  # already locked by the SELECT above
                 full = s.execute(sa.select(cv).where(cv.c.case_id.in_(declined))).mappings()
                 for r in full:
-                    _slow_row(s, dict(r), now, deltas, log, audits, updates, pending, changes,
-                              totals)  # fmt: skip
+                    _slow_row(
+                        s, dict(r), now, deltas, log, audits, updates, pending, changes, totals
+                    )
             if new:
                 s.execute(sa.text(_FAST_WRITE), {"rows": json.dumps(new), "now": now})
             append_log_bulk(s, log)
@@ -446,9 +565,15 @@ def sweep(
 
 
 def escalate_case(
-    uow: UnitOfWork, case_id: uuid.UUID, actor: Any, note: str, now: datetime,
-    notify: Notify | None = None, *, expected_version: int | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    uow: UnitOfWork,
+    case_id: uuid.UUID,
+    actor: Any,
+    note: str,
+    now: datetime,
+    notify: Notify | None = None,
+    *,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
     """ "Cannot solve at this level" (本级无法解决): one level up now, with the reason.
     ``expected_version``: the view's version the caller saw (a double click escalates once)."""
     with uow:
@@ -468,17 +593,39 @@ def escalate_case(
         write_row(s, case_id, values)
         flush_kpis(s, deltas)
         _emit_escalated(uow, view, esc, note)
-        audit.append(s, [audit.AuditItem(
-            view.case_id, actor.id, actor.role, "escalate", now,
-            {"level": view.level, "jurisdiction_code": view.jurisdiction_code},
-            {"level": str(esc.to_level), "jurisdiction_code": esc.jurisdiction_code,
-             "reason": "cannot_solve", "note": note[:200], "due": esc.deadline.due},
-        )])  # fmt: skip
+        audit.append(
+            s,
+            [
+                audit.AuditItem(
+                    view.case_id,
+                    actor.id,
+                    actor.role,
+                    "escalate",
+                    now,
+                    {"level": view.level, "jurisdiction_code": view.jurisdiction_code},
+                    {
+                        "level": str(esc.to_level),
+                        "jurisdiction_code": esc.jurisdiction_code,
+                        "reason": "cannot_solve",
+                        "note": note[:200],
+                        "due": esc.deadline.due,
+                    },
+                )
+            ],
+        )
         uow.commit()
     if notify is not None and new_view is not None:
         try:
-            notify([change_of(new_view, "escalation", to_level=str(esc.to_level),
-                              notify_code=esc.jurisdiction_code).message()])  # fmt: skip
+            notify(
+                [
+                    change_of(
+                        new_view,
+                        "escalation",
+                        to_level=str(esc.to_level),
+                        notify_code=esc.jurisdiction_code,
+                    ).message()
+                ]
+            )
         except Exception:  # noqa: BLE001
             pass
     return {

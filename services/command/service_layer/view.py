@@ -82,8 +82,9 @@ def raw_created(ev: CaseCreatedV1, event_id: uuid.UUID | None = None) -> RawEven
         "lon": ev.lon,
         "attributes": dict(ev.attributes),
     }
-    return RawEvent(ev.case_id, ev.seq * SLOT, cf.CASE_CREATED, ev.created_at, data,
-                    "create", event_id)  # fmt: skip
+    return RawEvent(
+        ev.case_id, ev.seq * SLOT, cf.CASE_CREATED, ev.created_at, data, "create", event_id
+    )
 
 
 def raw_transitioned(ev: CaseTransitionedV1, event_id: uuid.UUID | None = None) -> RawEvent:
@@ -130,8 +131,9 @@ def apply_case_created(
         s = uow.session
         row = lock_case(s, ev.case_id, now)
         deltas = deltas_factory()
-        view, values = ingest(s, row, [raw_created(ev, env.id)], now, deltas,
-                              extra=_created_extra(ev))  # fmt: skip
+        view, values = ingest(
+            s, row, [raw_created(ev, env.id)], now, deltas, extra=_created_extra(ev)
+        )
         write_row(s, ev.case_id, values)
         add_kpis(uow, deltas)
         uow.commit()
@@ -161,10 +163,20 @@ def apply_case_transitioned(
         add_kpis(uow, deltas)
         changes: list[Change] = []
         if values and view is not None:
-            audit.add(uow, [audit.AuditItem(
-                str(ev.case_id), ev.actor_id, ev.actor_role, f"status:{ev.action}", ev.at,
-                {"status": ev.previous_status}, {"status": ev.status, "seq": ev.seq},
-            )])  # fmt: skip
+            audit.add(
+                uow,
+                [
+                    audit.AuditItem(
+                        str(ev.case_id),
+                        ev.actor_id,
+                        ev.actor_role,
+                        f"status:{ev.action}",
+                        ev.at,
+                        {"status": ev.previous_status},
+                        {"status": ev.status, "seq": ev.seq},
+                    )
+                ],
+            )
             changes.append(change_of(view))
             if ev.action == "accept" and view.complete and before_status != "closed":
                 routed = dispatch.route_accepted(uow, view, ev.at)
@@ -177,12 +189,34 @@ def apply_case_transitioned(
 
 # -- queries --------------------------------------------------------------------------------
 ROW_FIELDS = (
-    "case_id", "source", "category", "title", "grid_code", "jurisdiction_code", "level",
-    "status", "handler", "deadline", "escalation_level", "overdue", "supervised", "created_at",
-    "updated_at", "department", "sla_class", "sla_state", "warn_at", "accept_due",
-    "escalation_count", "whistle_count", "supervision_count", "rework_count", "rating",
-    "return_reason", "description",
-)  # fmt: skip
+    "case_id",
+    "source",
+    "category",
+    "title",
+    "grid_code",
+    "jurisdiction_code",
+    "level",
+    "status",
+    "handler",
+    "deadline",
+    "escalation_level",
+    "overdue",
+    "supervised",
+    "created_at",
+    "updated_at",
+    "department",
+    "sla_class",
+    "sla_state",
+    "warn_at",
+    "accept_due",
+    "escalation_count",
+    "whistle_count",
+    "supervision_count",
+    "rework_count",
+    "rating",
+    "return_reason",
+    "description",
+)
 
 
 def _conditions(req: CaseFilter) -> list[Any]:
@@ -244,8 +278,9 @@ def _after_cursor(cursor: str) -> Any:
     cv = case_view
     at, cid = decode_cursor(cursor)
     if at is None:
-        return sa.or_(sa.and_(cv.c.created_at.is_(None), cv.c.case_id > cid),
-                      cv.c.created_at.is_not(None))  # fmt: skip
+        return sa.or_(
+            sa.and_(cv.c.created_at.is_(None), cv.c.case_id > cid), cv.c.created_at.is_not(None)
+        )
     return sa.and_(cv.c.created_at <= at, sa.or_(cv.c.created_at < at, cv.c.case_id > cid))
 
 
@@ -277,8 +312,9 @@ def _estimate(session: Any, stmt: Any) -> int:
 
 def _capped_count(session: Any, where: Any, cap: int) -> int:
     capped = sa.select(sa.literal(1)).select_from(case_view).where(where).limit(cap + 1)
-    return int(session.execute(sa.select(sa.func.count()).select_from(capped.subquery()))
-               .scalar_one())  # fmt: skip
+    return int(
+        session.execute(sa.select(sa.func.count()).select_from(capped.subquery())).scalar_one()
+    )
 
 
 def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
@@ -299,8 +335,12 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
         s = uow.session
         # keys first (index-only on the jurisdiction index for the usual filters), then the
         # page's rows by primary key: a deep page or a wide prefix never fetches more rows
-        keys = (sa.select(cv.c.case_id).where(page_where)
-                .order_by(cv.c.created_at.desc(), cv.c.case_id).limit(req.page_size + 1))  # fmt: skip
+        keys = (
+            sa.select(cv.c.case_id)
+            .where(page_where)
+            .order_by(cv.c.created_at.desc(), cv.c.case_id)
+            .limit(req.page_size + 1)
+        )
         if not req.cursor:
             keys = keys.offset((req.page - 1) * req.page_size)
         k = keys.subquery("k")
@@ -309,13 +349,24 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
         if req.count == "auto":
             # the capped count rides along with the page (one round trip less): the page
             # is outer-joined to the count, so an empty page still brings the count
-            n = sa.select(sa.func.count().label("_n")).select_from(
-                sa.select(sa.literal(1)).select_from(cv).where(where)
-                .limit(AUTO_EXACT_UP_TO + 1).subquery("c")
-            ).subquery("n")  # fmt: skip
+            n = (
+                sa.select(sa.func.count().label("_n"))
+                .select_from(
+                    sa.select(sa.literal(1))
+                    .select_from(cv)
+                    .where(where)
+                    .limit(AUTO_EXACT_UP_TO + 1)
+                    .subquery("c")
+                )
+                .subquery("n")
+            )
             p = page.subquery("p")
-            q = (sa.select(p, n.c._n).select_from(n).outerjoin(p, sa.true())
-                 .order_by(p.c.created_at.desc(), p.c.case_id))  # fmt: skip
+            q = (
+                sa.select(p, n.c._n)
+                .select_from(n)
+                .outerjoin(p, sa.true())
+                .order_by(p.c.created_at.desc(), p.c.case_id)
+            )
             rows = s.execute(q).mappings().all()
             capped = int(rows[0]["_n"])
             rows = [r for r in rows if r["case_id"] is not None]
@@ -326,8 +377,9 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
         rows = rows[: req.page_size]
         estimated = False
         if req.count == "exact":
-            total = int(s.execute(sa.select(sa.func.count()).select_from(cv).where(where))
-                        .scalar_one())  # fmt: skip
+            total = int(
+                s.execute(sa.select(sa.func.count()).select_from(cv).where(where)).scalar_one()
+            )
         elif req.count == "capped":
             total = _capped_count(s, where, COUNT_CAP)
         elif not req.cursor and req.page == 1 and not more:
@@ -344,37 +396,54 @@ def list_cases(uow: UnitOfWork, req: ListCasesRequest) -> dict[str, Any]:
         total = min(total, COUNT_CAP) if req.count != "exact" else total
         exact = exact or req.count == "exact"
     nxt = encode_cursor(rows[-1]["created_at"], rows[-1]["case_id"]) if more and rows else None
-    return {"items": items, "total": total, "page": req.page, "page_size": req.page_size,
-            "total_exact": exact, "total_estimated": estimated, "next_cursor": nxt}  # fmt: skip
+    return {
+        "items": items,
+        "total": total,
+        "page": req.page,
+        "page_size": req.page_size,
+        "total_exact": exact,
+        "total_estimated": estimated,
+        "next_cursor": nxt,
+    }
 
 
-def get_case(uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "",
-             viewer: Any = None) -> dict[str, Any]:  # fmt: skip
+def get_case(
+    uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "", viewer: Any = None
+) -> dict[str, Any]:
     with uow:
         s = uow.session
         row = (
             s.execute(sa.select(case_view).where(case_view.c.case_id == case_id)).mappings().first()
         )
         if row is None or not row["complete"]:
-            raise NotFound("case_not_found", f"case {case_id} not found", "案件不存在",
-                           case_id=str(case_id))  # fmt: skip
+            raise NotFound(
+                "case_not_found", f"case {case_id} not found", "案件不存在", case_id=str(case_id)
+            )
         if (
             jurisdiction_prefix
             and not (row["jurisdiction_code"] or "").startswith(jurisdiction_prefix)
             and not (row["grid_code"] or "").startswith(jurisdiction_prefix)
         ):
-            raise Forbidden("outside_jurisdiction", "the case is outside your jurisdiction",
-                            "该案件不在您的管辖范围内")  # fmt: skip
+            raise Forbidden(
+                "outside_jurisdiction",
+                "the case is outside your jurisdiction",
+                "该案件不在您的管辖范围内",
+            )
         if viewer is not None:
             view = row_to_view(row)
             if view is None:
                 raise guard.case_not_found(case_id)
             guard.check_case(viewer, view)
         events = load_log(s, case_id)
-        sups = s.execute(
-            sa.select(supervisions).where(supervisions.c.case_id == case_id)
-            .order_by(supervisions.c.at)
-        ).mappings().all()  # fmt: skip
+        sups = (
+            s.execute(
+                sa.select(supervisions)
+                .where(supervisions.c.case_id == case_id)
+                .order_by(supervisions.c.at)
+            )
+            .mappings()
+            .all()
+        )
         whs = (
             s.execute(
                 sa.select(whistles)
@@ -384,10 +453,15 @@ def get_case(uow: UnitOfWork, case_id: uuid.UUID, jurisdiction_prefix: str = "",
             .mappings()
             .all()
         )
-        trail = s.execute(
-            sa.select(audit_log).where(audit_log.c.case_id == str(case_id))
-            .order_by(audit_log.c.seq)
-        ).mappings().all()  # fmt: skip
+        trail = (
+            s.execute(
+                sa.select(audit_log)
+                .where(audit_log.c.case_id == str(case_id))
+                .order_by(audit_log.c.seq)
+            )
+            .mappings()
+            .all()
+        )
     state = row["state"] or {}
     return {
         "case": _row_out(row),
@@ -449,9 +523,11 @@ def export_cases(uow: UnitOfWork, req: Any) -> dict[str, Any]:
     cols = [cv.c[k] for k in ROW_FIELDS]
     with uow:
         rows = uow.session.execute(
-            sa.select(*cols).where(sa.and_(*_conditions(req)))
-            .order_by(cv.c.created_at.desc(), cv.c.case_id).limit(req.limit)
-        ).all()  # fmt: skip
+            sa.select(*cols)
+            .where(sa.and_(*_conditions(req)))
+            .order_by(cv.c.created_at.desc(), cv.c.case_id)
+            .limit(req.limit)
+        ).all()
     return to_export("cases", list(ROW_FIELDS), [list(r) for r in rows], req.format)
 
 
@@ -475,19 +551,25 @@ def save_filter(
 
 def list_filters(uow: UnitOfWork, owner: str) -> dict[str, Any]:
     with uow:
-        rows = uow.session.execute(
-            sa.select(saved_filters).where(saved_filters.c.owner == owner)
-            .order_by(saved_filters.c.name)
-        ).mappings().all()  # fmt: skip
+        rows = (
+            uow.session.execute(
+                sa.select(saved_filters)
+                .where(saved_filters.c.owner == owner)
+                .order_by(saved_filters.c.name)
+            )
+            .mappings()
+            .all()
+        )
     return {"items": [dict(r) for r in rows]}
 
 
 def delete_filter(uow: UnitOfWork, owner: str, name: str) -> dict[str, Any]:
     with uow:
         n = uow.session.execute(
-            saved_filters.delete().where(saved_filters.c.owner == owner,
-                                         saved_filters.c.name == name)
-        ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+            saved_filters.delete().where(
+                saved_filters.c.owner == owner, saved_filters.c.name == name
+            )
+        ).rowcount  # type: ignore[attr-defined]
         uow.commit()
     if not n:
         raise NotFound("filter_not_found", f"no saved filter '{name}'", f"没有名为“{name}”的筛选")

@@ -250,7 +250,11 @@ def assign_worker(
         bump_map_version(uow, now, roster=True)
         uow.emit(
             WorkerAssignedV1(
-                worker_id=w.worker_id, name=w.name, grid_code=grid_code, role=cast(WorkerRoleName, role), at=now
+                worker_id=w.worker_id,
+                name=w.name,
+                grid_code=grid_code,
+                role=cast(WorkerRoleName, role),
+                at=now,
             ),
             jurisdiction_code=grid_code,
         )
@@ -891,9 +895,12 @@ def list_party_orgs(uow: UnitOfWork, prefix: str, limit: int) -> dict[str, Any]:
 
 
 def access_log(
-    uow: UnitOfWork, subject_id: str | None, actor_id: str | None, limit: int,
+    uow: UnitOfWork,
+    subject_id: str | None,
+    actor_id: str | None,
+    limit: int,
     prefix: str = "",
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Unmasked reads, newest first; ``prefix``: only reads of subjects inside that unit
     (a household's code starts with its grid's; a resident is where their household is)."""
     q = sa.select(t.access_log)
@@ -902,11 +909,15 @@ def access_log(
         residents_inside = sa.select(t.residents.c.resident_id).where(
             t.residents.c.household_code.startswith(prefix, autoescape=True)
         )
-        q = q.where(sa.or_(
-            sa.and_(log.c.subject_kind == "household",
-                    log.c.subject_id.startswith(prefix, autoescape=True)),
-            sa.and_(log.c.subject_kind == "resident", log.c.subject_id.in_(residents_inside)),
-        ))  # fmt: skip
+        q = q.where(
+            sa.or_(
+                sa.and_(
+                    log.c.subject_kind == "household",
+                    log.c.subject_id.startswith(prefix, autoescape=True),
+                ),
+                sa.and_(log.c.subject_kind == "resident", log.c.subject_id.in_(residents_inside)),
+            )
+        )
     if subject_id:
         q = q.where(t.access_log.c.subject_id == subject_id)
     if actor_id:

@@ -232,10 +232,16 @@ class AliyunSmsConfig:
 
 
 #: provider codes meaning "try again later"; any other non-OK code is permanent
-ALIYUN_TRANSIENT = frozenset({
-    "isp.SYSTEM_ERROR", "isv.BUSINESS_LIMIT_CONTROL", "Throttling", "Throttling.User",
-    "ServiceUnavailable", "isp.RAM_PERMISSION_DENY",
-})  # fmt: skip
+ALIYUN_TRANSIENT = frozenset(
+    {
+        "isp.SYSTEM_ERROR",
+        "isv.BUSINESS_LIMIT_CONTROL",
+        "Throttling",
+        "Throttling.User",
+        "ServiceUnavailable",
+        "isp.RAM_PERMISSION_DENY",
+    }
+)
 
 
 class AliyunSmsChannel:
@@ -289,18 +295,25 @@ class AliyunSmsChannel:
 
 
 # --- SMS: Tencent Cloud SendSms (sms 2021-01-11), signature v3 TC3-HMAC-SHA256 ------------
-def tc3_signature(secret_key: str, *, host: str, payload: bytes, timestamp: int,
-                  service: str = "sms") -> tuple[str, str]:  # fmt: skip
+def tc3_signature(
+    secret_key: str, *, host: str, payload: bytes, timestamp: int, service: str = "sms"
+) -> tuple[str, str]:
     """(credential scope, hex signature) of a POST of JSON ``payload`` to ``host``."""
     date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-    canonical = "\n".join([
-        "POST", "/", "",
-        f"content-type:application/json; charset=utf-8\nhost:{host}\n",
-        "content-type;host", hashlib.sha256(payload).hexdigest(),
-    ])  # fmt: skip
+    canonical = "\n".join(
+        [
+            "POST",
+            "/",
+            "",
+            f"content-type:application/json; charset=utf-8\nhost:{host}\n",
+            "content-type;host",
+            hashlib.sha256(payload).hexdigest(),
+        ]
+    )
     scope = f"{date}/{service}/tc3_request"
-    to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope,
-                         hashlib.sha256(canonical.encode()).hexdigest()])  # fmt: skip
+    to_sign = "\n".join(
+        ["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
 
     def mac(key: bytes, msg: str) -> bytes:
         return hmac.new(key, msg.encode(), hashlib.sha256).digest()
@@ -322,8 +335,12 @@ class TencentSmsConfig:
 
 
 #: error codes meaning "try again later"; any other is permanent
-TENCENT_TRANSIENT_PREFIXES = ("InternalError", "RequestLimitExceeded", "LimitExceeded",
-                              "FailedOperation.InsufficientBalanceInSmsPackage")  # fmt: skip
+TENCENT_TRANSIENT_PREFIXES = (
+    "InternalError",
+    "RequestLimitExceeded",
+    "LimitExceeded",
+    "FailedOperation.InsufficientBalanceInSmsPackage",
+)
 
 
 class TencentSmsChannel:
@@ -335,20 +352,30 @@ class TencentSmsChannel:
     def request(self, m: Outgoing, *, timestamp: int) -> tuple[bytes, dict[str, str]]:
         c = self.cfg
         phone = m.address or ""
-        body = json.dumps({
-            "PhoneNumberSet": [phone if phone.startswith("+") else f"+86{phone}"],
-            "SmsSdkAppId": c.sdk_app_id, "SignName": c.sign_name, "TemplateId": c.template_id,
-            "TemplateParamSet": [m.text], "SessionContext": m.key,
-        }, ensure_ascii=False).encode()  # fmt: skip
-        scope, signature = tc3_signature(c.secret_key, host=self.host, payload=body,
-                                         timestamp=timestamp)  # fmt: skip
+        body = json.dumps(
+            {
+                "PhoneNumberSet": [phone if phone.startswith("+") else f"+86{phone}"],
+                "SmsSdkAppId": c.sdk_app_id,
+                "SignName": c.sign_name,
+                "TemplateId": c.template_id,
+                "TemplateParamSet": [m.text],
+                "SessionContext": m.key,
+            },
+            ensure_ascii=False,
+        ).encode()
+        scope, signature = tc3_signature(
+            c.secret_key, host=self.host, payload=body, timestamp=timestamp
+        )
         headers = {
             "Authorization": f"TC3-HMAC-SHA256 Credential={c.secret_id}/{scope}, "
-                             f"SignedHeaders=content-type;host, Signature={signature}",
-            "Content-Type": "application/json; charset=utf-8", "Host": self.host,
-            "X-TC-Action": "SendSms", "X-TC-Version": "2021-01-11",
-            "X-TC-Timestamp": str(timestamp), "X-TC-Region": c.region,
-        }  # fmt: skip
+            f"SignedHeaders=content-type;host, Signature={signature}",
+            "Content-Type": "application/json; charset=utf-8",
+            "Host": self.host,
+            "X-TC-Action": "SendSms",
+            "X-TC-Version": "2021-01-11",
+            "X-TC-Timestamp": str(timestamp),
+            "X-TC-Region": c.region,
+        }
         return body, headers
 
     def send(self, message: Outgoing) -> str | None:
@@ -404,10 +431,14 @@ class WebPushChannel:
         if not message.address or not message.push_keys:
             raise PermanentFailure("no push subscription")
         data = json.dumps(
-            {"title": message.subject or "一网通办", "body": message.text,
-             "case_id": message.case_id, "key": message.key},
+            {
+                "title": message.subject or "一网通办",
+                "body": message.text,
+                "case_id": message.case_id,
+                "key": message.key,
+            },
             ensure_ascii=False,
-        )  # fmt: skip
+        )
         headers = {
             # RFC 8030: a push service keeps one undelivered message per topic
             "Topic": hashlib.sha256(message.key.encode()).hexdigest()[:32],
@@ -451,31 +482,45 @@ def build_channels(settings: Any) -> dict[str, ChannelSender]:
         ctx = None
         if settings.smtp_ca_file:
             ctx = ssl.create_default_context(cafile=settings.smtp_ca_file)
-        out["email"] = SmtpChannel(SmtpConfig(
-            host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username,
-            password=settings.smtp_password, starttls=settings.smtp_starttls,
-            sender=settings.smtp_sender, timeout_s=settings.smtp_timeout_s, ssl_context=ctx,
-        ))  # fmt: skip
+        out["email"] = SmtpChannel(
+            SmtpConfig(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                starttls=settings.smtp_starttls,
+                sender=settings.smtp_sender,
+                timeout_s=settings.smtp_timeout_s,
+                ssl_context=ctx,
+            )
+        )
     if settings.reach_sms_backend == "aliyun":
-        out["sms"] = AliyunSmsChannel(AliyunSmsConfig(
-            access_key_id=settings.aliyun_sms_access_key_id,
-            access_key_secret=settings.aliyun_sms_access_key_secret,
-            sign_name=settings.aliyun_sms_sign_name,
-            template_code=settings.aliyun_sms_template_code,
-            endpoint=settings.aliyun_sms_endpoint,
-        ))  # fmt: skip
+        out["sms"] = AliyunSmsChannel(
+            AliyunSmsConfig(
+                access_key_id=settings.aliyun_sms_access_key_id,
+                access_key_secret=settings.aliyun_sms_access_key_secret,
+                sign_name=settings.aliyun_sms_sign_name,
+                template_code=settings.aliyun_sms_template_code,
+                endpoint=settings.aliyun_sms_endpoint,
+            )
+        )
     if settings.reach_sms_backend == "tencent":
-        out["sms"] = TencentSmsChannel(TencentSmsConfig(
-            secret_id=settings.tencent_sms_secret_id,
-            secret_key=settings.tencent_sms_secret_key,
-            sdk_app_id=settings.tencent_sms_sdk_app_id,
-            sign_name=settings.tencent_sms_sign_name,
-            template_id=settings.tencent_sms_template_id,
-            endpoint=settings.tencent_sms_endpoint,
-            region=settings.tencent_sms_region,
-        ))  # fmt: skip
+        out["sms"] = TencentSmsChannel(
+            TencentSmsConfig(
+                secret_id=settings.tencent_sms_secret_id,
+                secret_key=settings.tencent_sms_secret_key,
+                sdk_app_id=settings.tencent_sms_sdk_app_id,
+                sign_name=settings.tencent_sms_sign_name,
+                template_id=settings.tencent_sms_template_id,
+                endpoint=settings.tencent_sms_endpoint,
+                region=settings.tencent_sms_region,
+            )
+        )
     if settings.reach_push_backend == "webpush":
-        out["push"] = WebPushChannel(WebPushConfig(
-            vapid_private_key=settings.vapid_private_key, subject=settings.vapid_subject,
-        ))  # fmt: skip
+        out["push"] = WebPushChannel(
+            WebPushConfig(
+                vapid_private_key=settings.vapid_private_key,
+                subject=settings.vapid_subject,
+            )
+        )
     return out

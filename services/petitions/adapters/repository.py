@@ -29,8 +29,9 @@ from yiwang.errors import NotFound
 
 
 def not_found(case_id: Any) -> NotFound:
-    return NotFound("case_not_found", f"case {case_id} not found", f"案件{case_id}不存在",
-                    case_id=str(case_id))  # fmt: skip
+    return NotFound(
+        "case_not_found", f"case {case_id} not found", f"案件{case_id}不存在", case_id=str(case_id)
+    )
 
 
 def _columns(case: Case) -> dict[str, Any]:
@@ -63,11 +64,18 @@ def _columns(case: Case) -> dict[str, Any]:
 
 
 def insert(s: Session, case: Case, *, report_id: uuid.UUID | None, now: datetime) -> None:
-    s.execute(cases.insert(), {
-        "id": uuid.UUID(case.case_id), "report_id": report_id, "source": case.source.value,
-        "external_ref": case.external_ref, "created_at": case.created_at, "updated_at": now,
-        **_columns(case),
-    })  # fmt: skip
+    s.execute(
+        cases.insert(),
+        {
+            "id": uuid.UUID(case.case_id),
+            "report_id": report_id,
+            "source": case.source.value,
+            "external_ref": case.external_ref,
+            "created_at": case.created_at,
+            "updated_at": now,
+            **_columns(case),
+        },
+    )
     if case.reporter.account_id:
         follow(s, case.reporter.account_id, case.case_id, "reporter", case.created_at)
 
@@ -79,8 +87,15 @@ _SAVE = cases.update().where(
 
 
 def save(s: Session, case: Case, expected_version: int, now: datetime) -> None:
-    res = s.execute(_SAVE, {"b_id": uuid.UUID(case.case_id), "b_expected": expected_version,
-                            "updated_at": now, **_columns(case)})  # fmt: skip
+    res = s.execute(
+        _SAVE,
+        {
+            "b_id": uuid.UUID(case.case_id),
+            "b_expected": expected_version,
+            "updated_at": now,
+            **_columns(case),
+        },
+    )
     if res.rowcount != 1:  # type: ignore[attr-defined]
         actual = s.execute(
             sa.select(cases.c.version).where(cases.c.id == uuid.UUID(case.case_id))
@@ -112,17 +127,32 @@ _LINK_REPORT = pg_insert(case_reports).on_conflict_do_nothing()
 
 
 def follow(s: Session, account_id: str, case_id: str, relation: str, at: datetime) -> None:
-    s.execute(_FOLLOW, {"account_id": account_id, "case_id": uuid.UUID(case_id),
-                        "relation": relation, "at": at})  # fmt: skip
+    s.execute(
+        _FOLLOW,
+        {"account_id": account_id, "case_id": uuid.UUID(case_id), "relation": relation, "at": at},
+    )
 
 
 def link_report(
-    s: Session, report_id: uuid.UUID, case_id: str, outcome: str, account_id: str | None,
-    at: datetime, details: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
-    s.execute(_LINK_REPORT, {"report_id": report_id, "case_id": uuid.UUID(case_id),
-                             "outcome": outcome, "account_id": account_id, "at": at,
-                             "details": details})  # fmt: skip
+    s: Session,
+    report_id: uuid.UUID,
+    case_id: str,
+    outcome: str,
+    account_id: str | None,
+    at: datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    s.execute(
+        _LINK_REPORT,
+        {
+            "report_id": report_id,
+            "case_id": uuid.UUID(case_id),
+            "outcome": outcome,
+            "account_id": account_id,
+            "at": at,
+            "details": details,
+        },
+    )
 
 
 DUPLICATE_LOCK_RADIUS_M = 60.0  # above the 50 m duplicate radius
@@ -132,11 +162,20 @@ def duplicate_candidates(
     s: Session, category: str, cells: Iterable[str], since: datetime
 ) -> list[Candidate]:
     rows = s.execute(
-        sa.select(cases.c.id, cases.c.category, cases.c.lat, cases.c.lon, cases.c.created_at,
-                  cases.c.status)
-        .where(cases.c.category == category, cases.c.geohash.in_(sorted(cells)),
-               cases.c.created_at >= since, cases.c.status.in_([st.value for st in OPEN]))
-    ).all()  # fmt: skip
+        sa.select(
+            cases.c.id,
+            cases.c.category,
+            cases.c.lat,
+            cases.c.lon,
+            cases.c.created_at,
+            cases.c.status,
+        ).where(
+            cases.c.category == category,
+            cases.c.geohash.in_(sorted(cells)),
+            cases.c.created_at >= since,
+            cases.c.status.in_([st.value for st in OPEN]),
+        )
+    ).all()
     return [
         Candidate(str(r.id), r.category, r.lat, r.lon, r.created_at, True)
         for r in rows
@@ -166,10 +205,13 @@ def lock_in_order(s: Session, keys: list[str]) -> None:
     statement (a batch of reports takes all its locks before its first report, so two
     batches never hold them in opposite orders)."""
     if keys:
-        s.execute(sa.text(
-            "SELECT count(pg_advisory_xact_lock(hashtext(k))) "
-            "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"
-        ), {"keys": sorted(set(keys))})  # fmt: skip
+        s.execute(
+            sa.text(
+                "SELECT count(pg_advisory_xact_lock(hashtext(k))) "
+                "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k) AS ordered"
+            ),
+            {"keys": sorted(set(keys))},
+        )
 
 
 def due_ids(s: Session, column: str, before: datetime, limit: int = 200) -> list[uuid.UUID]:

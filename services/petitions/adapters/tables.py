@@ -43,19 +43,28 @@ cases = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("source", "external_ref", name="uq_cases_source_external_ref"),
-    sa.Index("ix_cases_jurisdiction", "jurisdiction_code",
-             postgresql_ops={"jurisdiction_code": "text_pattern_ops"}),
+    sa.Index(
+        "ix_cases_jurisdiction",
+        "jurisdiction_code",
+        postgresql_ops={"jurisdiction_code": "text_pattern_ops"},
+    ),
     sa.Index("ix_cases_status", "status"),
     sa.Index("ix_cases_category_created", "category", "created_at"),
     sa.Index("ix_cases_dup", "category", "geohash", "created_at"),
     sa.Index("ix_cases_account", "account_id"),
     sa.Index("ix_cases_parent", "parent_id"),
     sa.Index("ix_cases_closed_at", "closed_at", postgresql_where=sa.text("status = 'closed'")),
-    sa.Index("ix_cases_info_deadline", "info_deadline",
-             postgresql_where=sa.text("info_deadline IS NOT NULL")),
-    sa.Index("ix_cases_ended_at", "ended_at",
-             postgresql_where=sa.text("ended_at IS NOT NULL AND contact_erased_at IS NULL")),
-)  # fmt: skip
+    sa.Index(
+        "ix_cases_info_deadline",
+        "info_deadline",
+        postgresql_where=sa.text("info_deadline IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_cases_ended_at",
+        "ended_at",
+        postgresql_where=sa.text("ended_at IS NOT NULL AND contact_erased_at IS NULL"),
+    ),
+)
 
 # Every report (any source) and the case it ended in: opened it, or linked as "me too".
 case_reports = sa.Table(
@@ -88,10 +97,11 @@ categories = sa.Table(
     sa.Column("data", JSONB, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.now()),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
     sa.Column("updated_by", sa.String(64), nullable=True),
-)  # fmt: skip
+)
 
 # Status messages to send (written in the case's transaction, delivered by a timer).
 notifications = sa.Table(
@@ -140,11 +150,15 @@ contact_preferences = sa.Table(
     sa.Column("department", sa.String(64), nullable=True),
     sa.Column("jurisdiction_code", sa.String(18), nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("ix_contact_preferences_department", "department",
-             postgresql_where=sa.text("staff_alerts")),
-    sa.Index("ix_contact_preferences_jurisdiction", "jurisdiction_code",
-             postgresql_where=sa.text("staff_alerts")),
-)  # fmt: skip
+    sa.Index(
+        "ix_contact_preferences_department", "department", postgresql_where=sa.text("staff_alerts")
+    ),
+    sa.Index(
+        "ix_contact_preferences_jurisdiction",
+        "jurisdiction_code",
+        postgresql_where=sa.text("staff_alerts"),
+    ),
+)
 
 # Web Push subscriptions (the browser's PushSubscription), several per account.
 push_subscriptions = sa.Table(
@@ -181,6 +195,9 @@ agency_applications = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_agency_account", "account_id"),
-    sa.Index("ix_agency_community", "community_code",
-             postgresql_ops={"community_code": "text_pattern_ops"}),
-)  # fmt: skip
+    sa.Index(
+        "ix_agency_community",
+        "community_code",
+        postgresql_ops={"community_code": "text_pattern_ops"},
+    ),
+)

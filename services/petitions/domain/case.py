@@ -346,8 +346,16 @@ class Case:
         require_aware(due_at, "due_at")
         note = limit_text(note, "note", max_len=MAX_NOTE)
         self.accepted_at, self.due_at = at, due_at
-        self._record("accept", actor, at, S.ACCEPTED, ev.CaseAccepted, note=note, due_at=due_at,
-                     data={"due_at": due_at.isoformat()})  # fmt: skip
+        self._record(
+            "accept",
+            actor,
+            at,
+            S.ACCEPTED,
+            ev.CaseAccepted,
+            note=note,
+            due_at=due_at,
+            data={"due_at": due_at.isoformat()},
+        )
 
     def reject(self, actor: Actor, at: datetime, expected_version: int, *, reason: str) -> None:
         self._check("reject", actor, at, expected_version)
@@ -363,8 +371,16 @@ class Case:
         body = require_text(body, "body", max_len=100)
         note = limit_text(note, "note", max_len=MAX_NOTE)
         self.forwarded_to, self.ended_at = body, at
-        self._record("forward", actor, at, S.FORWARDED, ev.CaseForwarded, note=note, body=body,
-                     data={"body": body})  # fmt: skip
+        self._record(
+            "forward",
+            actor,
+            at,
+            S.FORWARDED,
+            ev.CaseForwarded,
+            note=note,
+            body=body,
+            data={"body": body},
+        )
 
     # --- dispatch and handling -----------------------------------------------------
     def dispatch(
@@ -377,8 +393,16 @@ class Case:
         assignee_id: str | None = None,
         note: str = "",
     ) -> None:
-        self._dispatch("dispatch", ev.CaseDispatched, actor, at, expected_version, department,
-                       assignee_id, note)  # fmt: skip
+        self._dispatch(
+            "dispatch",
+            ev.CaseDispatched,
+            actor,
+            at,
+            expected_version,
+            department,
+            assignee_id,
+            note,
+        )
 
     def reassign(
         self,
@@ -390,8 +414,16 @@ class Case:
         assignee_id: str | None = None,
         note: str = "",
     ) -> None:
-        self._dispatch("reassign", ev.CaseReassigned, actor, at, expected_version, department,
-                       assignee_id, note)  # fmt: skip
+        self._dispatch(
+            "reassign",
+            ev.CaseReassigned,
+            actor,
+            at,
+            expected_version,
+            department,
+            assignee_id,
+            note,
+        )
 
     def _dispatch(
         self,
@@ -408,17 +440,26 @@ class Case:
         department = require_text(department, "department", max_len=64)
         note = limit_text(note, "note", max_len=MAX_NOTE)
         self.department, self.assignee_id, self.dispatched_at = department, assignee_id, at
-        self._record(action, actor, at, S.DISPATCHED, event_cls, note=note,
-                     department=department, assignee_id=assignee_id,
-                     data={"department": department, "assignee_id": assignee_id})  # fmt: skip
+        self._record(
+            action,
+            actor,
+            at,
+            S.DISPATCHED,
+            event_cls,
+            note=note,
+            department=department,
+            assignee_id=assignee_id,
+            data={"department": department, "assignee_id": assignee_id},
+        )
 
     def send_back(self, actor: Actor, at: datetime, expected_version: int, *, reason: str) -> None:
         """The receiving unit returns a misrouted case to the dispatcher (退回)."""
         self._check("send_back", actor, at, expected_version)
         reason = require_text(reason, "reason", max_len=500)
         self.department = self.assignee_id = self.dispatched_at = None
-        self._record("send_back", actor, at, S.ACCEPTED, ev.CaseSentBack, note=reason,
-                     reason=reason)  # fmt: skip
+        self._record(
+            "send_back", actor, at, S.ACCEPTED, ev.CaseSentBack, note=reason, reason=reason
+        )
 
     def start(self, actor: Actor, at: datetime, expected_version: int, *, note: str = "") -> None:
         self._check("start", actor, at, expected_version)
@@ -441,17 +482,32 @@ class Case:
         feedback = require_text(feedback, "feedback", max_len=MAX_NOTE)
         files = _attachments(attachments)
         self.feedback, self.handled_at = feedback, at
-        self._record("handle", actor, at, S.HANDLED, ev.CaseHandled, note=feedback,
-                     attachments=files, feedback=feedback, files=files)  # fmt: skip
+        self._record(
+            "handle",
+            actor,
+            at,
+            S.HANDLED,
+            ev.CaseHandled,
+            note=feedback,
+            attachments=files,
+            feedback=feedback,
+            files=files,
+        )
 
-    def verify(self, actor: Actor, at: datetime, expected_version: int, *, note: str = "",
-               attachments: Sequence[str] = ()) -> None:  # fmt: skip
+    def verify(
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        note: str = "",
+        attachments: Sequence[str] = (),
+    ) -> None:
         """The grid worker or community checks the result on the spot (核查)."""
         self._check("verify", actor, at, expected_version)
         note = limit_text(note, "note", max_len=MAX_NOTE)
         files = _attachments(attachments)
-        self._record("verify", actor, at, S.VERIFIED, ev.CaseVerified, note=note,
-                     attachments=files)  # fmt: skip
+        self._record("verify", actor, at, S.VERIFIED, ev.CaseVerified, note=note, attachments=files)
 
     def fail_verification(
         self,
@@ -468,9 +524,17 @@ class Case:
         files = _attachments(attachments)
         self.rework_count += 1
         self.feedback = self.handled_at = None
-        self._record("fail_verification", actor, at, S.IN_PROGRESS, ev.CaseVerificationFailed,
-                     note=reason, attachments=files, reason=reason,
-                     rework_count=self.rework_count)  # fmt: skip
+        self._record(
+            "fail_verification",
+            actor,
+            at,
+            S.IN_PROGRESS,
+            ev.CaseVerificationFailed,
+            note=reason,
+            attachments=files,
+            reason=reason,
+            rework_count=self.rework_count,
+        )
 
     # --- closing and evaluation ----------------------------------------------------
     def close(
@@ -497,8 +561,15 @@ class Case:
             )
         self.info_request = None
         self.closed_at = self.ended_at = at
-        self._record("close_with_parent", actor, at, S.CLOSED, ev.CaseClosedWithParent,
-                     note="closed with its parent case", parent_id=parent_id)  # fmt: skip
+        self._record(
+            "close_with_parent",
+            actor,
+            at,
+            S.CLOSED,
+            ev.CaseClosedWithParent,
+            note="closed with its parent case",
+            parent_id=parent_id,
+        )
 
     def rate(
         self,
@@ -515,9 +586,11 @@ class Case:
         self._require_reporter(actor)
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationFailed(
-                "invalid_score", "a rating is a whole number from 1 to 5", "评分须为1至5的整数",
+                "invalid_score",
+                "a rating is a whole number from 1 to 5",
+                "评分须为1至5的整数",
                 score=str(score),
-            )  # fmt: skip
+            )
         comment = limit_text(comment, "comment", max_len=500)
         satisfied = score >= 3
         if satisfied:
@@ -532,9 +605,19 @@ class Case:
         else:
             to = S.COMMUNITY_REVIEW
         self.ratings.append(Rating(score, comment, at, actor.actor_id))
-        self._record("rate", actor, at, to, ev.CaseRated, note=comment, score=score,
-                     comment=comment, satisfied=satisfied, rework_count=self.rework_count,
-                     data={"score": score})  # fmt: skip
+        self._record(
+            "rate",
+            actor,
+            at,
+            to,
+            ev.CaseRated,
+            note=comment,
+            score=score,
+            comment=comment,
+            satisfied=satisfied,
+            rework_count=self.rework_count,
+            data={"score": score},
+        )
         return to
 
     def auto_evaluate(
@@ -556,8 +639,14 @@ class Case:
                 until=(self.closed_at + window).isoformat(),
             )
         self.auto_evaluated = True
-        self._record("auto_evaluate", actor, at, S.EVALUATED, ev.CaseAutoEvaluated,
-                     note="not rated in time: evaluated automatically")  # fmt: skip
+        self._record(
+            "auto_evaluate",
+            actor,
+            at,
+            S.EVALUATED,
+            ev.CaseAutoEvaluated,
+            note="not rated in time: evaluated automatically",
+        )
 
     def conclude_review(
         self, actor: Actor, at: datetime, expected_version: int, *, note: str
@@ -583,38 +672,66 @@ class Case:
             self.due_at = require_aware(rework_due_at, "rework_due_at")
         self.rework_count += 1
         self.closed_at = self.ended_at = self.feedback = self.handled_at = None
-        self._record("review_rework", actor, at, S.DISPATCHED, ev.CaseReworkOrdered, note=note,
-                     rework_count=self.rework_count)  # fmt: skip
+        self._record(
+            "review_rework",
+            actor,
+            at,
+            S.DISPATCHED,
+            ev.CaseReworkOrdered,
+            note=note,
+            rework_count=self.rework_count,
+        )
 
     # --- asking the reporter -------------------------------------------------------
     def request_info(
-        self, actor: Actor, at: datetime, expected_version: int, *, question: str,
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        question: str,
         deadline: datetime,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._check("request_info", actor, at, expected_version)
         question = require_text(question, "question", max_len=500)
         if require_aware(deadline, "deadline") <= at:
             raise ValidationFailed(
-                "deadline_in_past", "the answer deadline must be in the future",
-                "答复期限必须晚于当前时间", deadline=deadline.isoformat(),
-            )  # fmt: skip
+                "deadline_in_past",
+                "the answer deadline must be in the future",
+                "答复期限必须晚于当前时间",
+                deadline=deadline.isoformat(),
+            )
         self.info_request = InfoRequest(question, deadline, self.status, actor.actor_id, at)
-        self._record("request_info", actor, at, S.AWAITING_INFO, ev.InfoRequested, note=question,
-                     question=question, deadline=deadline,
-                     data={"deadline": deadline.isoformat()})  # fmt: skip
+        self._record(
+            "request_info",
+            actor,
+            at,
+            S.AWAITING_INFO,
+            ev.InfoRequested,
+            note=question,
+            question=question,
+            deadline=deadline,
+            data={"deadline": deadline.isoformat()},
+        )
 
     def provide_info(
-        self, actor: Actor, at: datetime, expected_version: int, *, answer: str,
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        answer: str,
         attachments: Sequence[str] = (),
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._check("provide_info", actor, at, expected_version)
         self._require_reporter(actor)
         answer = require_text(answer, "answer", max_len=MAX_NOTE)
         files = _attachments(attachments)
         assert self.info_request is not None
         back, self.info_request = self.info_request.return_to, None
-        self._record("provide_info", actor, at, back, ev.InfoProvided, note=answer,
-                     attachments=files)  # fmt: skip
+        self._record(
+            "provide_info", actor, at, back, ev.InfoProvided, note=answer, attachments=files
+        )
 
     def expire_info(self, actor: Actor, at: datetime, expected_version: int) -> None:
         """No answer by the deadline: the case resumes where it was."""
@@ -622,19 +739,31 @@ class Case:
         assert self.info_request is not None
         if at < self.info_request.deadline:
             raise Conflict(
-                "info_deadline_not_reached", "the reporter can still answer",
+                "info_deadline_not_reached",
+                "the reporter can still answer",
                 "反映人仍可在期限内补充信息",
                 deadline=self.info_request.deadline.isoformat(),
-            )  # fmt: skip
+            )
         back, self.info_request = self.info_request.return_to, None
-        self._record("expire_info", actor, at, back, ev.InfoRequestExpired,
-                     note="no answer from the reporter by the deadline")  # fmt: skip
+        self._record(
+            "expire_info",
+            actor,
+            at,
+            back,
+            ev.InfoRequestExpired,
+            note="no answer from the reporter by the deadline",
+        )
 
     # --- split, merge, supporters --------------------------------------------------
     def split(
-        self, actor: Actor, at: datetime, expected_version: int, *, parts: Sequence[ChildSpec],
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        parts: Sequence[ChildSpec],
         note: str = "",
-    ) -> list[Case]:  # fmt: skip
+    ) -> list[Case]:
         """Split into child cases for several departments; returns the new (accepted) children."""
         self._check("split", actor, at, expected_version)
         note = limit_text(note, "note", max_len=MAX_NOTE)
@@ -645,29 +774,58 @@ class Case:
             or set(ids) & {self.case_id, *self.child_ids}
         ):
             raise ValidationFailed(
-                "invalid_split", "a split needs at least two parts with new, distinct ids",
-                "拆分至少需要两个子案件，且编号互不相同", case_ids=ids,
-            )  # fmt: skip
+                "invalid_split",
+                "a split needs at least two parts with new, distinct ids",
+                "拆分至少需要两个子案件，且编号互不相同",
+                case_ids=ids,
+            )
         children = [self._child(p, actor, at) for p in parts]
         self.child_ids.extend(ids)
-        self._record("split", actor, at, self.status, ev.CaseSplit, note=note,
-                     child_ids=tuple(ids), data={"child_ids": ids})  # fmt: skip
+        self._record(
+            "split",
+            actor,
+            at,
+            self.status,
+            ev.CaseSplit,
+            note=note,
+            child_ids=tuple(ids),
+            data={"child_ids": ids},
+        )
         return children
 
     def _child(self, part: ChildSpec, actor: Actor, at: datetime) -> Case:
         require_aware(part.due_at, "due_at")
         child = Case(
-            case_id=part.case_id, source=self.source, category=part.category.code,
-            title=self.title, description=require_text(part.description, "description"),
-            sla_class=part.category.sla_class, grid_code=self.grid_code,
-            jurisdiction_code=self.jurisdiction_code, reporter=self.reporter, created_at=at,
-            public=self.public and part.category.public, lat=self.lat, lon=self.lon,
-            address=self.address, media=self.media, parent_id=self.case_id,
-            accepted_at=at, due_at=part.due_at,
-        )  # fmt: skip
-        child._record("split_from", actor, at, S.ACCEPTED, ev.CaseSubmitted,
-                      note=f"split from {self.case_id}", source=self.source.value,
-                      parent_id=self.case_id, data={"department": part.department})  # fmt: skip
+            case_id=part.case_id,
+            source=self.source,
+            category=part.category.code,
+            title=self.title,
+            description=require_text(part.description, "description"),
+            sla_class=part.category.sla_class,
+            grid_code=self.grid_code,
+            jurisdiction_code=self.jurisdiction_code,
+            reporter=self.reporter,
+            created_at=at,
+            public=self.public and part.category.public,
+            lat=self.lat,
+            lon=self.lon,
+            address=self.address,
+            media=self.media,
+            parent_id=self.case_id,
+            accepted_at=at,
+            due_at=part.due_at,
+        )
+        child._record(
+            "split_from",
+            actor,
+            at,
+            S.ACCEPTED,
+            ev.CaseSubmitted,
+            note=f"split from {self.case_id}",
+            source=self.source.value,
+            parent_id=self.case_id,
+            data={"department": part.department},
+        )
         return child
 
     def merge_into(
@@ -676,16 +834,25 @@ class Case:
         """End this case as a duplicate of ``target_id``; returns the supporters to move there."""
         self._check("merge_into", actor, at, expected_version)
         if target_id == self.case_id:
-            raise ValidationFailed("merge_into_self", "a case cannot be merged into itself",
-                                   "案件不能合并到自身")  # fmt: skip
+            raise ValidationFailed(
+                "merge_into_self", "a case cannot be merged into itself", "案件不能合并到自身"
+            )
         note = limit_text(note, "note", max_len=MAX_NOTE)
         moving = [
             Supporter(self.case_id, self.created_at, self.reporter, None),
             *self.supporters,
         ]
         self.merged_into, self.ended_at, self.info_request = target_id, at, None
-        self._record("merge_into", actor, at, S.MERGED, ev.CaseMerged, note=note,
-                     into_case_id=target_id, data={"into": target_id})  # fmt: skip
+        self._record(
+            "merge_into",
+            actor,
+            at,
+            S.MERGED,
+            ev.CaseMerged,
+            note=note,
+            into_case_id=target_id,
+            data={"into": target_id},
+        )
         return moving
 
     def support(
@@ -701,9 +868,13 @@ class Case:
         self._add_supporters("absorb", actor, at, expected_version, supporters)
 
     def _add_supporters(
-        self, action: str, actor: Actor, at: datetime, expected_version: int,
+        self,
+        action: str,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
         supporters: Sequence[Supporter],
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._check(action, actor, at, expected_version)
         known = {s.supporter_id for s in self.supporters} | {self.case_id}
         if self.reporter.account_id:
@@ -712,31 +883,54 @@ class Case:
         ids = [s.supporter_id for s in new]
         if not new or len(set(ids)) != len(ids):
             raise Conflict(
-                "already_supporting", "these reporters are already linked to the case",
+                "already_supporting",
+                "these reporters are already linked to the case",
                 "这些反映人已关联到该案件",
                 supporter_ids=[s.supporter_id for s in supporters],
-            )  # fmt: skip
+            )
         self.supporters.extend(new)
-        self._record(action, actor, at, self.status, ev.SupportersAdded,
-                     supporter_ids=tuple(ids), supporter_count=len(self.supporters),
-                     data={"supporter_count": len(self.supporters)})  # fmt: skip
+        self._record(
+            action,
+            actor,
+            at,
+            self.status,
+            ev.SupportersAdded,
+            supporter_ids=tuple(ids),
+            supporter_count=len(self.supporters),
+            data={"supporter_count": len(self.supporters)},
+        )
 
     def detach_supporter(
-        self, actor: Actor, at: datetime, expected_version: int, *, supporter_id: str,
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        supporter_id: str,
         note: str = "",
-    ) -> Supporter:  # fmt: skip
+    ) -> Supporter:
         """Undo a wrong duplicate link; the caller opens a case for the returned supporter."""
         self._check("detach_supporter", actor, at, expected_version)
         found = next((s for s in self.supporters if s.supporter_id == supporter_id), None)
         if found is None:
             raise Conflict(
-                "not_a_supporter", f"{supporter_id} is not linked to this case",
-                f"{supporter_id}未关联到该案件", supporter_id=supporter_id,
-            )  # fmt: skip
+                "not_a_supporter",
+                f"{supporter_id} is not linked to this case",
+                f"{supporter_id}未关联到该案件",
+                supporter_id=supporter_id,
+            )
         note = limit_text(note, "note", max_len=MAX_NOTE)
         self.supporters.remove(found)
-        self._record("detach_supporter", actor, at, self.status, ev.SupporterDetached, note=note,
-                     supporter_id=supporter_id, supporter_count=len(self.supporters))  # fmt: skip
+        self._record(
+            "detach_supporter",
+            actor,
+            at,
+            self.status,
+            ev.SupporterDetached,
+            note=note,
+            supporter_id=supporter_id,
+            supporter_count=len(self.supporters),
+        )
         return found
 
     def supervise(self, actor: Actor, at: datetime, expected_version: int, *, note: str) -> None:
@@ -746,10 +940,18 @@ class Case:
         self._record("supervise", actor, at, self.status, ev.CaseSupervised, note=note)
 
     def escalate(
-        self, actor: Actor, at: datetime, expected_version: int, *, jurisdiction_code: str,
-        to_level: str, from_level: str = "", reason: str = "", note: str = "",
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        jurisdiction_code: str,
+        to_level: str,
+        from_level: str = "",
+        reason: str = "",
+        note: str = "",
         deadline: datetime | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The command centre moved the case up the ladder: recorded, status unchanged."""
         self._check("escalate", actor, at, expected_version)
         if not self.is_open:
@@ -767,14 +969,27 @@ class Case:
         }
         if deadline is not None:
             data["deadline"] = require_aware(deadline, "deadline").isoformat()
-        self._record("escalate", actor, at, self.status, ev.CaseEscalated, note=note, data=data,
-                     to_level=to_level, reason=reason)  # fmt: skip
+        self._record(
+            "escalate",
+            actor,
+            at,
+            self.status,
+            ev.CaseEscalated,
+            note=note,
+            data=data,
+            to_level=to_level,
+            reason=reason,
+        )
 
     # --- privacy -------------------------------------------------------------------
     def erase_contact(
-        self, actor: Actor, at: datetime, expected_version: int, *,
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
         retention_days: int = CONTACT_RETENTION_DAYS,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Erase reporters' contact data ``retention_days`` after the case finished."""
         if expected_version != self.version:
             raise version_conflict(expected_version, self.version)
@@ -782,18 +997,27 @@ class Case:
             raise illegal_transition("erase_contact", self.status.value, self.allowed_actions())
         self._check("erase_contact", actor, at, expected_version)
         if self.contact_erased_at is not None:
-            raise Conflict("contact_already_erased", "contact data were already erased",
-                           "联系方式已删除")  # fmt: skip
+            raise Conflict(
+                "contact_already_erased", "contact data were already erased", "联系方式已删除"
+            )
         if at < self.ended_at + timedelta(days=retention_days):
             raise Conflict(
-                "retention_not_over", "the retention period is not over yet", "保存期限未满",
+                "retention_not_over",
+                "the retention period is not over yet",
+                "保存期限未满",
                 until=(self.ended_at + timedelta(days=retention_days)).isoformat(),
-            )  # fmt: skip
+            )
         self.reporter = self.reporter.erased()
         self.supporters = [replace(s, reporter=s.reporter.erased()) for s in self.supporters]
         self.contact_erased_at = at
-        self._record("erase_contact", actor, at, self.status, ev.ContactErased,
-                     note=f"reporter contact data erased after {retention_days} days")  # fmt: skip
+        self._record(
+            "erase_contact",
+            actor,
+            at,
+            self.status,
+            ev.ContactErased,
+            note=f"reporter contact data erased after {retention_days} days",
+        )
 
     # --- persistence ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -837,27 +1061,44 @@ def open_case(
     grid = require_grid(grid_code)
     description = require_text(description, "description", max_len=MAX_NOTE)
     if (lat is None) != (lon is None):
-        raise ValidationFailed("invalid_coordinates", "give both lat and lon or neither",
-                               "经纬度须同时提供")  # fmt: skip
+        raise ValidationFailed(
+            "invalid_coordinates", "give both lat and lon or neither", "经纬度须同时提供"
+        )
     if lat is not None and lon is not None:
         lat, lon = require_coordinates(lat, lon)
     if source is Source.HOTLINE and not external_ref:
-        raise ValidationFailed("ticket_no_required", "a hotline case needs its ticket number",
-                               "热线案件必须有工单编号")  # fmt: skip
+        raise ValidationFailed(
+            "ticket_no_required", "a hotline case needs its ticket number", "热线案件必须有工单编号"
+        )
     answers = validate_attributes(cat, attributes or {})
     files = _attachments(media)
     title = limit_text(title or description.splitlines()[0][:60], "title", max_len=200)
     case = Case(
-        case_id=case_id, source=source, category=cat.code, title=title, description=description,
-        sla_class=cat.sla_class, grid_code=grid, jurisdiction_code=grid, reporter=reporter,
-        created_at=at, public=cat.public, lat=lat, lon=lon,
+        case_id=case_id,
+        source=source,
+        category=cat.code,
+        title=title,
+        description=description,
+        sla_class=cat.sla_class,
+        grid_code=grid,
+        jurisdiction_code=grid,
+        reporter=reporter,
+        created_at=at,
+        public=cat.public,
+        lat=lat,
+        lon=lon,
         address=limit_text(address, "address", max_len=200) if address else None,
-        attributes=answers, media=files, external_ref=external_ref,
-    )  # fmt: skip
-    who = actor or Actor(reporter.account_id or source.value, Role.CITIZEN
-                         if source in CITIZEN_SOURCES else Role.SYSTEM)  # fmt: skip
-    case._record("submit", who, at, S.SUBMITTED, ev.CaseSubmitted, attachments=files,
-                 source=source.value)  # fmt: skip
+        attributes=answers,
+        media=files,
+        external_ref=external_ref,
+    )
+    who = actor or Actor(
+        reporter.account_id or source.value,
+        Role.CITIZEN if source in CITIZEN_SOURCES else Role.SYSTEM,
+    )
+    case._record(
+        "submit", who, at, S.SUBMITTED, ev.CaseSubmitted, attachments=files, source=source.value
+    )
     return case
 
 

@@ -98,8 +98,9 @@ def merge(
     reporter and supporters become supporters of ``target``. Both are checked before either
     changes. Returns the supporters moved (all of them are to be notified)."""
     if target.case_id == duplicate.case_id:
-        raise ValidationFailed("merge_into_self", "a case cannot be merged into itself",
-                               "案件不能合并到自身")  # fmt: skip
+        raise ValidationFailed(
+            "merge_into_self", "a case cannot be merged into itself", "案件不能合并到自身"
+        )
     for case, action in ((duplicate, "merge_into"), (target, "absorb")):
         case._check(action, actor, at, case.version)  # all refusals before any change
     moving = duplicate.merge_into(actor, at, duplicate.version, target_id=target.case_id, note=note)
@@ -162,8 +163,11 @@ def candidate_cells(
     rows = max(1, math.ceil(2 * dlat / h))
     cols = max(1, math.ceil(2 * dlon / w))
     if rows * cols > 400:
-        raise ValidationFailed("radius_too_large_for_index", "the radius spans too many cells",
-                               "查询半径覆盖的网格过多")  # fmt: skip
+        raise ValidationFailed(
+            "radius_too_large_for_index",
+            "the radius spans too many cells",
+            "查询半径覆盖的网格过多",
+        )
     cells = set()
     for i in range(rows + 1):
         y = min(90.0, max(-90.0, lat - dlat + i * (2 * dlat / rows)))

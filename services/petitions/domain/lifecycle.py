@@ -119,8 +119,9 @@ ROLES: dict[str, frozenset[Role]] = {
     "accept": STAFF | {R.SYSTEM},
     "reject": STAFF,
     "dispatch": STAFF | {R.SYSTEM},
-    "send_back": frozenset({R.DEPARTMENT_HANDLER, R.COMMUNITY_STAFF, R.STREET_STAFF,
-                            R.DISTRICT_STAFF}),
+    "send_back": frozenset(
+        {R.DEPARTMENT_HANDLER, R.COMMUNITY_STAFF, R.STREET_STAFF, R.DISTRICT_STAFF}
+    ),
     "reassign": STAFF | {R.LEADER},
     "start": HANDLERS,
     "handle": HANDLERS,
@@ -144,7 +145,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "supervise": frozenset({R.LEADER, R.DISTRICT_STAFF, R.CITY_STAFF}),
     "erase_contact": frozenset({R.SYSTEM}),
     "escalate": frozenset({R.SYSTEM}),
-}  # fmt: skip
+}
 
 # Where the status-changing actions lead (actions absent here keep the status, or decide
 # at run time: rate, provide_info, expire_info).

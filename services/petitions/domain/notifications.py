@@ -49,8 +49,13 @@ def _check_placeholders(text: str) -> None:
         raise ValidationFailed(
             "invalid_template", f"malformed template: {e}", "模板格式错误"
         ) from None
-    bad = sorted({f for _, f, spec, conv in parsed if f is not None and (
-        f not in PLACEHOLDERS or spec or conv)})  # fmt: skip
+    bad = sorted(
+        {
+            f
+            for _, f, spec, conv in parsed
+            if f is not None and (f not in PLACEHOLDERS or spec or conv)
+        }
+    )
     if bad:
         raise ValidationFailed(
             "unknown_placeholder",
@@ -59,36 +64,61 @@ def _check_placeholders(text: str) -> None:
             placeholders=bad,
         )
     if len(text) > MAX_MESSAGE:
-        raise ValidationFailed("template_too_long", f"templates are at most {MAX_MESSAGE} characters",
-                               f"模板最多{MAX_MESSAGE}个字符")  # fmt: skip
+        raise ValidationFailed(
+            "template_too_long",
+            f"templates are at most {MAX_MESSAGE} characters",
+            f"模板最多{MAX_MESSAGE}个字符",
+        )
 
 
 _DEFAULTS: dict[CaseStatus, tuple[str, str]] = {
-    CaseStatus.SUBMITTED: ("您反映的“{title}”已收到，我们会尽快受理。",
-                           "We have received your report \"{title}\"."),
-    CaseStatus.ACCEPTED: ("您反映的“{title}”已受理，预计{due_at}前办结。",
-                          "Your report \"{title}\" was accepted; expected by {due_at}."),
-    CaseStatus.REJECTED: ("很抱歉，您反映的“{title}”不予受理：{note}",
-                          "Sorry, your report \"{title}\" was not accepted: {note}"),
-    CaseStatus.DISPATCHED: ("您反映的“{title}”已交{department}办理。",
-                            "Your report \"{title}\" was passed to {department}."),
-    CaseStatus.IN_PROGRESS: ("{department}正在处理您反映的“{title}”。",
-                             "{department} is working on \"{title}\"."),
-    CaseStatus.HANDLED: ("您反映的“{title}”已处置：{note}",
-                         "\"{title}\" has been dealt with: {note}"),
-    CaseStatus.VERIFIED: ("您反映的“{title}”已现场核查。", "\"{title}\" was checked on site."),
-    CaseStatus.CLOSED: ("您反映的“{title}”已办结，欢迎评价。",
-                        "\"{title}\" is closed. Please rate the result."),
-    CaseStatus.EVALUATED: ("感谢您对“{title}”的评价。", "Thank you for rating \"{title}\"."),
-    CaseStatus.AWAITING_INFO: ("关于“{title}”，请补充信息：{note}",
-                               "About \"{title}\", we need more information: {note}"),
-    CaseStatus.COMMUNITY_REVIEW: ("您对“{title}”的意见已转社区复核。",
-                                  "Your concerns about \"{title}\" went to the community for review."),
-    CaseStatus.FORWARDED: ("您反映的“{title}”已转交{note}办理。",
-                           "\"{title}\" was forwarded to {note}."),
-    CaseStatus.MERGED: ("您反映的“{title}”与已有诉求相同，已合并办理。",
-                        "\"{title}\" duplicates an existing case and was merged with it."),
-}  # fmt: skip
+    CaseStatus.SUBMITTED: (
+        "您反映的“{title}”已收到，我们会尽快受理。",
+        'We have received your report "{title}".',
+    ),
+    CaseStatus.ACCEPTED: (
+        "您反映的“{title}”已受理，预计{due_at}前办结。",
+        'Your report "{title}" was accepted; expected by {due_at}.',
+    ),
+    CaseStatus.REJECTED: (
+        "很抱歉，您反映的“{title}”不予受理：{note}",
+        'Sorry, your report "{title}" was not accepted: {note}',
+    ),
+    CaseStatus.DISPATCHED: (
+        "您反映的“{title}”已交{department}办理。",
+        'Your report "{title}" was passed to {department}.',
+    ),
+    CaseStatus.IN_PROGRESS: (
+        "{department}正在处理您反映的“{title}”。",
+        '{department} is working on "{title}".',
+    ),
+    CaseStatus.HANDLED: (
+        "您反映的“{title}”已处置：{note}",
+        '"{title}" has been dealt with: {note}',
+    ),
+    CaseStatus.VERIFIED: ("您反映的“{title}”已现场核查。", '"{title}" was checked on site.'),
+    CaseStatus.CLOSED: (
+        "您反映的“{title}”已办结，欢迎评价。",
+        '"{title}" is closed. Please rate the result.',
+    ),
+    CaseStatus.EVALUATED: ("感谢您对“{title}”的评价。", 'Thank you for rating "{title}".'),
+    CaseStatus.AWAITING_INFO: (
+        "关于“{title}”，请补充信息：{note}",
+        'About "{title}", we need more information: {note}',
+    ),
+    CaseStatus.COMMUNITY_REVIEW: (
+        "您对“{title}”的意见已转社区复核。",
+        'Your concerns about "{title}" went to the community for review.',
+    ),
+    CaseStatus.FORWARDED: (
+        "您反映的“{title}”已转交{note}办理。",
+        '"{title}" was forwarded to {note}.',
+    ),
+    CaseStatus.MERGED: (
+        "您反映的“{title}”与已有诉求相同，已合并办理。",
+        '"{title}" duplicates an existing case and was merged with it.',
+    ),
+}
 
 
 @dataclass(slots=True)
@@ -100,9 +130,12 @@ class TemplateSet:
         ts = cls()
         for status, (zh, en) in _DEFAULTS.items():
             ts.set(status, ANY, zh, en)
-        ts.set(CaseStatus.ACCEPTED, "alerts",
-               "预警已受理，社区工作人员将在{due_at}前上门查看。",
-               "Alert accepted; a community worker will visit by {due_at}.")  # fmt: skip
+        ts.set(
+            CaseStatus.ACCEPTED,
+            "alerts",
+            "预警已受理，社区工作人员将在{due_at}前上门查看。",
+            "Alert accepted; a community worker will visit by {due_at}.",
+        )
         return ts
 
     def set(self, status: CaseStatus | str, category: str, zh: str, en: str) -> Template:
@@ -128,8 +161,9 @@ class TemplateSet:
             tpl = self.templates.get((key, cand))
             if tpl is not None:
                 return tpl
-        raise NotFound("no_template", f"no template for {key}/{category}",
-                       f"没有{key}/{category}的模板")  # fmt: skip
+        raise NotFound(
+            "no_template", f"no template for {key}/{category}", f"没有{key}/{category}的模板"
+        )
 
     def render(
         self, status: CaseStatus | str, category: str, lang: str, context: Mapping[str, Any]

@@ -211,8 +211,12 @@ def _pairs(form: Mapping[str, Any] | Iterable[tuple[str, str]]) -> list[tuple[st
 def _opt(fields: Mapping[str, str], name: str, max_len: int) -> str | None:
     value = fields.get(name, "").strip()
     if len(value) > max_len:
-        raise _bad(f"{name}_too_long", f"{name} is longer than {max_len} characters",
-                   f"{name}超过{max_len}个字符", field=name)  # fmt: skip
+        raise _bad(
+            f"{name}_too_long",
+            f"{name} is longer than {max_len} characters",
+            f"{name}超过{max_len}个字符",
+            field=name,
+        )
     return value or None
 
 
@@ -236,14 +240,22 @@ def parse_post_form(
             fields[key] = value
     jid = _opt(fields, "jurisdiction_id", 64)
     if jid and jurisdiction_id and jid != jurisdiction_id:
-        raise _bad("invalid_jurisdiction_id", f"jurisdiction_id '{jid}' is not served here",
-                   f"本平台不服务于jurisdiction_id“{jid}”", jurisdiction_id=jid)  # fmt: skip
+        raise _bad(
+            "invalid_jurisdiction_id",
+            f"jurisdiction_id '{jid}' is not served here",
+            f"本平台不服务于jurisdiction_id“{jid}”",
+            jurisdiction_id=jid,
+        )
     code = _opt(fields, "service_code", 64)
     if not code:
         raise _bad("service_code_required", "service_code is required", "缺少service_code")
     if code not in {c.code for c in listed_services(catalogue)}:
-        raise _bad("invalid_service_code", f"service_code '{code}' not found",
-                   f"未找到service_code“{code}”", service_code=code)  # fmt: skip
+        raise _bad(
+            "invalid_service_code",
+            f"service_code '{code}' not found",
+            f"未找到service_code“{code}”",
+            service_code=code,
+        )
     category = catalogue.get(code)
     lat_s, lon_s = fields.get("lat", "").strip(), fields.get("long", "").strip()
     lat = lon = None
@@ -251,13 +263,19 @@ def parse_post_form(
         try:
             lat, lon = require_coordinates(strict_float(lat_s), strict_float(lon_s))
         except (ValueError, ValidationFailed):
-            raise _bad("invalid_lat_long", "lat and long must both be valid decimal degrees",
-                       "lat和long须同时为有效的十进制经纬度") from None  # fmt: skip
+            raise _bad(
+                "invalid_lat_long",
+                "lat and long must both be valid decimal degrees",
+                "lat和long须同时为有效的十进制经纬度",
+            ) from None
     address = _opt(fields, "address_string", 200)
     address_id = _opt(fields, "address_id", 64)
     if lat is None and not address and not address_id:
-        raise _bad("location_required", "lat/long, address_string or address_id is required",
-                   "须提供lat/long、address_string或address_id之一")  # fmt: skip
+        raise _bad(
+            "location_required",
+            "lat/long, address_string or address_id is required",
+            "须提供lat/long、address_string或address_id之一",
+        )
     email = _opt(fields, "email", 120)
     if email and not _EMAIL.match(email):
         raise _bad("invalid_email", "email is not a valid e-mail address", "email格式无效")
@@ -276,12 +294,22 @@ def parse_post_form(
     except ValidationFailed as e:
         raise ValidationFailed(e.code, e.message_en, e.message_zh, status=400, **e.details) from e
     return Open311Submission(
-        service_code=code, lat=lat, lon=lon, address_string=address, address_id=address_id,
-        description=description, attributes=answers, media_url=media, email=email, phone=phone,
-        first_name=_opt(fields, "first_name", 25), last_name=_opt(fields, "last_name", 25),
-        device_id=_opt(fields, "device_id", 100), account_id=_opt(fields, "account_id", 100),
+        service_code=code,
+        lat=lat,
+        lon=lon,
+        address_string=address,
+        address_id=address_id,
+        description=description,
+        attributes=answers,
+        media_url=media,
+        email=email,
+        phone=phone,
+        first_name=_opt(fields, "first_name", 25),
+        last_name=_opt(fields, "last_name", 25),
+        device_id=_opt(fields, "device_id", 100),
+        account_id=_opt(fields, "account_id", 100),
         jurisdiction_id=jid,
-    )  # fmt: skip
+    )
 
 
 # --- GET requests query -----------------------------------------------------------------
@@ -312,8 +340,9 @@ def _parse_date(name: str, raw: str) -> datetime:
     try:
         when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise _bad(f"invalid_{name}", f"{name} must be a W3C datetime",
-                   f"{name}须为W3C格式时间") from None  # fmt: skip
+        raise _bad(
+            f"invalid_{name}", f"{name} must be a W3C datetime", f"{name}须为W3C格式时间"
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=SHANGHAI)
 
 
@@ -329,15 +358,17 @@ def parse_request_query(
     require_aware(now, "now")
     jid = (params.get("jurisdiction_id") or "").strip()
     if jid and jurisdiction_id and jid != jurisdiction_id:
-        raise _bad("invalid_jurisdiction_id", f"jurisdiction_id '{jid}' is not served here",
-                   f"本平台不服务于jurisdiction_id“{jid}”")  # fmt: skip
+        raise _bad(
+            "invalid_jurisdiction_id",
+            f"jurisdiction_id '{jid}' is not served here",
+            f"本平台不服务于jurisdiction_id“{jid}”",
+        )
     ids = _csv(params.get("service_request_id"))
     if ids:
         return RequestQuery(service_request_ids=ids)
     statuses = _csv(params.get("status"))
     if any(s not in ("open", "closed") for s in statuses):
-        raise _bad("invalid_status", "status must be open and/or closed",
-                   "status须为open或closed")  # fmt: skip
+        raise _bad("invalid_status", "status must be open and/or closed", "status须为open或closed")
     start = _parse_date("start_date", params["start_date"]) if params.get("start_date") else None
     end = _parse_date("end_date", params["end_date"]) if params.get("end_date") else None
     if start is None and end is None:
@@ -348,10 +379,14 @@ def parse_request_query(
     elif end is None:
         end = min(now, start + DEFAULT_RANGE) if start < now else start + DEFAULT_RANGE
     if end < start or end - start > DEFAULT_RANGE:
-        raise _bad("invalid_date_range", "end_date must follow start_date by at most 90 days",
-                   "end_date须晚于start_date且相差不超过90天")  # fmt: skip
-    return RequestQuery(service_codes=_csv(params.get("service_code")),
-                        statuses=statuses, start=start, end=end)  # fmt: skip
+        raise _bad(
+            "invalid_date_range",
+            "end_date must follow start_date by at most 90 days",
+            "end_date须晚于start_date且相差不超过90天",
+        )
+    return RequestQuery(
+        service_codes=_csv(params.get("service_code")), statuses=statuses, start=start, end=end
+    )
 
 
 def filter_requests(cases: Sequence[Case], query: RequestQuery) -> list[Case]:

@@ -80,11 +80,13 @@ class Preferences:
                 "免打扰时段需要开始和结束时间",
             )
         if "email" in self.channels and not self.email:
-            raise ValidationFailed("email_required", "e-mail chosen without an address",
-                                   "选择了邮件但没有邮箱地址")  # fmt: skip
+            raise ValidationFailed(
+                "email_required", "e-mail chosen without an address", "选择了邮件但没有邮箱地址"
+            )
         if "sms" in self.channels and not self.phone:
-            raise ValidationFailed("phone_required", "SMS chosen without a phone number",
-                                   "选择了短信但没有手机号")  # fmt: skip
+            raise ValidationFailed(
+                "phone_required", "SMS chosen without a phone number", "选择了短信但没有手机号"
+            )
 
 
 def quiet_until(prefs: Preferences | None, now: datetime, *, urgent: bool) -> datetime | None:
@@ -177,8 +179,7 @@ def opt_out_token(key: bytes, kid: str, channel: str, address: str) -> str:
 
 def read_opt_out_token(keys: Mapping[str, bytes], channel: str, token: str) -> str:
     """The address a valid token names; ValidationFailed otherwise."""
-    bad = ValidationFailed("invalid_opt_out_link", "this opt-out link is not valid",
-                           "退订链接无效")  # fmt: skip
+    bad = ValidationFailed("invalid_opt_out_link", "this opt-out link is not valid", "退订链接无效")
     try:
         addr_part, rest = token.split(".", 1)
         kid, _sig = rest.rsplit(".", 1)

@@ -139,8 +139,12 @@ def _due(case: Case, at: datetime) -> datetime:
 
 def _check_prefix(case: Case, prefix: str) -> None:
     if prefix and not case.jurisdiction_code.startswith(prefix):
-        raise Forbidden("outside_jurisdiction", f"case {case.case_id} is outside your jurisdiction",
-                        "该案件不在您的管辖范围内", case_id=case.case_id)  # fmt: skip
+        raise Forbidden(
+            "outside_jurisdiction",
+            f"case {case.case_id} is outside your jurisdiction",
+            "该案件不在您的管辖范围内",
+            case_id=case.case_id,
+        )
 
 
 def _own(uow: UnitOfWork, case: Case, account_id: str) -> bool:
@@ -172,21 +176,28 @@ def accessor_of(actor: CaseActor, prefix: str = "") -> access.Accessor:
     return acc
 
 
-def apply_action(case: Case, action: str, actor: Actor, at: datetime, expected: int,
-                 raw: dict[str, Any]) -> None:  # fmt: skip
+def apply_action(
+    case: Case, action: str, actor: Actor, at: datetime, expected: int, raw: dict[str, Any]
+) -> None:
     """Call the domain method for ``action`` with its validated fields."""
     model = ACTIONS.get(action)
     if model is None:
-        raise ValidationFailed("unknown_action", f"'{action}' is not a case action here",
-                               f"“{action}”不是可执行的案件操作", action=action,
-                               actions=sorted(ACTIONS))  # fmt: skip
+        raise ValidationFailed(
+            "unknown_action",
+            f"'{action}' is not a case action here",
+            f"“{action}”不是可执行的案件操作",
+            action=action,
+            actions=sorted(ACTIONS),
+        )
     try:
         f: Any = model.model_validate(raw)
     except ValidationError as exc:
         raise ValidationFailed(
-            "invalid_action_fields", f"invalid fields for {action}", f"“{action}”的参数无效",
+            "invalid_action_fields",
+            f"invalid fields for {action}",
+            f"“{action}”的参数无效",
             errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()][:10],
-        ) from None  # fmt: skip
+        ) from None
     v = expected
     match action:
         case "accept":
@@ -196,8 +207,9 @@ def apply_action(case: Case, action: str, actor: Actor, at: datetime, expected: 
         case "forward":
             case.forward(actor, at, v, body=f.body, note=f.note)
         case "dispatch" | "reassign":
-            getattr(case, action)(actor, at, v, department=f.department,
-                                  assignee_id=f.assignee_id, note=f.note)  # fmt: skip
+            getattr(case, action)(
+                actor, at, v, department=f.department, assignee_id=f.assignee_id, note=f.note
+            )
         case "send_back":
             case.send_back(actor, at, v, reason=f.reason)
         case "start":
@@ -239,8 +251,9 @@ def case_action(uow: UnitOfWork, req: CaseActionRequest, now: datetime) -> dict[
     with uow:
         case = repo.load(uow.session, req.case_id)
         check_access(uow, case, accessor_of(req.actor, req.jurisdiction_prefix))
-        apply_action(case, req.action, actor, step_time(case, now), req.expected_version,
-                     req.fields)  # fmt: skip
+        apply_action(
+            case, req.action, actor, step_time(case, now), req.expected_version, req.fields
+        )
         persist(uow, case, req.expected_version, now)
         if req.action == "close":
             _close_open_children(uow, case, now)
@@ -267,8 +280,12 @@ def get_case(uow: UnitOfWork, req: GetCaseRequest) -> dict[str, Any]:
                 raise repo.not_found(req.case_id)  # do not reveal others' cases
             return case_view(case, citizen=True, role=Role.CITIZEN)
         if req.viewer_role == access.DEPARTMENT:
-            acc = access.Accessor(req.viewer_id or "", access.DEPARTMENT,
-                                  req.jurisdiction_prefix, req.viewer_department)  # fmt: skip
+            acc = access.Accessor(
+                req.viewer_id or "",
+                access.DEPARTMENT,
+                req.jurisdiction_prefix,
+                req.viewer_department,
+            )
             check_access(uow, case, acc)
     _check_prefix(case, req.jurisdiction_prefix)
     role = None
@@ -288,22 +305,42 @@ def list_my_cases(uow: UnitOfWork, req: ListMyCasesRequest) -> dict[str, Any]:
             sa.select(sa.func.count()).select_from(f).where(f.c.account_id == req.account_id)
         ).scalar_one()
         rows = s.execute(
-            sa.select(c.c.id, c.c.version, c.c.status, c.c.category, c.c.title, c.c.source,
-                      c.c.supporter_count, c.c.created_at, c.c.updated_at, c.c.due_at,
-                      f.c.relation)
+            sa.select(
+                c.c.id,
+                c.c.version,
+                c.c.status,
+                c.c.category,
+                c.c.title,
+                c.c.source,
+                c.c.supporter_count,
+                c.c.created_at,
+                c.c.updated_at,
+                c.c.due_at,
+                f.c.relation,
+            )
             .join(c, c.c.id == f.c.case_id)
             .where(f.c.account_id == req.account_id)
             .order_by(c.c.created_at.desc(), c.c.id)
-            .limit(req.page_size).offset((req.page - 1) * req.page_size)
-        ).all()  # fmt: skip
+            .limit(req.page_size)
+            .offset((req.page - 1) * req.page_size)
+        ).all()
     items = [
-        {"case_id": r.id, "version": r.version, "status": r.status, "category": r.category,
-         "title": r.title, "source": r.source, "relation": r.relation,
-         "supporter_count": r.supporter_count, "created_at": r.created_at,
-         "updated_at": r.updated_at, "due_at": r.due_at,
-         "can_rate": r.status == "closed" and r.relation == "reporter"}
+        {
+            "case_id": r.id,
+            "version": r.version,
+            "status": r.status,
+            "category": r.category,
+            "title": r.title,
+            "source": r.source,
+            "relation": r.relation,
+            "supporter_count": r.supporter_count,
+            "created_at": r.created_at,
+            "updated_at": r.updated_at,
+            "due_at": r.due_at,
+            "can_rate": r.status == "closed" and r.relation == "reporter",
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
     return {"items": items, "total": total, "page": req.page, "page_size": req.page_size}
 
 
@@ -327,26 +364,43 @@ def public_map(uow: UnitOfWork, req: PublicMapRequest) -> dict[str, Any]:
     with uow:
         cat = catalogue_store.load(uow)
         rows = uow.session.execute(
-            sa.select(c.c.id, c.c.category, c.c.status, c.c.lat, c.c.lon, c.c.grid_code,
-                      c.c.supporter_count, c.c.created_at, c.c.updated_at)
-            .where(*conds).order_by(c.c.created_at.desc()).limit(req.limit)
-        ).all()  # fmt: skip
+            sa.select(
+                c.c.id,
+                c.c.category,
+                c.c.status,
+                c.c.lat,
+                c.c.lon,
+                c.c.grid_code,
+                c.c.supporter_count,
+                c.c.created_at,
+                c.c.updated_at,
+            )
+            .where(*conds)
+            .order_by(c.c.created_at.desc())
+            .limit(req.limit)
+        ).all()
     features = []
     for r in rows:
         category = cat.categories.get(r.category)
         if category is None or not category.public:
             continue
         lat, lon = public_location(r.lat, r.lon)
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "properties": {
-                "case_id": str(r.id), "category": r.category, "category_name": category.name_zh,
-                "status": r.status, "grid_code": r.grid_code,
-                "supporters": r.supporter_count, "created_at": r.created_at.isoformat(),
-                "updated_at": r.updated_at.isoformat(),
-            },
-        })  # fmt: skip
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "case_id": str(r.id),
+                    "category": r.category,
+                    "category_name": category.name_zh,
+                    "status": r.status,
+                    "grid_code": r.grid_code,
+                    "supporters": r.supporter_count,
+                    "created_at": r.created_at.isoformat(),
+                    "updated_at": r.updated_at.isoformat(),
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -387,21 +441,31 @@ def detach_supporter(uow: UnitOfWork, req: DetachSupporterRequest, now: datetime
         persist(uow, case, req.expected_version, now)
         details: dict[str, Any] = {}
         if sup.report_id:
-            details = s.execute(
-                sa.select(case_reports.c.details)
-                .where(case_reports.c.report_id == uuid.UUID(sup.report_id))
-            ).scalar() or {}  # fmt: skip
+            details = (
+                s.execute(
+                    sa.select(case_reports.c.details).where(
+                        case_reports.c.report_id == uuid.UUID(sup.report_id)
+                    )
+                ).scalar()
+                or {}
+            )
         cat = catalogue_store.load(uow)
         new_id = case_id_for("detach", f"{case.case_id}:{req.supporter_id}")
         it = Intake(
-            case_id=new_id, source=case.source, category=details.get("category", case.category),
+            case_id=new_id,
+            source=case.source,
+            category=details.get("category", case.category),
             description=details.get("description") or case.description,
-            grid_code=details.get("grid_code") or case.grid_code, at=at,
-            reporter=sup.reporter, actor=actor,
-            lat=details.get("lat", case.lat), lon=details.get("lon", case.lon),
-            address=details.get("address"), attributes=details.get("attributes") or {},
+            grid_code=details.get("grid_code") or case.grid_code,
+            at=at,
+            reporter=sup.reporter,
+            actor=actor,
+            lat=details.get("lat", case.lat),
+            lon=details.get("lon", case.lon),
+            address=details.get("address"),
+            attributes=details.get("attributes") or {},
             media=details.get("media") or [],
-        )  # fmt: skip
+        )
         new = _open(cat, it)
         persist_new(uow, new, now)
         if sup.report_id:
@@ -438,11 +502,15 @@ def split_case(uow: UnitOfWork, req: SplitCaseRequest, now: datetime) -> dict[st
         parts = []
         for i, p in enumerate(req.parts):
             c = cat.reportable(p.category, by_citizen=False)
-            parts.append(ChildSpec(
-                case_id=case_id_for("split", f"{case.case_id}:{case.version}:{i}"), category=c,
-                department=p.department, description=p.description,
-                due_at=expected_datetime(cat.sla(c.code), at),
-            ))  # fmt: skip
+            parts.append(
+                ChildSpec(
+                    case_id=case_id_for("split", f"{case.case_id}:{case.version}:{i}"),
+                    category=c,
+                    department=p.department,
+                    description=p.description,
+                    due_at=expected_datetime(cat.sla(c.code), at),
+                )
+            )
         children = case.split(actor, at, req.expected_version, parts=parts, note=req.note)
         persist(uow, case, req.expected_version, now)
         for child, part in zip(children, parts, strict=True):
@@ -477,11 +545,13 @@ def apply_case_routed(uow: UnitOfWork, env: Envelope, ev: CaseRoutedV1, now: dat
             if case.status is S.ACCEPTED:
                 if actor.role not in ROLES["dispatch"]:
                     actor = SYSTEM
-                case.dispatch(actor, at, v, department=department, assignee_id=ev.worker_id,
-                              note=note)  # fmt: skip
+                case.dispatch(
+                    actor, at, v, department=department, assignee_id=ev.worker_id, note=note
+                )
             elif case.status in (S.DISPATCHED, S.IN_PROGRESS) and actor.role in ROLES["reassign"]:
-                case.reassign(actor, at, v, department=department, assignee_id=ev.worker_id,
-                              note=note)  # fmt: skip
+                case.reassign(
+                    actor, at, v, department=department, assignee_id=ev.worker_id, note=note
+                )
             else:
                 log.info("case_routed_skipped", case_id=str(ev.case_id), status=case.status.value)
                 uow.commit()
@@ -505,10 +575,17 @@ def apply_case_escalated(
             case = repo.load(uow.session, ev.case_id, for_update=True)
             if case.is_open:
                 v = case.version
-                case.escalate(SYSTEM, step_time(case, ev.at), v,
-                              jurisdiction_code=ev.jurisdiction_code, to_level=ev.to_level,
-                              from_level=ev.from_level, reason=ev.reason, note=ev.note,
-                              deadline=ev.deadline)  # fmt: skip
+                case.escalate(
+                    SYSTEM,
+                    step_time(case, ev.at),
+                    v,
+                    jurisdiction_code=ev.jurisdiction_code,
+                    to_level=ev.to_level,
+                    from_level=ev.from_level,
+                    reason=ev.reason,
+                    note=ev.note,
+                    deadline=ev.deadline,
+                )
                 persist(uow, case, v, now)
         except DomainError as e:
             log.warning("case_escalated_refused", case_id=str(ev.case_id), code=e.code)

@@ -33,11 +33,18 @@ from yiwang.uow import UnitOfWork
 UNCLASSIFIED = "other.unclassified"
 OTHER_CATEGORIES: tuple[Category, ...] = (
     Category("other", "其他", "Other", "community", "standard_3d", HandlingLevel.STREET),
-    Category(UNCLASSIFIED, "未分类", "Unclassified", "community", "standard_3d",
-             HandlingLevel.STREET, public=False,
-             description_en="reports whose category was unknown at intake",
-             description_zh="上报时类别未知的诉求"),
-)  # fmt: skip
+    Category(
+        UNCLASSIFIED,
+        "未分类",
+        "Unclassified",
+        "community",
+        "standard_3d",
+        HandlingLevel.STREET,
+        public=False,
+        description_en="reports whose category was unknown at intake",
+        description_zh="上报时类别未知的诉求",
+    ),
+)
 ADMIN_ROLES = frozenset({"admin", "city_staff"})
 _CATEGORY: TypeAdapter[Category] = TypeAdapter(Category)
 _TTL_S = 5.0
@@ -98,10 +105,15 @@ def out(cat: CategoryCatalogue, c: Category) -> dict[str, Any]:
 
 def _sla_list() -> list[dict[str, Any]]:
     return [
-        {"code": s.code, "amount": s.amount, "unit": s.unit.value, "name_en": s.name_en,
-         "name_zh": s.name_zh}
+        {
+            "code": s.code,
+            "amount": s.amount,
+            "unit": s.unit.value,
+            "name_en": s.name_en,
+            "name_zh": s.name_zh,
+        }
         for s in DEFAULT_SLA_CLASSES.values()
-    ]  # fmt: skip
+    ]
 
 
 def list_categories(uow: UnitOfWork, req: ListCategoriesRequest) -> dict[str, Any]:
@@ -112,8 +124,9 @@ def list_categories(uow: UnitOfWork, req: ListCategoriesRequest) -> dict[str, An
         for c in sorted(cat.categories.values(), key=lambda c: c.code)
         if c.active or req.include_inactive
     ]
-    return CategoryList(items=[CategoryOut.model_validate(i) for i in items],
-                        sla_classes=_sla_list()).model_dump(mode="json")  # fmt: skip
+    return CategoryList(
+        items=[CategoryOut.model_validate(i) for i in items], sla_classes=_sla_list()
+    ).model_dump(mode="json")
 
 
 def get_category(uow: UnitOfWork, req: GetCategoryRequest) -> dict[str, Any]:
@@ -124,8 +137,12 @@ def get_category(uow: UnitOfWork, req: GetCategoryRequest) -> dict[str, Any]:
 
 def _require_admin(role: str) -> None:
     if role not in ADMIN_ROLES:
-        raise Forbidden("role_not_allowed", "only administrators manage categories",
-                        "只有管理员可以管理类别", role=role)  # fmt: skip
+        raise Forbidden(
+            "role_not_allowed",
+            "only administrators manage categories",
+            "只有管理员可以管理类别",
+            role=role,
+        )
 
 
 def put_category(uow: UnitOfWork, req: PutCategoryRequest, now: datetime) -> dict[str, Any]:
@@ -133,9 +150,12 @@ def put_category(uow: UnitOfWork, req: PutCategoryRequest, now: datetime) -> dic
     try:
         new = _CATEGORY.validate_python(req.category)
     except ValidationError as exc:
-        raise ValidationFailed("invalid_category", "malformed category definition",
-                               "类别定义格式错误",
-                               errors=[e["msg"] for e in exc.errors()][:10]) from None  # fmt: skip
+        raise ValidationFailed(
+            "invalid_category",
+            "malformed category definition",
+            "类别定义格式错误",
+            errors=[e["msg"] for e in exc.errors()][:10],
+        ) from None
     with uow:
         s = uow.session
         s.execute(sa.text("LOCK TABLE petitions.categories IN SHARE ROW EXCLUSIVE MODE"))
@@ -149,14 +169,24 @@ def put_category(uow: UnitOfWork, req: PutCategoryRequest, now: datetime) -> dic
         data = _CATEGORY.dump_python(saved, mode="json")
         s.execute(
             pg_insert(categories)
-            .values(code=saved.code, data=data, active=saved.active, updated_at=now,
-                    updated_by=req.actor.id)
+            .values(
+                code=saved.code,
+                data=data,
+                active=saved.active,
+                updated_at=now,
+                updated_by=req.actor.id,
+            )
             .on_conflict_do_update(
                 index_elements=[categories.c.code],
-                set_={"data": data, "active": saved.active, "updated_at": now,
-                      "updated_by": req.actor.id, "version": categories.c.version + 1},
+                set_={
+                    "data": data,
+                    "active": saved.active,
+                    "updated_at": now,
+                    "updated_by": req.actor.id,
+                    "version": categories.c.version + 1,
+                },
             )
-        )  # fmt: skip
+        )
         uow.commit()
     invalidate()
     return out(cat, saved)
@@ -176,10 +206,14 @@ def deactivate_category(
                 s.execute(
                     categories.update()
                     .where(categories.c.code == c.code)
-                    .values(data=_CATEGORY.dump_python(replace(c, active=False), mode="json"),
-                            active=False, updated_at=now, updated_by=req.actor.id,
-                            version=categories.c.version + 1)
-                )  # fmt: skip
+                    .values(
+                        data=_CATEGORY.dump_python(replace(c, active=False), mode="json"),
+                        active=False,
+                        updated_at=now,
+                        updated_by=req.actor.id,
+                        version=categories.c.version + 1,
+                    )
+                )
         uow.commit()
     invalidate()
     return out(cat, cat.get(req.code))

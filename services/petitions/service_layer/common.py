@@ -37,8 +37,12 @@ def actor_of(a: CaseActor) -> Actor:
     try:
         role = Role(a.role)
     except ValueError:
-        raise Forbidden("role_not_allowed", f"role {a.role} may not act on cases",
-                        f"角色“{a.role}”无权处理案件", role=a.role) from None  # fmt: skip
+        raise Forbidden(
+            "role_not_allowed",
+            f"role {a.role} may not act on cases",
+            f"角色“{a.role}”无权处理案件",
+            role=a.role,
+        ) from None
     return Actor(a.id, role)
 
 
@@ -52,24 +56,39 @@ def step_time(case: Case, now: datetime) -> datetime:
 
 
 def emit_case_events(
-    uow: UnitOfWork, case: Case, *, report_id: uuid.UUID | None = None,
+    uow: UnitOfWork,
+    case: Case,
+    *,
+    report_id: uuid.UUID | None = None,
     department: str | None = None,
-) -> int:  # fmt: skip
+) -> int:
     """Drain the aggregate's events into the outbox (same transaction); returns how many."""
     n = 0
     for e in case.pull_events():
         if isinstance(e, ev.CaseSubmitted):
             payload: Any = CaseCreatedV1(
-                case_id=uuid.UUID(case.case_id), report_id=report_id, seq=e.version,
-                source=case.source.value, category=case.category, title=case.title[:200],
-                grid_code=case.grid_code, jurisdiction_code=e.jurisdiction_code,
-                level=level(e.jurisdiction_code), status=e.status, lat=case.lat, lon=case.lon,
-                created_at=case.created_at, sla_class=case.sla_class,
+                case_id=uuid.UUID(case.case_id),
+                report_id=report_id,
+                seq=e.version,
+                source=case.source.value,
+                category=case.category,
+                title=case.title[:200],
+                grid_code=case.grid_code,
+                jurisdiction_code=e.jurisdiction_code,
+                level=level(e.jurisdiction_code),
+                status=e.status,
+                lat=case.lat,
+                lon=case.lon,
+                created_at=case.created_at,
+                sla_class=case.sla_class,
                 department=department or case.department,
-                attributes={k: v for k, v in case.attributes.items()
-                            if isinstance(v, str | int | float | bool)},
+                attributes={
+                    k: v
+                    for k, v in case.attributes.items()
+                    if isinstance(v, str | int | float | bool)
+                },
                 parent_case_id=uuid.UUID(e.parent_id) if e.parent_id else None,
-            )  # fmt: skip
+            )
         else:
             rating = e.score if isinstance(e, ev.CaseRated) else None
             rework = e.action in REWORK_ACTIONS or (
@@ -77,14 +96,24 @@ def emit_case_events(
             )
             entry = case.timeline[e.version - 1] if len(case.timeline) >= e.version else None
             payload = CaseTransitionedV1(
-                case_id=uuid.UUID(case.case_id), seq=e.version, action=e.action,
-                status=e.status, previous_status=e.from_status or e.status,
-                actor_id=e.actor_id[:64], actor_role=e.role, at=e.occurred_at,
-                jurisdiction_code=e.jurisdiction_code, category=e.category,
-                source=case.source.value, department=case.department,
-                handler=case.assignee_id, note=(entry.note if entry else "")[:2000],
-                rating=rating, rework=rework, auto=e.role == Role.SYSTEM.value,
-            )  # fmt: skip
+                case_id=uuid.UUID(case.case_id),
+                seq=e.version,
+                action=e.action,
+                status=e.status,
+                previous_status=e.from_status or e.status,
+                actor_id=e.actor_id[:64],
+                actor_role=e.role,
+                at=e.occurred_at,
+                jurisdiction_code=e.jurisdiction_code,
+                category=e.category,
+                source=case.source.value,
+                department=case.department,
+                handler=case.assignee_id,
+                note=(entry.note if entry else "")[:2000],
+                rating=rating,
+                rework=rework,
+                auto=e.role == Role.SYSTEM.value,
+            )
         uow.emit(payload, jurisdiction_code=e.jurisdiction_code, occurred_at=e.occurred_at)
         n += 1
     return n
@@ -98,31 +127,63 @@ def queue_notifications(s: Session, case: Case, now: datetime) -> None:
     """Status messages for the latest step (templates, per reporter's channel) and the SSE
     feed entry of the case; a timer delivers them after commit (never before)."""
     case_id = uuid.UUID(case.case_id)
-    rows = [{"case_id": case_id, "case_version": case.version, "channel": "case",
-             "account_id": None, "address": None, "text": "", "created_at": now,
-             "payload": sse_payload(case), "urgent": False,
-             "next_attempt_at": None}]  # every row the same keys: one executemany  # fmt: skip
-    planned = [Planned(n.channel.value, n.account_id, n.address, n.text)
-               for n in plan_notifications(case, TEMPLATES)]  # fmt: skip
+    rows = [
+        {
+            "case_id": case_id,
+            "case_version": case.version,
+            "channel": "case",
+            "account_id": None,
+            "address": None,
+            "text": "",
+            "created_at": now,
+            "payload": sse_payload(case),
+            "urgent": False,
+            "next_attempt_at": None,
+        }
+    ]  # every row the same keys: one executemany
+    planned = [
+        Planned(n.channel.value, n.account_id, n.address, n.text)
+        for n in plan_notifications(case, TEMPLATES)
+    ]
     accounts = sorted({p.account_id for p in planned if p.account_id})
     if accounts:  # each person's chosen channels (reach)
         planned = apply_preferences(planned, load_preferences(s, accounts))
     urgent = case.status in URGENT_STATUSES
-    rows += [{"case_id": case_id, "case_version": case.version, "channel": p.channel,
-              "account_id": p.account_id, "address": p.address, "text": p.text,
-              "created_at": now, "payload": {"status": case.status.value}, "urgent": urgent,
-              "next_attempt_at": now}
-             for p in planned]  # fmt: skip
+    rows += [
+        {
+            "case_id": case_id,
+            "case_version": case.version,
+            "channel": p.channel,
+            "account_id": p.account_id,
+            "address": p.address,
+            "text": p.text,
+            "created_at": now,
+            "payload": {"status": case.status.value},
+            "urgent": urgent,
+            "next_attempt_at": now,
+        }
+        for p in planned
+    ]
     last = case.timeline[-1] if case.timeline else None
     queue = staff_queue_of(last.action, last.data) if last is not None else None
     if queue is not None:  # the case entered a department's or a unit's queue
         due = case.due_at.strftime("%Y-%m-%d %H:%M") if case.due_at else ""
         staff = plan_staff_alerts(queue, case.title, due, load_staff(s, queue.kind, queue.key))
-        rows += [{"case_id": case_id, "case_version": case.version, "channel": p.channel,
-                  "account_id": p.account_id, "address": p.address, "text": p.text,
-                  "created_at": now, "payload": {"status": case.status.value, **p.extra},
-                  "urgent": queue.urgent, "next_attempt_at": now}
-                 for p in staff]  # fmt: skip
+        rows += [
+            {
+                "case_id": case_id,
+                "case_version": case.version,
+                "channel": p.channel,
+                "account_id": p.account_id,
+                "address": p.address,
+                "text": p.text,
+                "created_at": now,
+                "payload": {"status": case.status.value, **p.extra},
+                "urgent": queue.urgent,
+                "next_attempt_at": now,
+            }
+            for p in staff
+        ]
     s.execute(notifications.insert(), rows)  # one statement for all of them
 
 
@@ -138,9 +199,13 @@ def sse_payload(case: Case) -> dict[str, Any]:
 
 
 def persist_new(
-    uow: UnitOfWork, case: Case, now: datetime, *, report_id: uuid.UUID | None = None,
+    uow: UnitOfWork,
+    case: Case,
+    now: datetime,
+    *,
+    report_id: uuid.UUID | None = None,
     department: str | None = None,
-) -> None:  # fmt: skip
+) -> None:
     repo.insert(uow.session, case, report_id=report_id, now=now)
     emit_case_events(uow, case, report_id=report_id, department=department)
     queue_notifications(uow.session, case, now)
@@ -194,8 +259,9 @@ def _entry(e: TimelineEntry) -> dict[str, Any]:
     }
 
 
-def case_view(case: Case, *, unmask: bool = False, citizen: bool = False,
-              role: Role | None = None) -> dict[str, Any]:  # fmt: skip
+def case_view(
+    case: Case, *, unmask: bool = False, citizen: bool = False, role: Role | None = None
+) -> dict[str, Any]:
     timeline = case.public_timeline() if citizen else case.timeline
     data = case.to_dict()
     view: dict[str, Any] = {k: data.get(k) for k in CaseView.model_fields if k in data}
@@ -211,7 +277,7 @@ def case_view(case: Case, *, unmask: bool = False, citizen: bool = False,
         timeline=[_entry(e) for e in timeline],
         ratings=[
             {"score": r.score, "comment": r.comment, "at": r.at.isoformat()} for r in case.ratings
-        ],  # fmt: skip
+        ],
     )
     if citizen:
         view.update(assignee_id=None, external_ref=None)

@@ -155,8 +155,9 @@ def message_key(row: Any) -> str:
 
 def opt_out_url(cfg: DeliveryConfig, channel: str, address: str) -> str:
     key = cfg.opt_out_keys[cfg.opt_out_kid]
-    q = urlencode({"channel": channel,
-                   "token": opt_out_token(key, cfg.opt_out_kid, channel, address)})  # fmt: skip
+    q = urlencode(
+        {"channel": channel, "token": opt_out_token(key, cfg.opt_out_kid, channel, address)}
+    )
     return f"{cfg.public_url.rstrip('/')}/api/v1/reach/opt-out?{q}"
 
 
@@ -173,46 +174,77 @@ def _claim(uow_factory: UowFactory, courier: Courier, now: datetime) -> list[_Cl
     with uow_factory() as uow:
         s = uow.session
         rows = s.execute(
-            sa.select(N.c.id, N.c.channel, N.c.account_id, N.c.address, N.c.text, N.c.case_id,
-                      N.c.urgent, N.c.attempts, N.c.resends, N.c.idempotency_key, N.c.payload)
-            .where(N.c.sent_at.is_(None), N.c.channel.in_(DELIVERY_CHANNELS), sa.or_(
-                sa.and_(N.c.status == "pending", sa.or_(N.c.next_attempt_at.is_(None),
-                                                        N.c.next_attempt_at <= now)),
-                sa.and_(N.c.status == "sending", N.c.lease_until < now)))
-            .order_by(N.c.id).limit(courier.cfg.batch)
+            sa.select(
+                N.c.id,
+                N.c.channel,
+                N.c.account_id,
+                N.c.address,
+                N.c.text,
+                N.c.case_id,
+                N.c.urgent,
+                N.c.attempts,
+                N.c.resends,
+                N.c.idempotency_key,
+                N.c.payload,
+            )
+            .where(
+                N.c.sent_at.is_(None),
+                N.c.channel.in_(DELIVERY_CHANNELS),
+                sa.or_(
+                    sa.and_(
+                        N.c.status == "pending",
+                        sa.or_(N.c.next_attempt_at.is_(None), N.c.next_attempt_at <= now),
+                    ),
+                    sa.and_(N.c.status == "sending", N.c.lease_until < now),
+                ),
+            )
+            .order_by(N.c.id)
+            .limit(courier.cfg.batch)
             .with_for_update(skip_locked=True)
-        ).all()  # fmt: skip
+        ).all()
         if not rows:
             return []
         ids = [r.id for r in rows]
         s.execute(
-            N.update().where(N.c.id.in_(ids))
+            N.update()
+            .where(N.c.id.in_(ids))
             .values(status="sending", lease_until=lease, attempts=N.c.attempts + 1)
-        )  # fmt: skip
+        )
         accounts = sorted({r.account_id for r in rows if r.account_id})
         prefs = load_preferences(s, accounts)
         addresses = {(r.channel, (r.address or "").lower()) for r in rows if r.address}
         opted = set()
         if addresses:
-            opted = {(o.channel, o.address) for o in s.execute(
-                sa.select(opt_outs.c.channel, opt_outs.c.address).where(
-                    sa.tuple_(opt_outs.c.channel, opt_outs.c.address).in_(sorted(addresses))))}  # fmt: skip
+            opted = {
+                (o.channel, o.address)
+                for o in s.execute(
+                    sa.select(opt_outs.c.channel, opt_outs.c.address).where(
+                        sa.tuple_(opt_outs.c.channel, opt_outs.c.address).in_(sorted(addresses))
+                    )
+                )
+            }
         pushers = sorted({r.account_id for r in rows if r.channel == "push" and r.account_id})
         subs: dict[str, list[Any]] = {}
         if pushers:
-            for sub in s.execute(sa.select(push_subscriptions).where(
-                    push_subscriptions.c.account_id.in_(pushers)).order_by(push_subscriptions.c.id)):  # fmt: skip
+            for sub in s.execute(
+                sa.select(push_subscriptions)
+                .where(push_subscriptions.c.account_id.in_(pushers))
+                .order_by(push_subscriptions.c.id)
+            ):
                 subs.setdefault(sub.account_id, []).append(sub)
         uow.commit()
     out = []
     for row in rows:
         # the row as claimed: ``attempts`` now includes this attempt (the outcome's guard)
         r: Any = SimpleNamespace(**{**row._asdict(), "attempts": row.attempts + 1})
-        out.append(_Claimed(
-            r, prefs.get(r.account_id) if r.account_id else None,
-            (r.channel, (r.address or "").lower()) in opted,
-            subs.get(r.account_id or "", []) if r.channel == "push" else [],
-        ))  # fmt: skip
+        out.append(
+            _Claimed(
+                r,
+                prefs.get(r.account_id) if r.account_id else None,
+                (r.channel, (r.address or "").lower()) in opted,
+                subs.get(r.account_id or "", []) if r.channel == "push" else [],
+            )
+        )
     return out
 
 
@@ -259,12 +291,18 @@ def _attempt(c: _Claimed, courier: Courier, now: datetime) -> Outcome:
         return Outcome("deferred", reason="rate limit", at=again)
     key = message_key(r)
     base = Outgoing(
-        channel=r.channel, account_id=r.account_id, address=r.address, text=r.text,
-        case_id=str(r.case_id) if r.case_id else None, key=key, urgent=r.urgent,
+        channel=r.channel,
+        account_id=r.account_id,
+        address=r.address,
+        text=r.text,
+        case_id=str(r.case_id) if r.case_id else None,
+        key=key,
+        urgent=r.urgent,
         subject=(r.payload or {}).get("subject", ""),
         unsubscribe_url=opt_out_url(courier.cfg, "email", r.address)
-        if r.channel == "email" and r.address else None,
-    )  # fmt: skip
+        if r.channel == "email" and r.address
+        else None,
+    )
     sender = courier.channel(r.channel)
     try:
         if r.channel != "push":
@@ -281,8 +319,9 @@ def _attempt(c: _Claimed, courier: Courier, now: datetime) -> Outcome:
         return _retry(r, courier, now, f"sender error: {e!r}"[:500])
 
 
-def _push(c: _Claimed, sender: ChannelSender, base: Outgoing, courier: Courier,
-          now: datetime) -> Outcome:  # fmt: skip
+def _push(
+    c: _Claimed, sender: ChannelSender, base: Outgoing, courier: Courier, now: datetime
+) -> Outcome:
     """One message to each of the account's subscriptions; the ones that got it are kept
     with the message so that a retry skips them."""
     done = list((c.row.payload or {}).get("push_done", []))
@@ -291,8 +330,12 @@ def _push(c: _Claimed, sender: ChannelSender, base: Outgoing, courier: Courier,
     for sub in c.subscriptions:
         if sub.id in done:
             continue
-        msg = replace(base, address=sub.endpoint, push_keys={"p256dh": sub.p256dh, "auth": sub.auth},
-                      key=f"{base.key}-s{sub.id}")  # fmt: skip
+        msg = replace(
+            base,
+            address=sub.endpoint,
+            push_keys={"p256dh": sub.p256dh, "auth": sub.auth},
+            key=f"{base.key}-s{sub.id}",
+        )
         try:
             sender.send(msg)
             done.append(sub.id)
@@ -326,8 +369,9 @@ def _record(uow_factory: UowFactory, c: _Claimed, o: Outcome, now: datetime) -> 
     r = c.row
     values: dict[str, Any] = {"lease_until": None}
     if o.kind == "sent":
-        values.update(status="sent", sent_at=now, provider_id=(o.provider_id or None),
-                      last_error=None)  # fmt: skip
+        values.update(
+            status="sent", sent_at=now, provider_id=(o.provider_id or None), last_error=None
+        )
     elif o.kind in ("dead", "suppressed"):
         values.update(status=o.kind, sent_at=now, last_error=o.reason)
     else:  # retry | deferred
@@ -346,9 +390,10 @@ def _record(uow_factory: UowFactory, c: _Claimed, o: Outcome, now: datetime) -> 
             # messages would be sent again (never lost). Dead letters wait (their event).
             uow.session.execute(_ASYNC_COMMIT)
         done = uow.session.execute(  # type: ignore[attr-defined]
-            N.update().where(N.c.id == r.id, N.c.status == "sending",
-                             N.c.attempts == r.attempts).values(**values)
-        ).rowcount  # fmt: skip
+            N.update()
+            .where(N.c.id == r.id, N.c.status == "sending", N.c.attempts == r.attempts)
+            .values(**values)
+        ).rowcount
         if not done:  # the lease expired and another run took the message over
             log.warning("reach_lease_lost", id=r.id)
             return False
@@ -357,10 +402,17 @@ def _record(uow_factory: UowFactory, c: _Claimed, o: Outcome, now: datetime) -> 
                 push_subscriptions.delete().where(push_subscriptions.c.id.in_(o.gone))
             )
         if o.kind == "dead":
-            uow.emit(rc.NotificationDeadLetteredV1(
-                notification_id=r.id, channel=r.channel, case_id=r.case_id,
-                account_id=r.account_id, reason=o.reason or "", attempts=r.attempts, at=now,
-            ))  # fmt: skip
+            uow.emit(
+                rc.NotificationDeadLetteredV1(
+                    notification_id=r.id,
+                    channel=r.channel,
+                    case_id=r.case_id,
+                    account_id=r.account_id,
+                    reason=o.reason or "",
+                    attempts=r.attempts,
+                    at=now,
+                )
+            )
         uow.commit()
     return True
 
@@ -393,8 +445,13 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
             if _record(uow_factory, c, o, now):
                 counts[o.kind] += 1
                 if o.kind in ("dead", "retry"):
-                    log.info("reach_not_delivered", id=c.row.id, channel=c.row.channel,
-                             outcome=o.kind, reason=o.reason)  # fmt: skip
+                    log.info(
+                        "reach_not_delivered",
+                        id=c.row.id,
+                        channel=c.row.channel,
+                        outcome=o.kind,
+                        reason=o.reason,
+                    )
         if held:
             _release(
                 uow_factory,
@@ -412,19 +469,27 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
     return dict(counts)
 
 
-def _release(uow_factory: UowFactory, rest: list[_Claimed],
-             until: Mapping[int, datetime] | None = None, reason: str = "") -> None:  # fmt: skip
+def _release(
+    uow_factory: UowFactory,
+    rest: list[_Claimed],
+    until: Mapping[int, datetime] | None = None,
+    reason: str = "",
+) -> None:
     """Give claimed messages back unattempted (one transaction), due at ``until[id]``."""
     with uow_factory() as uow:
         for c in rest:
-            values: dict[str, Any] = {"status": "pending", "lease_until": None,
-                                      "attempts": N.c.attempts - 1}  # fmt: skip
+            values: dict[str, Any] = {
+                "status": "pending",
+                "lease_until": None,
+                "attempts": N.c.attempts - 1,
+            }
             if until and c.row.id in until:
                 values.update(next_attempt_at=until[c.row.id], last_error=reason or None)
             uow.session.execute(
-                N.update().where(N.c.id == c.row.id, N.c.status == "sending",
-                                 N.c.attempts == c.row.attempts).values(**values)
-            )  # fmt: skip
+                N.update()
+                .where(N.c.id == c.row.id, N.c.status == "sending", N.c.attempts == c.row.attempts)
+                .values(**values)
+            )
         uow.commit()
 
 
@@ -433,16 +498,26 @@ def queue_message(uow: UnitOfWork, req: rc.QueueMessageRequest, now: datetime) -
     """Queue one message; the same ``idempotency_key`` again returns the first one."""
     with uow:
         row = uow.session.execute(
-            pg_insert(N).values(
-                case_id=req.case_id, case_version=None, channel=req.channel,
-                account_id=req.account_id, address=req.address, text=req.text,
-                payload={**({"subject": req.subject} if req.subject else {}),
-                         **({"sensitive": True} if req.sensitive else {})},
+            pg_insert(N)
+            .values(
+                case_id=req.case_id,
+                case_version=None,
+                channel=req.channel,
+                account_id=req.account_id,
+                address=req.address,
+                text=req.text,
+                payload={
+                    **({"subject": req.subject} if req.subject else {}),
+                    **({"sensitive": True} if req.sensitive else {}),
+                },
                 created_at=now,
-                urgent=req.urgent, idempotency_key=req.idempotency_key, next_attempt_at=now,
-            ).on_conflict_do_nothing(constraint="uq_notifications_idempotency_key")
+                urgent=req.urgent,
+                idempotency_key=req.idempotency_key,
+                next_attempt_at=now,
+            )
+            .on_conflict_do_nothing(constraint="uq_notifications_idempotency_key")
             .returning(N.c.id)
-        ).first()  # fmt: skip
+        ).first()
         if row is None:
             row = uow.session.execute(
                 sa.select(N.c.id).where(N.c.idempotency_key == req.idempotency_key)
@@ -454,13 +529,21 @@ def queue_message(uow: UnitOfWork, req: rc.QueueMessageRequest, now: datetime) -
 # --- administration: delivery status, dead letters, resend -------------------------------
 def _view(r: Any) -> dict[str, Any]:
     return {
-        "id": r.id, "channel": r.channel, "case_id": str(r.case_id) if r.case_id else None,
-        "account_id": r.account_id, "address": _mask(r.address), "status": r.status,
-        "attempts": r.attempts, "resends": r.resends, "last_error": r.last_error,
-        "created_at": r.created_at, "sent_at": r.sent_at, "next_attempt_at": r.next_attempt_at,
+        "id": r.id,
+        "channel": r.channel,
+        "case_id": str(r.case_id) if r.case_id else None,
+        "account_id": r.account_id,
+        "address": _mask(r.address),
+        "status": r.status,
+        "attempts": r.attempts,
+        "resends": r.resends,
+        "last_error": r.last_error,
+        "created_at": r.created_at,
+        "sent_at": r.sent_at,
+        "next_attempt_at": r.next_attempt_at,
         "urgent": r.urgent,
         "text": REDACTED if (r.payload or {}).get("sensitive") else r.text,
-    }  # fmt: skip
+    }
 
 
 def _mask(address: str | None) -> str | None:
@@ -499,14 +582,29 @@ def resend(uow: UnitOfWork, req: rc.ResendRequest, now: datetime) -> dict[str, A
         if row is None or row.channel not in DELIVERY_CHANNELS:
             raise NotFound("no_notification", "no such message", "消息不存在")
         if row.status not in ("dead", "suppressed"):
-            raise ValidationFailed("not_dead_letter", "only dead or suppressed messages can be "
-                                   "sent again", "只能重发失败或被抑制的消息")  # fmt: skip
-        uow.session.execute(N.update().where(N.c.id == row.id).values(
-            status="pending", sent_at=None, attempts=0, resends=N.c.resends + 1,
-            next_attempt_at=now, lease_until=None,
-            last_error=f"resent by {req.actor.id}: {row.last_error or ''}"[:500]))  # fmt: skip
-        uow.emit(rc.NotificationResentV1(notification_id=row.id, channel=row.channel,
-                                         actor_id=req.actor.id, at=now))  # fmt: skip
+            raise ValidationFailed(
+                "not_dead_letter",
+                "only dead or suppressed messages can be sent again",
+                "只能重发失败或被抑制的消息",
+            )
+        uow.session.execute(
+            N.update()
+            .where(N.c.id == row.id)
+            .values(
+                status="pending",
+                sent_at=None,
+                attempts=0,
+                resends=N.c.resends + 1,
+                next_attempt_at=now,
+                lease_until=None,
+                last_error=f"resent by {req.actor.id}: {row.last_error or ''}"[:500],
+            )
+        )
+        uow.emit(
+            rc.NotificationResentV1(
+                notification_id=row.id, channel=row.channel, actor_id=req.actor.id, at=now
+            )
+        )
         uow.commit()
         row = uow.session.execute(sa.select(N).where(N.c.id == row.id)).one()
     return _view(row)
@@ -516,12 +614,14 @@ def resend(uow: UnitOfWork, req: rc.ResendRequest, now: datetime) -> dict[str, A
 def _prefs_view(account_id: str, p: Preferences | None, staff_alerts: bool) -> dict[str, Any]:
     p = p or Preferences()
     return {
-        "account_id": account_id, "channels": list(p.channels), "email": p.email,
+        "account_id": account_id,
+        "channels": list(p.channels),
+        "email": p.email,
         "phone": p.phone,
         "quiet_start": p.quiet_start.strftime("%H:%M") if p.quiet_start else None,
         "quiet_end": p.quiet_end.strftime("%H:%M") if p.quiet_end else None,
         "staff_alerts": staff_alerts,
-    }  # fmt: skip
+    }
 
 
 def get_preferences(uow: UnitOfWork, account_id: str) -> dict[str, Any]:
@@ -540,22 +640,39 @@ def put_preferences(
     def hm(v: str | None) -> time | None:
         return time.fromisoformat(v) if v else None
 
-    p = Preferences(tuple(req.channels), req.email, req.phone, hm(req.quiet_start),
-                    hm(req.quiet_end))  # fmt: skip
+    p = Preferences(
+        tuple(req.channels), req.email, req.phone, hm(req.quiet_start), hm(req.quiet_end)
+    )
     cp = contact_preferences
     if req.staff_alerts and not (req.department or req.jurisdiction_code):
-        raise ValidationFailed("not_staff", "only staff with a department or a unit get queue "
-                               "alerts", "只有部门或单位工作人员可以接收待办提醒")  # fmt: skip
-    values = {"channels": list(p.channels), "email": p.email, "phone": p.phone,
-              "quiet_start": p.quiet_start, "quiet_end": p.quiet_end, "updated_at": now,
-              "staff_alerts": req.staff_alerts, "department": req.department,
-              "jurisdiction_code": req.jurisdiction_code}  # fmt: skip
+        raise ValidationFailed(
+            "not_staff",
+            "only staff with a department or a unit get queue alerts",
+            "只有部门或单位工作人员可以接收待办提醒",
+        )
+    values = {
+        "channels": list(p.channels),
+        "email": p.email,
+        "phone": p.phone,
+        "quiet_start": p.quiet_start,
+        "quiet_end": p.quiet_end,
+        "updated_at": now,
+        "staff_alerts": req.staff_alerts,
+        "department": req.department,
+        "jurisdiction_code": req.jurisdiction_code,
+    }
     with uow:
-        uow.session.execute(pg_insert(cp).values(account_id=req.account_id, **values)
-                            .on_conflict_do_update(index_elements=[cp.c.account_id], set_=values))  # fmt: skip
+        uow.session.execute(
+            pg_insert(cp)
+            .values(account_id=req.account_id, **values)
+            .on_conflict_do_update(index_elements=[cp.c.account_id], set_=values)
+        )
         if p.email and "email" in p.channels:  # choosing e-mail again undoes an opt-out
-            uow.session.execute(opt_outs.delete().where(
-                opt_outs.c.channel == "email", opt_outs.c.address == p.email.lower()))  # fmt: skip
+            uow.session.execute(
+                opt_outs.delete().where(
+                    opt_outs.c.channel == "email", opt_outs.c.address == p.email.lower()
+                )
+            )
         uow.commit()
     return _prefs_view(req.account_id, p, req.staff_alerts)
 
@@ -565,10 +682,11 @@ def register_push(uow: UnitOfWork, req: rc.RegisterPushRequest, now: datetime) -
     values = {"account_id": req.account_id, "p256dh": req.p256dh, "auth": req.auth}
     with uow:
         row = uow.session.execute(
-            pg_insert(ps).values(endpoint=req.endpoint, created_at=now, **values)
+            pg_insert(ps)
+            .values(endpoint=req.endpoint, created_at=now, **values)
             .on_conflict_do_update(index_elements=[ps.c.endpoint], set_=values)
             .returning(ps.c.id)
-        ).one()  # fmt: skip
+        ).one()
         uow.commit()
     return {"id": row.id, "endpoint": req.endpoint}
 
@@ -576,17 +694,24 @@ def register_push(uow: UnitOfWork, req: rc.RegisterPushRequest, now: datetime) -
 def unregister_push(uow: UnitOfWork, req: rc.UnregisterPushRequest) -> dict[str, Any]:
     ps = push_subscriptions
     with uow:
-        n = uow.session.execute(ps.delete().where(  # type: ignore[attr-defined]
-            ps.c.endpoint == req.endpoint, ps.c.account_id == req.account_id)).rowcount  # fmt: skip
+        n = uow.session.execute(
+            ps.delete().where(  # type: ignore[attr-defined]
+                ps.c.endpoint == req.endpoint, ps.c.account_id == req.account_id
+            )
+        ).rowcount
         uow.commit()
     return {"removed": n}
 
 
-def opt_out(uow: UnitOfWork, req: rc.OptOutRequest, keys: Mapping[str, bytes],
-            now: datetime) -> dict[str, Any]:  # fmt: skip
+def opt_out(
+    uow: UnitOfWork, req: rc.OptOutRequest, keys: Mapping[str, bytes], now: datetime
+) -> dict[str, Any]:
     address = read_opt_out_token(keys, req.channel, req.token)
     with uow:
-        uow.session.execute(pg_insert(opt_outs).values(channel=req.channel, address=address,
-                                                       at=now).on_conflict_do_nothing())  # fmt: skip
+        uow.session.execute(
+            pg_insert(opt_outs)
+            .values(channel=req.channel, address=address, at=now)
+            .on_conflict_do_nothing()
+        )
         uow.commit()
     return {"channel": req.channel, "address": _mask(address), "opted_out": True}

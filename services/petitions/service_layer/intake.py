@@ -46,9 +46,14 @@ from yiwang.uow import UnitOfWork
 
 CONSUMER = "petitions.handle_report_submitted"
 FALLBACK_CODES = frozenset(
-    {"unknown_category", "category_not_reportable", "unknown_attribute", "missing_attribute",
-     "invalid_attribute"}
-)  # fmt: skip
+    {
+        "unknown_category",
+        "category_not_reportable",
+        "unknown_attribute",
+        "missing_attribute",
+        "invalid_attribute",
+    }
+)
 DEDUPE_SOURCES = frozenset({Source.CITIZEN, Source.OPEN311, Source.PATROL})
 POLICY = DuplicatePolicy()
 NS = uuid.NAMESPACE_URL
@@ -89,10 +94,21 @@ class Outcome:
 
 def _open(cat: CategoryCatalogue, it: Intake) -> Case:
     kw: dict[str, Any] = dict(
-        case_id=it.case_id, source=it.source, catalogue=cat, description=it.description,
-        grid_code=it.grid_code, at=it.at, reporter=it.reporter, actor=it.actor, title=it.title,
-        lat=it.lat, lon=it.lon, address=it.address, media=it.media, external_ref=it.external_ref,
-    )  # fmt: skip
+        case_id=it.case_id,
+        source=it.source,
+        catalogue=cat,
+        description=it.description,
+        grid_code=it.grid_code,
+        at=it.at,
+        reporter=it.reporter,
+        actor=it.actor,
+        title=it.title,
+        lat=it.lat,
+        lon=it.lon,
+        address=it.address,
+        media=it.media,
+        external_ref=it.external_ref,
+    )
     try:
         return open_case(category=it.category, attributes=it.attributes, **kw)
     except DomainError as e:
@@ -109,9 +125,12 @@ def _open(cat: CategoryCatalogue, it: Intake) -> Case:
     case.timeline[0] = replace(
         first,
         note=f"unclassified: reported as '{it.category}' ({reason.code}); staff to reclassify",
-        data={"original_category": it.category, "original_attributes": it.attributes,
-              "reason": reason.code},
-    )  # fmt: skip
+        data={
+            "original_category": it.category,
+            "original_attributes": it.attributes,
+            "reason": reason.code,
+        },
+    )
     return case
 
 
@@ -122,8 +141,9 @@ def _find_duplicate(uow: UnitOfWork, it: Intake) -> str | None:
     repo.lock_duplicate_bucket(s, it.category, it.lat, it.lon)
     cells = candidate_cells(it.lat, it.lon, POLICY.radius_m)
     found = repo.duplicate_candidates(s, it.category, cells, it.at - POLICY.window)
-    match = find_duplicate(category=it.category, lat=it.lat, lon=it.lon, at=it.at,
-                           candidates=found, policy=POLICY)  # fmt: skip
+    match = find_duplicate(
+        category=it.category, lat=it.lat, lon=it.lon, at=it.at, candidates=found, policy=POLICY
+    )
     return match.case_id if match else None
 
 
@@ -134,11 +154,14 @@ def _link_supporter(uow: UnitOfWork, target_id: str, it: Intake, now: datetime) 
         return False
     supporter = Supporter(
         supporter_id=it.reporter.account_id or f"report:{it.report_id or it.case_id}",
-        at=it.at, reporter=it.reporter, report_id=str(it.report_id) if it.report_id else None,
-    )  # fmt: skip
+        at=it.at,
+        reporter=it.reporter,
+        report_id=str(it.report_id) if it.report_id else None,
+    )
     expected = case.version
-    actor = Actor(it.reporter.account_id or "system",
-                  Role.CITIZEN if it.reporter.account_id else Role.SYSTEM)  # fmt: skip
+    actor = Actor(
+        it.reporter.account_id or "system", Role.CITIZEN if it.reporter.account_id else Role.SYSTEM
+    )
     try:
         case.support(actor, step_time(case, now), expected, supporter=supporter)
     except Conflict as e:
@@ -172,8 +195,9 @@ def take_in(uow: UnitOfWork, it: Intake, now: datetime) -> Outcome:
                 "attributes": it.attributes,
                 "media": it.media,
             }
-            repo.link_report(s, it.report_id, target, "linked_duplicate",
-                             it.reporter.account_id, it.at, details)  # fmt: skip
+            repo.link_report(
+                s, it.report_id, target, "linked_duplicate", it.reporter.account_id, it.at, details
+            )
         return Outcome(target, "linked_duplicate")
     case = _open(cat, it)
     if it.auto_accept:
@@ -183,8 +207,9 @@ def take_in(uow: UnitOfWork, it: Intake, now: datetime) -> Outcome:
         uow, case, now, report_id=it.report_id, department=cat.get(case.category).department
     )
     if it.report_id is not None:
-        repo.link_report(s, it.report_id, case.case_id, "case_created",
-                         it.reporter.account_id, it.at)  # fmt: skip
+        repo.link_report(
+            s, it.report_id, case.case_id, "case_created", it.reporter.account_id, it.at
+        )
     return Outcome(case.case_id, "case_created")
 
 
@@ -198,9 +223,10 @@ def _claimed(uow: UnitOfWork, consumer: str, env: Envelope) -> bool:
 def lock_reports(uow: UnitOfWork, events: Sequence[tuple[Envelope, ReportSubmittedV1]]) -> None:
     """Before a batch of reports: every duplicate-check lock its reports will take, in one
     sorted order (``yiwang.batch.apply_batch``'s ``prepare``)."""
-    repo.lock_in_order(uow.session, [
-        key for _, r in events for key in repo.duplicate_lock_keys(r.category, r.lat, r.lon)
-    ])  # fmt: skip
+    repo.lock_in_order(
+        uow.session,
+        [key for _, r in events for key in repo.duplicate_lock_keys(r.category, r.lat, r.lon)],
+    )
 
 
 def open_case_from_report(
@@ -218,17 +244,31 @@ def open_case_from_report(
             phone=contact.phone if contact else None,
             email=contact.email if contact else None,
             anonymous=report.anonymous,
-            channel="sse" if report.account_id else ("sms" if contact and contact.phone else
-                                                     "email" if contact and contact.email
-                                                     else "none"),
-        )  # fmt: skip
+            channel="sse"
+            if report.account_id
+            else (
+                "sms"
+                if contact and contact.phone
+                else "email"
+                if contact and contact.email
+                else "none"
+            ),
+        )
         it = Intake(
-            case_id=case_id_for("report", report.report_id), source=Source(report.source),
-            category=report.category, description=report.description,
-            grid_code=report.grid_code, at=report.submitted_at, reporter=reporter,
-            report_id=report.report_id, lat=report.lat, lon=report.lon, address=report.address,
-            attributes=dict(report.attributes), media=list(report.media),
-        )  # fmt: skip
+            case_id=case_id_for("report", report.report_id),
+            source=Source(report.source),
+            category=report.category,
+            description=report.description,
+            grid_code=report.grid_code,
+            at=report.submitted_at,
+            reporter=reporter,
+            report_id=report.report_id,
+            lat=report.lat,
+            lon=report.lon,
+            address=report.address,
+            attributes=dict(report.attributes),
+            media=list(report.media),
+        )
         out = take_in(uow, it, now)
         uow.commit()
         return uuid.UUID(out.case_id)
@@ -241,12 +281,20 @@ def open_case_from_patrol(
         if not _claimed(uow, "petitions.handle_patrol_finding", env):
             return None
         it = Intake(
-            case_id=case_id_for("patrol", f.finding_id), source=Source.PATROL,
-            category=f.category, description=f.description, grid_code=f.grid_code, at=f.at,
+            case_id=case_id_for("patrol", f.finding_id),
+            source=Source.PATROL,
+            category=f.category,
+            description=f.description,
+            grid_code=f.grid_code,
+            at=f.at,
             reporter=Reporter(account_id=None, name=f.worker_name or None, channel="none"),
-            actor=Actor(f.worker_id, Role.GRID_WORKER), lat=f.lat, lon=f.lon,
-            media=list(f.photos), external_ref=str(f.finding_id), auto_accept=True,
-        )  # fmt: skip
+            actor=Actor(f.worker_id, Role.GRID_WORKER),
+            lat=f.lat,
+            lon=f.lon,
+            media=list(f.photos),
+            external_ref=str(f.finding_id),
+            auto_accept=True,
+        )
         out = take_in(uow, it, now)
         uow.commit()
         return out.case_id
@@ -268,31 +316,49 @@ def open_case_from_sensor(
         if not _claimed(uow, "petitions.handle_sensor_alert", env):
             return None
         it = Intake(
-            case_id=case_id_for("sensor", a.alert_id), source=Source.SENSOR,
-            category=a.category, description=a.description, grid_code=a.grid_code,
-            at=a.raised_at, reporter=Reporter(channel="none"), lat=a.lat, lon=a.lon,
-            address=a.address, attributes=_sensor_attributes(a), external_ref=str(a.alert_id),
+            case_id=case_id_for("sensor", a.alert_id),
+            source=Source.SENSOR,
+            category=a.category,
+            description=a.description,
+            grid_code=a.grid_code,
+            at=a.raised_at,
+            reporter=Reporter(channel="none"),
+            lat=a.lat,
+            lon=a.lon,
+            address=a.address,
+            attributes=_sensor_attributes(a),
+            external_ref=str(a.alert_id),
             auto_accept=True,
-        )  # fmt: skip
+        )
         out = take_in(uow, it, now)
         uow.commit()
         return out.case_id
 
 
 def open_case_from_volunteer_order(
-    uow: UnitOfWork, env: Envelope, o: VolunteerOrderEscalatedV1, now: datetime,
+    uow: UnitOfWork,
+    env: Envelope,
+    o: VolunteerOrderEscalatedV1,
+    now: datetime,
     grid_code: str | None,
-) -> str | None:  # fmt: skip
+) -> str | None:
     with uow:
         if not _claimed(uow, "petitions.handle_volunteer_order_escalated", env):
             return None
         it = Intake(
-            case_id=case_id_for("volunteer_order", o.order_id), source=Source.VOLUNTEER_ORDER,
-            category=o.category, description=o.description, grid_code=grid_code,
-            at=o.occurred_at, reporter=Reporter(account_id=None, channel="none"),
-            lat=o.lat, lon=o.lon, address=o.address or None, external_ref=o.order_id[:80],
+            case_id=case_id_for("volunteer_order", o.order_id),
+            source=Source.VOLUNTEER_ORDER,
+            category=o.category,
+            description=o.description,
+            grid_code=grid_code,
+            at=o.occurred_at,
+            reporter=Reporter(account_id=None, channel="none"),
+            lat=o.lat,
+            lon=o.lon,
+            address=o.address or None,
+            external_ref=o.order_id[:80],
             auto_accept=True,
-        )  # fmt: skip
+        )
         out = take_in(uow, it, now)
         uow.commit()
         return out.case_id
@@ -307,12 +373,17 @@ def open_case_from_demand(
             return None
         hours = round(d.overdue_seconds / 3600, 1)
         it = Intake(
-            case_id=case_id_for("demand", d.demand_id), source=Source.ENTERPRISE,
-            category=d.category, title=d.title,
+            case_id=case_id_for("demand", d.demand_id),
+            source=Source.ENTERPRISE,
+            category=d.category,
+            title=d.title,
             description=f"{d.enterprise_name}：{d.title}（企业诉求已超期{hours}小时）",
-            grid_code=d.grid_code, at=d.occurred_at, reporter=Reporter(channel="none"),
-            external_ref=f"demand:{d.demand_id}"[:80], auto_accept=True,
-        )  # fmt: skip
+            grid_code=d.grid_code,
+            at=d.occurred_at,
+            reporter=Reporter(channel="none"),
+            external_ref=f"demand:{d.demand_id}"[:80],
+            auto_accept=True,
+        )
         out = take_in(uow, it, now)
         uow.commit()
         return out.case_id
@@ -331,8 +402,12 @@ def import_hotline(
     number is that key, never the case id: a new case gets a random id, so knowing a
     ticket number tells nothing about where its case is."""
     if req.actor.role not in HOTLINE_ROLES:
-        raise Forbidden("role_not_allowed", "only staff import hotline tickets",
-                        "只有工作人员可以导入热线工单", role=req.actor.role)  # fmt: skip
+        raise Forbidden(
+            "role_not_allowed",
+            "only staff import hotline tickets",
+            "只有工作人员可以导入热线工单",
+            role=req.actor.role,
+        )
     results: list[dict[str, Any]] = []
     seen: dict[str, str | None] = {}  # ref -> its case id in this batch (None: refused)
     for i, t in enumerate(req.tickets):
@@ -348,19 +423,31 @@ def import_hotline(
         case_id = str(uuid.uuid4())
         seen[ref] = None
         it = Intake(
-            case_id=case_id, source=Source.HOTLINE, category=t.category,
-            description=t.description, grid_code=t.grid_code, at=t.received_at or now,
-            reporter=Reporter(name=t.caller_name, phone=t.caller_phone,
-                              channel="sms" if t.caller_phone else "none"),
-            actor=Actor(req.actor.id, Role.SYSTEM), lat=t.lat, lon=t.lon, address=t.address,
-            attributes=dict(t.attributes), external_ref=ref,
-        )  # fmt: skip
+            case_id=case_id,
+            source=Source.HOTLINE,
+            category=t.category,
+            description=t.description,
+            grid_code=t.grid_code,
+            at=t.received_at or now,
+            reporter=Reporter(
+                name=t.caller_name,
+                phone=t.caller_phone,
+                channel="sms" if t.caller_phone else "none",
+            ),
+            actor=Actor(req.actor.id, Role.SYSTEM),
+            lat=t.lat,
+            lon=t.lon,
+            address=t.address,
+            attributes=dict(t.attributes),
+            external_ref=ref,
+        )
         try:
             with uow_factory() as uow:
                 exists = uow.session.execute(
-                    sa.select(cases.c.id).where(cases.c.source == "hotline",
-                                                cases.c.external_ref == ref)
-                ).scalar()  # fmt: skip
+                    sa.select(cases.c.id).where(
+                        cases.c.source == "hotline", cases.c.external_ref == ref
+                    )
+                ).scalar()
                 if exists is not None:
                     seen[ref] = str(exists)
                     results.append({**row, "outcome": "duplicate", "case_id": str(exists)})
@@ -374,13 +461,15 @@ def import_hotline(
         except sa.exc.IntegrityError:  # imported concurrently: the case of the other import
             with uow_factory() as uow:
                 other = uow.session.execute(
-                    sa.select(cases.c.id).where(cases.c.source == "hotline",
-                                                cases.c.external_ref == ref)
-                ).scalar()  # fmt: skip
+                    sa.select(cases.c.id).where(
+                        cases.c.source == "hotline", cases.c.external_ref == ref
+                    )
+                ).scalar()
             seen[ref] = str(other) if other is not None else None
             results.append({**row, "outcome": "duplicate", "case_id": seen[ref]})
-    count = {k: sum(1 for r in results if r["outcome"] == k)
-             for k in ("created", "duplicate", "refused")}  # fmt: skip
+    count = {
+        k: sum(1 for r in results if r["outcome"] == k) for k in ("created", "duplicate", "refused")
+    }
     return {"results": results, **count}
 
 
@@ -393,8 +482,12 @@ def report_status(uow: UnitOfWork, report_id: uuid.UUID) -> dict[str, Any]:
         ).first()
     if row is None:
         return {"report_id": report_id, "state": "pending"}
-    return {"report_id": report_id, "state": row.outcome, "case_id": row.case_id,
-            "case_status": row.status}  # fmt: skip
+    return {
+        "report_id": report_id,
+        "state": row.outcome,
+        "case_id": row.case_id,
+        "case_status": row.status,
+    }
 
 
 __all__ = ["case_view", "import_hotline", "open_case_from_report", "report_status", "take_in"]

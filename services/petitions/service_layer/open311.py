@@ -40,9 +40,12 @@ def service_definition(uow: UnitOfWork, req: Open311DefinitionRequest) -> dict[s
     with uow:
         cat = catalogue_store.load(uow)
     if req.service_code not in {c.code for c in o311.listed_services(cat)}:
-        raise NotFound("invalid_service_code", f"service_code '{req.service_code}' not found",
-                       f"未找到service_code“{req.service_code}”",
-                       service_code=req.service_code)  # fmt: skip
+        raise NotFound(
+            "invalid_service_code",
+            f"service_code '{req.service_code}' not found",
+            f"未找到service_code“{req.service_code}”",
+            service_code=req.service_code,
+        )
     return o311.service_definition(cat.get(req.service_code), req.lang)
 
 
@@ -51,13 +54,22 @@ def parse_form(uow: UnitOfWork, req: ParseOpen311FormRequest) -> dict[str, Any]:
         cat = catalogue_store.load(uow)
     sub = o311.parse_post_form(req.fields, cat, jurisdiction_id=req.jurisdiction_id)
     return {
-        "service_code": sub.service_code, "lat": sub.lat, "lon": sub.lon,
-        "address_string": sub.address_string, "address_id": sub.address_id,
-        "description": sub.description, "attributes": sub.attributes,
-        "media_url": sub.media_url, "email": sub.email, "phone": sub.phone,
-        "first_name": sub.first_name, "last_name": sub.last_name, "device_id": sub.device_id,
-        "account_id": sub.account_id, "jurisdiction_id": sub.jurisdiction_id,
-    }  # fmt: skip
+        "service_code": sub.service_code,
+        "lat": sub.lat,
+        "lon": sub.lon,
+        "address_string": sub.address_string,
+        "address_id": sub.address_id,
+        "description": sub.description,
+        "attributes": sub.attributes,
+        "media_url": sub.media_url,
+        "email": sub.email,
+        "phone": sub.phone,
+        "first_name": sub.first_name,
+        "last_name": sub.last_name,
+        "device_id": sub.device_id,
+        "account_id": sub.account_id,
+        "jurisdiction_id": sub.jurisdiction_id,
+    }
 
 
 def _uuids(ids: tuple[str, ...]) -> list[uuid.UUID]:
@@ -89,10 +101,16 @@ def query(uow: UnitOfWork, req: QueryOpen311Request, now: Any) -> dict[str, Any]
             conds.append(c.c.status.in_(_FINISHED))
     with uow:
         cat = catalogue_store.load(uow)
-        states = uow.session.execute(
-            sa.select(c.c.state).where(*conds)
-            .order_by(c.c.created_at.desc(), c.c.id.desc()).limit(q.limit)
-        ).scalars().all()  # fmt: skip
+        states = (
+            uow.session.execute(
+                sa.select(c.c.state)
+                .where(*conds)
+                .order_by(c.c.created_at.desc(), c.c.id.desc())
+                .limit(q.limit)
+            )
+            .scalars()
+            .all()
+        )
     base = req.media_base.rstrip("/")
 
     def media_url(key: str) -> str:

@@ -46,9 +46,12 @@ Publish = Callable[[str, str], Any]  # (channel, message) -> Redis PUBLISH
 
 
 def _sweep(
-    uow_factory: Callable[[], UnitOfWork], column: str, before: datetime, now: datetime,
+    uow_factory: Callable[[], UnitOfWork],
+    column: str,
+    before: datetime,
+    now: datetime,
     step: Callable[[Case], bool],
-) -> int:  # fmt: skip
+) -> int:
     with uow_factory() as uow:
         ids = repo.due_ids(uow.session, column, before)
     done = 0
@@ -66,26 +69,41 @@ def _sweep(
     return done
 
 
-def auto_evaluate(uow_factory: Callable[[], UnitOfWork], now: datetime,
-                  window: timedelta = RATING_WINDOW) -> int:  # fmt: skip
-    return _sweep(uow_factory, "closed_at", now - window, now,
-                  lambda c: auto_evaluate_if_due(c, now, window))  # fmt: skip
+def auto_evaluate(
+    uow_factory: Callable[[], UnitOfWork], now: datetime, window: timedelta = RATING_WINDOW
+) -> int:
+    return _sweep(
+        uow_factory, "closed_at", now - window, now, lambda c: auto_evaluate_if_due(c, now, window)
+    )
 
 
 def expire_info_requests(uow_factory: Callable[[], UnitOfWork], now: datetime) -> int:
     return _sweep(uow_factory, "info_deadline", now, now, lambda c: expire_info_if_due(c, now))
 
 
-def erase_contacts(uow_factory: Callable[[], UnitOfWork], now: datetime,
-                   retention_days: int = CONTACT_RETENTION_DAYS) -> int:  # fmt: skip
-    return _sweep(uow_factory, "ended_at", now - timedelta(days=retention_days), now,
-                  lambda c: erase_contact_if_due(c, now, retention_days))  # fmt: skip
+def erase_contacts(
+    uow_factory: Callable[[], UnitOfWork],
+    now: datetime,
+    retention_days: int = CONTACT_RETENTION_DAYS,
+) -> int:
+    return _sweep(
+        uow_factory,
+        "ended_at",
+        now - timedelta(days=retention_days),
+        now,
+        lambda c: erase_contact_if_due(c, now, retention_days),
+    )
 
 
 def deliver_notifications(
-    uow_factory: Callable[[], UnitOfWork], sender: Sender, publish: Publish | None,
-    prefix: str, now: datetime, limit: int = 500, courier: delivery.Courier | None = None,
-) -> int:  # fmt: skip
+    uow_factory: Callable[[], UnitOfWork],
+    sender: Sender,
+    publish: Publish | None,
+    prefix: str,
+    now: datetime,
+    limit: int = 500,
+    courier: delivery.Courier | None = None,
+) -> int:
     """Publish pending SSE feed entries to ``<prefix>case:<case_id>``, then run the delivery
     core (``delivery.deliver_pending``) over e-mail, SMS and push messages through
     ``courier`` (by default every channel through ``sender``). Returns how many went out."""
@@ -95,28 +113,40 @@ def deliver_notifications(
         rows = uow.session.execute(
             sa.select(n.c.id, n.c.channel, n.c.case_id, n.c.payload, n.c.attempts)
             .where(n.c.sent_at.is_(None), n.c.channel.in_(("case", "sse")))
-            .order_by(n.c.id).limit(limit).with_for_update(skip_locked=True)
-        ).all()  # fmt: skip
+            .order_by(n.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
         done: list[int] = []
         for r in rows:
             if r.channel == "case" and publish is not None:
                 try:
-                    publish(f"{prefix}case:{r.case_id}",
-                            json.dumps(r.payload, ensure_ascii=False, default=str))  # fmt: skip
+                    publish(
+                        f"{prefix}case:{r.case_id}",
+                        json.dumps(r.payload, ensure_ascii=False, default=str),
+                    )
                 except Exception as exc:  # noqa: BLE001 - Redis down: next time, a few times
                     give_up = r.attempts + 1 >= SSE_MAX_ATTEMPTS
                     log.warning("sse_publish_failed", id=r.id, error=str(exc), give_up=give_up)
-                    uow.session.execute(n.update().where(n.c.id == r.id).values(
-                        attempts=r.attempts + 1, sent_at=now if give_up else None,
-                        status="dead" if give_up else "pending", last_error=str(exc)[:500]))  # fmt: skip
+                    uow.session.execute(
+                        n.update()
+                        .where(n.c.id == r.id)
+                        .values(
+                            attempts=r.attempts + 1,
+                            sent_at=now if give_up else None,
+                            status="dead" if give_up else "pending",
+                            last_error=str(exc)[:500],
+                        )
+                    )
                     continue
             # "sse" messages for account holders travel with the case feed entry
             done.append(r.id)
         if done:  # one statement for every entry that went out
             uow.session.execute(
-                n.update().where(n.c.id.in_(done))
+                n.update()
+                .where(n.c.id.in_(done))
                 .values(sent_at=now, status="sent", attempts=n.c.attempts + 1)
-            )  # fmt: skip
+            )
         uow.commit()
     sent += len(done)
     if courier is None:
@@ -126,9 +156,13 @@ def deliver_notifications(
 
 
 def run_all(
-    uow_factory: Callable[[], UnitOfWork], now: datetime, sender: Sender,
-    publish: Publish | None, prefix: str, courier: delivery.Courier | None = None,
-) -> dict[str, int]:  # fmt: skip
+    uow_factory: Callable[[], UnitOfWork],
+    now: datetime,
+    sender: Sender,
+    publish: Publish | None,
+    prefix: str,
+    courier: delivery.Courier | None = None,
+) -> dict[str, int]:
     return {
         "auto_evaluated": auto_evaluate(uow_factory, now),
         "info_expired": expire_info_requests(uow_factory, now),

@@ -176,20 +176,30 @@ def balance(uow: UnitOfWork, req: PointsBalanceRequest) -> dict[str, Any]:
 
 
 def _holder_not_found(holder_id: str) -> NotFound:
-    return NotFound("holder_not_found", f"no points holder {holder_id}",
-                    f"积分账户{holder_id}不存在", holder_id=holder_id)  # fmt: skip
+    return NotFound(
+        "holder_not_found",
+        f"no points holder {holder_id}",
+        f"积分账户{holder_id}不存在",
+        holder_id=holder_id,
+    )
 
 
 def statement(uow: UnitOfWork, req: PointsStatementRequest) -> dict[str, Any]:
     with uow:
         if req.reader is not None:  # staff: only a holder of a community inside their unit
-            communities = uow.session.execute(
-                sa.select(pe.c.community_code).distinct().where(
-                    pe.c.holder_kind == req.holder_kind, pe.c.holder_id == req.holder_id)
-            ).scalars().all()  # fmt: skip
+            communities = (
+                uow.session.execute(
+                    sa.select(pe.c.community_code)
+                    .distinct()
+                    .where(pe.c.holder_kind == req.holder_kind, pe.c.holder_id == req.holder_id)
+                )
+                .scalars()
+                .all()
+            )
             reader = access.Accessor(req.reader.staff_id, "staff", req.reader.jurisdiction_code)
-            access.check_statement(reader, req.holder_id, communities,
-                                   unknown=lambda: _holder_not_found(req.holder_id))  # fmt: skip
+            access.check_statement(
+                reader, req.holder_id, communities, unknown=lambda: _holder_not_found(req.holder_id)
+            )
         ledger = load_ledger(uow.session, Account(HolderKind(req.holder_kind), req.holder_id))
     st = ledger.statement(req.year)
     return dict(

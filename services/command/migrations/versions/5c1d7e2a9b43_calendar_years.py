@@ -41,14 +41,14 @@ def upgrade() -> None:
         sa.Column("updated_by", sa.String(length=64), server_default="system", nullable=False),
         sa.PrimaryKeyConstraint("year"),
         schema="command",
-    )  # fmt: skip
+    )
     for year, entry in sorted(HOLIDAY_DATA.items()):
         data = year_from_ranges(int(year), entry).to_data()
         op.execute(table.insert().values(
             year=data["year"], status=data["status"], source=data["source"],
             holidays=data["holidays"], makeup_workdays=data["makeup_workdays"],
             revision=sa.func.nextval("command.calendar_revision_seq"),
-        ))  # fmt: skip
+        ))
 
 
 def downgrade() -> None:

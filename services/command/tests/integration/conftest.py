@@ -46,13 +46,20 @@ class Petitions:
         self.status = "submitted"
         self.kw = kw
         self.created = CaseCreatedV1(
-            case_id=self.case_id, seq=1, source=kw.get("source", "citizen"),
-            category=kw.get("category", "appearance.litter"), title=kw.get("title", "垃圾堆积"),
-            grid_code=grid, jurisdiction_code=grid, level="grid", status="submitted",
-            created_at=kw.get("at", T0), sla_class=kw.get("sla_class", "quick_1d"),
+            case_id=self.case_id,
+            seq=1,
+            source=kw.get("source", "citizen"),
+            category=kw.get("category", "appearance.litter"),
+            title=kw.get("title", "垃圾堆积"),
+            grid_code=grid,
+            jurisdiction_code=grid,
+            level="grid",
+            status="submitted",
+            created_at=kw.get("at", T0),
+            sla_class=kw.get("sla_class", "quick_1d"),
             department=kw.get("department", "urban_management"),
             attributes=kw.get("attributes", {}),
-        )  # fmt: skip
+        )
 
     def created_env(self) -> tuple[Any, CaseCreatedV1]:
         return new_envelope(self.created, producer="petitions"), self.created
@@ -60,11 +67,19 @@ class Petitions:
     def step(self, action: str, status: str, at: datetime, **kw: Any) -> tuple[Any, Any]:
         self.seq += 1
         ev = CaseTransitionedV1(
-            case_id=self.case_id, seq=self.seq, action=action, status=status,
-            previous_status=self.status, actor_id="u1", actor_role="community_staff", at=at,
-            jurisdiction_code=self.grid, category=self.created.category,
-            source=self.created.source, **kw,
-        )  # fmt: skip
+            case_id=self.case_id,
+            seq=self.seq,
+            action=action,
+            status=status,
+            previous_status=self.status,
+            actor_id="u1",
+            actor_role="community_staff",
+            at=at,
+            jurisdiction_code=self.grid,
+            category=self.created.category,
+            source=self.created.source,
+            **kw,
+        )
         self.status = status
         return new_envelope(ev, producer="petitions"), ev
 

@@ -33,12 +33,14 @@ QUEUE = "evt-petitions-case.created--command.handle_case_event"
 
 
 @pytest.fixture(scope="module")
-def command_services(resources: TestResources, tmp_path_factory: pytest.TempPathFactory
-                     ) -> Iterator[Supervisor]:  # fmt: skip
+def command_services(
+    resources: TestResources, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Supervisor]:
     argv = (sys.executable, "-m", "yiwang.nameko.run", "services.command.service:CommandService")
     specs = [ProcSpec(f"command-{i}", argv) for i in (1, 2)]
-    env = resources.env(PYTHONPATH=ROOT, YIWANG_COMMAND_SWEEP_INTERVAL_S="3600",
-                        YIWANG_SERVICE_MAX_WORKERS="4")  # fmt: skip
+    env = resources.env(
+        PYTHONPATH=ROOT, YIWANG_COMMAND_SWEEP_INTERVAL_S="3600", YIWANG_SERVICE_MAX_WORKERS="4"
+    )
     log_dir = str(tmp_path_factory.mktemp("command-calendar-logs"))
     sup = Supervisor(specs, env=env, log_dir=log_dir, cwd=ROOT)
     sup.start()
@@ -70,11 +72,19 @@ def deadline_of_new_case(resources: TestResources, created_at: datetime) -> date
     case_id = uuid.uuid4()
     grid = "329901001001001"
     ev = CaseCreatedV1(
-        case_id=case_id, seq=1, source="citizen", category="appearance.litter",
-        title="小区门口垃圾堆积", grid_code=grid, jurisdiction_code=grid, level="grid",
-        status="submitted", created_at=created_at, sla_class="quick_1d",
+        case_id=case_id,
+        seq=1,
+        source="citizen",
+        category="appearance.litter",
+        title="小区门口垃圾堆积",
+        grid_code=grid,
+        jurisdiction_code=grid,
+        level="grid",
+        status="submitted",
+        created_at=created_at,
+        sla_class="quick_1d",
         department="urban_management",
-    )  # fmt: skip
+    )
     body = new_envelope(ev, producer="petitions").model_dump_json().encode()
     publish_raw(resources.amqp_uri, "petitions.events", "case.created", body)
     end = time.monotonic() + 30
@@ -96,11 +106,17 @@ def test_put_year_changes_deadlines_on_every_command_process(
     assert call(resources, "get_calendar_year", year=YEAR)["status"] == "fallback_weekdays"
     assert deadline_of_new_case(resources, monday) == datetime(YEAR, 3, 4, 9, 0, tzinfo=SHANGHAI)
 
-    saved = call(resources, "put_calendar_year", year=YEAR, status="provisional",
-                 source="integration test", expected_revision=0,
-                 holidays=[{"day": f"{YEAR}-03-04", "name": "测试假日"}],
-                 makeup_workdays=[{"day": f"{YEAR}-03-08", "name": "调休"}],
-                 actor={"id": "u-admin", "role": "admin"})  # fmt: skip
+    saved = call(
+        resources,
+        "put_calendar_year",
+        year=YEAR,
+        status="provisional",
+        source="integration test",
+        expected_revision=0,
+        holidays=[{"day": f"{YEAR}-03-04", "name": "测试假日"}],
+        makeup_workdays=[{"day": f"{YEAR}-03-08", "name": "调休"}],
+        actor={"id": "u-admin", "role": "admin"},
+    )
     assert saved["revision"] > 0 and saved["updated_by"] == "u-admin"
     got = call(resources, "get_calendar_year", year=YEAR)
     assert got["holidays"] == [{"day": f"{YEAR}-03-04", "name": "测试假日"}]
@@ -113,13 +129,22 @@ def test_put_year_changes_deadlines_on_every_command_process(
     time.sleep(REFRESH_S + 0.5)  # the other process checks the revision before its next worker
     # several cases, so both processes (competing consumers) fold some
     for _ in range(4):
-        assert deadline_of_new_case(resources, monday) == datetime(YEAR, 3, 5, 9, 0,
-                                                                   tzinfo=SHANGHAI)  # fmt: skip
+        assert deadline_of_new_case(resources, monday) == datetime(
+            YEAR, 3, 5, 9, 0, tzinfo=SHANGHAI
+        )
     eng = sa.create_engine(resources.database_url)
     with eng.connect() as c:
-        entry = c.execute(sa.text(
-            "SELECT actor, role, action, after FROM command.audit_log WHERE case_id = :k "
-            "ORDER BY seq DESC LIMIT 1"), {"k": f"calendar:{YEAR}"}).mappings().one()  # fmt: skip
+        entry = (
+            c.execute(
+                sa.text(
+                    "SELECT actor, role, action, after FROM command.audit_log WHERE case_id = :k "
+                    "ORDER BY seq DESC LIMIT 1"
+                ),
+                {"k": f"calendar:{YEAR}"},
+            )
+            .mappings()
+            .one()
+        )
     eng.dispose()
     assert (entry["actor"], entry["role"], entry["action"]) == ("u-admin", "admin", "calendar.put")
     assert entry["after"]["holidays"] == [{"day": f"{YEAR}-03-04", "name": "测试假日"}]
@@ -130,15 +155,34 @@ def test_refusals_cross_the_wire_with_codes(
     resources: TestResources, command_services: Supervisor
 ) -> None:
     with pytest.raises(DomainError) as e:
-        call(resources, "put_calendar_year", year=YEAR, status="published",
-             holidays=[], makeup_workdays=[{"day": f"{YEAR}-03-05", "name": ""}])  # fmt: skip
+        call(
+            resources,
+            "put_calendar_year",
+            year=YEAR,
+            status="published",
+            holidays=[],
+            makeup_workdays=[{"day": f"{YEAR}-03-05", "name": ""}],
+        )
     assert e.value.code == "calendar_makeup_not_weekend" and e.value.status == 422
     with pytest.raises(DomainError) as e:
-        call(resources, "put_calendar_year", year=YEAR, status="published",
-             holidays=[{"day": f"{YEAR + 1}-01-01", "name": "元旦"}], makeup_workdays=[])  # fmt: skip
+        call(
+            resources,
+            "put_calendar_year",
+            year=YEAR,
+            status="published",
+            holidays=[{"day": f"{YEAR + 1}-01-01", "name": "元旦"}],
+            makeup_workdays=[],
+        )
     assert e.value.code == "calendar_day_outside_year"
     current = call(resources, "get_calendar_year", year=YEAR)["revision"]
     with pytest.raises(DomainError) as c:
-        call(resources, "put_calendar_year", year=YEAR, status="published", holidays=[],
-             makeup_workdays=[], expected_revision=current + 1000)  # fmt: skip
+        call(
+            resources,
+            "put_calendar_year",
+            year=YEAR,
+            status="published",
+            holidays=[],
+            makeup_workdays=[],
+            expected_revision=current + 1000,
+        )
     assert c.value.code == "calendar_year_changed" and c.value.status == 409

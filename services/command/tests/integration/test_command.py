@@ -38,22 +38,39 @@ pytestmark = pytest.mark.integration
 
 Factory = Callable[[], UnitOfWork]
 STAFF = Actor(id="s1", role="street_staff", jurisdiction_code="")
-VIEW_FIELDS = ("complete", "status", "handler", "department", "deadline", "warn_at",
-               "accept_due", "sla_state", "next_due_at", "level", "jurisdiction_code",
-               "escalation_count", "rework_count", "rating", "satisfied", "status_at")  # fmt: skip
+VIEW_FIELDS = (
+    "complete",
+    "status",
+    "handler",
+    "department",
+    "deadline",
+    "warn_at",
+    "accept_due",
+    "sla_state",
+    "next_due_at",
+    "level",
+    "jurisdiction_code",
+    "escalation_count",
+    "rework_count",
+    "rating",
+    "satisfied",
+    "status_at",
+)
 
 
 def row(engine: Engine, case_id: uuid.UUID) -> dict[str, Any]:
     with engine.connect() as c:
-        return dict(c.execute(sa.select(case_view).where(case_view.c.case_id == case_id))
-                    .mappings().one())  # fmt: skip
+        return dict(
+            c.execute(sa.select(case_view).where(case_view.c.case_id == case_id)).mappings().one()
+        )
 
 
 def outbox(engine: Engine, key: str, case_id: uuid.UUID) -> list[dict[str, Any]]:
     with engine.connect() as c:
-        bodies = c.execute(sa.text(
-            "SELECT body FROM command.outbox WHERE routing_key = :k ORDER BY seq"), {"k": key}
-        ).scalars()  # fmt: skip
+        bodies = c.execute(
+            sa.text("SELECT body FROM command.outbox WHERE routing_key = :k ORDER BY seq"),
+            {"k": key},
+        ).scalars()
         out = [json.loads(b)["payload"] for b in bodies]
     return [p for p in out if p["case_id"] == str(case_id)]
 
@@ -109,11 +126,15 @@ def test_acceptance_routes_by_rule_and_manual_dispatch_checks_department(
     routed = outbox(engine, "case.routed", p.case_id)
     assert routed and routed[0]["department"] == "transport" and not routed[0]["manual"]
     with pytest.raises(ValidationFailed) as e:
-        dispatch.dispatch_case(factory(), DispatchCaseRequest(
-            case_id=p.case_id, department="ministry_of_magic", actor=STAFF), T0)  # fmt: skip
+        dispatch.dispatch_case(
+            factory(),
+            DispatchCaseRequest(case_id=p.case_id, department="ministry_of_magic", actor=STAFF),
+            T0,
+        )
     assert e.value.code == "unknown_department" and e.value.status == 422
-    out = dispatch.dispatch_case(factory(), DispatchCaseRequest(
-        case_id=p.case_id, department="police", actor=STAFF), T0)  # fmt: skip
+    out = dispatch.dispatch_case(
+        factory(), DispatchCaseRequest(case_id=p.case_id, department="police", actor=STAFF), T0
+    )
     assert out["manual"] and outbox(engine, "case.routed", p.case_id)[-1]["manual"] is True
     # rules are data: add one ahead of the defaults, test it, delete it
     body = {
@@ -123,16 +144,28 @@ def test_acceptance_routes_by_rule_and_manual_dispatch_checks_department(
         "when": {"category_prefix": "roads.", "time_from": "22:00", "time_to": "06:00"},
     }
     dispatch.put_rule(factory(), body, STAFF, T0)
-    req = type("R", (), {"category": "roads.pothole", "jurisdiction_code": "329901001002001",
-                         "source": "citizen", "at": T0.replace(hour=23), "lat": None,
-                         "lon": None, "attributes": {}, "rule": None})  # fmt: skip
+    req = type(
+        "R",
+        (),
+        {
+            "category": "roads.pothole",
+            "jurisdiction_code": "329901001002001",
+            "source": "citizen",
+            "at": T0.replace(hour=23),
+            "lat": None,
+            "lon": None,
+            "attributes": {},
+            "rule": None,
+        },
+    )
     assert dispatch.test_rules(factory(), req)["target"]["id"] == "police"
     req.at = T0.replace(hour=12)  # type: ignore[attr-defined]
     assert dispatch.test_rules(factory(), req)["target"]["id"] == "transport"
     dispatch.delete_rule(factory(), "night-potholes", STAFF, T0)
     with pytest.raises(ValidationFailed):
-        dispatch.put_rule(factory(), {**body, "target": {"kind": "department", "id": "nope"}},
-                          STAFF, T0)  # fmt: skip
+        dispatch.put_rule(
+            factory(), {**body, "target": {"kind": "department", "id": "nope"}}, STAFF, T0
+        )
 
 
 def test_sweep_touches_only_due_rows(
@@ -155,9 +188,14 @@ def test_sweep_touches_only_due_rows(
     assert res["overdue"] == 3 and res["escalated"] == 3 and res["rows"] == 3
     with engine.connect() as c:  # (a tiny table: tell the planner to prefer indexes)
         c.execute(sa.text("SET enable_seqscan = off"))
-        plan = "\n".join(c.execute(sa.text(
-            "EXPLAIN SELECT * FROM command.case_view WHERE next_due_at <= now() "
-            "ORDER BY next_due_at LIMIT 2000 FOR UPDATE SKIP LOCKED")).scalars())  # fmt: skip
+        plan = "\n".join(
+            c.execute(
+                sa.text(
+                    "EXPLAIN SELECT * FROM command.case_view WHERE next_due_at <= now() "
+                    "ORDER BY next_due_at LIMIT 2000 FOR UPDATE SKIP LOCKED"
+                )
+            ).scalars()
+        )
     assert "ix_case_view_next_due" in plan
 
 
@@ -184,9 +222,14 @@ def test_escalation_ladder_to_the_city_and_refusals(
     q.feed(q.created_env(), start)
     out = sla.escalate_case(factory(), q.case_id, STAFF, "需要街道协调", start + timedelta(hours=1))
     assert out["to_level"] == "community" and out["jurisdiction_code"] == "329903001001"
-    for action, status in (("accept", "accepted"), ("dispatch", "dispatched"),
-                           ("start", "in_progress"), ("handle", "handled"),
-                           ("verify", "verified"), ("close", "closed")):  # fmt: skip
+    for action, status in (
+        ("accept", "accepted"),
+        ("dispatch", "dispatched"),
+        ("start", "in_progress"),
+        ("handle", "handled"),
+        ("verify", "verified"),
+        ("close", "closed"),
+    ):
         q.feed(q.step(action, status, start + timedelta(hours=2), department="water"), start)
     with pytest.raises(Conflict) as e:
         sla.escalate_case(factory(), q.case_id, STAFF, "again", start + timedelta(hours=3))
@@ -203,30 +246,66 @@ def test_supervision_and_whistle(
     p.feed(p.created_env())
     outsider = Actor(id="L2", role="leader", jurisdiction_code="329905")
     with pytest.raises(Forbidden):
-        engage.supervise_case(factory(), SuperviseCaseRequest(
-            case_id=p.case_id, note="快办", actor=outsider), T0)  # fmt: skip
+        engage.supervise_case(
+            factory(), SuperviseCaseRequest(case_id=p.case_id, note="快办", actor=outsider), T0
+        )
     leader = Actor(id="L1", role="leader", jurisdiction_code="329904")
-    sup = engage.supervise_case(factory(), SuperviseCaseRequest(
-        case_id=p.case_id, handlers=["water", "urban_management"], note="三天内办结", actor=leader),
-        T0)  # fmt: skip
+    sup = engage.supervise_case(
+        factory(),
+        SuperviseCaseRequest(
+            case_id=p.case_id,
+            handlers=["water", "urban_management"],
+            note="三天内办结",
+            actor=leader,
+        ),
+        T0,
+    )
     assert row(engine, p.case_id)["supervised"] is True
     assert outbox(engine, "case.supervised", p.case_id)[0]["leader_id"] == "L1"
     handler = Actor(id="h1", role="department_handler", department="water")
-    out = engage.answer_supervision(factory(), AnswerSupervisionRequest(
-        supervision_id=sup["supervision_id"], handler="water", kind="photo",
-        media=["m/1.jpg"], actor=handler), T0 + timedelta(hours=1))  # fmt: skip
+    out = engage.answer_supervision(
+        factory(),
+        AnswerSupervisionRequest(
+            supervision_id=sup["supervision_id"],
+            handler="water",
+            kind="photo",
+            media=["m/1.jpg"],
+            actor=handler,
+        ),
+        T0 + timedelta(hours=1),
+    )
     assert out["roster"] == {"water": "answered", "urban_management": "waiting"}
     with pytest.raises(Forbidden):
-        engage.answer_supervision(factory(), AnswerSupervisionRequest(
-            supervision_id=sup["supervision_id"], handler="urban_management", kind="text",
-            text="ok", actor=handler), T0)  # fmt: skip
-    w = engage.blow_whistle(factory(), BlowWhistleRequest(
-        case_id=p.case_id, caller_code="329904001", departments=["police", "water"],
-        actor=Actor(id="st", role="street_staff", jurisdiction_code="329904001")), T0)  # fmt: skip
-    w = engage.report_for_duty(factory(), ReportForDutyRequest(
-        whistle_id=w["whistle_id"], department="police",
-        actor=Actor(id="p", role="department_handler", department="police")),
-        T0 + timedelta(minutes=30))  # fmt: skip
+        engage.answer_supervision(
+            factory(),
+            AnswerSupervisionRequest(
+                supervision_id=sup["supervision_id"],
+                handler="urban_management",
+                kind="text",
+                text="ok",
+                actor=handler,
+            ),
+            T0,
+        )
+    w = engage.blow_whistle(
+        factory(),
+        BlowWhistleRequest(
+            case_id=p.case_id,
+            caller_code="329904001",
+            departments=["police", "water"],
+            actor=Actor(id="st", role="street_staff", jurisdiction_code="329904001"),
+        ),
+        T0,
+    )
+    w = engage.report_for_duty(
+        factory(),
+        ReportForDutyRequest(
+            whistle_id=w["whistle_id"],
+            department="police",
+            actor=Actor(id="p", role="department_handler", department="police"),
+        ),
+        T0 + timedelta(minutes=30),
+    )
     assert w["duty"] == {"police": "on_time", "water": "pending"}
     r = row(engine, p.case_id)
     assert r["whistle_count"] == 1 and r["supervision_count"] == 1
@@ -250,19 +329,22 @@ def test_queries_search_exports_filters_rebuild(
     csv_out = view.export_cases(factory(), ExportCasesRequest(jurisdiction_prefix="329906"))
     text = base64.b64decode(csv_out["content_b64"]).decode("utf-8-sig")
     assert "井盖" in text and csv_out["rows"] == 2
-    xlsx = view.export_cases(factory(), ExportCasesRequest(jurisdiction_prefix="329906",
-                                                            format="xlsx"))  # fmt: skip
+    xlsx = view.export_cases(
+        factory(), ExportCasesRequest(jurisdiction_prefix="329906", format="xlsx")
+    )
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(base64.b64decode(xlsx["content_b64"])))
     assert wb.active is not None and wb.active.max_row == 3
     view.save_filter(factory(), "u1", "mine", CaseFilter(jurisdiction_prefix="329906"), T0)
     assert view.list_filters(factory(), "u1")["items"][0]["filters"] == {
-        "jurisdiction_prefix": "329906"}  # fmt: skip
+        "jurisdiction_prefix": "329906"
+    }
     before = row(engine, p.case_id)
     with engine.begin() as c:
-        c.execute(case_view.update().where(case_view.c.case_id == p.case_id)
-                  .values(status="garbage"))  # fmt: skip
+        c.execute(
+            case_view.update().where(case_view.c.case_id == p.case_id).values(status="garbage")
+        )
     assert view.rebuild(factory(), T0, p.case_id) == {"cases": 1, "events": 1}
     after = row(engine, p.case_id)
     assert {k: after[k] for k in VIEW_FIELDS} == {k: before[k] for k in VIEW_FIELDS}
@@ -270,8 +352,7 @@ def test_queries_search_exports_filters_rebuild(
 
 def test_simulation_kpis_and_escalations_equal_the_oracle(factory: Any, engine: Engine) -> None:
     simulate.reset(factory)
-    grids = [f"3299010{s:02d}{c:03d}{g:03d}" for s in (1, 2) for c in (1, 2)
-             for g in range(1, 26)]  # fmt: skip
+    grids = [f"3299010{s:02d}{c:03d}{g:03d}" for s in (1, 2) for c in (1, 2) for g in range(1, 26)]
     rep = simulate.run(factory, grids, days=3, seed=11, cases_per_grid_day=0.3)
     assert rep.escalations > 0 and rep.cases > 50
     assert rep.escalations_equal and rep.overdue_equal and rep.kpis_equal, rep.mismatches

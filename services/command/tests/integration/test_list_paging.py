@@ -25,14 +25,16 @@ def test_cursor_pages_equal_offset_pages_and_counts(
         assert p.feed(p.created_env())
     ids_offset = []
     for page in range(1, 5):
-        got = view.list_cases(factory(), ListCasesRequest(jurisdiction_prefix=PREFIX, page=page,
-                                                          page_size=7))  # fmt: skip
+        got = view.list_cases(
+            factory(), ListCasesRequest(jurisdiction_prefix=PREFIX, page=page, page_size=7)
+        )
         ids_offset += [r["case_id"] for r in got["items"]]
         assert got["total"] == 23 and got["total_exact"] and not got["total_estimated"]
     ids_cursor, cursor, pages = [], None, 0
     while True:
-        got = view.list_cases(factory(), ListCasesRequest(jurisdiction_prefix=PREFIX,
-                                                          page_size=7, cursor=cursor))  # fmt: skip
+        got = view.list_cases(
+            factory(), ListCasesRequest(jurisdiction_prefix=PREFIX, page_size=7, cursor=cursor)
+        )
         ids_cursor += [r["case_id"] for r in got["items"]]
         pages += 1
         cursor = got["next_cursor"]
@@ -59,6 +61,7 @@ def test_auto_count_estimates_beyond_its_cap(
     got = view.list_cases(factory(), ListCasesRequest(jurisdiction_prefix=prefix, page_size=3))
     assert got["total_estimated"] and not got["total_exact"] and got["total"] >= 5
     assert len(got["items"]) == 3 and got["next_cursor"]
-    got = view.list_cases(factory(), ListCasesRequest(jurisdiction_prefix=prefix, page_size=3,
-                                                      count="exact"))  # fmt: skip
+    got = view.list_cases(
+        factory(), ListCasesRequest(jurisdiction_prefix=prefix, page_size=3, count="exact")
+    )
     assert got["total"] == 9 and got["total_exact"] and not got["total_estimated"]

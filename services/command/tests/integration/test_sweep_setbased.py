@@ -39,9 +39,15 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
             (str(r.case_id), r.seq, r.type, r.action, r.at, norm(r.data))
             for r in c.execute(sa.text("SELECT * FROM command.case_events"))
         )
-        kpis = sorted(tuple(r) for r in c.execute(sa.text(
-            "SELECT code, department, day, metric, sum(value) FROM command.kpi_counters "
-            "GROUP BY 1, 2, 3, 4")))  # fmt: skip
+        kpis = sorted(
+            tuple(r)
+            for r in c.execute(
+                sa.text(
+                    "SELECT code, department, day, metric, sum(value) FROM command.kpi_counters "
+                    "GROUP BY 1, 2, 3, 4"
+                )
+            )
+        )
         outbox = sorted(
             (r.routing_key, norm(json.loads(r.body)["payload"]))
             for r in c.execute(sa.text("SELECT routing_key, body FROM command.outbox"))
@@ -49,7 +55,7 @@ def _snapshot(engine: Engine) -> dict[str, Any]:
         trail = sorted(
             (r.case_id, r.action, r.at, norm(r.before), norm(r.after))
             for r in c.execute(sa.text("SELECT * FROM command.audit_log"))
-        )  # fmt: skip
+        )
     return {
         "views": {k: norm(v) for k, v in views.items()},
         "events": events,

@@ -33,8 +33,9 @@ def simulated(factory: Any) -> Any:
 
 def _view_rows(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as c:
-        return [dict(r) for r in c.execute(sa.select(case_view).where(case_view.c.complete))
-                .mappings()]  # fmt: skip
+        return [
+            dict(r) for r in c.execute(sa.select(case_view).where(case_view.c.complete)).mappings()
+        ]
 
 
 def test_counts_at_every_level_equal_a_count_over_case_view(
@@ -84,8 +85,11 @@ def test_counts_per_department(simulated: Any, factory: Any, engine: Engine) -> 
     rows = _view_rows(engine)
     got = kpis.unit_stats(factory(), "329901", "department", A, B)
     by_code = {i["code"]: i for i in got["items"]}
-    is_open = [r for r in rows if r["status"] not in CLOSED_STATUSES
-               and r["grid_code"].startswith("329901")]  # fmt: skip
+    is_open = [
+        r
+        for r in rows
+        if r["status"] not in CLOSED_STATUSES and r["grid_code"].startswith("329901")
+    ]
     want = Counter(r["department"] or "" for r in is_open)
     for dept, n in want.items():
         if dept:
@@ -108,21 +112,45 @@ def test_invalid_parent_is_refused(factory: Any) -> None:
 def test_alerts_are_scoped_to_the_viewer(simulated: Any, factory: Any, engine: Engine) -> None:
     with engine.begin() as c:
         c.execute(alerts.delete())
-        case_in_street_2 = c.execute(
-            sa.select(case_view.c.case_id).where(
-                case_view.c.jurisdiction_code.startswith("329901002"))
-        ).scalars().first()  # fmt: skip
+        case_in_street_2 = (
+            c.execute(
+                sa.select(case_view.c.case_id).where(
+                    case_view.c.jurisdiction_code.startswith("329901002")
+                )
+            )
+            .scalars()
+            .first()
+        )
         base = {"rule": "r", "day": T0.date(), "at": T0, "message_en": "m", "message_zh": "m"}
-        c.execute(alerts.insert(), [
-            {**base, "kind": "spike", "key": "329901001001001|appearance.litter",
-             "details": {"count": 5}},
-            {**base, "kind": "spike", "key": "329901002001001|appearance.litter",
-             "details": {"count": 5}},
-            {**base, "kind": "repeat_address", "key": "幸福路1号",
-             "details": {"case_ids": [str(case_in_street_2)], "count": 3}},
-            {**base, "kind": "rising_overdue", "key": "urban_management",
-             "details": {"counts": [1, 2, 3]}},
-        ])  # fmt: skip
+        c.execute(
+            alerts.insert(),
+            [
+                {
+                    **base,
+                    "kind": "spike",
+                    "key": "329901001001001|appearance.litter",
+                    "details": {"count": 5},
+                },
+                {
+                    **base,
+                    "kind": "spike",
+                    "key": "329901002001001|appearance.litter",
+                    "details": {"count": 5},
+                },
+                {
+                    **base,
+                    "kind": "repeat_address",
+                    "key": "幸福路1号",
+                    "details": {"case_ids": [str(case_in_street_2)], "count": 3},
+                },
+                {
+                    **base,
+                    "kind": "rising_overdue",
+                    "key": "urban_management",
+                    "details": {"counts": [1, 2, 3]},
+                },
+            ],
+        )
 
     def kinds(prefix: str) -> list[tuple[str, str]]:
         out = kpis.list_alerts(factory(), None, None, 100, prefix)
@@ -131,8 +159,10 @@ def test_alerts_are_scoped_to_the_viewer(simulated: Any, factory: Any, engine: E
 
     assert len(kinds("")) == 4 and len(kinds("3299")) == 4
     assert kinds("329901001") == [("spike", "329901001001001|appearance.litter")]
-    assert kinds("329901002") == [("repeat_address", "幸福路1号"),
-                                  ("spike", "329901002001001|appearance.litter")]  # fmt: skip
+    assert kinds("329901002") == [
+        ("repeat_address", "幸福路1号"),
+        ("spike", "329901002001001|appearance.litter"),
+    ]
     spike = kpis.list_alerts(factory(), None, "spike", 1, "329901001")["items"][0]
     assert spike["jurisdiction_code"] == "329901001001001"
     assert spike["category"] == "appearance.litter"
@@ -145,8 +175,9 @@ def test_list_filters_escalated_and_whistled(simulated: Any, factory: Any, engin
     rows = _view_rows(engine)
     for flag, col in (("escalated", "escalation_count"), ("whistled", "whistle_count")):
         for wanted in (True, False):
-            got = view.list_cases(factory(), ListCasesRequest(page_size=200, count="exact",
-                                                              **{flag: wanted}))  # fmt: skip
+            got = view.list_cases(
+                factory(), ListCasesRequest(page_size=200, count="exact", **{flag: wanted})
+            )
             want = sum(1 for r in rows if bool(r[col]) == wanted)
             assert got["total"] == want, (flag, wanted)
             assert all(bool(i[col]) == wanted for i in got["items"])

@@ -150,7 +150,9 @@ def test_configurable_office_hours() -> None:
 
 
 moments = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2027, 6, 30), timezones=st.just(UTC)  # noqa: DTZ001 - hypothesis takes naive bounds
+    min_value=datetime(2025, 1, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
+    max_value=datetime(2027, 6, 30),  # noqa: DTZ001 - hypothesis takes naive bounds
+    timezones=st.just(UTC),
 )
 
 
@@ -168,10 +170,13 @@ def test_add_then_measure_roundtrip(start: datetime, minutes: int) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.datetimes(min_value=datetime(2024, 12, 1), max_value=datetime(2026, 12, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
-                 timezones=st.just(UTC)),
+    st.datetimes(
+        min_value=datetime(2024, 12, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
+        max_value=datetime(2026, 12, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
+        timezones=st.just(UTC),
+    ),
     st.lists(st.integers(min_value=0, max_value=40 * 3600), min_size=1, max_size=4),
-)  # fmt: skip
+)
 def test_add_working_times_equals_add_working_time_each(start: datetime, secs: list[int]) -> None:
     cal = WorkingCalendar.from_data()
     durations = [timedelta(seconds=s) for s in secs]

@@ -38,9 +38,14 @@ def _outcome(fn: Callable[[], tuple[datetime, ...]]) -> list[str] | str:
 # Starts over the published/provisional years and the fallback years after them, with
 # extra weight on the days around New Year and the Spring Festival / National Day breaks.
 _NEAR = [date(y, 12, 31) for y in range(2024, 2029)] + [
-    date(2025, 1, 26), date(2025, 9, 28), date(2026, 2, 13), date(2026, 9, 20),
-    date(2026, 10, 1), date(2027, 2, 5), date(2027, 9, 30),
-]  # fmt: skip
+    date(2025, 1, 26),
+    date(2025, 9, 28),
+    date(2026, 2, 13),
+    date(2026, 9, 20),
+    date(2026, 10, 1),
+    date(2027, 2, 5),
+    date(2027, 9, 30),
+]
 starts = st.one_of(
     st.datetimes(
         min_value=datetime(2024, 12, 1),  # noqa: DTZ001 - hypothesis takes naive bounds

@@ -33,12 +33,16 @@ def refused(code: str, *args: object, **kw: object) -> ValidationFailed:
 
 def test_valid_year_is_normalised_and_round_trips() -> None:
     y = CalendarYear.of(
-        2028, "provisional",
-        [D(date(2028, 10, 2), " 国庆节 "), D(date(2028, 10, 1), "国庆节"),
-         D(date(2028, 9, 30), "周末也可以是节假日")],  # Saturday 2028-09-30
+        2028,
+        "provisional",
+        [
+            D(date(2028, 10, 2), " 国庆节 "),
+            D(date(2028, 10, 1), "国庆节"),
+            D(date(2028, 9, 30), "周末也可以是节假日"),
+        ],  # Saturday 2028-09-30
         [D(date(2028, 10, 8))],  # Sunday
         " 测试 ",
-    )  # fmt: skip
+    )
     assert [d.day for d in y.holidays] == [date(2028, 9, 30), date(2028, 10, 1), date(2028, 10, 2)]
     assert y.holidays[2].name == "国庆节" and y.source == "测试"
     assert CalendarYear.from_data(y.to_data()) == y
@@ -49,10 +53,20 @@ def test_refusals_have_stable_codes() -> None:
     refused("invalid_year_status", 2028, "draft", [], [])
     refused("calendar_day_outside_year", 2028, "published", [D(date(2029, 1, 1), "元旦")], [])
     refused("calendar_day_outside_year", 2028, "published", [], [D(date(2027, 12, 25))])
-    refused("calendar_duplicate_day", 2028, "published",
-            [D(date(2028, 1, 1), "元旦"), D(date(2028, 1, 1), "元旦")], [])  # fmt: skip
-    e = refused("holiday_makeup_overlap", 2028, "published",
-                [D(date(2028, 1, 1), "元旦")], [D(date(2028, 1, 1))])  # fmt: skip
+    refused(
+        "calendar_duplicate_day",
+        2028,
+        "published",
+        [D(date(2028, 1, 1), "元旦"), D(date(2028, 1, 1), "元旦")],
+        [],
+    )
+    e = refused(
+        "holiday_makeup_overlap",
+        2028,
+        "published",
+        [D(date(2028, 1, 1), "元旦")],
+        [D(date(2028, 1, 1))],
+    )
     assert e.details["day"] == "2028-01-01"
     refused("calendar_holiday_name_required", 2028, "published", [D(date(2028, 1, 3), "  ")], [])
     # 2028-01-05 is a Wednesday: a make-up working day must be a weekend
@@ -68,7 +82,9 @@ def test_holiday_data_expands_to_named_days() -> None:
     assert len(spring) == 9 and spring[0].day == date(2026, 2, 15)
     assert all(d.day.weekday() >= 5 for d in y.makeup_workdays)
     with pytest.raises(ValidationFailed) as e:
-        year_from_ranges(2026, {"holidays": [{"name": "x", "from": "2026-12-31", "to": "2027-01-02"}]})
+        year_from_ranges(
+            2026, {"holidays": [{"name": "x", "from": "2026-12-31", "to": "2027-01-02"}]}
+        )
     assert e.value.code == "invalid_holiday_range"
 
 
@@ -88,8 +104,9 @@ def test_live_calendar_follows_installed_years_and_moves_deadlines() -> None:
     before = policy.handling_deadline("quick_1d", Level.GRID, start).due
     assert before == datetime(2028, 3, 7, 9, 0, tzinfo=SHANGHAI)
     assert live.year_status(2028) == "fallback_weekdays"
-    year = CalendarYear.of(2028, "published", [D(date(2028, 3, 7), "测试假日")],
-                           [D(date(2028, 3, 11))])  # fmt: skip
+    year = CalendarYear.of(
+        2028, "published", [D(date(2028, 3, 7), "测试假日")], [D(date(2028, 3, 11))]
+    )
     cache.install(7, [year])
     assert cache.revision == 7 and live.year_status(2028) == "published"
     assert not live.is_working_day(date(2028, 3, 7))

@@ -12,8 +12,9 @@ from services.command.service_layer.view import to_export
 
 
 def test_xlsx_export_survives_stored_control_characters() -> None:
-    out = to_export("cases", ["id", "title"], [["c-1", "井盖\x0b缺失\x1b[31m"], ["c-2", "ok"]],
-                    "xlsx")  # fmt: skip
+    out = to_export(
+        "cases", ["id", "title"], [["c-1", "井盖\x0b缺失\x1b[31m"], ["c-2", "ok"]], "xlsx"
+    )
     wb = load_workbook(io.BytesIO(base64.b64decode(out["content_b64"])))
     rows = list(wb.active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows == [("id", "title"), ("c-1", "井盖缺失[31m"), ("c-2", "ok")]

@@ -208,8 +208,11 @@ def test_a_district_reads_only_its_own_part_of_the_unmask_access_log(
     with_phone = [x for x in city.residents if x.phone]
     here = with_phone[0]
     # the broadest unit (district, street, community) the test city has two of
-    n = next(n for n in (6, 9, 12, 15)
-             if any(x.household_code[:n] != here.household_code[:n] for x in with_phone))  # fmt: skip
+    n = next(
+        n
+        for n in (6, 9, 12, 15)
+        if any(x.household_code[:n] != here.household_code[:n] for x in with_phone)
+    )
     there = next(x for x in with_phone if x.household_code[:n] != here.household_code[:n])
     clear = ReadAccess(unmask=True, can_unmask=True, actor=OFFICER, purpose="核实")
     for r in (here, there):
@@ -217,8 +220,10 @@ def test_a_district_reads_only_its_own_part_of_the_unmask_access_log(
     district = here.household_code[:n]
 
     def subjects(prefix: str) -> set[str]:
-        return {e["subject_id"] for e in people.access_log(factory(), None, None, 1000,
-                                                            prefix)["entries"]}  # fmt: skip
+        return {
+            e["subject_id"]
+            for e in people.access_log(factory(), None, None, 1000, prefix)["entries"]
+        }
 
     everything = subjects("")
     assert {here.resident_id, there.resident_id} <= everything

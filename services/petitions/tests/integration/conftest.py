@@ -25,8 +25,15 @@ from yiwang.uow import UnitOfWork, uow_factory
 GRID = "320102001001001"
 COMMUNITY = "320102001001"
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
-TABLES = ("cases", "case_reports", "case_followers", "notifications", "outbox", "inbox",
-          "agency_applications")  # fmt: skip
+TABLES = (
+    "cases",
+    "case_reports",
+    "case_followers",
+    "notifications",
+    "outbox",
+    "inbox",
+    "agency_applications",
+)
 
 STAFF = CaseActor(id="staff-1", role="community_staff", name="社区工作人员")
 STREET = CaseActor(id="street-1", role="street_staff")
@@ -67,17 +74,30 @@ class World:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def report(self, *, category: str = "appearance.litter", lat: float = 32.05,
-               lon: float = 118.79, account: str | None = "citizen-1",
-               attributes: dict[str, Any] | None = None, phone: str | None = "13812345678",
-               source: str = "citizen") -> tuple[Envelope, ReportSubmittedV1]:  # fmt: skip
+    def report(
+        self,
+        *,
+        category: str = "appearance.litter",
+        lat: float = 32.05,
+        lon: float = 118.79,
+        account: str | None = "citizen-1",
+        attributes: dict[str, Any] | None = None,
+        phone: str | None = "13812345678",
+        source: str = "citizen",
+    ) -> tuple[Envelope, ReportSubmittedV1]:
         payload = ReportSubmittedV1(
-            report_id=uuid.uuid4(), source=source, category=category,  # type: ignore[arg-type]
-            description="小区门口垃圾堆积三天无人清理", lat=lat, lon=lon, grid_code=GRID,
+            report_id=uuid.uuid4(),
+            source=source,
+            category=category,  # type: ignore[arg-type]
+            description="小区门口垃圾堆积三天无人清理",
+            lat=lat,
+            lon=lon,
+            grid_code=GRID,
             attributes={"size": "small"} if attributes is None else attributes,
             contact=Contact(name="王女士", phone=phone) if phone else None,
-            account_id=account, submitted_at=self.now,
-        )  # fmt: skip
+            account_id=account,
+            submitted_at=self.now,
+        )
         return new_envelope(payload, producer="gateway", jurisdiction_code=GRID), payload
 
     def submit(self, **kw: Any) -> str:
@@ -86,19 +106,33 @@ class World:
         assert case_id is not None
         return str(case_id)
 
-    def act(self, case_id: str, action: str, actor: CaseActor = STAFF,
-            version: int | None = None, **fields: Any) -> dict[str, Any]:  # fmt: skip
+    def act(
+        self,
+        case_id: str,
+        action: str,
+        actor: CaseActor = STAFF,
+        version: int | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
         self.clock.advance(minutes=10)
         if version is None:
             version = self.version(case_id)
-        req = CaseActionRequest(case_id=uuid.UUID(case_id), action=action, actor=actor,
-                                expected_version=version, fields=fields)  # fmt: skip
+        req = CaseActionRequest(
+            case_id=uuid.UUID(case_id),
+            action=action,
+            actor=actor,
+            expected_version=version,
+            fields=fields,
+        )
         return cases.case_action(self.uow(), req, self.now)
 
     def version(self, case_id: str) -> int:
         with self.engine.connect() as c:
-            return int(c.execute(sa.text("SELECT version FROM petitions.cases WHERE id = :i"),
-                                 {"i": case_id}).scalar_one())  # fmt: skip
+            return int(
+                c.execute(
+                    sa.text("SELECT version FROM petitions.cases WHERE id = :i"), {"i": case_id}
+                ).scalar_one()
+            )
 
     def outbox(self) -> list[dict[str, Any]]:
         with self.engine.connect() as c:
@@ -110,8 +144,11 @@ class World:
 
     def count(self, table: str, where: str = "TRUE") -> int:
         with self.engine.connect() as c:
-            return int(c.execute(
-                sa.text(f"SELECT count(*) FROM petitions.{table} WHERE {where}")).scalar_one())  # fmt: skip
+            return int(
+                c.execute(
+                    sa.text(f"SELECT count(*) FROM petitions.{table} WHERE {where}")
+                ).scalar_one()
+            )
 
 
 @pytest.fixture()

@@ -64,20 +64,28 @@ def self_signed(directory: str) -> tuple[str, str]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_path, key_path = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
     with open(cert_path, "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
     with open(key_path, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))  # fmt: skip
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
     return cert_path, key_path
 
 
@@ -101,8 +109,9 @@ class SmtpServer:
         return ctx
 
     # aiosmtpd handler hooks
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: Any) -> str:  # fmt: skip
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
@@ -119,8 +128,9 @@ class SmtpServer:
             self.received.append(msg)
         return "250 Message accepted for delivery"
 
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
-                     auth_data: Any) -> AuthResult:  # fmt: skip
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and (
             auth_data.login.decode(),
             auth_data.password.decode(),
@@ -135,9 +145,14 @@ class SmtpServer:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(self.cert, self.key)
         self.controller = Controller(
-            self, hostname="127.0.0.1", port=self.port, tls_context=ctx, require_starttls=True,
-            authenticator=self.authenticate, auth_require_tls=True,
-        )  # fmt: skip
+            self,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=ctx,
+            require_starttls=True,
+            authenticator=self.authenticate,
+            auth_require_tls=True,
+        )
         self.controller.start()
         return self
 
@@ -187,8 +202,12 @@ class _HttpServer:
 
 def _java_url_encode(value: str) -> str:
     """The documentation's recipe: URLEncoder (UTF-8), then + → %20, * → %2A, %7E → ~."""
-    return (urllib.parse.quote_plus(value, safe="*").replace("+", "%20")
-            .replace("*", "%2A").replace("%7E", "~"))  # fmt: skip
+    return (
+        urllib.parse.quote_plus(value, safe="*")
+        .replace("+", "%20")
+        .replace("*", "%2A")
+        .replace("%7E", "~")
+    )
 
 
 class AliyunSmsServer(_HttpServer):
@@ -204,8 +223,9 @@ class AliyunSmsServer(_HttpServer):
         self.lock = threading.Lock()
 
     def expected_signature(self, method: str, params: dict[str, str]) -> str:
-        canonical = "&".join(f"{_java_url_encode(k)}={_java_url_encode(params[k])}"
-                             for k in sorted(params))  # fmt: skip
+        canonical = "&".join(
+            f"{_java_url_encode(k)}={_java_url_encode(params[k])}" for k in sorted(params)
+        )
         to_sign = f"{method}&{_java_url_encode('/')}&{_java_url_encode(canonical)}"
         mac = hmac.new(f"{self.SECRET}&".encode(), to_sign.encode(), hashlib.sha1).digest()
         return base64.b64encode(mac).decode()
@@ -216,8 +236,13 @@ class AliyunSmsServer(_HttpServer):
         hdr = {"Content-Type": "application/json"}
 
         def answer(status: int, code: str, message: str, **extra: str) -> Any:
-            return status, hdr, json.dumps({"Code": code, "Message": message,
-                                            "RequestId": os.urandom(8).hex(), **extra}).encode()  # fmt: skip
+            return (
+                status,
+                hdr,
+                json.dumps(
+                    {"Code": code, "Message": message, "RequestId": os.urandom(8).hex(), **extra}
+                ).encode(),
+            )
 
         with self.lock:
             self.requests += 1
@@ -233,7 +258,7 @@ class AliyunSmsServer(_HttpServer):
                 or params.get("Version") != "2017-05-25"
             ):
                 self.rejected_signatures += 1
-                return answer(400, "SignatureDoesNotMatch", "signature does not match")  # fmt: skip
+                return answer(400, "SignatureDoesNotMatch", "signature does not match")
             self.nonces.add(params["SignatureNonce"])
             if self.fail_first > 0:
                 self.fail_first -= 1
@@ -264,8 +289,9 @@ class PushServer(_HttpServer):
         key = ec.generate_private_key(ec.SECP256R1())
         auth = os.urandom(16)
         self.subs[name] = (key, auth)
-        pub = key.public_key().public_bytes(serialization.Encoding.X962,
-                                            serialization.PublicFormat.UncompressedPoint)  # fmt: skip
+        pub = key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
         return {"endpoint": f"{self.url}push/{name}", "p256dh": b64u(pub), "auth": b64u(auth)}
 
     def handle(self, req: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -282,16 +308,16 @@ class PushServer(_HttpServer):
             self.headers.append({k.lower(): v for k, v in req.headers.items()})
             return 201, {"Location": f"{self.url}msg/{len(self.received)}"}, b""
 
-    def _verify_and_decrypt(self, req: BaseHTTPRequestHandler, name: str,
-                            body: bytes) -> dict[str, Any]:  # fmt: skip
+    def _verify_and_decrypt(
+        self, req: BaseHTTPRequestHandler, name: str, body: bytes
+    ) -> dict[str, Any]:
         auth = req.headers.get("Authorization", "")
         assert auth.startswith("vapid "), "VAPID authorization required"
         fields = dict(part.strip().split("=", 1) for part in auth[6:].split(","))
         assert fields["k"].rstrip("=") == self.vapid_public_key.rstrip("="), "unknown server key"
         raw = unb64u(fields["k"])
         pub = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
-        claims = jwt.decode(fields["t"], pub, algorithms=["ES256"],
-                            audience=self.url.rstrip("/"))  # fmt: skip
+        claims = jwt.decode(fields["t"], pub, algorithms=["ES256"], audience=self.url.rstrip("/"))
         assert claims["exp"] > dt.datetime.now(dt.UTC).timestamp()
         assert claims["sub"].startswith(("mailto:", "https:"))
         assert req.headers.get("Content-Encoding") == "aes128gcm"
@@ -309,8 +335,9 @@ def vapid_keys() -> tuple[str, str]:
     """(private key as base64url raw scalar, public key as base64url uncompressed point)."""
     key = ec.generate_private_key(ec.SECP256R1())
     priv = key.private_numbers().private_value.to_bytes(32, "big")
-    pub = key.public_key().public_bytes(serialization.Encoding.X962,
-                                        serialization.PublicFormat.UncompressedPoint)  # fmt: skip
+    pub = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
     return b64u(priv), b64u(pub)
 
 
@@ -331,8 +358,10 @@ class TencentSmsServer(_HttpServer):
         def h(data: bytes) -> str:
             return hashlib.sha256(data).hexdigest()
 
-        headers = "".join(f"{name}:{req.headers.get(name, '').strip().lower()}\n"
-                          for name in ("content-type", "host"))  # fmt: skip
+        headers = "".join(
+            f"{name}:{req.headers.get(name, '').strip().lower()}\n"
+            for name in ("content-type", "host")
+        )
         canonical = f"POST\n/\n\n{headers}\ncontent-type;host\n{h(body)}"
         to_sign = f"TC3-HMAC-SHA256\n{ts}\n{scope}\n{h(canonical.encode())}"
         date, service, _ = scope.split("/")
@@ -345,8 +374,13 @@ class TencentSmsServer(_HttpServer):
         hdr = {"Content-Type": "application/json"}
 
         def answer(resp: dict[str, Any], status: int = 200) -> Any:
-            return status, hdr, json.dumps({"Response": {**resp, "RequestId": os.urandom(8).hex()}},
-                                           ensure_ascii=False).encode()  # fmt: skip
+            return (
+                status,
+                hdr,
+                json.dumps(
+                    {"Response": {**resp, "RequestId": os.urandom(8).hex()}}, ensure_ascii=False
+                ).encode(),
+            )
 
         with self.lock:
             try:
@@ -355,33 +389,65 @@ class TencentSmsServer(_HttpServer):
                 parts = dict(p.strip().split("=", 1) for p in rest.split(","))
                 secret_id, scope = parts["Credential"].split("/", 1)
                 ts = int(req.headers["X-TC-Timestamp"])
-                ok = (algo == "TC3-HMAC-SHA256" and secret_id == self.SECRET_ID
-                      and parts["SignedHeaders"] == "content-type;host"
-                      and scope.split("/")[0] == dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d")
-                      and abs(dt.datetime.now(dt.UTC).timestamp() - ts) < 300
-                      and req.headers["X-TC-Action"] == "SendSms"
-                      and req.headers["X-TC-Version"] == "2021-01-11"
-                      and hmac.compare_digest(parts["Signature"], self._expected(req, body, ts, scope)))  # fmt: skip
+                ok = (
+                    algo == "TC3-HMAC-SHA256"
+                    and secret_id == self.SECRET_ID
+                    and parts["SignedHeaders"] == "content-type;host"
+                    and scope.split("/")[0]
+                    == dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d")
+                    and abs(dt.datetime.now(dt.UTC).timestamp() - ts) < 300
+                    and req.headers["X-TC-Action"] == "SendSms"
+                    and req.headers["X-TC-Version"] == "2021-01-11"
+                    and hmac.compare_digest(
+                        parts["Signature"], self._expected(req, body, ts, scope)
+                    )
+                )
             except (KeyError, ValueError):
                 ok = False
             if not ok:
                 self.rejected_signatures += 1
-                return answer({"Error": {"Code": "AuthFailure.SignatureFailure",
-                                         "Message": "signature does not match"}})  # fmt: skip
+                return answer(
+                    {
+                        "Error": {
+                            "Code": "AuthFailure.SignatureFailure",
+                            "Message": "signature does not match",
+                        }
+                    }
+                )
             if self.fail_first > 0:
                 self.fail_first -= 1
                 return answer({"Error": {"Code": "InternalError", "Message": "try later"}}, 502)
             payload = json.loads(body)
             phone = payload["PhoneNumberSet"][0]
             if phone in self.bad_numbers:
-                return answer({"SendStatusSet": [{
-                    "Code": "InvalidParameterValue.IncorrectPhoneNumber", "Message": "bad number",
-                    "PhoneNumber": phone, "SerialNo": "", "SessionContext": payload["SessionContext"]}]})  # fmt: skip
+                return answer(
+                    {
+                        "SendStatusSet": [
+                            {
+                                "Code": "InvalidParameterValue.IncorrectPhoneNumber",
+                                "Message": "bad number",
+                                "PhoneNumber": phone,
+                                "SerialNo": "",
+                                "SessionContext": payload["SessionContext"],
+                            }
+                        ]
+                    }
+                )
             self.received.append(payload)
-            return answer({"SendStatusSet": [{
-                "Code": "Ok", "Message": "send success", "PhoneNumber": phone,
-                "SerialNo": f"2640:{len(self.received)}", "Fee": 1,
-                "SessionContext": payload["SessionContext"]}]})  # fmt: skip
+            return answer(
+                {
+                    "SendStatusSet": [
+                        {
+                            "Code": "Ok",
+                            "Message": "send success",
+                            "PhoneNumber": phone,
+                            "SerialNo": f"2640:{len(self.received)}",
+                            "Fee": 1,
+                            "SessionContext": payload["SessionContext"],
+                        }
+                    ]
+                }
+            )
 
     def keys(self) -> Counter[str]:
         with self.lock:

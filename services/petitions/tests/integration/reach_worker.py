@@ -20,10 +20,18 @@ def main(argv: list[str]) -> int:
     url, port, ca_file, now = argv
     ctx = ssl.create_default_context(cafile=ca_file)
     ctx.check_hostname = False
-    smtp = SmtpChannel(SmtpConfig(host="127.0.0.1", port=int(port), username="yiwang",
-                                  password="smtp-secret", ssl_context=ctx))  # fmt: skip
-    courier = delivery.Courier(channels={"email": smtp},
-                               cfg=delivery.DeliveryConfig(batch=50, lease_s=60))  # fmt: skip
+    smtp = SmtpChannel(
+        SmtpConfig(
+            host="127.0.0.1",
+            port=int(port),
+            username="yiwang",
+            password="smtp-secret",
+            ssl_context=ctx,
+        )
+    )
+    courier = delivery.Courier(
+        channels={"email": smtp}, cfg=delivery.DeliveryConfig(batch=50, lease_s=60)
+    )
     factory = uow_factory(make_engine(url), producer="petitions", schema="petitions")
     at = datetime.fromisoformat(now)
     print("ready", flush=True)

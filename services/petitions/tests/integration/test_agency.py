@@ -42,22 +42,34 @@ FAR_STAFF = CaseActor(id="staff-far", role="community_staff")
 SENIOR_CARD = {"id_card": ["media-id-front", "media-id-back"], "photo": ["media-photo"]}
 
 
-def apply(world: World, item: str = "senior_card", actor: CaseActor = RESIDENT,
-          **kw: Any) -> dict[str, Any]:  # fmt: skip
+def apply(
+    world: World, item: str = "senior_card", actor: CaseActor = RESIDENT, **kw: Any
+) -> dict[str, Any]:
     kw.setdefault("materials", SENIOR_CARD if item == "senior_card" else {})
-    req = AgencyApplyRequest(actor=actor, item_code=item, community_code=COMMUNITY,
-                             grid_code=GRID, **kw)  # fmt: skip
+    req = AgencyApplyRequest(
+        actor=actor, item_code=item, community_code=COMMUNITY, grid_code=GRID, **kw
+    )
     return agency.apply(world.uow(), req, world.now)
 
 
-def act(world: World, app: dict[str, Any], action: str, actor: CaseActor = STAFF,
-        prefix: str = "", version: int | None = None, **fields: Any) -> dict[str, Any]:  # fmt: skip
+def act(
+    world: World,
+    app: dict[str, Any],
+    action: str,
+    actor: CaseActor = STAFF,
+    prefix: str = "",
+    version: int | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
     world.clock.advance(minutes=30)
     req = AgencyActionRequest(
-        application_id=app["application_id"], action=action, actor=actor,
-        expected_version=app["version"] if version is None else version, fields=fields,
+        application_id=app["application_id"],
+        action=action,
+        actor=actor,
+        expected_version=app["version"] if version is None else version,
+        fields=fields,
         jurisdiction_prefix=prefix,
-    )  # fmt: skip
+    )
     return agency.act(world.uow(), req, world.now)
 
 
@@ -91,8 +103,13 @@ def test_community_item_goes_accept_handle_feed_back_close_within_one_day(world:
     app = act(world, app, "feed_back", result="优待证已办好，请到社区领取", attachments=["m1"])
     app = act(world, app, "close")
     assert app["status"] == "closed" and app["on_time"] is True
-    assert [s["action"] for s in app["steps"]] == ["submit", "accept", "handle", "feed_back",
-                                                   "close"]  # fmt: skip
+    assert [s["action"] for s in app["steps"]] == [
+        "submit",
+        "accept",
+        "handle",
+        "feed_back",
+        "close",
+    ]
 
     evs = case_events(world, app)
     assert [e["type"] for e in evs] == ["case.created"] + ["case.transitioned"] * 4
@@ -102,8 +119,12 @@ def test_community_item_goes_accept_handle_feed_back_close_within_one_day(world:
     assert created["grid_code"] == GRID
     assert created["sla_class"] == "quick_1d" and created["seq"] == 1
     steps = [(e["payload"]["action"], e["payload"]["status"], e["payload"]["seq"]) for e in evs[1:]]
-    assert steps == [("accept", "accepted", 2), ("start", "in_progress", 3),
-                     ("handle", "handled", 4), ("close", "closed", 5)]  # fmt: skip
+    assert steps == [
+        ("accept", "accepted", 2),
+        ("start", "in_progress", 3),
+        ("handle", "handled", 4),
+        ("close", "closed", 5),
+    ]
     assert all(e["payload"]["source"] == "agency" for e in evs)
     assert evs[-1]["payload"]["previous_status"] == "handled"
 
@@ -176,9 +197,15 @@ def test_refusals_change_nothing(world: World) -> None:
     with pytest.raises(ValidationFailed):
         act(world, app, "reject")  # a reason is required
     assert len(world.outbox()) == before
-    view = agency.get(world.uow(), GetAgencyApplicationRequest(
-        application_id=app["application_id"], viewer_id="staff-1", viewer_role="community_staff",
-        jurisdiction_prefix=COMMUNITY[:9]))  # fmt: skip
+    view = agency.get(
+        world.uow(),
+        GetAgencyApplicationRequest(
+            application_id=app["application_id"],
+            viewer_id="staff-1",
+            viewer_role="community_staff",
+            jurisdiction_prefix=COMMUNITY[:9],
+        ),
+    )
     assert view["version"] == 1 and view["status"] == "submitted"
 
 
@@ -188,10 +215,18 @@ def test_the_resident_may_withdraw_and_only_they_see_it(world: World) -> None:
     assert app["status"] == "withdrawn" and app["allowed_actions"] == []
     assert case_events(world, app)[-1]["payload"]["status"] == "rejected"
     with pytest.raises(Forbidden):
-        agency.get(world.uow(), GetAgencyApplicationRequest(
-            application_id=app["application_id"], viewer_id=OTHER.id, viewer_role="citizen"))  # fmt: skip
-    mine = agency.get(world.uow(), GetAgencyApplicationRequest(
-        application_id=app["application_id"], viewer_id=RESIDENT.id, viewer_role="citizen"))  # fmt: skip
+        agency.get(
+            world.uow(),
+            GetAgencyApplicationRequest(
+                application_id=app["application_id"], viewer_id=OTHER.id, viewer_role="citizen"
+            ),
+        )
+    mine = agency.get(
+        world.uow(),
+        GetAgencyApplicationRequest(
+            application_id=app["application_id"], viewer_id=RESIDENT.id, viewer_role="citizen"
+        ),
+    )
     assert mine["status"] == "withdrawn"
 
 
@@ -258,16 +293,20 @@ AS = {
 
 @pytest.fixture()
 def client(world: World, tmp_path: Any) -> Any:
-    svc = worker_factory(PetitionsService, uow=world.uow,
-                         redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"))  # fmt: skip
+    svc = worker_factory(
+        PetitionsService,
+        uow=world.uow,
+        redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"),
+    )
     svc.clock = world.clock
     app = FastAPI()
     app.include_router(agency_routes.router)
     problems.install(app)
     install(app, [agency_routes])
     app.state.keyring = ensure_keyring(str(tmp_path / "keys.json"))  # this run's own keys
-    app.state.resources = SimpleNamespace(rpc=_Rpc(svc), settings=Settings(), engine=None,
-                                          redis=None)  # fmt: skip
+    app.state.resources = SimpleNamespace(
+        rpc=_Rpc(svc), settings=Settings(), engine=None, redis=None
+    )
 
     @app.middleware("http")
     async def as_principal(request: Request, call_next: Any) -> Any:
@@ -289,35 +328,61 @@ def test_http_apply_and_handle_through_the_routes(client: TestClient, world: Wor
     app = r.json()
     url = f"/api/v1/agency/applications/{app['application_id']}"
     # the wrong people
-    assert client.post("/api/v1/agency/applications", json=body,
-                       headers={"x-test-as": "staff"}).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/agency/applications", json=body, headers={"x-test-as": "staff"}
+        ).status_code
+        == 403
+    )
     assert client.get(url, headers={"x-test-as": "other"}).status_code == 403
     assert client.get(url, headers={"x-test-as": "far_staff"}).json()["code"] == (
-        "outside_jurisdiction")  # fmt: skip
-    r = client.post(f"{url}/actions", headers={"x-test-as": "handler"},
-                    json={"action": "accept", "expected_version": 1})  # fmt: skip
+        "outside_jurisdiction"
+    )
+    r = client.post(
+        f"{url}/actions",
+        headers={"x-test-as": "handler"},
+        json={"action": "accept", "expected_version": 1},
+    )
     assert r.status_code == 403 and r.json()["code"] == "role_not_allowed"
     bad = {**body, "community_code": COMMUNITY + "001"}
-    assert client.post("/api/v1/agency/applications", json=bad,
-                       headers={"x-test-as": "resident"}).status_code == 422  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/agency/applications", json=bad, headers={"x-test-as": "resident"}
+        ).status_code
+        == 422
+    )
     # the community worker's steps
     version = 1
-    for action, fields in (("accept", {}), ("handle", {"note": "代办中"}),
-                           ("feed_back", {"result": "已办好"}), ("close", {})):  # fmt: skip
+    for action, fields in (
+        ("accept", {}),
+        ("handle", {"note": "代办中"}),
+        ("feed_back", {"result": "已办好"}),
+        ("close", {}),
+    ):
         world.clock.advance(minutes=20)
-        r = client.post(f"{url}/actions", headers={"x-test-as": "staff"},
-                        json={"action": action, "expected_version": version, "fields": fields})  # fmt: skip
+        r = client.post(
+            f"{url}/actions",
+            headers={"x-test-as": "staff"},
+            json={"action": action, "expected_version": version, "fields": fields},
+        )
         assert r.status_code == 200, r.text
         version = r.json()["version"]
-    r = client.post(f"{url}/actions", headers={"x-test-as": "staff"},
-                    json={"action": "close", "expected_version": version})  # fmt: skip
+    r = client.post(
+        f"{url}/actions",
+        headers={"x-test-as": "staff"},
+        json={"action": "close", "expected_version": version},
+    )
     assert r.status_code == 409 and r.json()["code"] == "illegal_transition"
     assert client.get(url, headers={"x-test-as": "resident"}).json()["status"] == "closed"
     mine = client.get("/api/v1/agency/applications/mine", headers={"x-test-as": "resident"})
     assert mine.json()["total"] == 1
-    queue = client.get("/api/v1/agency/applications", headers={"x-test-as": "staff"},
-                       params={"status": "closed"})  # fmt: skip
+    queue = client.get(
+        "/api/v1/agency/applications", headers={"x-test-as": "staff"}, params={"status": "closed"}
+    )
     assert queue.json()["total"] == 1
-    far = client.get("/api/v1/agency/applications", headers={"x-test-as": "far_staff"},
-                     params={"jurisdiction": COMMUNITY})  # fmt: skip
+    far = client.get(
+        "/api/v1/agency/applications",
+        headers={"x-test-as": "far_staff"},
+        params={"jurisdiction": COMMUNITY},
+    )
     assert far.status_code == 403 and far.json()["code"] == "outside_jurisdiction"

@@ -59,8 +59,11 @@ PEOPLE = {
 @pytest.fixture()
 def client(world: World, tmp_path: Any) -> Any:
     tmp_keys = tmp_path
-    svc = worker_factory(PetitionsService, uow=world.uow,
-                         redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"))  # fmt: skip
+    svc = worker_factory(
+        PetitionsService,
+        uow=world.uow,
+        redis=SimpleNamespace(publish=lambda channel, message: None, prefix="t:"),
+    )
     svc.clock = world.clock
     svc.sender = sweeps.LogSender()
     app = FastAPI()
@@ -94,46 +97,65 @@ def test_http_report_to_rating_with_rework(client: TestClient, world: World) -> 
     def act(who: str, action: str, **fields: Any) -> Any:
         world.clock.advance(minutes=5)
         v = client.get(base, headers=_as("staff")).json()["version"]
-        return client.post(f"{base}/actions", headers=_as(who),
-                           json={"action": action, "expected_version": v, "fields": fields})  # fmt: skip
+        return client.post(
+            f"{base}/actions",
+            headers=_as(who),
+            json={"action": action, "expected_version": v, "fields": fields},
+        )
 
     assert client.get(base).status_code == 401
     assert client.get(base, headers=_as("stranger")).status_code == 404
     assert client.get(base, headers=_as("other_staff")).status_code == 403
     detail = client.get(base, headers=_as("staff")).json()
     assert detail["reporter"]["phone"] == "138****5678" and "accept" in detail["allowed_actions"]
-    stale = client.post(f"{base}/actions", headers=_as("staff"),
-                        json={"action": "accept", "expected_version": 9})  # fmt: skip
+    stale = client.post(
+        f"{base}/actions", headers=_as("staff"), json={"action": "accept", "expected_version": 9}
+    )
     assert stale.status_code == 409 and stale.json()["code"] == "version_conflict"
-    bad = client.post(f"{base}/actions", headers=_as("staff"),
-                      json={"action": "close", "expected_version": 1})  # fmt: skip
+    bad = client.post(
+        f"{base}/actions", headers=_as("staff"), json={"action": "close", "expected_version": 1}
+    )
     assert bad.status_code == 409 and "accept" in bad.json()["errors"]["allowed"]
     for who, action, fields in [
-        ("staff", "accept", {}), ("staff", "dispatch", {"department": "urban_management"}),
-        ("handler", "start", {}), ("handler", "handle", {"feedback": "已清理"}),
-        ("worker", "verify", {}), ("staff", "close", {}),
-    ]:  # fmt: skip
+        ("staff", "accept", {}),
+        ("staff", "dispatch", {"department": "urban_management"}),
+        ("handler", "start", {}),
+        ("handler", "handle", {"feedback": "已清理"}),
+        ("worker", "verify", {}),
+        ("staff", "close", {}),
+    ]:
         r = act(who, action, **fields)
         assert r.status_code == 200, r.text
     mine = client.get("/api/v1/cases/mine", headers=_as("citizen")).json()
     assert mine["items"][0]["can_rate"] is True
     v = mine["items"][0]["version"]
-    r = client.post(f"{base}/rating", headers=_as("citizen"),
-                    json={"score": 2, "comment": "没扫干净", "expected_version": v})  # fmt: skip
+    r = client.post(
+        f"{base}/rating",
+        headers=_as("citizen"),
+        json={"score": 2, "comment": "没扫干净", "expected_version": v},
+    )
     assert r.status_code == 200 and r.json()["status"] == "dispatched"
     own = client.get(base, headers=_as("citizen")).json()
     assert all(e["action"] not in ("send_back", "reassign") for e in own["timeline"])
-    assert client.get("/api/v1/public/cases.geojson").json()["features"][0]["properties"][
-        "case_id"] == case_id  # fmt: skip
+    assert (
+        client.get("/api/v1/public/cases.geojson").json()["features"][0]["properties"]["case_id"]
+        == case_id
+    )
 
 
 def test_http_categories_admin(client: TestClient) -> None:
     listed = client.get("/api/v1/categories").json()
     assert any(c["code"] == "roads.pothole" for c in listed["items"])
-    body = {"name_zh": "桥梁损坏", "name_en": "Bridge", "department": "transport",
-            "sla_class": "standard_3d"}  # fmt: skip
-    assert client.put("/api/v1/categories/roads.bridge", json=body,
-                      headers=_as("staff")).status_code == 403  # fmt: skip
+    body = {
+        "name_zh": "桥梁损坏",
+        "name_en": "Bridge",
+        "department": "transport",
+        "sla_class": "standard_3d",
+    }
+    assert (
+        client.put("/api/v1/categories/roads.bridge", json=body, headers=_as("staff")).status_code
+        == 403
+    )
     r = client.put("/api/v1/categories/roads.bridge", json=body, headers=_as("admin"))
     assert r.status_code == 200, r.text
     r = client.post("/api/v1/categories/roads.bridge/deactivate", headers=_as("admin"))

@@ -18,8 +18,11 @@ def test_lock_in_order_takes_every_key_for_the_transaction(resources) -> None:  
             repo.lock_in_order(s, [*reversed(keys), keys[0]])  # any order, repeats: once each
 
             def free(k: str) -> bool:
-                return bool(other.execute(sa.text(
-                    "SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": k}).scalar())
+                return bool(
+                    other.execute(
+                        sa.text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": k}
+                    ).scalar()
+                )
 
             assert not any(free(k) for k in keys), "a key was not locked"
             other.rollback()

@@ -75,7 +75,14 @@ def test_every_transition_persists_and_emits_case_transitioned_with_seq(world: W
     assert [e["type"] for e in events] == ["case.created"] + ["case.transitioned"] * 7
     assert [e["payload"]["seq"] for e in events] == list(range(1, 9))
     assert [e["payload"]["action"] for e in events[1:]] == [
-        "accept", "dispatch", "start", "handle", "verify", "close", "rate"]  # fmt: skip
+        "accept",
+        "dispatch",
+        "start",
+        "handle",
+        "verify",
+        "close",
+        "rate",
+    ]
     assert events[-1]["payload"]["rating"] == 5
     staff_view = cases.get_case(world.uow(), GetCaseRequest(case_id=uuid.UUID(case_id)))
     assert len(staff_view["timeline"]) == 8
@@ -105,8 +112,13 @@ def test_two_concurrent_actions_exactly_one_wins(world: World) -> None:
     results: list[Any] = []
 
     def attempt(dept: str) -> None:
-        req = CaseActionRequest(case_id=uuid.UUID(case_id), action="dispatch", actor=STAFF,
-                                expected_version=version, fields={"department": dept})  # fmt: skip
+        req = CaseActionRequest(
+            case_id=uuid.UUID(case_id),
+            action="dispatch",
+            actor=STAFF,
+            expected_version=version,
+            fields={"department": dept},
+        )
         barrier.wait()
         try:
             results.append(cases.case_action(world.uow(), req, world.now + timedelta(hours=1)))
@@ -168,8 +180,9 @@ def test_auto_evaluation_after_seven_days_and_notifications_delivered(world: Wor
     assert world.events_of(case_id)[-1]["payload"]["auto"] is True
     sender = sweeps.LogSender()
     published: list[tuple[str, str]] = []
-    sent = sweeps.deliver_notifications(world.uow, sender, lambda ch, m: published.append((ch, m)),
-                                        "t:", world.now)  # fmt: skip
+    sent = sweeps.deliver_notifications(
+        world.uow, sender, lambda ch, m: published.append((ch, m)), "t:", world.now
+    )
     assert sent == world.count("notifications")
     assert {ch for ch, _ in published} == {f"t:case:{case_id}"}
     assert any(m.channel == "sse" or m.channel == "sms" for m in sender.sent) or published
@@ -193,19 +206,30 @@ def test_info_request_expires_and_contact_is_erased_after_retention(world: World
 def test_routed_dispatches_and_escalated_moves_the_case_up(world: World) -> None:
     case_id = world.submit()
     world.act(case_id, "accept")
-    routed = CaseRoutedV1(case_id=uuid.UUID(case_id), department="urban_management",
-                          rule_id="r1", at=world.now + timedelta(minutes=1))  # fmt: skip
+    routed = CaseRoutedV1(
+        case_id=uuid.UUID(case_id),
+        department="urban_management",
+        rule_id="r1",
+        at=world.now + timedelta(minutes=1),
+    )
     env = new_envelope(routed, producer="command")
     assert cases.apply_case_routed(world.uow(), env, routed, world.now)
     assert not cases.apply_case_routed(world.uow(), env, routed, world.now)  # redelivered
     view = cases.get_case(world.uow(), GetCaseRequest(case_id=uuid.UUID(case_id)))
     assert view["status"] == "dispatched" and view["department"] == "urban_management"
-    esc = CaseEscalatedV1(case_id=uuid.UUID(case_id), escalation_no=1, from_level="community",
-                          to_level="street", jurisdiction_code=GRID[:9], reason="overdue",
-                          deadline=world.now + timedelta(days=1),
-                          at=world.now + timedelta(minutes=2))  # fmt: skip
-    assert cases.apply_case_escalated(world.uow(), new_envelope(esc, producer="command"), esc,
-                                      world.now)  # fmt: skip
+    esc = CaseEscalatedV1(
+        case_id=uuid.UUID(case_id),
+        escalation_no=1,
+        from_level="community",
+        to_level="street",
+        jurisdiction_code=GRID[:9],
+        reason="overdue",
+        deadline=world.now + timedelta(days=1),
+        at=world.now + timedelta(minutes=2),
+    )
+    assert cases.apply_case_escalated(
+        world.uow(), new_envelope(esc, producer="command"), esc, world.now
+    )
     view = cases.get_case(world.uow(), GetCaseRequest(case_id=uuid.UUID(case_id)))
     assert view["jurisdiction_code"] == GRID[:9] and view["level"] == "street"
     assert view["timeline"][-1]["action"] == "escalate"
@@ -224,8 +248,10 @@ def test_citizen_sees_own_cases_only_and_public_map_hides_personal_data(world: W
     )
     assert view["case_id"] == mine
     with pytest.raises(NotFound):
-        cases.get_case(world.uow(), GetCaseRequest(case_id=uuid.UUID(mine), viewer_id="other",
-                                                   viewer_role="citizen"))  # fmt: skip
+        cases.get_case(
+            world.uow(),
+            GetCaseRequest(case_id=uuid.UUID(mine), viewer_id="other", viewer_role="citizen"),
+        )
     geo = cases.public_map(world.uow(), PublicMapRequest(prefix=GRID[:6]))
     assert [f["properties"]["case_id"] for f in geo["features"]] == [mine]  # disputes are private
     props = geo["features"][0]["properties"]

@@ -55,8 +55,12 @@ def test_a_department_cannot_act_on_another_departments_case(
 
 def test_a_department_cannot_read_another_departments_case(world: World) -> None:
     case_id = _dispatched(world)
-    req = GetCaseRequest(case_id=uuid.UUID(case_id), viewer_id="t-1",
-                         viewer_role="department_handler", viewer_department="transport")  # fmt: skip
+    req = GetCaseRequest(
+        case_id=uuid.UUID(case_id),
+        viewer_id="t-1",
+        viewer_role="department_handler",
+        viewer_department="transport",
+    )
     with pytest.raises(NotFound):
         cases.get_case(world.uow(), req)
     ok = req.model_copy(update={"viewer_department": "urban_management"})
@@ -67,16 +71,25 @@ def test_a_citizen_acting_on_someone_elses_case_learns_nothing(world: World) -> 
     case_id = world.submit()  # reported by citizen-1
     before = _snapshot(world, case_id)
     for version in (1, 99):  # right or stale version: the same 404, no version or status
-        req = CaseActionRequest(case_id=uuid.UUID(case_id), action="provide_info",
-                                actor=STRANGER, expected_version=version,
-                                fields={"answer": "x"})  # fmt: skip
+        req = CaseActionRequest(
+            case_id=uuid.UUID(case_id),
+            action="provide_info",
+            actor=STRANGER,
+            expected_version=version,
+            fields={"answer": "x"},
+        )
         with pytest.raises(NotFound) as e:
             cases.case_action(world.uow(), req, world.now)
         assert e.value.code == "case_not_found"
         assert set(e.value.details) == {"case_id"}
     assert _snapshot(world, case_id) == before
-    unknown = CaseActionRequest(case_id=uuid.uuid4(), action="provide_info", actor=STRANGER,
-                                expected_version=1, fields={"answer": "x"})  # fmt: skip
+    unknown = CaseActionRequest(
+        case_id=uuid.uuid4(),
+        action="provide_info",
+        actor=STRANGER,
+        expected_version=1,
+        fields={"answer": "x"},
+    )
     with pytest.raises(NotFound) as e2:
         cases.case_action(world.uow(), unknown, world.now)
     assert e2.value.code == "case_not_found"

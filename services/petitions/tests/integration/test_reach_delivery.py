@@ -42,8 +42,12 @@ ADMIN = CaseActor(id="admin-1", role="admin")
 @pytest.fixture()
 def rw(world: World) -> World:
     with world.engine.begin() as c:
-        c.execute(sa.text("TRUNCATE petitions.contact_preferences, petitions.push_subscriptions,"
-                          " petitions.opt_outs"))  # fmt: skip
+        c.execute(
+            sa.text(
+                "TRUNCATE petitions.contact_preferences, petitions.push_subscriptions,"
+                " petitions.opt_outs"
+            )
+        )
     return world
 
 
@@ -60,27 +64,50 @@ def sms() -> Iterator[AliyunSmsServer]:
 
 
 def smtp_channel(server: SmtpServer) -> SmtpChannel:
-    return SmtpChannel(SmtpConfig(host="127.0.0.1", port=server.port, username=server.USER,
-                                  password=server.PASSWORD, ssl_context=server.client_context(),
-                                  timeout_s=5))  # fmt: skip
+    return SmtpChannel(
+        SmtpConfig(
+            host="127.0.0.1",
+            port=server.port,
+            username=server.USER,
+            password=server.PASSWORD,
+            ssl_context=server.client_context(),
+            timeout_s=5,
+        )
+    )
 
 
 def sms_channel(server: AliyunSmsServer) -> AliyunSmsChannel:
-    return AliyunSmsChannel(AliyunSmsConfig(
-        access_key_id=server.KEY_ID, access_key_secret=server.SECRET, sign_name="一网",
-        template_code="SMS_000001", endpoint=server.url, timeout_s=5))  # fmt: skip
+    return AliyunSmsChannel(
+        AliyunSmsConfig(
+            access_key_id=server.KEY_ID,
+            access_key_secret=server.SECRET,
+            sign_name="一网",
+            template_code="SMS_000001",
+            endpoint=server.url,
+            timeout_s=5,
+        )
+    )
 
 
 def courier(**channels: Any) -> delivery.Courier:
-    return delivery.Courier(channels=channels, cfg=delivery.DeliveryConfig(
-        opt_out_keys=KEYS, opt_out_kid="qr-new", backoff_base_s=5, max_attempts=6,
-        lease_s=60))  # fmt: skip
+    return delivery.Courier(
+        channels=channels,
+        cfg=delivery.DeliveryConfig(
+            opt_out_keys=KEYS, opt_out_kid="qr-new", backoff_base_s=5, max_attempts=6, lease_s=60
+        ),
+    )
 
 
-def queue(w: World, channel: str, address: str | None, text: str = "您的诉求有新进展",
-          **kw: Any) -> int:  # fmt: skip
-    req = rc.QueueMessageRequest(idempotency_key=kw.pop("key", f"test-{uuid.uuid4()}"),
-                                 channel=channel, address=address, text=text, **kw)  # fmt: skip
+def queue(
+    w: World, channel: str, address: str | None, text: str = "您的诉求有新进展", **kw: Any
+) -> int:
+    req = rc.QueueMessageRequest(
+        idempotency_key=kw.pop("key", f"test-{uuid.uuid4()}"),
+        channel=channel,
+        address=address,
+        text=text,
+        **kw,
+    )
     return int(delivery.queue_message(w.uow(), req, w.now)["id"])
 
 
@@ -90,12 +117,14 @@ def key(w: World, nid: int) -> str:
 
 def status(w: World, nid: int) -> Any:
     with w.engine.connect() as c:
-        return c.execute(sa.text("SELECT * FROM petitions.notifications WHERE id = :i"),
-                         {"i": nid}).one()  # fmt: skip
+        return c.execute(
+            sa.text("SELECT * FROM petitions.notifications WHERE id = :i"), {"i": nid}
+        ).one()
 
 
-def test_email_goes_over_starttls_with_auth_key_and_opt_out_link(rw: World,
-                                                                 smtp: SmtpServer) -> None:  # fmt: skip
+def test_email_goes_over_starttls_with_auth_key_and_opt_out_link(
+    rw: World, smtp: SmtpServer
+) -> None:
     ids = [queue(rw, "email", f"p{i}@example.org", f"第{i}条") for i in range(3)]
     assert queue(rw, "email", "p0@example.org", key="same-key-1") == queue(
         rw, "email", "p0@example.org", key="same-key-1"
@@ -120,19 +149,24 @@ def test_email_goes_over_starttls_with_auth_key_and_opt_out_link(rw: World,
     assert delivery.deliver_pending(rw.uow, c, rw.now) == {"suppressed": 1, "sent": 1}
     assert status(rw, muted).status == "suppressed" and status(rw, urgent).status == "sent"
     with pytest.raises(Exception, match="invalid_opt_out_link|not valid"):
-        delivery.opt_out(rw.uow(), rc.OptOutRequest(token=unquote(token)[:-2] + "AA"),
-                         KEYS, rw.now)  # fmt: skip
+        delivery.opt_out(rw.uow(), rc.OptOutRequest(token=unquote(token)[:-2] + "AA"), KEYS, rw.now)
 
 
-def test_refused_recipient_is_dead_lettered_with_reason_and_others_go(rw: World,
-                                                                      smtp: SmtpServer) -> None:  # fmt: skip
+def test_refused_recipient_is_dead_lettered_with_reason_and_others_go(
+    rw: World, smtp: SmtpServer
+) -> None:
     smtp.refuse["nobody@example.org"] = "550 5.1.1 mailbox unavailable"
-    ids = [queue(rw, "email", a) for a in
-           ("a@example.org", "nobody@example.org", "b@example.org", "c@example.org")]  # fmt: skip
+    ids = [
+        queue(rw, "email", a)
+        for a in ("a@example.org", "nobody@example.org", "b@example.org", "c@example.org")
+    ]
     c = courier(email=smtp_channel(smtp))
     assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 3, "dead": 1}
     assert sorted(str(m["To"]) for m in smtp.received) == [
-        "a@example.org", "b@example.org", "c@example.org"]  # fmt: skip
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ]
     dead = delivery.list_deliveries(rw.uow(), rc.ListDeliveriesRequest(status="dead"))["items"]
     assert [d["id"] for d in dead] == [ids[1]]
     assert "550" in dead[0]["last_error"] and "mailbox unavailable" in dead[0]["last_error"]
@@ -196,11 +230,20 @@ def test_sms_gives_up_after_max_attempts_and_invalid_number_is_dead_at_once(
     assert row.status == "dead" and row.attempts == 6 and "gave up after 6" in row.last_error
 
 
-def test_wrong_secret_is_refused_by_the_provider_and_dead_lettered(rw: World,
-                                                                   sms: AliyunSmsServer) -> None:  # fmt: skip
-    c = courier(sms=AliyunSmsChannel(AliyunSmsConfig(
-        access_key_id=sms.KEY_ID, access_key_secret="wrong", sign_name="一网",
-        template_code="SMS_000001", endpoint=sms.url)))  # fmt: skip
+def test_wrong_secret_is_refused_by_the_provider_and_dead_lettered(
+    rw: World, sms: AliyunSmsServer
+) -> None:
+    c = courier(
+        sms=AliyunSmsChannel(
+            AliyunSmsConfig(
+                access_key_id=sms.KEY_ID,
+                access_key_secret="wrong",
+                sign_name="一网",
+                template_code="SMS_000001",
+                endpoint=sms.url,
+            )
+        )
+    )
     nid = queue(rw, "sms", "13812345678")
     assert delivery.deliver_pending(rw.uow, c, rw.now) == {"dead": 1}
     assert "SignatureDoesNotMatch" in status(rw, nid).last_error and sms.received == []
@@ -245,10 +288,18 @@ def test_killed_sender_process_delivers_every_message_exactly_once(
 ) -> None:
     ids = [queue(rw, "email", f"k{i}@example.org") for i in range(20)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.petitions.tests.integration.reach_worker",
-         resources.database_url, str(smtp.port), smtp.cert, rw.now.isoformat()],
-        stdout=subprocess.PIPE, env={**os.environ, "YIWANG_LOG_LEVEL": "WARNING"},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "services.petitions.tests.integration.reach_worker",
+            resources.database_url,
+            str(smtp.port),
+            smtp.cert,
+            rw.now.isoformat(),
+        ],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "YIWANG_LOG_LEVEL": "WARNING"},
+    )
     try:
 
         def kill_at_eight(count: int) -> bool:
@@ -271,7 +322,8 @@ def test_killed_sender_process_delivers_every_message_exactly_once(
     assert all(r.status in ("sent", "sending") for r in rows)
     rw.clock.advance(seconds=61)
     assert delivery.deliver_pending(rw.uow, courier(email=smtp_channel(smtp)), rw.now) == {
-        "sent": 12}  # fmt: skip
+        "sent": 12
+    }
     assert smtp.keys() == {key(rw, i): 1 for i in ids}
 
 
@@ -287,14 +339,20 @@ def test_web_push_encrypted_per_rfc8291_with_vapid_and_gone_subscriptions_remove
         )
         push.gone.add("old")
         for sub in (phone, laptop, old):
-            delivery.register_push(rw.uow(), rc.RegisterPushRequest(account_id="citizen-9", **sub),
-                                   rw.now)  # fmt: skip
-        delivery.register_push(rw.uow(), rc.RegisterPushRequest(account_id="citizen-9", **phone),
-                               rw.now)  # the same browser again: one subscription  # fmt: skip
-        nid = queue(rw, "push", "citizen-9", "您反映的“路灯不亮”已办结", account_id="citizen-9",
-                    urgent=True)  # fmt: skip
-        c = courier(push=WebPushChannel(WebPushConfig(vapid_private_key=priv,
-                                                      subject="mailto:ops@city.example")))  # fmt: skip
+            delivery.register_push(
+                rw.uow(), rc.RegisterPushRequest(account_id="citizen-9", **sub), rw.now
+            )
+        delivery.register_push(
+            rw.uow(), rc.RegisterPushRequest(account_id="citizen-9", **phone), rw.now
+        )  # the same browser again: one subscription
+        nid = queue(
+            rw, "push", "citizen-9", "您反映的“路灯不亮”已办结", account_id="citizen-9", urgent=True
+        )
+        c = courier(
+            push=WebPushChannel(
+                WebPushConfig(vapid_private_key=priv, subject="mailto:ops@city.example")
+            )
+        )
         assert delivery.deliver_pending(rw.uow, c, rw.now) == {"sent": 1}
         assert push.rejected == 0
         assert sorted(p["subscription"] for p in push.received) == ["laptop", "phone"]
@@ -331,9 +389,17 @@ def _sub_ids(w: World) -> list[int]:
 def test_quiet_hours_defer_non_urgent_messages_and_rate_limit_per_channel(
     rw: World, sms: AliyunSmsServer
 ) -> None:
-    delivery.put_preferences(rw.uow(), rc.PutPreferencesRequest(
-        account_id="night-owl", channels=["sms"], phone="13812345678",
-        quiet_start="22:00", quiet_end="07:00"), rw.now)  # fmt: skip
+    delivery.put_preferences(
+        rw.uow(),
+        rc.PutPreferencesRequest(
+            account_id="night-owl",
+            channels=["sms"],
+            phone="13812345678",
+            quiet_start="22:00",
+            quiet_end="07:00",
+        ),
+        rw.now,
+    )
     rw.clock.advance(hours=14)  # 23:00 in Shanghai
     calm = queue(rw, "sms", "13812345678", account_id="night-owl")
     urgent = queue(rw, "sms", "13812345678", account_id="night-owl", urgent=True)
@@ -358,14 +424,28 @@ def test_quiet_hours_defer_non_urgent_messages_and_rate_limit_per_channel(
 
 
 def test_case_notifications_follow_the_persons_preferences(rw: World) -> None:
-    delivery.put_preferences(rw.uow(), rc.PutPreferencesRequest(
-        account_id="citizen-1", channels=["email", "push"], email="wang@example.org"), rw.now)  # fmt: skip
+    delivery.put_preferences(
+        rw.uow(),
+        rc.PutPreferencesRequest(
+            account_id="citizen-1", channels=["email", "push"], email="wang@example.org"
+        ),
+        rw.now,
+    )
     case_id = rw.submit()  # reported with a phone, on the SSE channel
     with rw.engine.connect() as c:
-        rows = c.execute(sa.text("SELECT channel, address FROM petitions.notifications WHERE "
-                                 "case_id = :c ORDER BY id"), {"c": case_id}).all()  # fmt: skip
-    assert [tuple(r) for r in rows] == [("case", None), ("sse", None),
-                                        ("email", "wang@example.org"), ("push", "citizen-1")]  # fmt: skip
+        rows = c.execute(
+            sa.text(
+                "SELECT channel, address FROM petitions.notifications WHERE "
+                "case_id = :c ORDER BY id"
+            ),
+            {"c": case_id},
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("case", None),
+        ("sse", None),
+        ("email", "wang@example.org"),
+        ("push", "citizen-1"),
+    ]
     assert delivery.get_preferences(rw.uow(), "citizen-1")["channels"] == ["email", "push"]
 
 
@@ -391,11 +471,20 @@ def test_service_timer_delivers_a_case_status_by_the_persons_preferred_channel(
 
     from services.petitions.service import PetitionsService
 
-    delivery.put_preferences(rw.uow(), rc.PutPreferencesRequest(
-        account_id="citizen-1", channels=["email"], email="wang@example.org"), rw.now)  # fmt: skip
+    delivery.put_preferences(
+        rw.uow(),
+        rc.PutPreferencesRequest(
+            account_id="citizen-1", channels=["email"], email="wang@example.org"
+        ),
+        rw.now,
+    )
     published: list[tuple[str, str]] = []
-    svc = worker_factory(PetitionsService, uow=rw.uow, reach=courier(email=smtp_channel(smtp)),
-                         redis=SimpleNamespace(publish=lambda ch, m: published.append((ch, m)), prefix="t:"))  # fmt: skip
+    svc = worker_factory(
+        PetitionsService,
+        uow=rw.uow,
+        reach=courier(email=smtp_channel(smtp)),
+        redis=SimpleNamespace(publish=lambda ch, m: published.append((ch, m)), prefix="t:"),
+    )
     svc.clock = rw.clock
     case_id = rw.submit()
     rw.act(case_id, "accept")
@@ -429,9 +518,19 @@ def test_staff_are_told_when_a_case_enters_their_queue(rw: World, sms: AliyunSms
     from yiwang.contracts.command import CaseEscalatedV1, CaseRoutedV1
 
     def staff(account: str, phone: str, **where: Any) -> None:
-        delivery.put_preferences(rw.uow(), rc.PutPreferencesRequest(
-            account_id=account, channels=["sms"], phone=phone, staff_alerts=True,
-            quiet_start="00:00", quiet_end="23:59", **where), rw.now)  # fmt: skip
+        delivery.put_preferences(
+            rw.uow(),
+            rc.PutPreferencesRequest(
+                account_id=account,
+                channels=["sms"],
+                phone=phone,
+                staff_alerts=True,
+                quiet_start="00:00",
+                quiet_end="23:59",
+                **where,
+            ),
+            rw.now,
+        )
 
     staff("handler-1", "13700000001", department="urban_management")
     staff("handler-2", "13700000002", department="water")
@@ -440,13 +539,25 @@ def test_staff_are_told_when_a_case_enters_their_queue(rw: World, sms: AliyunSms
         staff("citizen-5", "13700000004")
     case_id = rw.submit()
     rw.act(case_id, "accept")
-    routed = CaseRoutedV1(case_id=uuid.UUID(case_id), department="urban_management",
-                          rule_id="r1", at=rw.now + td(minutes=1))  # fmt: skip
-    assert cases.apply_case_routed(rw.uow(), new_envelope(routed, producer="command"), routed,
-                                   rw.now)  # fmt: skip
-    esc = CaseEscalatedV1(case_id=uuid.UUID(case_id), escalation_no=1, from_level="community",
-                          to_level="street", jurisdiction_code=GRID[:9], reason="overdue",
-                          deadline=rw.now + td(days=1), at=rw.now + td(minutes=2))  # fmt: skip
+    routed = CaseRoutedV1(
+        case_id=uuid.UUID(case_id),
+        department="urban_management",
+        rule_id="r1",
+        at=rw.now + td(minutes=1),
+    )
+    assert cases.apply_case_routed(
+        rw.uow(), new_envelope(routed, producer="command"), routed, rw.now
+    )
+    esc = CaseEscalatedV1(
+        case_id=uuid.UUID(case_id),
+        escalation_no=1,
+        from_level="community",
+        to_level="street",
+        jurisdiction_code=GRID[:9],
+        reason="overdue",
+        deadline=rw.now + td(days=1),
+        at=rw.now + td(minutes=2),
+    )
     assert cases.apply_case_escalated(rw.uow(), new_envelope(esc, producer="command"), esc, rw.now)
     # every staff member is in quiet hours: only the (urgent) escalation goes out now
     c = courier(sms=sms_channel(sms))
@@ -454,8 +565,12 @@ def test_staff_are_told_when_a_case_enters_their_queue(rw: World, sms: AliyunSms
     got = {p["PhoneNumbers"]: p["TemplateParam"] for p in sms.received}
     assert set(got) == {"13700000003"} and "升级督办" in got["13700000003"]
     with rw.engine.connect() as conn:
-        held = conn.execute(sa.text("SELECT account_id, text FROM petitions.notifications "
-                                    "WHERE status = 'pending' AND channel = 'sms'")).all()  # fmt: skip
+        held = conn.execute(
+            sa.text(
+                "SELECT account_id, text FROM petitions.notifications "
+                "WHERE status = 'pending' AND channel = 'sms'"
+            )
+        ).all()
     assert [r.account_id for r in held] == ["handler-1"] and "派给本部门" in held[0].text
 
 
@@ -483,7 +598,8 @@ def test_rate_limit_is_shared_through_redis_and_the_rest_is_held_in_one_update(
         assert [r.status for r in rows].count("pending") == 6
         assert {r.attempts for r in rows if r.status == "pending"} == {0}
         assert {r.next_attempt_at for r in rows if r.status == "pending"} == {
-            rw.now + timedelta(seconds=0.75)}  # fmt: skip
+            rw.now + timedelta(seconds=0.75)
+        }
         for lim in (first, second):
             lim.clock = lambda: 2_000_001.25
         rw.clock.advance(seconds=2)
@@ -519,9 +635,17 @@ def test_tencent_sms_tc3_signed_retried_on_5xx_and_invalid_number_dead(rw: World
     with TencentSmsServer() as tx:
         tx.fail_first = 2
         tx.bad_numbers.add("+8613900000000")
-        ch = TencentSmsChannel(TencentSmsConfig(
-            secret_id=tx.SECRET_ID, secret_key=tx.SECRET_KEY, sdk_app_id="1400000001",
-            sign_name="一网", template_id="100001", endpoint=tx.url, timeout_s=5))  # fmt: skip
+        ch = TencentSmsChannel(
+            TencentSmsConfig(
+                secret_id=tx.SECRET_ID,
+                secret_key=tx.SECRET_KEY,
+                sdk_app_id="1400000001",
+                sign_name="一网",
+                template_id="100001",
+                endpoint=tx.url,
+                timeout_s=5,
+            )
+        )
         good = queue(rw, "sms", "13812345678", "您反映的问题已受理")
         bad = queue(rw, "sms", "13900000000")
         c = courier(sms=ch)
@@ -533,9 +657,16 @@ def test_tencent_sms_tc3_signed_retried_on_5xx_and_invalid_number_dead(rw: World
         assert tx.received[0]["TemplateParamSet"] == ["您反映的问题已受理"]
         assert status(rw, good).provider_id == "2640:1"
         assert "IncorrectPhoneNumber" in status(rw, bad).last_error
-        wrong = TencentSmsChannel(TencentSmsConfig(
-            secret_id=tx.SECRET_ID, secret_key="wrong", sdk_app_id="1400000001",
-            sign_name="一网", template_id="100001", endpoint=tx.url))  # fmt: skip
+        wrong = TencentSmsChannel(
+            TencentSmsConfig(
+                secret_id=tx.SECRET_ID,
+                secret_key="wrong",
+                sdk_app_id="1400000001",
+                sign_name="一网",
+                template_id="100001",
+                endpoint=tx.url,
+            )
+        )
         nid = queue(rw, "sms", "13812345679")
         assert delivery.deliver_pending(rw.uow, courier(sms=wrong), rw.now) == {"dead": 1}
         assert "AuthFailure.SignatureFailure" in status(rw, nid).last_error

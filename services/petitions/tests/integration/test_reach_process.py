@@ -27,16 +27,26 @@ pytestmark = pytest.mark.integration
 def _start(
     resources: TestResources, smtp: SmtpServer, log: Any, keys: str
 ) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **resources.env(
-        YIWANG_KEYS_FILE=keys,
-        YIWANG_REACH_EMAIL_BACKEND="smtp", YIWANG_SMTP_HOST="localhost",
-        YIWANG_SMTP_PORT=str(smtp.port), YIWANG_SMTP_USERNAME=smtp.USER,
-        YIWANG_SMTP_PASSWORD=smtp.PASSWORD, YIWANG_SMTP_CA_FILE=smtp.cert,
-        YIWANG_LOG_LEVEL="WARNING", YIWANG_OTEL_EXPORTER="none")}  # fmt: skip
+    env = {
+        **os.environ,
+        **resources.env(
+            YIWANG_KEYS_FILE=keys,
+            YIWANG_REACH_EMAIL_BACKEND="smtp",
+            YIWANG_SMTP_HOST="localhost",
+            YIWANG_SMTP_PORT=str(smtp.port),
+            YIWANG_SMTP_USERNAME=smtp.USER,
+            YIWANG_SMTP_PASSWORD=smtp.PASSWORD,
+            YIWANG_SMTP_CA_FILE=smtp.cert,
+            YIWANG_LOG_LEVEL="WARNING",
+            YIWANG_OTEL_EXPORTER="none",
+        ),
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "yiwang.nameko.run", "services.petitions.service:PetitionsService"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _wait(predicate: Any, timeout: float = 30.0) -> bool:
@@ -58,8 +68,12 @@ def test_the_service_process_delivers_over_smtp_and_survives_a_kill(
     world: World, smtp: SmtpServer, resources: TestResources, tmp_path: Any
 ) -> None:
     def queue(addr: str) -> int:
-        req = rc.QueueMessageRequest(idempotency_key=f"proc-{uuid.uuid4()}", channel="email",
-                                     address=addr, text="您反映的问题已受理")  # fmt: skip
+        req = rc.QueueMessageRequest(
+            idempotency_key=f"proc-{uuid.uuid4()}",
+            channel="email",
+            address=addr,
+            text="您反映的问题已受理",
+        )
         return int(delivery.queue_message(world.uow(), req, world.clock.now())["id"])
 
     with open(tmp_path / "petitions.log", "wb") as log:
@@ -86,8 +100,10 @@ def test_the_service_process_delivers_over_smtp_and_survives_a_kill(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    assert sorted(str(m["To"]) for m in smtp.received) == ["first@example.org",
-                                                          "second@example.org"]  # fmt: skip
+    assert sorted(str(m["To"]) for m in smtp.received) == [
+        "first@example.org",
+        "second@example.org",
+    ]
     assert smtp.insecure_or_anonymous == 0
     keys = smtp.keys()
     assert set(keys.values()) == {1} and len(keys) == 2 and first != second

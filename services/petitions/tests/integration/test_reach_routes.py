@@ -37,18 +37,29 @@ PEOPLE = {
     ),
     "street": Principal("s-1", "street_staff", "钱干事", "329901001"),
 }
-SUB = {"endpoint": "https://push.example.net/send/abc123",
-       "keys": {"p256dh": "B" + "x" * 86, "auth": "a" * 22}, "expirationTime": None}  # fmt: skip
+SUB = {
+    "endpoint": "https://push.example.net/send/abc123",
+    "keys": {"p256dh": "B" + "x" * 86, "auth": "a" * 22},
+    "expirationTime": None,
+}
 
 
 @pytest.fixture()
 def env(world: World) -> Iterator[tuple[TestClient, World, Any]]:
     with world.engine.begin() as c:
-        c.execute(sa.text("TRUNCATE petitions.contact_preferences, petitions.push_subscriptions,"
-                          " petitions.opt_outs"))  # fmt: skip
+        c.execute(
+            sa.text(
+                "TRUNCATE petitions.contact_preferences, petitions.push_subscriptions,"
+                " petitions.opt_outs"
+            )
+        )
     courier = delivery.Courier(cfg=delivery.DeliveryConfig())
-    svc = worker_factory(PetitionsService, uow=world.uow, reach=courier,
-                         redis=SimpleNamespace(publish=lambda c, m: None, prefix="t:"))  # fmt: skip
+    svc = worker_factory(
+        PetitionsService,
+        uow=world.uow,
+        reach=courier,
+        redis=SimpleNamespace(publish=lambda c, m: None, prefix="t:"),
+    )
     svc.clock = world.clock
     svc.sender = LogChannel()
     app = FastAPI()
@@ -74,28 +85,44 @@ def env(world: World) -> Iterator[tuple[TestClient, World, Any]]:
 def test_push_subscription_and_preferences_are_kept_per_account(env: Any) -> None:
     client, world, _ = env
     assert client.get("/api/v1/push/vapid-public-key").json() == {
-        "public_key": "BPUBLIC", "enabled": True}  # fmt: skip
+        "public_key": "BPUBLIC",
+        "enabled": True,
+    }
     assert client.post("/api/v1/push/subscriptions", json=SUB).status_code == 401
     r = client.post("/api/v1/push/subscriptions", json=SUB, headers={"x-test-as": "citizen"})
     assert r.status_code == 201, r.text
     bad = {**SUB, "endpoint": "http://insecure.example/x"}
-    assert client.post("/api/v1/push/subscriptions", json=bad,
-                       headers={"x-test-as": "citizen"}).status_code == 422  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/push/subscriptions", json=bad, headers={"x-test-as": "citizen"}
+        ).status_code
+        == 422
+    )
     with world.engine.connect() as c:
         assert c.execute(sa.text("SELECT account_id FROM petitions.push_subscriptions")).all() == [
-            ("citizen-7",)]  # fmt: skip
+            ("citizen-7",)
+        ]
 
     me = {"x-test-as": "citizen"}
-    body = {"channels": ["push", "email"], "email": "w@example.org",
-            "quiet_start": "22:00", "quiet_end": "07:00"}  # fmt: skip
+    body = {
+        "channels": ["push", "email"],
+        "email": "w@example.org",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+    }
     r = client.put("/api/v1/me/notification-preferences", json=body, headers=me)
     assert r.status_code == 200, r.text
     assert client.get("/api/v1/me/notification-preferences", headers=me).json() == {
-        "account_id": "citizen-7", "phone": None, "staff_alerts": False, **body}  # fmt: skip
+        "account_id": "citizen-7",
+        "phone": None,
+        "staff_alerts": False,
+        **body,
+    }
     r = client.put("/api/v1/me/notification-preferences", json={"channels": ["sms"]}, headers=me)
     assert r.status_code == 422 and r.json()["code"] == "phone_required"
-    r = client.post("/api/v1/push/subscriptions/remove", json={"endpoint": SUB["endpoint"]},
-                    headers=me)  # fmt: skip
+    r = client.post(
+        "/api/v1/push/subscriptions/remove", json={"endpoint": SUB["endpoint"]}, headers=me
+    )
     assert r.json() == {"removed": 1}
 
 
@@ -106,8 +133,10 @@ def test_dead_letters_are_visible_to_administrators_and_resent(env: Any) -> None
         nid = queue(world, "email", "gone@example.org")
         courier.channels = {"email": smtp_channel(smtp)}
         assert delivery.deliver_pending(world.uow, courier, world.now) == {"dead": 1}
-        assert client.get("/api/v1/admin/dead-letters",
-                          headers={"x-test-as": "citizen"}).status_code == 403  # fmt: skip
+        assert (
+            client.get("/api/v1/admin/dead-letters", headers={"x-test-as": "citizen"}).status_code
+            == 403
+        )
         items = client.get("/api/v1/admin/dead-letters", headers={"x-test-as": "admin"}).json()
         assert [(i["id"], i["status"]) for i in items["items"]] == [(nid, "dead")]
         assert "550" in items["items"][0]["last_error"]
@@ -152,8 +181,12 @@ def test_queue_alerts_take_the_department_and_unit_from_the_sign_in(env: Any) ->
         r = client.put("/api/v1/me/notification-preferences", json=body, headers={"x-test-as": who})
         assert r.status_code == 200 and r.json()["staff_alerts"] is True, r.text
     with world.engine.connect() as c:
-        rows = c.execute(sa.text("SELECT account_id, department, jurisdiction_code FROM "
-                                 "petitions.contact_preferences ORDER BY account_id")).all()  # fmt: skip
+        rows = c.execute(
+            sa.text(
+                "SELECT account_id, department, jurisdiction_code FROM "
+                "petitions.contact_preferences ORDER BY account_id"
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [
         ("h-1", "urban_management", None),
         ("s-1", None, "329901001"),

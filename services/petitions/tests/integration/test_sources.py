@@ -68,10 +68,15 @@ def test_staff_merge_and_detach(world: World) -> None:
     b = world.submit(lat=32.06, account="citizen-2")  # too far to be linked automatically
     merged = cases.merge_cases(
         world.uow(),
-        MergeCasesRequest(actor=STAFF, case_id=uuid.UUID(b), target_case_id=uuid.UUID(a),
-                          expected_version=1, note="同一堆垃圾"),
+        MergeCasesRequest(
+            actor=STAFF,
+            case_id=uuid.UUID(b),
+            target_case_id=uuid.UUID(a),
+            expected_version=1,
+            note="同一堆垃圾",
+        ),
         world.now + timedelta(minutes=5),
-    )  # fmt: skip
+    )
     assert merged["supporter_count"] == 1
     assert _view(world, b)["status"] == "merged"
     # the merged reporter follows the target now
@@ -83,10 +88,14 @@ def test_staff_merge_and_detach(world: World) -> None:
     assert str(intake.open_case_from_report(world.uow(), env, payload, world.now)) == a
     out = cases.detach_supporter(
         world.uow(),
-        DetachSupporterRequest(actor=STAFF, case_id=uuid.UUID(a), supporter_id="citizen-9",
-                               expected_version=world.version(a)),
+        DetachSupporterRequest(
+            actor=STAFF,
+            case_id=uuid.UUID(a),
+            supporter_id="citizen-9",
+            expected_version=world.version(a),
+        ),
         world.now + timedelta(minutes=1),
-    )  # fmt: skip
+    )
     assert out["case"]["supporter_count"] == 1
     new = _view(world, str(out["new_case_id"]))
     assert new["reporter"]["account_id"] == "citizen-9" and new["status"] == "submitted"
@@ -98,17 +107,25 @@ def test_split_and_closing_the_parent_closes_open_children(world: World) -> None
     world.act(parent, "accept")
     view = cases.split_case(
         world.uow(),
-        SplitCaseRequest(actor=STREET, case_id=uuid.UUID(parent),
-                         expected_version=world.version(parent),
-                         parts=[SplitPart(category="roads.pothole", department="transport",
-                                          description="路面坑洼"),
-                                SplitPart(category="appearance.litter",
-                                          department="urban_management", description="垃圾")]),
+        SplitCaseRequest(
+            actor=STREET,
+            case_id=uuid.UUID(parent),
+            expected_version=world.version(parent),
+            parts=[
+                SplitPart(category="roads.pothole", department="transport", description="路面坑洼"),
+                SplitPart(
+                    category="appearance.litter", department="urban_management", description="垃圾"
+                ),
+            ],
+        ),
         world.now + timedelta(hours=1),
-    )  # fmt: skip
+    )
     assert len(view["child_ids"]) == 2
-    created = [e for e in world.outbox() if e["type"] == "case.created"
-               and e["payload"]["parent_case_id"] == parent]  # fmt: skip
+    created = [
+        e
+        for e in world.outbox()
+        if e["type"] == "case.created" and e["payload"]["parent_case_id"] == parent
+    ]
     assert len(created) == 2 and all(e["payload"]["status"] == "accepted" for e in created)
     world.clock.advance(hours=2)
     world.act(parent, "dispatch", department="urban_management")
@@ -122,37 +139,58 @@ def test_split_and_closing_the_parent_closes_open_children(world: World) -> None
 
 
 def _ticket(no: str, **kw: object) -> HotlineTicket:
-    base: dict[str, object] = dict(hotline="12345", ticket_no=no, category="roads.pothole",
-                                   description="路面塌陷", grid_code=GRID, lat=32.0, lon=118.8,
-                                   caller_phone="13900001111", attributes={"size": "large"})  # fmt: skip
+    base: dict[str, object] = dict(
+        hotline="12345",
+        ticket_no=no,
+        category="roads.pothole",
+        description="路面塌陷",
+        grid_code=GRID,
+        lat=32.0,
+        lon=118.8,
+        caller_phone="13900001111",
+        attributes={"size": "large"},
+    )
     base.update(kw)
     return HotlineTicket.model_validate(base)
 
 
 def test_hotline_import_is_idempotent(world: World) -> None:
-    req = ImportHotlineRequest(actor=STREET, tickets=[
-        _ticket("T20260302001"), _ticket("T20260302002", lat=32.01),
-        _ticket("T20260302001"),  # repeated in the batch
-        _ticket("bad no!"), _ticket("T20260302003", grid_code=None),
-        _ticket("T20260302004", hotline="110"),
-    ])  # fmt: skip
+    req = ImportHotlineRequest(
+        actor=STREET,
+        tickets=[
+            _ticket("T20260302001"),
+            _ticket("T20260302002", lat=32.01),
+            _ticket("T20260302001"),  # repeated in the batch
+            _ticket("bad no!"),
+            _ticket("T20260302003", grid_code=None),
+            _ticket("T20260302004", hotline="110"),
+        ],
+    )
     out = intake.import_hotline(world.uow, req, world.now)
     assert [r["outcome"] for r in out["results"]] == [
-        "created", "created", "duplicate", "refused", "refused", "refused"]  # fmt: skip
+        "created",
+        "created",
+        "duplicate",
+        "refused",
+        "refused",
+        "refused",
+    ]
     assert out["results"][4]["error"]["code"] == "outside_grid"
     again = intake.import_hotline(world.uow, req, world.now)
     assert again["created"] == 0 and again["duplicate"] == 3
     assert world.count("cases", "source = 'hotline'") == 2
     with pytest.raises(Forbidden):
-        intake.import_hotline(world.uow, ImportHotlineRequest(actor=CITIZEN, tickets=[
-            _ticket("T1234")]), world.now)  # fmt: skip
+        intake.import_hotline(
+            world.uow, ImportHotlineRequest(actor=CITIZEN, tickets=[_ticket("T1234")]), world.now
+        )
 
 
 def test_hotline_case_ids_are_not_derived_from_ticket_numbers(world: World) -> None:
     """An attacker who knows (or guesses) a ticket number cannot compute its case id; the
     ticket number stays the import's idempotency key."""
-    req = ImportHotlineRequest(actor=STREET, tickets=[_ticket("T20260302101"),
-                                                      _ticket("T20260302101")])  # fmt: skip
+    req = ImportHotlineRequest(
+        actor=STREET, tickets=[_ticket("T20260302101"), _ticket("T20260302101")]
+    )
     out = intake.import_hotline(world.uow, req, world.now)
     created, dup = out["results"]
     assert created["outcome"] == "created" and dup["outcome"] == "duplicate"
@@ -169,10 +207,16 @@ def test_hotline_case_ids_are_not_derived_from_ticket_numbers(world: World) -> N
 
 def test_patrol_and_sensor_become_accepted_cases_once(world: World) -> None:
     finding = PatrolFindingReportedV1(
-        finding_id=uuid.uuid4(), patrol_id=uuid.uuid4(), worker_id="worker-7",
-        grid_code=GRID, category="appearance.illegal_ads", description="巡查发现小广告",
-        lat=32.0, lon=118.8, at=world.now,
-    )  # fmt: skip
+        finding_id=uuid.uuid4(),
+        patrol_id=uuid.uuid4(),
+        worker_id="worker-7",
+        grid_code=GRID,
+        category="appearance.illegal_ads",
+        description="巡查发现小广告",
+        lat=32.0,
+        lon=118.8,
+        at=world.now,
+    )
     env = new_envelope(finding, producer="grids")
     cid = intake.open_case_from_patrol(world.uow(), env, finding, world.now)
     assert intake.open_case_from_patrol(world.uow(), env, finding, world.now) is None
@@ -181,13 +225,22 @@ def test_patrol_and_sensor_become_accepted_cases_once(world: World) -> None:
     assert view["status"] == "accepted" and view["source"] == "patrol"
     assert view["timeline"][0]["actor_id"] == "worker-7"
     alert = SensorAlertRaisedV1(
-        alert_id=uuid.uuid4(), kind="water_zero_use", category="alerts.elderly_no_water",
-        description="独居老人8小时未用水", urgency="urgent",
-        household_code="320102001001001001-101", grid_code=GRID, lat=32.0, lon=118.8,
-        device_id="WM-1", since=world.now - timedelta(hours=8), raised_at=world.now,
-    )  # fmt: skip
-    sid = intake.open_case_from_sensor(world.uow(), new_envelope(alert, producer="grids"), alert,
-                                       world.now)  # fmt: skip
+        alert_id=uuid.uuid4(),
+        kind="water_zero_use",
+        category="alerts.elderly_no_water",
+        description="独居老人8小时未用水",
+        urgency="urgent",
+        household_code="320102001001001001-101",
+        grid_code=GRID,
+        lat=32.0,
+        lon=118.8,
+        device_id="WM-1",
+        since=world.now - timedelta(hours=8),
+        raised_at=world.now,
+    )
+    sid = intake.open_case_from_sensor(
+        world.uow(), new_envelope(alert, producer="grids"), alert, world.now
+    )
     assert sid is not None
     sv = _view(world, sid)
     assert sv["category"] == "alerts.elderly_no_water" and sv["status"] == "accepted"
@@ -202,11 +255,17 @@ def test_categories_catalogue_crud(world: World) -> None:
     cat = catalogue.get_category(world.uow(), GetCategoryRequest(code="roads.pothole"))
     cat["sla_class"] = "urgent_2h"
     cat.pop("group")
-    saved = catalogue.put_category(world.uow(), PutCategoryRequest(actor=ADMIN, category=cat),
-                                   world.now)  # fmt: skip
+    saved = catalogue.put_category(
+        world.uow(), PutCategoryRequest(actor=ADMIN, category=cat), world.now
+    )
     assert saved["sla_class"] == "urgent_2h"
-    new = {"code": "roads.bridge", "name_zh": "桥梁损坏", "name_en": "Bridge damage",
-           "department": "transport", "sla_class": "standard_3d"}  # fmt: skip
+    new = {
+        "code": "roads.bridge",
+        "name_zh": "桥梁损坏",
+        "name_en": "Bridge damage",
+        "department": "transport",
+        "sla_class": "standard_3d",
+    }
     catalogue.put_category(world.uow(), PutCategoryRequest(actor=ADMIN, category=new), world.now)
     case_id = world.submit(category="roads.bridge", attributes={})
     assert _view(world, case_id)["category"] == "roads.bridge"
@@ -217,5 +276,6 @@ def test_categories_catalogue_crud(world: World) -> None:
     again = world.submit(category="roads.bridge", attributes={}, lat=31.9)
     assert _view(world, again)["category"] == catalogue.UNCLASSIFIED
     with pytest.raises(Forbidden):
-        catalogue.put_category(world.uow(), PutCategoryRequest(actor=STAFF, category=new),
-                               world.now)  # fmt: skip
+        catalogue.put_category(
+            world.uow(), PutCategoryRequest(actor=STAFF, category=new), world.now
+        )

@@ -26,10 +26,18 @@ S = CaseStatus
 
 def new_case(case_id: str = "c-1", at: datetime = T0, **kw: Any) -> Case:
     args: dict[str, Any] = dict(
-        case_id=case_id, source="citizen", catalogue=CATALOGUE, category="roads.pothole",
-        description="A deep pothole in front of No. 12", grid_code=GRID, at=at,
-        reporter=REPORTER, lat=28.2389, lon=117.0339, attributes={"size": "medium"},
-    )  # fmt: skip
+        case_id=case_id,
+        source="citizen",
+        catalogue=CATALOGUE,
+        category="roads.pothole",
+        description="A deep pothole in front of No. 12",
+        grid_code=GRID,
+        at=at,
+        reporter=REPORTER,
+        lat=28.2389,
+        lon=117.0339,
+        attributes={"size": "medium"},
+    )
     args.update(kw)
     return open_case(**args)
 
@@ -39,8 +47,14 @@ def actor_for(action: str, case: Case | None = None) -> Actor:
     roles = ROLES[action]
     if Role.CITIZEN in roles and action in ("rate", "provide_info"):
         return Actor(REPORTER.account_id or "", Role.CITIZEN)
-    for role in (Role.COMMUNITY_STAFF, Role.SYSTEM, Role.DEPARTMENT_HANDLER, Role.LEADER,
-                 Role.CITIZEN, Role.GRID_WORKER):  # fmt: skip
+    for role in (
+        Role.COMMUNITY_STAFF,
+        Role.SYSTEM,
+        Role.DEPARTMENT_HANDLER,
+        Role.LEADER,
+        Role.CITIZEN,
+        Role.GRID_WORKER,
+    ):
         if role in roles:
             return Actor(f"{role.value}-1", role)
     raise AssertionError(action)
@@ -60,8 +74,15 @@ def next_time(case: Case, action: str) -> datetime:
 _counter = iter(range(10**9))
 
 
-def do(case: Case, action: str, actor: Actor | None = None, *, score: int = 5,
-       at: datetime | None = None, version: int | None = None) -> Any:  # fmt: skip
+def do(
+    case: Case,
+    action: str,
+    actor: Actor | None = None,
+    *,
+    score: int = 5,
+    at: datetime | None = None,
+    version: int | None = None,
+) -> Any:
     """Apply ``action`` with valid arguments."""
     actor = actor or actor_for(action, case)
     at = at or next_time(case, action)
@@ -98,15 +119,24 @@ def do(case: Case, action: str, actor: Actor | None = None, *, score: int = 5,
     if action == "review_rework":
         return case.review_rework(actor, at, v, note="redo it")
     if action == "request_info":
-        return case.request_info(actor, at, v, question="which side of the road?",
-                                 deadline=at + timedelta(days=2))  # fmt: skip
+        return case.request_info(
+            actor, at, v, question="which side of the road?", deadline=at + timedelta(days=2)
+        )
     if action == "provide_info":
         return case.provide_info(actor, at, v, answer="the north side")
     if action == "expire_info":
         return case.expire_info(actor, at, v)
     if action == "split":
-        parts = [ChildSpec(f"{case.case_id}-k{n}-{i}", CATALOGUE.get("roads.pothole"),
-                           "transport", "part", at + timedelta(days=1)) for i in (1, 2)]  # fmt: skip
+        parts = [
+            ChildSpec(
+                f"{case.case_id}-k{n}-{i}",
+                CATALOGUE.get("roads.pothole"),
+                "transport",
+                "part",
+                at + timedelta(days=1),
+            )
+            for i in (1, 2)
+        ]
         return case.split(actor, at, v, parts=parts)
     if action == "forward":
         return case.forward(actor, at, v, body="Provincial Highway Bureau")
@@ -136,17 +166,41 @@ PATHS: dict[CaseStatus, list[tuple[str, int]]] = {
     S.IN_PROGRESS: [("accept", 5), ("dispatch", 5), ("start", 5)],
     S.HANDLED: [("accept", 5), ("dispatch", 5), ("start", 5), ("handle", 5)],
     S.VERIFIED: [("accept", 5), ("dispatch", 5), ("start", 5), ("handle", 5), ("verify", 5)],
-    S.CLOSED: [("accept", 5), ("dispatch", 5), ("start", 5), ("handle", 5), ("verify", 5),
-               ("close", 5)],
-    S.EVALUATED: [("accept", 5), ("dispatch", 5), ("start", 5), ("handle", 5), ("verify", 5),
-                  ("close", 5), ("rate", 5)],
+    S.CLOSED: [
+        ("accept", 5),
+        ("dispatch", 5),
+        ("start", 5),
+        ("handle", 5),
+        ("verify", 5),
+        ("close", 5),
+    ],
+    S.EVALUATED: [
+        ("accept", 5),
+        ("dispatch", 5),
+        ("start", 5),
+        ("handle", 5),
+        ("verify", 5),
+        ("close", 5),
+        ("rate", 5),
+    ],
     S.AWAITING_INFO: [("request_info", 5)],
-    S.COMMUNITY_REVIEW: [("accept", 5), ("dispatch", 5), ("start", 5), ("handle", 5),
-                         ("verify", 5), ("close", 5), ("rate", 1), ("start", 5), ("handle", 5),
-                         ("verify", 5), ("close", 5), ("rate", 2)],
+    S.COMMUNITY_REVIEW: [
+        ("accept", 5),
+        ("dispatch", 5),
+        ("start", 5),
+        ("handle", 5),
+        ("verify", 5),
+        ("close", 5),
+        ("rate", 1),
+        ("start", 5),
+        ("handle", 5),
+        ("verify", 5),
+        ("close", 5),
+        ("rate", 2),
+    ],
     S.FORWARDED: [("forward", 5)],
     S.MERGED: [("merge_into", 5)],
-}  # fmt: skip
+}
 
 
 def case_in(status: CaseStatus, *, with_supporter: bool = True, parent: str | None = "p-1") -> Case:

@@ -39,7 +39,9 @@ def test_catalogue_has_44_items_with_known_materials() -> None:
 def test_materials_validation() -> None:
     item = service_item("senior_card")
     assert validate_materials(item, {"id_card": ["k1"], "photo": ["k2"]}) == {
-        "id_card": ("k1",), "photo": ("k2",)}  # fmt: skip
+        "id_card": ("k1",),
+        "photo": ("k2",),
+    }
     with pytest.raises(ValidationFailed) as exc:
         validate_materials(item, {"id_card": ["k1"], "photo": []})
     assert exc.value.code == "missing_materials" and exc.value.details["materials"] == ["photo"]
@@ -50,8 +52,14 @@ def test_materials_validation() -> None:
 
 def test_full_lifecycle_with_returned_materials() -> None:
     item = service_item("senior_card")
-    app = apply_for(application_id="a-1", item=item, community_code=COMMUNITY,
-                    applicant_id="r-1", at=T0, materials={"id_card": ["k1"], "photo": ["k2"]})  # fmt: skip
+    app = apply_for(
+        application_id="a-1",
+        item=item,
+        community_code=COMMUNITY,
+        applicant_id="r-1",
+        at=T0,
+        materials={"id_card": ["k1"], "photo": ["k2"]},
+    )
     app.return_materials(*STAFF, T0 + timedelta(hours=1), 1, materials=["photo"], note="blurred")
     assert app.status is A.RETURNED and app.returned_materials == ("photo",)
     with pytest.raises(Forbidden):
@@ -73,13 +81,31 @@ def test_full_lifecycle_with_returned_materials() -> None:
 def test_refusals() -> None:
     item = service_item("legal_aid")
     with pytest.raises(ValidationFailed):
-        apply_for(application_id="a", item=item, community_code=COMMUNITY, applicant_id="r",
-                  at=T0, materials={"id_card": ["k"]})  # fmt: skip
+        apply_for(
+            application_id="a",
+            item=item,
+            community_code=COMMUNITY,
+            applicant_id="r",
+            at=T0,
+            materials={"id_card": ["k"]},
+        )
     with pytest.raises(ValidationFailed):
-        apply_for(application_id="a", item=item, community_code=COMMUNITY, applicant_id="r",
-                  at=T0, appointment_at=T0 - timedelta(hours=1))  # fmt: skip
-    booked = apply_for(application_id="a", item=item, community_code=COMMUNITY,
-                       applicant_id="r", at=T0, appointment_at=T0 + timedelta(days=1))  # fmt: skip
+        apply_for(
+            application_id="a",
+            item=item,
+            community_code=COMMUNITY,
+            applicant_id="r",
+            at=T0,
+            appointment_at=T0 - timedelta(hours=1),
+        )
+    booked = apply_for(
+        application_id="a",
+        item=item,
+        community_code=COMMUNITY,
+        applicant_id="r",
+        at=T0,
+        appointment_at=T0 + timedelta(days=1),
+    )
     with pytest.raises(Conflict) as exc:
         booked.accept(*STAFF, T0, 0, due_at=T0)
     assert exc.value.code == "version_conflict"

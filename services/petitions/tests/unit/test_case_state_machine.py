@@ -66,8 +66,11 @@ class CaseMachine(RuleBasedStateMachine):
         case = self.case
         before = case.to_dict()
         status = case.status
-        actor = actor_for(action, case) if role_pick is None else Actor(
-            (REPORTER.account_id or "") if role_pick is Role.CITIZEN else "x", role_pick)  # fmt: skip
+        actor = (
+            actor_for(action, case)
+            if role_pick is None
+            else Actor((REPORTER.account_id or "") if role_pick is Role.CITIZEN else "x", role_pick)
+        )
         version = case.version - 1 if stale == 0 else case.version
         at = case.timeline[-1].at + timedelta(hours=jump_h)
         if action == "expire_info" and case.info_request and jump_h > 24:
@@ -139,9 +142,12 @@ class CaseMachine(RuleBasedStateMachine):
 CaseMachineTest = CaseMachine.TestCase  # run below, once, with a coverage check
 CaseMachineTest.__test__ = False  # type: ignore[attr-defined]
 CaseMachineTest.settings = settings(
-    max_examples=100, stateful_step_count=30, deadline=None, derandomize=True,
+    max_examples=100,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
-)  # fmt: skip
+)
 
 
 def test_random_sequences_keep_invariants_and_reach_every_status() -> None:

@@ -174,8 +174,9 @@ def test_split_then_closing_parent_closes_open_children() -> None:
 def test_close_with_parent_refuses_a_stranger() -> None:
     case = case_in(S.DISPATCHED, parent="p-1")
     with pytest.raises(Conflict):
-        case.close_with_parent(Actor("sys", Role.SYSTEM), T0 + timedelta(days=1), case.version,
-                               parent_id="p-2")  # fmt: skip
+        case.close_with_parent(
+            Actor("sys", Role.SYSTEM), T0 + timedelta(days=1), case.version, parent_id="p-2"
+        )
 
 
 def test_contact_erasure_after_retention_leaves_a_note() -> None:
@@ -204,8 +205,9 @@ def test_open_case_validation() -> None:
     with pytest.raises(ValidationFailed) as exc:
         new_case(category="alerts.emergency_call", attributes={"device_id": "d"})
     assert exc.value.code == "category_not_reportable"
-    sensor = new_case(source="sensor", category="alerts.emergency_call",
-                      attributes={"device_id": "d-9"})  # fmt: skip
+    sensor = new_case(
+        source="sensor", category="alerts.emergency_call", attributes={"device_id": "d-9"}
+    )
     assert sensor.timeline[0].role is Role.SYSTEM and sensor.public is False
     with pytest.raises(ValidationFailed) as exc:
         new_case(source="hotline")
@@ -246,9 +248,17 @@ def test_snapshot_round_trip() -> None:
 
 
 def test_submit_records_event_and_version_one() -> None:
-    case = open_case(case_id="x", source="citizen", catalogue=CATALOGUE,
-                     category="appearance.litter", description="trash", grid_code=GRID, at=T0,
-                     reporter=REPORTER, attributes={"size": "small"})  # fmt: skip
+    case = open_case(
+        case_id="x",
+        source="citizen",
+        catalogue=CATALOGUE,
+        category="appearance.litter",
+        description="trash",
+        grid_code=GRID,
+        at=T0,
+        reporter=REPORTER,
+        attributes={"size": "small"},
+    )
     events = case.pull_events()
     assert case.version == 1 and [type(e) for e in events] == [ev.CaseSubmitted]
     assert events[0].actor_id == "u-1"

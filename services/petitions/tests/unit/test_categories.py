@@ -21,15 +21,23 @@ def test_default_tree() -> None:
     leaves = cat.leaves()
     assert 28 <= len(leaves) <= 40
     assert {c.code.split(".")[0] for c in leaves} >= {
-        "appearance", "roads", "environment", "public_safety", "disputes", "property",
-        "utilities", "social", "alerts",
-    }  # fmt: skip
+        "appearance",
+        "roads",
+        "environment",
+        "public_safety",
+        "disputes",
+        "property",
+        "utilities",
+        "social",
+        "alerts",
+    }
     for leaf in leaves:
         assert leaf.sla_class in DEFAULT_SLA_CLASSES and leaf.department
         assert leaf.parent is not None and cat.is_group(leaf.parent)
     community = [c for c in leaves if c.handling_level is HandlingLevel.COMMUNITY]
-    assert community and all(c.sla_class in ("quick_1d", "slow_2d", "urgent_2h", "complex_7d")
-                             for c in community)  # fmt: skip
+    assert community and all(
+        c.sla_class in ("quick_1d", "slow_2d", "urgent_2h", "complex_7d") for c in community
+    )
     assert cat.sla("roads.manhole_cover").code == "urgent_2h"
     assert not cat.get("alerts.elderly_no_water").citizen_selectable
     assert not cat.get("disputes.family").public
@@ -50,7 +58,9 @@ def test_attribute_validation() -> None:
     cat = default_catalogue()
     elevator = cat.get("property.elevator")
     assert validate_attributes(elevator, {"building": " 3-2 ", "trapped": "yes"}) == {
-        "building": "3-2", "trapped": "yes"}  # fmt: skip
+        "building": "3-2",
+        "trapped": "yes",
+    }
     for attrs, code in [
         ({"trapped": "yes"}, "missing_attribute"),
         ({"building": "3", "trapped": "maybe"}, "invalid_attribute"),
@@ -69,8 +79,14 @@ def test_attribute_validation() -> None:
 
 
 def test_datetime_attribute_needs_offset() -> None:
-    c = Category("x", "x", "x", "d", "quick_1d",
-                 attributes=(AttributeSpec("when", Datatype.DATETIME, "when", "时间", True),))  # fmt: skip
+    c = Category(
+        "x",
+        "x",
+        "x",
+        "d",
+        "quick_1d",
+        attributes=(AttributeSpec("when", Datatype.DATETIME, "when", "时间", True),),
+    )
     assert validate_attributes(c, {"when": "2026-01-05T09:00:00+08:00"})["when"].endswith("+08:00")
     with pytest.raises(ValidationFailed):
         validate_attributes(c, {"when": "2026-01-05T09:00:00"})
@@ -89,8 +105,16 @@ def test_management() -> None:
     with pytest.raises(NotFound):
         cat.add(Category("roads.y", "y", "y", "d", "five_minutes"))
     with pytest.raises(ValidationFailed):
-        cat.add(Category("roads.z", "z", "z", "d", "quick_1d",
-                         attributes=(AttributeSpec("a", Datatype.SINGLEVALUELIST, "a", "a"),)))  # fmt: skip
+        cat.add(
+            Category(
+                "roads.z",
+                "z",
+                "z",
+                "d",
+                "quick_1d",
+                attributes=(AttributeSpec("a", Datatype.SINGLEVALUELIST, "a", "a"),),
+            )
+        )
     assert cat.update("roads.bridge_crack", sla_class="urgent_2h").sla_class == "urgent_2h"
     with pytest.raises(ValidationFailed):
         cat.update("roads.bridge_crack", code="roads.other")

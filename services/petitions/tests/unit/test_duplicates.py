@@ -32,8 +32,9 @@ def north(metres: float) -> float:
     return LAT + math.degrees(metres / 6_371_008.8)
 
 
-def cand(cid: str, metres: float, hours_ago: float = 1, *, category: str = CAT,
-         open_: bool = True) -> Candidate:  # fmt: skip
+def cand(
+    cid: str, metres: float, hours_ago: float = 1, *, category: str = CAT, open_: bool = True
+) -> Candidate:
     return Candidate(cid, category, north(metres), LON, T0 - timedelta(hours=hours_ago), open_)
 
 
@@ -82,9 +83,11 @@ def test_geohash_known_values() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    lat=st.floats(-80, 80), lon=st.floats(-179.9, 179.9),
-    bearing=st.floats(0, 2 * math.pi), dist=st.floats(0, 50),
-)  # fmt: skip
+    lat=st.floats(-80, 80),
+    lon=st.floats(-179.9, 179.9),
+    bearing=st.floats(0, 2 * math.pi),
+    dist=st.floats(0, 50),
+)
 def test_any_point_within_the_radius_lies_in_a_candidate_cell(
     lat: float, lon: float, bearing: float, dist: float
 ) -> None:
@@ -101,8 +104,12 @@ def test_merge_moves_reporter_and_supporters() -> None:
     target = case_in(CaseStatus.DISPATCHED, with_supporter=False)
     dup = new_case("c-2", reporter=Reporter(account_id="u-2", phone="139"))
     at = target.timeline[-1].at + timedelta(hours=1)
-    dup.support(Actor("sys", Role.SYSTEM), at, dup.version,
-                supporter=Supporter("u-3", at, Reporter(account_id="u-3")))  # fmt: skip
+    dup.support(
+        Actor("sys", Role.SYSTEM),
+        at,
+        dup.version,
+        supporter=Supporter("u-3", at, Reporter(account_id="u-3")),
+    )
     moved = merge(target, dup, staff, at + timedelta(minutes=1))
     assert [s.supporter_id for s in moved] == ["c-2", "u-3"]
     assert dup.status is CaseStatus.MERGED and dup.merged_into == target.case_id

@@ -50,8 +50,9 @@ def test_channels() -> None:
 def test_plan_notifications_reaches_reporter_and_supporters() -> None:
     case = case_in(CaseStatus.ACCEPTED)
     do(case, "dispatch")
-    notes = plan_notifications(case, TemplateSet.defaults(), lang="en",
-                               department_name="Transport Bureau")  # fmt: skip
+    notes = plan_notifications(
+        case, TemplateSet.defaults(), lang="en", department_name="Transport Bureau"
+    )
     assert {(n.channel, n.account_id) for n in notes} == {
         (Channel.SMS, "u-1"),
         (Channel.SSE, "u-1"),

@@ -21,10 +21,14 @@ def test_service_list_offers_citizen_leaves_only() -> None:
     assert "alerts.emergency_call" not in codes
     pothole = next(s for s in services if s["service_code"] == "roads.pothole")
     assert pothole == {
-        "service_code": "roads.pothole", "service_name": "Pothole or broken road surface",
-        "description": "Pothole or broken road surface", "metadata": True, "type": "realtime",
-        "keywords": "", "group": "Roads and traffic",
-    }  # fmt: skip
+        "service_code": "roads.pothole",
+        "service_name": "Pothole or broken road surface",
+        "description": "Pothole or broken road surface",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": "",
+        "group": "Roads and traffic",
+    }
     fumes = next(s for s in services if s["service_code"] == "environment.cooking_fumes")
     assert fumes["metadata"] is False
 
@@ -34,19 +38,30 @@ def test_service_definition() -> None:
     assert d["service_code"] == "environment.noise"
     period = d["attributes"][0]
     assert period == {
-        "variable": True, "code": "period", "datatype": "singlevaluelist", "required": True,
-        "datatype_description": None, "order": 1, "description": "When does it happen?",
-        "values": [{"key": "day", "name": "daytime"},
-                   {"key": "night", "name": "at night (22:00–06:00)"}],
-    }  # fmt: skip
+        "variable": True,
+        "code": "period",
+        "datatype": "singlevaluelist",
+        "required": True,
+        "datatype_description": None,
+        "order": 1,
+        "description": "When does it happen?",
+        "values": [
+            {"key": "day", "name": "daytime"},
+            {"key": "night", "name": "at night (22:00–06:00)"},
+        ],
+    }
     assert len(d["attributes"]) == 2 and d["attributes"][1]["required"] is False
 
 
 def test_service_request_open_and_closed() -> None:
     case = case_in(CaseStatus.DISPATCHED)
-    req = o.service_request(case, CATALOGUE.get(case.category), lang="en",
-                            agencies={"transport": "District Transport Bureau"},
-                            media_url=lambda k: f"https://media.example/{k}")  # fmt: skip
+    req = o.service_request(
+        case,
+        CATALOGUE.get(case.category),
+        lang="en",
+        agencies={"transport": "District Transport Bureau"},
+        media_url=lambda k: f"https://media.example/{k}",
+    )
     assert req["status"] == "open" and req["status_notes"] == "Dispatched to the responsible unit"
     assert req["agency_responsible"] == "District Transport Bureau"
     assert req["requested_datetime"] == "2026-01-05T09:00:00+08:00"
@@ -77,9 +92,17 @@ def test_service_request_closed_fields() -> None:
     assert list(req)[:3] == ["service_request_id", "status", "status_notes"]
 
 
-FORM = [("api_key", "k"), ("service_code", "environment.noise"), ("lat", "28.2389"),
-        ("long", "117.0339"), ("attribute[period]", "night"), ("attribute[source]", "business"),
-        ("email", "li@example.com"), ("first_name", "Lei"), ("description", "KTV till 3am")]  # fmt: skip
+FORM = [
+    ("api_key", "k"),
+    ("service_code", "environment.noise"),
+    ("lat", "28.2389"),
+    ("long", "117.0339"),
+    ("attribute[period]", "night"),
+    ("attribute[source]", "business"),
+    ("email", "li@example.com"),
+    ("first_name", "Lei"),
+    ("description", "KTV till 3am"),
+]
 
 
 def test_parse_post_form_ok() -> None:
@@ -92,8 +115,9 @@ def test_parse_post_form_ok() -> None:
         False,
     )
     assert sub.contact_name == "Lei"
-    addr = o.parse_post_form({"service_code": "environment.cooking_fumes",
-                              "address_string": "Yuehu Road 12"}, CATALOGUE)  # fmt: skip
+    addr = o.parse_post_form(
+        {"service_code": "environment.cooking_fumes", "address_string": "Yuehu Road 12"}, CATALOGUE
+    )
     assert addr.lat is None and addr.anonymous and addr.description == "餐饮油烟"
 
 
@@ -137,15 +161,36 @@ def test_multivaluelist_form_fields() -> None:
         Datatype,
     )
 
-    cat = CategoryCatalogue.of([
-        Category("trees", "树木", "Trees", "greening", "standard_3d"),
-        Category("trees.damage", "树木损坏", "Damaged tree", "greening", "standard_3d",
-                 attributes=(AttributeSpec("parts", Datatype.MULTIVALUELIST, "Which parts", "部位",
-                             values=(AttributeValue("trunk", "trunk", "树干"),
-                                     AttributeValue("branch", "branch", "树枝"))),)),
-    ])  # fmt: skip
-    form = [("service_code", "trees.damage"), ("address_id", "A-1"),
-            ("attribute[parts][]", "branch"), ("attribute[parts][]", "trunk")]  # fmt: skip
+    cat = CategoryCatalogue.of(
+        [
+            Category("trees", "树木", "Trees", "greening", "standard_3d"),
+            Category(
+                "trees.damage",
+                "树木损坏",
+                "Damaged tree",
+                "greening",
+                "standard_3d",
+                attributes=(
+                    AttributeSpec(
+                        "parts",
+                        Datatype.MULTIVALUELIST,
+                        "Which parts",
+                        "部位",
+                        values=(
+                            AttributeValue("trunk", "trunk", "树干"),
+                            AttributeValue("branch", "branch", "树枝"),
+                        ),
+                    ),
+                ),
+            ),
+        ]
+    )
+    form = [
+        ("service_code", "trees.damage"),
+        ("address_id", "A-1"),
+        ("attribute[parts][]", "branch"),
+        ("attribute[parts][]", "trunk"),
+    ]
     assert o.parse_post_form(form, cat).attributes == {"parts": ["trunk", "branch"]}
 
 
@@ -155,13 +200,22 @@ def test_request_query() -> None:
     assert (q.start, q.end) == (now - timedelta(days=90), now)
     q = o.parse_request_query({"service_request_id": "a,b", "status": "bogus"}, now)
     assert q.service_request_ids == ("a", "b")
-    q = o.parse_request_query({"start_date": "2026-01-01T00:00:00Z", "status": "open",
-                               "service_code": "roads.pothole,roads.streetlight"}, now)  # fmt: skip
+    q = o.parse_request_query(
+        {
+            "start_date": "2026-01-01T00:00:00Z",
+            "status": "open",
+            "service_code": "roads.pothole,roads.streetlight",
+        },
+        now,
+    )
     assert q.start == datetime.fromisoformat("2026-01-01T00:00:00+00:00")
     assert q.service_codes == ("roads.pothole", "roads.streetlight")
-    for bad in ({"status": "pending"}, {"start_date": "yesterday"},
-                {"start_date": "2025-01-01T00:00:00Z", "end_date": "2025-06-01T00:00:00Z"},
-                {"start_date": "2025-02-01T00:00:00Z", "end_date": "2025-01-01T00:00:00Z"}):  # fmt: skip
+    for bad in (
+        {"status": "pending"},
+        {"start_date": "yesterday"},
+        {"start_date": "2025-01-01T00:00:00Z", "end_date": "2025-06-01T00:00:00Z"},
+        {"start_date": "2025-02-01T00:00:00Z", "end_date": "2025-01-01T00:00:00Z"},
+    ):
         with pytest.raises(ValidationFailed):
             o.parse_request_query(bad, now)
 

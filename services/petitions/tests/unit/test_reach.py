@@ -66,7 +66,13 @@ def test_deferral_always_lands_outside_quiet_hours(h: int, m: int, qs: int, qe: 
 
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(n, base_s=5, cap_s=60).total_seconds() for n in range(1, 7)] == [
-        5, 10, 20, 40, 60, 60]  # fmt: skip
+        5,
+        10,
+        20,
+        40,
+        60,
+        60,
+    ]
 
 
 def test_preferences_are_validated() -> None:
@@ -90,8 +96,12 @@ def test_apply_preferences_rewrites_account_holders_only() -> None:
     prefs = {"a-1": Preferences(("push", "email"), email="a@example.org")}
     out = apply_preferences(planned, prefs)
     assert [(p.channel, p.account_id, p.address) for p in out] == [
-        ("sse", "a-1", None), ("sms", None, "13800000002"), ("email", "a-2", "b@example.org"),
-        ("push", "a-1", "a-1"), ("email", "a-1", "a@example.org")]  # fmt: skip
+        ("sse", "a-1", None),
+        ("sms", None, "13800000002"),
+        ("email", "a-2", "b@example.org"),
+        ("push", "a-1", "a-1"),
+        ("email", "a-1", "a@example.org"),
+    ]
     silent = apply_preferences(planned[:2], {"a-1": Preferences(())})
     assert [p.channel for p in silent] == ["sse"]  # chose no channel: only the live page
 
@@ -102,8 +112,13 @@ def test_opt_out_token_round_trip_tamper_and_rotation() -> None:
     token = opt_out_token(old, "qr-1", "email", "Wang@Example.org")
     keys = {"qr-1": old, "qr-2": new}
     assert read_opt_out_token(keys, "email", token) == "wang@example.org"  # after a rotation
-    for bad in (token[:-1] + ("A" if token[-1] != "A" else "B"), "x" + token, "nodot",
-                token.replace("qr-1", "qr-2"), token.replace("qr-1", "qr-9")):  # fmt: skip
+    for bad in (
+        token[:-1] + ("A" if token[-1] != "A" else "B"),
+        "x" + token,
+        "nodot",
+        token.replace("qr-1", "qr-2"),
+        token.replace("qr-1", "qr-9"),
+    ):
         with pytest.raises(ValidationFailed):
             read_opt_out_token(keys, "email", bad)
     with pytest.raises(ValidationFailed):
@@ -119,14 +134,20 @@ def test_aliyun_signature_v1() -> None:
     import hashlib
     import hmac
 
-    to_sign = ("POST&%2F&AccessKeyId%3Dtestid%26Action%3DSendSms%26Timestamp%3D"
-               "2026-03-02T01%253A00%253A00Z")  # fmt: skip
+    to_sign = (
+        "POST&%2F&AccessKeyId%3Dtestid%26Action%3DSendSms%26Timestamp%3D"
+        "2026-03-02T01%253A00%253A00Z"
+    )
     expected = base64.b64encode(
-        hmac.new(b"testsecret&", to_sign.encode(), hashlib.sha1).digest()).decode()  # fmt: skip
+        hmac.new(b"testsecret&", to_sign.encode(), hashlib.sha1).digest()
+    ).decode()
     assert sig == expected
     ch = AliyunSmsChannel(AliyunSmsConfig("id", "secret", "一网", "SMS_1"))
-    p = ch.params(Outgoing("sms", None, "13812345678", "文本", key="k-1"), nonce="n",
-                  now=datetime(2026, 3, 2, 9, tzinfo=BUSINESS_TZ))  # fmt: skip
+    p = ch.params(
+        Outgoing("sms", None, "13812345678", "文本", key="k-1"),
+        nonce="n",
+        now=datetime(2026, 3, 2, 9, tzinfo=BUSINESS_TZ),
+    )
     assert p["Timestamp"] == "2026-03-02T01:00:00Z" and p["OutId"] == "k-1"
     assert p["TemplateParam"] == '{"content": "文本"}'
     unsigned = {k: v for k, v in p.items() if k != "Signature"}
@@ -149,5 +170,7 @@ def test_staff_queue_and_alerts() -> None:
         StaffQueue("department", "water", False), "井盖缺失", "2026-03-03 09:00", staff
     )
     assert [(p.channel, p.account_id, p.address) for p in out] == [
-        ("sms", "b", "13700000002"), ("push", "b", "b")]  # fmt: skip
+        ("sms", "b", "13700000002"),
+        ("push", "b", "b"),
+    ]
     assert "井盖缺失" in out[0].text and "2026-03-03 09:00" in out[0].text

@@ -67,9 +67,14 @@ def test_input_checks_and_lookup() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31),  # noqa: DTZ001 - hypothesis takes naive bounds
-                    timezones=st.just(SHANGHAI)),
-       st.sampled_from([QUICK_1D, STANDARD_3D]))  # fmt: skip
+@given(
+    st.datetimes(
+        min_value=datetime(2025, 1, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
+        max_value=datetime(2027, 12, 31),  # noqa: DTZ001 - hypothesis takes naive bounds
+        timezones=st.just(SHANGHAI),
+    ),
+    st.sampled_from([QUICK_1D, STANDARD_3D]),
+)
 def test_working_day_deadlines_land_on_working_days(at: datetime, sla: object) -> None:
     due = expected_datetime(sla, at)  # type: ignore[arg-type]
     assert due > at

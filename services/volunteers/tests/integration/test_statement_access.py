@@ -16,16 +16,26 @@ pytestmark = pytest.mark.integration
 
 
 def _statement(make_uow, holder: str, reader: c.StaffRef | None) -> dict:  # type: ignore[no-untyped-def]
-    req = c.PointsStatementRequest(holder_kind="person", holder_id=holder, year=T0.year,
-                                   reader=reader)  # fmt: skip
+    req = c.PointsStatementRequest(
+        holder_kind="person", holder_id=holder, year=T0.year, reader=reader
+    )
     return points.statement(make_uow(), req)
 
 
 def test_staff_read_statements_of_their_own_communities_only(make_uow) -> None:  # type: ignore[no-untyped-def]
     holder = f"p-statement-{uuid.uuid4().hex[:8]}"
-    points.adjust(make_uow(), c.AdjustPointsRequest(
-        staff=STAFF, holder_kind="person", holder_id=holder, amount=30, reason="志愿服务",
-        community_code=COMMUNITY), T0)  # fmt: skip
+    points.adjust(
+        make_uow(),
+        c.AdjustPointsRequest(
+            staff=STAFF,
+            holder_kind="person",
+            holder_id=holder,
+            amount=30,
+            reason="志愿服务",
+            community_code=COMMUNITY,
+        ),
+        T0,
+    )
     elsewhere = c.StaffRef(staff_id="staff-far", jurisdiction_code="360602001002")
     other_district = c.StaffRef(staff_id="staff-far2", jurisdiction_code="360603")
     for reader in (elsewhere, other_district):
