@@ -51,8 +51,11 @@ class PushSubscriptionIn(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "endpoint": "https://fcm.googleapis.com/fcm/send/abc…",
-                    "keys": {"p256dh": "BNc…", "auth": "tBH…"},
+                    "endpoint": "https://fcm.googleapis.com/fcm/send/cXz3Ab9Lq0E",
+                    "keys": {
+                        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+                        "auth": "tBHItJI5svbpez7KI4CCXg",
+                    },
                 }
             ]
         },
@@ -62,6 +65,11 @@ class PushSubscriptionIn(BaseModel):
 
 
 class PushSubscriptionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"endpoint": "https://fcm.googleapis.com/fcm/send/cXz3Ab9Lq0E"}]
+        }
+    )
     endpoint: str = Field(min_length=12, max_length=1000)
 
 
@@ -162,7 +170,23 @@ async def put_preferences(
     )
 
 
-Token = Annotated[str, Query(min_length=10, max_length=400)]
+Token = Annotated[
+    str,
+    Query(
+        min_length=10,
+        max_length=400,
+        description="the signed opt-out token of the e-mail's link (names the person and its key)",
+        examples=["k1.eyJwIjoiYWNjLTEyMyJ9.3q2-7wAbCdEf"],
+    ),
+]
+BeforeId = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        description="paging: only messages older than this id (the last page's next_before_id)",
+        examples=[1200],
+    ),
+]
 
 
 @router.get(
@@ -199,7 +223,7 @@ async def list_deliveries(
     who: Annotated[Principal, Depends(require("reach.deliveries.read"))],
     status: Literal["pending", "sending", "sent", "dead", "suppressed"] | None = None,
     channel: Literal["email", "sms", "push"] | None = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: BeforeId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     return await rpc.call(
@@ -217,7 +241,7 @@ async def list_dead_letters(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("reach.deliveries.read"))],
     channel: Literal["email", "sms", "push"] | None = None,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: BeforeId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     return await rpc.call(
