@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -287,7 +288,15 @@ def test_floods_are_429_with_retry_after(system: System) -> None:  # noqa: F811
     limit = Settings().rate_limit_per_ip
     try:
         with httpx.Client(base_url=system.base_url, timeout=15) as c:
-            statuses = [c.get("/api/v1/categories").status_code for _ in range(limit + 5)]
+            # the limit is per fixed window: a flood that straddles a window's end is split
+            # between two counters, so it is sent again once (it then starts a window afresh)
+            for _ in range(2):
+                reset_limits(system)
+                window = Settings().rate_limit_window_s
+                first_slot = int(time.time() // window)
+                statuses = [c.get("/api/v1/categories").status_code for _ in range(limit + 5)]
+                if 429 in statuses or int(time.time() // window) == first_slot:
+                    break
             assert 429 in statuses and statuses[0] == 200
             r = c.get("/api/v1/categories")
             body = refused(r, 429, "rate_limited")

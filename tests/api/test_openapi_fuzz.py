@@ -31,6 +31,7 @@ import json
 import os
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,8 @@ from schemathesis.specs.openapi.checks import (
 from gateway.security import seed
 from gateway.security.policy import collect_policy, iter_api_routes, route_actions, route_modules
 from gateway.security.principal import ROLES
-from tests.support.system import DEMO_PASSWORD, System
+from tests.support.resources import TestResources
+from tests.support.system import DEMO_PASSWORD, System, start_system
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -63,6 +65,21 @@ NARROW_EXAMPLES = int(os.environ.get("YIWANG_FUZZ_NARROW_EXAMPLES", "2"))
 NARROW_NEGATIVE = int(os.environ.get("YIWANG_FUZZ_NARROW_NEGATIVE", "1"))
 ANON_EXAMPLES = 2
 BROAD_ROLES = {"admin", "city_staff"}  # FUZZ_EXAMPLES / FUZZ_NEGATIVE
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """A system of the fuzz's own: as administrator it writes whatever the API accepts
+    (routing rules, categories, holidays, accounts…), which must not leak into the tests
+    that run after it on the session's shared system."""
+    from yiwang.migrate import upgrade
+
+    res = TestResources.create("fuzz")
+    try:
+        upgrade(res.database_url)
+        yield from start_system(res, str(tmp_path_factory.mktemp("fuzz-var")))
+    finally:
+        res.destroy()
 
 
 def demo_roles() -> dict[str, str]:
