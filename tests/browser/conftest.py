@@ -59,3 +59,20 @@ def artifacts() -> str:
     path = os.path.join(ROOT, "test-artifacts", "browser")
     os.makedirs(path, exist_ok=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(request: pytest.FixtureRequest) -> None:
+    """Every browser test starts with the gateway's rate-limit counters empty. All the
+    session's pages come from one address (127.0.0.1), so tests that follow each other
+    within one window would otherwise share its per-address budget (600 a minute), which
+    only a real crowd behind one address would reach."""
+    if "system" not in request.fixturenames:
+        return
+    import redis
+
+    system = request.getfixturevalue("system")
+    rds = redis.Redis.from_url(system.resources.redis_url)
+    keys = list(rds.scan_iter(f"{system.resources.redis_prefix}gw:rl:*", count=1000))
+    if keys:
+        rds.delete(*keys)

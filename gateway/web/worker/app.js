@@ -85,11 +85,13 @@ function caseCard(c, actions) {
       render();
     } catch (x) { toast(x.message, "error"); }
   };
-  box.append(
+  // (Element.append writes a null child as the text "null": leave absent parts out)
+  box.append(...[
     h("div", { class: "title", text: c.title || c.description || c.category }),
     h("div", {}, statusChip(i18n, c.status), c.overdue ? h("span", { class: "chip bad", text: "!" }) : null),
     h("div", { class: "meta", text: `${c.category} · ${gname(c.grid_code)} · ${fmtTime(c.created_at, i18n.lang)}${c.deadline ? ` → ${fmtTime(c.deadline, i18n.lang)}` : ""}` }),
-    c.description && c.description !== "null" && c.description !== c.title ? h("div", { class: "small", text: c.description }) : null);
+    c.description && c.description !== "null" && c.description !== c.title ? h("div", { class: "small", text: c.description }) : null,
+  ].filter(Boolean));
   if (actions.length) {
     box.append(note, photos.el, h("div", { class: "row" }, actions.map(([a, cls]) =>
       h("button", { type: "button", class: cls, "data-i18n": `act.${a}`, dataset: { action: a }, onclick: () => act(a) }))));
