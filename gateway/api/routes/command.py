@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -111,50 +112,26 @@ def _own_department(who: Principal) -> str:
     return who.department
 
 
-def _filters(
-    who: Principal,
-    jurisdiction: str,
-    status: str | None,
-    source: str | None,
-    category: str | None,
-    department: str | None,
-    overdue: bool | None,
-    supervised: bool | None,
-    created_from: datetime | None,
-    created_to: datetime | None,
-    q: str | None,
-    escalated: bool | None = None,
-    whistled: bool | None = None,
-    sources: str | None = None,
-) -> dict[str, Any]:
-    if who.role == "department_handler":
-        department = _own_department(who)
-    return {
-        "jurisdiction_prefix": who.jurisdiction_prefix(jurisdiction),
-        "status": status,
-        "source": source,
-        "category": category,
-        "department": department,
-        "overdue": overdue,
-        "supervised": supervised,
-        "created_from": created_from,
-        "created_to": created_to,
-        "q": q,
-        **({"escalated": escalated} if escalated is not None else {}),
-        **({"whistled": whistled} if whistled is not None else {}),
-        **({"sources": sources.split(",")} if sources else {}),
-    }
+@dataclass(frozen=True)
+class CaseQuery:
+    """The case-view filters every case list and export takes (one declaration of them)."""
+
+    jurisdiction: str
+    status: str | None
+    source: str | None
+    category: str | None
+    department: str | None
+    overdue: bool | None
+    supervised: bool | None
+    created_from: datetime | None
+    created_to: datetime | None
+    q: str | None
+    escalated: bool | None
+    whistled: bool | None
+    sources: str | None
 
 
-@router.get(
-    "/cases",
-    summary="Cases in a jurisdiction (code prefix), filtered and paged",
-    response_model=dict[str, Any],
-)
-async def list_cases(
-    rpc: RpcDep,
-    cache: ReadCacheDep,
-    who: Annotated[Principal, Depends(require("command.cases.read"))],
+def case_query(
     jurisdiction: Code = "",
     status: CaseStatus = None,
     source: CaseSource = None,
@@ -172,20 +149,8 @@ async def list_cases(
         bool | None, Query(description="only cases on which departments were summoned (吹哨)")
     ] = None,
     sources: Sources = None,
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(
-            pattern=r"^[A-Za-z0-9_-]{1,200}$",
-            description="keyset paging: ``next_cursor`` of the previous page (``page`` "
-            "ignored); an invalid cursor is refused (422), never ignored",
-        ),
-    ] = None,
-    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Response:
-    f = _filters(
-        who,
+) -> CaseQuery:
+    return CaseQuery(
         jurisdiction,
         status,
         source,
@@ -200,6 +165,53 @@ async def list_cases(
         whistled,
         sources,
     )
+
+
+CaseQueryDep = Annotated[CaseQuery, Depends(case_query)]
+
+
+def _filters(who: Principal, f: CaseQuery) -> dict[str, Any]:
+    department = _own_department(who) if who.role == "department_handler" else f.department
+    return {
+        "jurisdiction_prefix": who.jurisdiction_prefix(f.jurisdiction),
+        "status": f.status,
+        "source": f.source,
+        "category": f.category,
+        "department": department,
+        "overdue": f.overdue,
+        "supervised": f.supervised,
+        "created_from": f.created_from,
+        "created_to": f.created_to,
+        "q": f.q,
+        **({"escalated": f.escalated} if f.escalated is not None else {}),
+        **({"whistled": f.whistled} if f.whistled is not None else {}),
+        **({"sources": f.sources.split(",")} if f.sources else {}),
+    }
+
+
+@router.get(
+    "/cases",
+    summary="Cases in a jurisdiction (code prefix), filtered and paged",
+    response_model=dict[str, Any],
+)
+async def list_cases(
+    rpc: RpcDep,
+    cache: ReadCacheDep,
+    who: Annotated[Principal, Depends(require("command.cases.read"))],
+    query: CaseQueryDep,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9_-]{1,200}$",
+            description="keyset paging: ``next_cursor`` of the previous page (``page`` "
+            "ignored); an invalid cursor is refused (422), never ignored",
+        ),
+    ] = None,
+    if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    f = _filters(who, query)
     args = {"page": page, "page_size": page_size, **f}
     if cursor:
         args["cursor"] = cursor
@@ -222,37 +234,10 @@ async def list_cases(
 async def export_cases(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("command.cases.export"))],
+    query: CaseQueryDep,
     format: Literal["csv", "xlsx"] = "csv",
-    jurisdiction: Code = "",
-    status: CaseStatus = None,
-    source: CaseSource = None,
-    category: CaseCategory = None,
-    department: CaseDepartment = None,
-    overdue: bool | None = None,
-    supervised: bool | None = None,
-    created_from: CreatedFrom = None,
-    created_to: CreatedTo = None,
-    q: CaseText = None,
-    escalated: Annotated[bool | None, Query(description="escalated at least once")] = None,
-    whistled: Annotated[bool | None, Query(description="departments summoned (吹哨)")] = None,
-    sources: Sources = None,
 ) -> Response:
-    f = _filters(
-        who,
-        jurisdiction,
-        status,
-        source,
-        category,
-        department,
-        overdue,
-        supervised,
-        created_from,
-        created_to,
-        q,
-        escalated,
-        whistled,
-        sources,
-    )
+    f = _filters(who, query)
     return _download(await rpc.call("command", "export_cases", format=format, **f))
 
 
