@@ -115,6 +115,13 @@ async function viewRow(tok, caseId, query = "") {
   }, 30000, `case ${caseId} in the command view ${query}`);
 }
 
+async function act(tok, caseId, action, fields = {}) {
+  const c = await http("GET", `/api/v1/cases/${caseId}`, { token: tok });
+  const r = await http("POST", `/api/v1/cases/${caseId}/actions`, { token: tok, body: { action, expected_version: c.data?.version, fields } });
+  if (r.status !== 200) throw new Error(`${action} refused: ${r.status} ${JSON.stringify(r.data)}`);
+  return r.data;
+}
+
 async function setup() {
   const citizen = await token("demo_citizen");
   const leader = await token("demo_leader");
@@ -124,6 +131,19 @@ async function setup() {
   result.marker = marker;
   const citizenCase = await report(citizen, leader, "citizen", `${marker}随手拍`);
   const boxCase = await report(citizen, leader, "suggestion_box", `${marker}意见箱`);
+  // a case with a department: the departments' league table has a row of this run's own
+  const deptCase = await report(citizen, leader, "citizen", `${marker}派遣`);
+  await act(community, deptCase, "accept", { note: "受理" });
+  // a routing rule may dispatch it on acceptance; else the community dispatches by hand
+  const routed = await waitFor(async () => {
+    const c = await http("GET", `/api/v1/cases/${deptCase}`, { token: community });
+    return c.data?.status === "dispatched" ? c.data : null;
+  }, 10000, "routed on acceptance").catch(() => null);
+  if (!routed) await act(community, deptCase, "dispatch", { department: "urban_management" });
+  await waitFor(async () => {
+    const r = await http("GET", `/api/v1/command/cases/${deptCase}`, { token: leader });
+    return r.data?.case?.department ? r.data.case : null;
+  }, 30000, "the dispatched case in the command view");
   // a grid worker's patrol finding
   const grid = await token("demo_grid");
   const p = await http("POST", "/api/v1/grids/patrols", { token: grid, body: { grid_code: GRID } });
