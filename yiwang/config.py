@@ -147,6 +147,12 @@ class Settings(BaseSettings):
     vapid_private_key: str = ""
     vapid_public_key: str = ""
     vapid_subject: str = "mailto:ops@yiwang.example"
+    # 12345/8890 both ways: each hotline's webhook, e.g.
+    # YIWANG_HOTLINE_WEBHOOKS='{"12345": {"url": "https://…/yiwang", "secret": "…"}}';
+    # a hotline without one gets its changes in the log (the demo)
+    hotline_webhooks: dict[str, dict[str, str]] = {}
+    hotline_timeout_s: float = 10.0
+    hotline_backoff_max_s: float = 600.0
 
     # Gateway read cache of dashboard reads (gateway/readcache.py); 0 disables it.
     readcache_ttl_s: float = 5.0

@@ -81,6 +81,7 @@ class Reach(DependencyProvider):
                 max_attempts=s.reach_max_attempts,
                 backoff_base_s=s.reach_backoff_base_s,
                 backoff_max_s=s.reach_backoff_max_s,
+                hotline_backoff_max_s=s.hotline_backoff_max_s,
                 lease_s=s.reach_lease_s,
                 public_url=s.reach_public_url,
                 **opt_out_keys(cfg.get("KEYS")),

@@ -20,6 +20,8 @@ from yiwang.contracts.petitions import CaseActor
 from yiwang.contracts.rpc import rpc_contract
 
 DeliveryChannel = Literal["email", "sms", "push"]
+#: what the administrators' delivery list shows: people's channels and the hotline systems'
+ListedChannel = Literal["email", "sms", "push", "hotline"]
 DeliveryStatus = Literal["pending", "sending", "sent", "dead", "suppressed"]
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
@@ -88,7 +90,7 @@ class DeliveryList(Payload):
 @rpc_contract("petitions", "list_deliveries", DeliveryList)
 class ListDeliveriesRequest(Payload):
     status: DeliveryStatus | None = None
-    channel: DeliveryChannel | None = None
+    channel: ListedChannel | None = None
     case_id: uuid.UUID | None = None
     before_id: int | None = None
     limit: int = Field(default=50, ge=1, le=500)

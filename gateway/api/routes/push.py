@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import ResourcesDep, RpcDep
 from gateway.security import ROLES, STAFF_ROLES, Principal, require
+from yiwang.contracts.reach import ListedChannel
 from yiwang.errors import Forbidden
 
 router = APIRouter(tags=["reach"])
@@ -222,7 +223,7 @@ async def list_deliveries(
     rpc: RpcDep,
     who: Annotated[Principal, Depends(require("reach.deliveries.read"))],
     status: Literal["pending", "sending", "sent", "dead", "suppressed"] | None = None,
-    channel: Literal["email", "sms", "push"] | None = None,
+    channel: ListedChannel | None = None,
     before_id: BeforeId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:

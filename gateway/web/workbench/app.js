@@ -20,13 +20,15 @@ const TAB_FILTERS = {
   submitted: { status: "submitted" }, accepted: { status: "accepted" }, dispatched: { status: "dispatched" },
   in_progress: { status: "in_progress" }, handled: { status: "handled" }, verified: { status: "verified" },
   overdue: { overdue: "true" }, supervised: { supervised: "true" }, all: {},
+  // 回访: closed hotline cases wait for the return call (the callers rate on the phone)
+  return_visit: { source: "hotline", status: "closed" },
 };
-const STAFF_TABS = ["submitted", "accepted", "dispatched", "in_progress", "handled", "verified", "overdue", "supervised", "all"];
+const STAFF_TABS = ["submitted", "accepted", "dispatched", "in_progress", "handled", "verified", "overdue", "supervised", "return_visit", "all"];
 const DEPT_TABS = ["dispatched", "in_progress", "overdue", "supervised", "all"];
 // Lifecycle actions the workbench offers a form for, in the order shown; the API's
 // allowed_actions (the case read) decides which of them appear.
 const UI_ACTIONS = ["accept", "reject", "dispatch", "reassign", "start", "handle", "verify", "fail_verification",
-  "close", "send_back", "conclude_review", "review_rework", "request_info"];
+  "close", "send_back", "conclude_review", "review_rework", "request_info", "return_visit"];
 const PRIMARY = new Set(["accept", "dispatch", "start", "handle", "verify", "close", "conclude_review"]);
 // Open statuses in which the command centre's escalation applies (lifecycle OPEN set).
 const OPEN = new Set(["submitted", "accepted", "dispatched", "in_progress", "handled", "verified", "awaiting_info"]);
@@ -456,7 +458,7 @@ function openForm(action, box, msg, supervision = null) {
   state.formOpen = true;
   const c = state.kase;
   const parts = [];
-  let note = null; let reason = null; let dept = null; let pics = null;
+  let note = null; let reason = null; let dept = null; let pics = null; let score = null;
   const needReason = ["reject", "send_back", "fail_verification"].includes(action);
   if (action === "dispatch" || action === "reassign") {
     dept = h("select", { name: "department", required: true },
@@ -473,6 +475,11 @@ function openForm(action, box, msg, supervision = null) {
           if (!dept.value && r.target.id !== c.department) dept.value = r.target.id;
         } else hint.textContent = t("form.suggest.none");
       }).catch(() => { hint.textContent = t("form.suggest.none"); });
+  }
+  if (action === "return_visit") { // the caller's rating, given on the phone
+    score = h("select", { name: "score", required: true }, h("option", { value: "", text: t("form.pick_score") }),
+      [5, 4, 3, 2, 1].map((n) => h("option", { value: String(n), text: t(`score.${n}`) })));
+    parts.push(h("label", {}, h("span", { text: t("form.score") }), score));
   }
   if (needReason) { reason = field("reason", "form.reason", { required: true }); parts.push(reason.el); }
   else if (action === "handle") { note = field("feedback", "form.feedback", { required: true }); parts.push(note.el); }
@@ -492,7 +499,7 @@ function openForm(action, box, msg, supervision = null) {
   } });
   const form = h("form", { class: "act-form stack", "data-form": action, onsubmit: (e) => {
     e.preventDefault();
-    send(action, { note, reason, dept, pics, submit, cancel, msg, supervision });
+    send(action, { note, reason, dept, pics, score, submit, cancel, msg, supervision });
   } }, h("h3", { text: t(`act.${action}`) }), parts, h("div", { class: "btns" }, cancel, submit));
   mount(box, form);
   i18n.apply(form);
@@ -507,6 +514,7 @@ async function send(action, f) {
     f.msg.textContent = t("form.required"); return;
   }
   if (f.dept && !f.dept.value) { f.msg.textContent = t("form.pick_department"); return; }
+  if (f.score && !f.score.value) { f.msg.textContent = t("form.pick_score"); return; }
   state.busy = true;
   f.msg.textContent = "";
   const all = [...document.querySelectorAll("#actions button")];
@@ -536,6 +544,7 @@ async function send(action, f) {
       else if (f.reason) fields.reason = text;
       else if (action === "handle") fields.feedback = text;
       else if (action === "request_info") fields.question = text;
+      else if (action === "return_visit") { fields.score = Number(f.score.value); if (text) fields.comment = text; }
       else if (text) fields.note = text;
       if (["handle", "verify", "fail_verification"].includes(action) && media.length) fields.attachments = media;
       const fresh = await api.act(c.case_id, action, c.version, fields);

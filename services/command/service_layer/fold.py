@@ -60,6 +60,7 @@ ACTION_TYPES: dict[str, str] = {
     "close": cf.CASE_CLOSED,
     "close_with_parent": cf.CASE_CLOSED,
     "rate": cf.CASE_EVALUATED,
+    "return_visit": cf.CASE_EVALUATED,
     "auto_evaluate": cf.CASE_EVALUATED,
 }
 LOCAL_TYPES = frozenset(

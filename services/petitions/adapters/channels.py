@@ -7,6 +7,8 @@
   HMAC-SHA1), ``OutId`` = the idempotency key;
 - :class:`TencentSmsChannel` — Tencent Cloud SMS ``SendSms`` (API 3.0, signature v3
   TC3-HMAC-SHA256), ``SessionContext`` = the idempotency key;
+- :class:`HotlineWebhookChannel` — each change of a 12345/8890 case back to its hotline
+  system: a signed JSON POST (``domain/hotline.py``, format ``yiwang.hotline.v1``);
 - :class:`WebPushChannel` — Web Push with VAPID (RFC 8292), payload encrypted per
   RFC 8291 (aes128gcm) by ``pywebpush``; ``Topic`` = a short form of the idempotency key.
 
@@ -35,6 +37,7 @@ from urllib.parse import quote
 
 import httpx
 
+from services.petitions.domain import hotline
 from services.petitions.domain.reach import ChannelDown, PermanentFailure, TransientFailure
 from yiwang.logging import get_logger
 
@@ -470,6 +473,59 @@ class WebPushChannel:
         pass
 
 
+# --- 12345/8890: the hotline systems' webhooks ------------------------------------------
+@dataclass(frozen=True)
+class HotlineEndpoint:
+    url: str
+    secret: str
+
+
+class HotlineWebhookChannel:
+    """POSTs a case change (the message's text, a ``yiwang.hotline.v1`` document) to the
+    webhook of the hotline named in the message's address. 2xx: delivered; 408, 409, 425,
+    429, 5xx or no answer: try again (the delivery core retries hotline messages until they
+    are answered); another 4xx: the receiver refuses this document — dead letter, visible
+    to administrators with a resend button. A hotline without a webhook: the log."""
+
+    def __init__(
+        self,
+        endpoints: Mapping[str, HotlineEndpoint],
+        client: httpx.Client | None = None,
+        timeout_s: float = 10.0,
+        clock: Any = time.time,
+    ) -> None:
+        self.endpoints = dict(endpoints)
+        self.client = client or httpx.Client(timeout=timeout_s)
+        self.clock = clock
+        self.log = LogChannel()
+
+    def send(self, message: Outgoing) -> str | None:
+        ep = self.endpoints.get(message.address or "")
+        if ep is None:
+            return self.log.send(message)
+        body = message.text.encode()
+        sequence = json.loads(body).get("sequence", "")
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Idempotency-Key": message.key,
+            hotline.SEQUENCE_HEADER: str(sequence),
+            hotline.SIGNATURE_HEADER: hotline.sign(ep.secret.encode(), body, int(self.clock())),
+        }
+        try:
+            r = self.client.post(ep.url, content=body, headers=headers)
+        except httpx.HTTPError as e:
+            raise ChannelDown(f"hotline {message.address} unreachable: {e!r}") from e
+        if 200 <= r.status_code < 300:
+            return r.headers.get("X-Request-Id") or None
+        reason = f"hotline {message.address} answered {r.status_code}: {r.text[:200]}"
+        if r.status_code >= 500 or r.status_code in (408, 409, 425, 429):
+            raise TransientFailure(reason)
+        raise PermanentFailure(reason)
+
+    def close(self) -> None:
+        pass  # the client lives as long as the channel (one per process)
+
+
 class SubscriptionGone(PermanentFailure):
     """The push service forgot this subscription (404/410): remove it, not the message."""
 
@@ -523,4 +579,11 @@ def build_channels(settings: Any) -> dict[str, ChannelSender]:
                 subject=settings.vapid_subject,
             )
         )
+    out[hotline.CHANNEL] = HotlineWebhookChannel(
+        {
+            name: HotlineEndpoint(url=ep["url"], secret=ep.get("secret", ""))
+            for name, ep in settings.hotline_webhooks.items()
+        },
+        timeout_s=settings.hotline_timeout_s,
+    )
     return out

@@ -237,7 +237,10 @@ class Case:
         return self.ratings[-1] if self.ratings else None
 
     def allowed_actions(self, role: Role | None = None) -> list[str]:
-        return allowed_actions(self.status, role)
+        out = allowed_actions(self.status, role)
+        if self.source is not Source.HOTLINE and "return_visit" in out:
+            out.remove("return_visit")  # the other reporters rate on line themselves
+        return out
 
     def reporters_to_notify(self) -> list[Reporter]:
         """The reporter and every supporter (contact erased ones included: SSE still works)."""
@@ -584,6 +587,39 @@ class Case:
         """The reporter's rating (1–5). ≤ 2 reopens for rework once, then community review."""
         self._check("rate", actor, at, expected_version)
         self._require_reporter(actor)
+        return self._rating("rate", actor, at, score, comment, rework_due_at)
+
+    def return_visit(
+        self,
+        actor: Actor,
+        at: datetime,
+        expected_version: int,
+        *,
+        score: int,
+        comment: str = "",
+        rework_due_at: datetime | None = None,
+    ) -> CaseStatus:
+        """回访: staff call the reporter of a closed hotline case back and record the rating
+        given on the phone; it counts like the reporter's own rating (satisfaction, rework)."""
+        self._check("return_visit", actor, at, expected_version)
+        if self.source is not Source.HOTLINE:
+            raise Conflict(
+                "not_a_hotline_case",
+                "return visits are for hotline cases; other reporters rate on line",
+                "回访仅适用于热线案件，其他反映人在线评价",
+                source=self.source.value,
+            )
+        return self._rating("return_visit", actor, at, score, comment, rework_due_at)
+
+    def _rating(
+        self,
+        action: str,
+        actor: Actor,
+        at: datetime,
+        score: int,
+        comment: str,
+        rework_due_at: datetime | None,
+    ) -> CaseStatus:
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationFailed(
                 "invalid_score",
@@ -606,7 +642,7 @@ class Case:
             to = S.COMMUNITY_REVIEW
         self.ratings.append(Rating(score, comment, at, actor.actor_id))
         self._record(
-            "rate",
+            action,
             actor,
             at,
             to,

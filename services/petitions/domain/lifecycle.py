@@ -7,13 +7,16 @@
         │                          │                                                     ▼
         │                          └──── rate ≤ 2 (first time) ◀── closed ◀─close── verified
         │                                                            │
-        │                               rate ≥ 3 / auto_evaluate ────┴──▶ evaluated
+        │                 rate / return_visit ≥ 3, auto_evaluate ────┴──▶ evaluated
         │                               rate ≤ 2 again ─▶ community_review ─conclude_review─▶ evaluated
         │                                                      └─review_rework─▶ dispatched
     request_info (from submitted/accepted/dispatched/in_progress) ─▶ awaiting_info
         ─provide_info / expire_info─▶ the status it came from
     forward ─▶ forwarded (terminal)      merge_into ─▶ merged (terminal, a duplicate)
     close_with_parent: an open child closes when its parent closes.
+
+A hotline reporter rates on the phone: staff record the rating of the return call (回访,
+``return_visit``, hotline cases only); it leads where the reporter's own rating would.
 
 Rework decisions: a failed verification returns the case to ``in_progress`` (the same
 handler redoes the work at once); an unsatisfied rating reopens the case to ``dispatched``
@@ -100,6 +103,7 @@ SOURCES: dict[str, frozenset[CaseStatus]] = {
     "close": frozenset({S.VERIFIED}),
     "close_with_parent": OPEN | {S.COMMUNITY_REVIEW},
     "rate": frozenset({S.CLOSED}),
+    "return_visit": frozenset({S.CLOSED}),
     "auto_evaluate": frozenset({S.CLOSED}),
     "conclude_review": frozenset({S.COMMUNITY_REVIEW}),
     "review_rework": frozenset({S.COMMUNITY_REVIEW}),
@@ -130,6 +134,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "close": STAFF,
     "close_with_parent": frozenset({R.SYSTEM}),
     "rate": frozenset({R.CITIZEN, R.SYSTEM}),
+    "return_visit": STAFF,
     "auto_evaluate": frozenset({R.SYSTEM}),
     "conclude_review": REVIEWERS,
     "review_rework": REVIEWERS,

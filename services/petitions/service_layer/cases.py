@@ -122,6 +122,7 @@ ACTIONS: dict[str, type[_Fields]] = {
     "fail_verification": _Fail,
     "close": _Note,
     "rate": _Rate,
+    "return_visit": _Rate,
     "conclude_review": _Note,
     "review_rework": _Note,
     "request_info": _RequestInfo,
@@ -222,8 +223,10 @@ def apply_action(
             case.fail_verification(actor, at, v, reason=f.reason, attachments=f.attachments)
         case "close":
             case.close(actor, at, v, note=f.note)
-        case "rate":
-            case.rate(actor, at, v, score=f.score, comment=f.comment, rework_due_at=_due(case, at))
+        case "rate" | "return_visit":
+            getattr(case, action)(
+                actor, at, v, score=f.score, comment=f.comment, rework_due_at=_due(case, at)
+            )
         case "conclude_review":
             case.conclude_review(actor, at, v, note=f.note)
         case "review_rework":

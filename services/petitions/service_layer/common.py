@@ -3,6 +3,7 @@ and the case views answered over RPC."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict
 from datetime import datetime
@@ -14,6 +15,8 @@ from services.petitions.adapters import repository as repo
 from services.petitions.adapters.tables import notifications
 from services.petitions.domain import events as ev
 from services.petitions.domain.case import Actor, Case, Reporter, TimelineEntry
+from services.petitions.domain.hotline import CHANNEL as HOTLINE_CHANNEL
+from services.petitions.domain.hotline import hotline_update
 from services.petitions.domain.lifecycle import CaseStatus, Role
 from services.petitions.domain.notifications import TemplateSet, plan_notifications
 from services.petitions.domain.reach import (
@@ -185,6 +188,22 @@ def queue_notifications(s: Session, case: Case, now: datetime) -> None:
             for p in staff
         ]
     s.execute(notifications.insert(), rows)  # one statement for all of them
+    update = hotline_update(case)
+    if update is not None:  # 12345/8890: the change goes back to the hotline system
+        s.execute(
+            notifications.insert().values(
+                case_id=case_id,
+                case_version=case.version,
+                channel=HOTLINE_CHANNEL,
+                address=update["hotline"],
+                text=json.dumps(update, ensure_ascii=False, separators=(",", ":")),
+                payload={"status": case.status.value, "event": update["event"]},
+                created_at=now,
+                urgent=False,
+                next_attempt_at=now,
+                idempotency_key=f"hotline-{case.case_id}-{case.version}",
+            )
+        )
 
 
 def sse_payload(case: Case) -> dict[str, Any]:

@@ -50,6 +50,7 @@ from services.petitions.adapters.tables import (
     opt_outs,
     push_subscriptions,
 )
+from services.petitions.domain.hotline import CHANNEL as HOTLINE_CHANNEL
 from services.petitions.domain.reach import (
     DELIVERY_CHANNELS,
     ChannelDown,
@@ -69,6 +70,9 @@ from yiwang.uow import UnitOfWork
 
 log = get_logger(__name__)
 N = notifications
+EARLIER = notifications.alias("earlier")
+#: channels the delivery core sends through: people's, and the hotline systems'
+SENT_CHANNELS = (*DELIVERY_CHANNELS, HOTLINE_CHANNEL)
 REDACTED = "[redacted]"
 _ASYNC_COMMIT = sa.text("SET LOCAL synchronous_commit TO off")
 UowFactory = Callable[[], UnitOfWork]
@@ -127,6 +131,7 @@ class DeliveryConfig:
     max_attempts: int = 8
     backoff_base_s: float = 5.0
     backoff_max_s: float = 3600.0
+    hotline_backoff_max_s: float = 600.0
     lease_s: float = 120.0
     batch: int = 200
     public_url: str = "http://127.0.0.1:8000"
@@ -169,6 +174,17 @@ class _Claimed:
     subscriptions: list[Any]
 
 
+def _due(t: Any, now: datetime) -> Any:
+    """Rows of ``t`` a delivery run may take now."""
+    return sa.or_(
+        sa.and_(
+            t.c.status == "pending",
+            sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
+        ),
+        sa.and_(t.c.status == "sending", t.c.lease_until < now),
+    )
+
+
 def _claim(uow_factory: UowFactory, courier: Courier, now: datetime) -> list[_Claimed]:
     lease = now + timedelta(seconds=courier.cfg.lease_s)
     with uow_factory() as uow:
@@ -189,13 +205,20 @@ def _claim(uow_factory: UowFactory, courier: Courier, now: datetime) -> list[_Cl
             )
             .where(
                 N.c.sent_at.is_(None),
-                N.c.channel.in_(DELIVERY_CHANNELS),
+                N.c.channel.in_(SENT_CHANNELS),
+                _due(N, now),
+                # a hotline system gets a case's changes in order: one waits while an
+                # earlier one of the same case waits (for its retry, or in another run);
+                # earlier ones that are due come first in this batch (see deliver_pending)
                 sa.or_(
-                    sa.and_(
-                        N.c.status == "pending",
-                        sa.or_(N.c.next_attempt_at.is_(None), N.c.next_attempt_at <= now),
+                    N.c.channel != HOTLINE_CHANNEL,
+                    ~sa.exists().where(
+                        EARLIER.c.case_id == N.c.case_id,
+                        EARLIER.c.channel == HOTLINE_CHANNEL,
+                        EARLIER.c.sent_at.is_(None),
+                        EARLIER.c.id < N.c.id,
+                        ~_due(EARLIER, now),
                     ),
-                    sa.and_(N.c.status == "sending", N.c.lease_until < now),
                 ),
             )
             .order_by(N.c.id)
@@ -359,6 +382,9 @@ def _push(
 
 def _retry(r: Any, courier: Courier, now: datetime, reason: str) -> Outcome:
     cfg = courier.cfg
+    if r.channel == HOTLINE_CHANNEL:  # retried until the hotline system answers
+        wait = backoff(r.attempts, base_s=cfg.backoff_base_s, cap_s=cfg.hotline_backoff_max_s)
+        return Outcome("retry", reason=reason, at=now + wait)
     if r.attempts >= cfg.max_attempts:
         return Outcome("dead", reason=f"gave up after {r.attempts} attempts: {reason}")
     wait = backoff(r.attempts, base_s=cfg.backoff_base_s, cap_s=cfg.backoff_max_s)
@@ -425,6 +451,7 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
     used: set[str] = set()
     blocked: dict[str, datetime] = {}  # channel -> over its rate until
     held: list[tuple[_Claimed, datetime]] = []
+    stalled: dict[Any, datetime] = {}  # hotline case -> when its unanswered change is due
     try:
         for i, c in enumerate(claimed):
             if _time.monotonic() - started > courier.cfg.lease_s * 0.8:
@@ -434,6 +461,9 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
             if c.row.channel in blocked:  # the channel's rate is used up: one update later
                 held.append((c, blocked[c.row.channel]))
                 continue
+            if c.row.channel == HOTLINE_CHANNEL and c.row.case_id in stalled:
+                held.append((c, stalled[c.row.case_id]))  # behind its case's earlier change
+                continue
             used.add(c.row.channel)
             o = _attempt(c, courier, now)
             if o.kind == "deferred" and o.reason == "rate limit" and o.at is not None:
@@ -442,6 +472,8 @@ def deliver_pending(uow_factory: UowFactory, courier: Courier, now: datetime) ->
                 blocked[c.row.channel] = now + backoff(
                     1, base_s=courier.cfg.backoff_base_s, cap_s=courier.cfg.backoff_max_s
                 )
+            if c.row.channel == HOTLINE_CHANNEL and o.kind in ("retry", "deferred"):
+                stalled[c.row.case_id] = o.at or now
             if _record(uow_factory, c, o, now):
                 counts[o.kind] += 1
                 if o.kind in ("dead", "retry"):
@@ -558,7 +590,7 @@ def _mask(address: str | None) -> str | None:
 
 
 def list_deliveries(uow: UnitOfWork, req: rc.ListDeliveriesRequest) -> dict[str, Any]:
-    q = sa.select(N).where(N.c.channel.in_(DELIVERY_CHANNELS))
+    q = sa.select(N).where(N.c.channel.in_(SENT_CHANNELS))
     if req.status:
         q = q.where(N.c.status == req.status)
     if req.channel:
@@ -579,7 +611,7 @@ def resend(uow: UnitOfWork, req: rc.ResendRequest, now: datetime) -> dict[str, A
         row = uow.session.execute(
             sa.select(N).where(N.c.id == req.notification_id).with_for_update()
         ).first()
-        if row is None or row.channel not in DELIVERY_CHANNELS:
+        if row is None or row.channel not in SENT_CHANNELS:
             raise NotFound("no_notification", "no such message", "消息不存在")
         if row.status not in ("dead", "suppressed"):
             raise ValidationFailed(

@@ -112,6 +112,8 @@ def do(
         return case.close_with_parent(actor, at, v, parent_id=case.parent_id or "none")
     if action == "rate":
         return case.rate(actor, at, v, score=score, comment="ok")
+    if action == "return_visit":
+        return case.return_visit(actor, at, v, score=score, comment="回访：满意")
     if action == "auto_evaluate":
         return case.auto_evaluate(actor, at, v)
     if action == "conclude_review":
